@@ -1,0 +1,167 @@
+// Package export writes a session's assets for offline use: JSON (the
+// documented schema, an array of model.Asset), CSV (one row per asset, lists
+// joined with ";") and an aligned text table. Writers stream to an io.Writer
+// and are safe to call from any goroutine on data they own.
+package export
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"otscope/model"
+)
+
+// ErrFormat is returned for an unknown format name.
+var ErrFormat = errors.New("unknown format (use json, csv or table)")
+
+// Formats lists the supported format names.
+var Formats = []string{"json", "csv", "table"}
+
+// Assets writes assets in the named format.
+func Assets(w io.Writer, format string, assets []model.Asset) error {
+	switch format {
+	case "json":
+		return JSON(w, assets)
+	case "csv":
+		return CSV(w, assets)
+	case "table":
+		return Table(w, assets)
+	}
+	return fmt.Errorf("%q: %w", format, ErrFormat)
+}
+
+// JSON writes the assets as one indented JSON array. Nil lists are written
+// as [] so that consumers never see null where the schema says array.
+func JSON(w io.Writer, assets []model.Asset) error {
+	out := make([]model.Asset, len(assets))
+	for i, a := range assets {
+		a = a.Clone()
+		if a.MACs == nil {
+			a.MACs = []model.MAC{}
+		}
+		if a.IPs == nil {
+			a.IPs = []netip.Addr{}
+		}
+		if a.VLANs == nil {
+			a.VLANs = []uint16{}
+		}
+		if a.Names == nil {
+			a.Names = []string{}
+		}
+		if a.Roles == nil {
+			a.Roles = []string{}
+		}
+		if a.Services == nil {
+			a.Services = []model.Service{}
+		}
+		if a.Protocols == nil {
+			a.Protocols = []string{}
+		}
+		if a.Facts == nil {
+			a.Facts = []model.Fact{}
+		}
+		out[i] = a
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+// CSVHeader is the header row of the CSV export.
+var CSVHeader = []string{
+	"id", "macs", "ips", "vlans", "vendor", "names", "roles", "services", "protocols",
+	"first_seen", "last_seen", "packets", "bytes", "gateway",
+}
+
+// CSV writes one row per asset; list cells are joined with ";" and services
+// are written as transport/port/protocol.
+func CSV(w io.Writer, assets []model.Asset) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(CSVHeader); err != nil {
+		return err
+	}
+	for i := range assets {
+		a := &assets[i]
+		if err := cw.Write([]string{
+			string(a.ID), join(a.MACs), join(a.IPs), joinInts(a.VLANs), a.Vendor,
+			strings.Join(a.Names, ";"), strings.Join(a.Roles, ";"), services(a.Services),
+			strings.Join(a.Protocols, ";"), stamp(a.FirstSeen), stamp(a.LastSeen),
+			strconv.FormatUint(a.Packets, 10), strconv.FormatUint(a.Bytes, 10), strconv.FormatBool(a.Gateway),
+		}); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// Table writes an aligned text table for a terminal.
+func Table(w io.Writer, assets []model.Asset) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "IP\tMAC\tVENDOR\tNAME\tROLES\tSERVICES\tLAST SEEN")
+	for i := range assets {
+		a := &assets[i]
+		ip, mac, name := "-", "-", "-"
+		if len(a.IPs) > 0 {
+			ip = a.IPs[0].String()
+			if len(a.IPs) > 1 {
+				ip += fmt.Sprintf(" +%d", len(a.IPs)-1)
+			}
+		}
+		if len(a.MACs) > 0 {
+			mac = a.MACs[0].String()
+		}
+		if len(a.Names) > 0 {
+			name = a.Names[0]
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", ip, mac, dash(a.Vendor), name,
+			dash(strings.Join(a.Roles, ",")), dash(services(a.Services)), stamp(a.LastSeen))
+	}
+	return tw.Flush()
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func join[T fmt.Stringer](lst []T) string {
+	parts := make([]string, len(lst))
+	for i, v := range lst {
+		parts[i] = v.String()
+	}
+	return strings.Join(parts, ";")
+}
+
+func joinInts(lst []uint16) string {
+	parts := make([]string, len(lst))
+	for i, v := range lst {
+		parts[i] = strconv.Itoa(int(v))
+	}
+	return strings.Join(parts, ";")
+}
+
+func services(lst []model.Service) string {
+	parts := make([]string, len(lst))
+	for i, s := range lst {
+		parts[i] = s.Transport + "/" + strconv.Itoa(int(s.Port)) + "/" + s.Protocol
+	}
+	return strings.Join(parts, ";")
+}
+
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}

@@ -1,0 +1,354 @@
+package assets
+
+import (
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"otscope/model"
+)
+
+// Consumer is a bit naming who takes changes from the inventory.
+type Consumer uint8
+
+// The consumers of inventory changes.
+const (
+	ForStore Consumer = 1 << iota
+	ForUI
+	allConsumers = ForStore | ForUI
+)
+
+// maxPendingIPs bounds facts kept about addresses that are not assets yet
+// (a DNS answer for a host that has not sent a frame).
+const (
+	maxPendingIPs     = 4096
+	maxPendingPerIP   = 16
+	maxFactsPerAsset  = 512
+	maxAssetsPerIndex = 1 << 20
+)
+
+// VendorFunc names the vendor of a MAC from its OUI ("" when unknown).
+type VendorFunc func(model.MAC) string
+
+// macInfo is what the inventory knows about one MAC address.
+type macInfo struct {
+	asset   model.AssetID
+	ips     map[netip.Addr]bool // address -> claimed by this MAC (ARP, DHCP)
+	gateway bool
+}
+
+// Inventory merges observations into assets. Not safe for concurrent use.
+type Inventory struct {
+	assets  map[model.AssetID]*model.Asset
+	byMAC   map[model.MAC]*macInfo
+	byIP    map[netip.Addr]model.AssetID
+	convs   map[string]*model.Conversation
+	stats   map[string]model.CaptureStats
+	pending map[netip.Addr][]model.Observation
+	vendor  VendorFunc
+
+	dirtyAssets map[model.AssetID]Consumer
+	removed     map[model.AssetID]Consumer
+	dirtyConvs  map[string]Consumer
+	dirtyStats  map[string]Consumer
+}
+
+// NewInventory returns an empty inventory. vendor may be nil.
+func NewInventory(vendor VendorFunc) *Inventory {
+	if vendor == nil {
+		vendor = func(model.MAC) string { return "" }
+	}
+	return &Inventory{
+		assets:      map[model.AssetID]*model.Asset{},
+		byMAC:       map[model.MAC]*macInfo{},
+		byIP:        map[netip.Addr]model.AssetID{},
+		convs:       map[string]*model.Conversation{},
+		stats:       map[string]model.CaptureStats{},
+		pending:     map[netip.Addr][]model.Observation{},
+		vendor:      vendor,
+		dirtyAssets: map[model.AssetID]Consumer{},
+		removed:     map[model.AssetID]Consumer{},
+		dirtyConvs:  map[string]Consumer{},
+		dirtyStats:  map[string]Consumer{},
+	}
+}
+
+// Len returns the number of assets.
+func (inv *Inventory) Len() int { return len(inv.assets) }
+
+// ConversationCount returns the number of conversations.
+func (inv *Inventory) ConversationCount() int { return len(inv.convs) }
+
+// Asset returns a copy of one asset.
+func (inv *Inventory) Asset(id model.AssetID) (model.Asset, bool) {
+	a, ok := inv.assets[id]
+	if !ok {
+		return model.Asset{}, false
+	}
+	return a.Clone(), true
+}
+
+// Assets returns copies of all assets, sorted by ID.
+func (inv *Inventory) Assets() []model.Asset {
+	out := make([]model.Asset, 0, len(inv.assets))
+	for _, a := range inv.assets {
+		out = append(out, a.Clone())
+	}
+	slices.SortFunc(out, func(a, b model.Asset) int { return strings.Compare(string(a.ID), string(b.ID)) })
+	return out
+}
+
+// Conversations returns copies of all conversations, sorted by key.
+func (inv *Inventory) Conversations() []model.Conversation {
+	out := make([]model.Conversation, 0, len(inv.convs))
+	for _, c := range inv.convs {
+		out = append(out, *c)
+	}
+	slices.SortFunc(out, func(a, b model.Conversation) int { return strings.Compare(a.Key(), b.Key()) })
+	return out
+}
+
+// Stats returns the counters of every source, sorted by name.
+func (inv *Inventory) Stats() []model.CaptureStats {
+	out := make([]model.CaptureStats, 0, len(inv.stats))
+	for _, s := range inv.stats {
+		out = append(out, s)
+	}
+	slices.SortFunc(out, func(a, b model.CaptureStats) int { return strings.Compare(a.Source, b.Source) })
+	return out
+}
+
+// Apply merges one batch.
+func (inv *Inventory) Apply(b model.Batch) {
+	for i := range b.Obs {
+		inv.Observe(&b.Obs[i])
+	}
+	if b.Stats.Source != "" {
+		inv.SetStats(b.Stats)
+	}
+}
+
+// SetStats records the counters of one source.
+func (inv *Inventory) SetStats(s model.CaptureStats) {
+	inv.stats[s.Source] = s
+	inv.dirtyStats[s.Source] = allConsumers
+}
+
+// Observe merges one observation.
+func (inv *Inventory) Observe(o *model.Observation) {
+	switch o.Kind {
+	case model.ObsHost:
+		a := inv.resolve(o.Subject, o.Binding == model.BindClaimed, true)
+		if a == nil {
+			return
+		}
+		inv.seen(a, o.First, o.Last)
+		a.Packets += o.Packets
+		a.Bytes += o.Bytes
+		if o.Subject.VLAN != 0 {
+			a.VLANs = addSorted(a.VLANs, o.Subject.VLAN)
+		}
+		if o.Protocol != "" {
+			a.Protocols = addString(a.Protocols, o.Protocol)
+		}
+		inv.touch(a)
+	case model.ObsFact:
+		a := inv.resolve(o.Subject, false, o.Subject.MAC.IsUnicast())
+		if a == nil {
+			inv.pend(o)
+			return
+		}
+		inv.addFact(a, o.Fact)
+		inv.seen(a, o.First, o.Last)
+		inv.touch(a)
+	case model.ObsService:
+		a := inv.resolve(o.Subject, false, true)
+		if a == nil {
+			return
+		}
+		inv.addService(a, o.Service)
+		inv.seen(a, o.First, o.Last)
+		inv.touch(a)
+	case model.ObsConversation:
+		inv.addConversation(o)
+	}
+}
+
+// seen widens an asset's first/last seen times.
+func (inv *Inventory) seen(a *model.Asset, first, last time.Time) {
+	if !first.IsZero() && (a.FirstSeen.IsZero() || first.Before(a.FirstSeen)) {
+		a.FirstSeen = first
+	}
+	if last.After(a.LastSeen) {
+		a.LastSeen = last
+	}
+}
+
+func (inv *Inventory) touch(a *model.Asset) { inv.dirtyAssets[a.ID] = allConsumers }
+
+// pend keeps a fact about an address that is not an asset yet.
+func (inv *Inventory) pend(o *model.Observation) {
+	ip := o.Subject.IP
+	if !ip.IsValid() {
+		return
+	}
+	lst, ok := inv.pending[ip]
+	if !ok && len(inv.pending) >= maxPendingIPs {
+		return
+	}
+	if len(lst) >= maxPendingPerIP {
+		return
+	}
+	inv.pending[ip] = append(lst, *o)
+}
+
+// addFact merges a fact: the same field and value count up; a new value is
+// kept beside the old ones, never overwriting them.
+func (inv *Inventory) addFact(a *model.Asset, f model.Fact) {
+	if f.Value == "" {
+		return
+	}
+	for i := range a.Facts {
+		e := &a.Facts[i]
+		if e.Field == f.Field && e.Value == f.Value {
+			e.Count += max(f.Count, 1)
+			if f.LastSeen.After(e.LastSeen) {
+				e.LastSeen = f.LastSeen
+			}
+			if e.Source.Kind != model.Passive && f.Source.Kind == model.Passive && e.Source.Kind == model.Derived {
+				e.Source = f.Source // a frame is better provenance than a derivation
+			}
+			return
+		}
+	}
+	if len(a.Facts) >= maxFactsPerAsset {
+		return
+	}
+	if f.Count == 0 {
+		f.Count = 1
+	}
+	if f.LastSeen.IsZero() {
+		f.LastSeen = f.Source.Time
+	}
+	a.Facts = append(a.Facts, f)
+	derive(a)
+}
+
+func (inv *Inventory) addService(a *model.Asset, s model.Service) {
+	k := s.Key()
+	for i := range a.Services {
+		e := &a.Services[i]
+		if e.Key() == k {
+			if s.LastSeen.After(e.LastSeen) {
+				e.LastSeen = s.LastSeen
+			}
+			if e.Protocol == e.Transport && s.Protocol != s.Transport {
+				e.Protocol = s.Protocol
+			}
+			return
+		}
+	}
+	a.Services = append(a.Services, s)
+	slices.SortFunc(a.Services, compareService)
+	a.Protocols = addString(a.Protocols, s.Protocol)
+}
+
+func compareService(x, y model.Service) int {
+	if c := strings.Compare(x.Transport, y.Transport); c != 0 {
+		return c
+	}
+	if x.Port != y.Port {
+		return int(x.Port) - int(y.Port)
+	}
+	return x.IP.Compare(y.IP)
+}
+
+func (inv *Inventory) addConversation(o *model.Observation) {
+	c := model.Conversation{
+		Transport: o.Transport,
+		Port:      o.Port,
+		Protocol:  o.Protocol,
+		ClientIP:  o.Subject.IP,
+		ServerIP:  o.Peer.IP,
+	}
+	if !c.ClientIP.IsValid() {
+		c.ClientMAC = o.Subject.MAC
+	}
+	if !c.ServerIP.IsValid() {
+		c.ServerMAC = o.Peer.MAC
+	}
+	k := c.Key()
+	e, ok := inv.convs[k]
+	if !ok {
+		c.FirstSeen = o.First
+		e = &c
+		inv.convs[k] = e
+	}
+	e.Client = inv.owner(o.Subject)
+	e.Server = inv.owner(o.Peer)
+	e.Packets += o.Packets
+	e.Bytes += o.Bytes
+	e.Flows += o.Flows
+	if !o.First.IsZero() && (e.FirstSeen.IsZero() || o.First.Before(e.FirstSeen)) {
+		e.FirstSeen = o.First
+	}
+	if o.Last.After(e.LastSeen) {
+		e.LastSeen = o.Last
+	}
+	inv.dirtyConvs[k] = allConsumers
+	if !ok {
+		for _, id := range []model.AssetID{e.Client, e.Server} {
+			if a := inv.assets[id]; a != nil && o.Protocol != "" && !slices.Contains(a.Protocols, o.Protocol) {
+				a.Protocols = addString(a.Protocols, o.Protocol)
+				inv.touch(a)
+			}
+		}
+	}
+}
+
+// owner names the asset an endpoint belongs to without creating one: the
+// owner of its IP, else its MAC's asset, else the ID it would get.
+func (inv *Inventory) owner(ep model.Endpoint) model.AssetID {
+	if ep.IP.IsValid() {
+		if id, ok := inv.byIP[ep.IP]; ok {
+			return id
+		}
+		if mi := inv.byMAC[ep.MAC]; mi != nil && !mi.gateway {
+			return mi.asset
+		}
+		return model.IPAssetID(ep.IP)
+	}
+	if mi := inv.byMAC[ep.MAC]; mi != nil {
+		return mi.asset
+	}
+	if ep.MAC.IsUnicast() {
+		return model.MACAssetID(ep.MAC)
+	}
+	return ""
+}
+
+// addString inserts s into a sorted set.
+func addString(lst []string, s string) []string {
+	i, found := slices.BinarySearch(lst, s)
+	if found {
+		return lst
+	}
+	return slices.Insert(lst, i, s)
+}
+
+func addSorted[T int | uint16](lst []T, v T) []T {
+	i, found := slices.BinarySearch(lst, v)
+	if found {
+		return lst
+	}
+	return slices.Insert(lst, i, v)
+}
+
+func addAddr(lst []netip.Addr, a netip.Addr) []netip.Addr {
+	i, found := slices.BinarySearchFunc(lst, a, netip.Addr.Compare)
+	if found {
+		return lst
+	}
+	return slices.Insert(lst, i, a)
+}

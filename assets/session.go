@@ -1,0 +1,224 @@
+package assets
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"otscope/assets/store"
+	"otscope/model"
+)
+
+// Persister is the part of store.Store a Session writes to.
+type Persister interface {
+	Save(session string, f store.Flush) error
+}
+
+// SessionOptions configure a Session.
+type SessionOptions struct {
+	// FlushEvery is how often changes are written to the store (at most 1 s,
+	// so a kill -9 loses at most the last second). Default 500 ms.
+	FlushEvery time.Duration
+	// NotifyEvery is how often watchers get an update. Default 100 ms.
+	NotifyEvery time.Duration
+	// Vendor names MAC vendors (assets/oui.Lookup).
+	Vendor VendorFunc
+}
+
+// Session owns the inventory of one named session: it merges batches from
+// packet sources, persists changes at least once a second and feeds
+// watchers. Batches go in through Ingest; Run is the only goroutine that
+// touches the inventory.
+type Session struct {
+	name  string
+	store Persister
+	inv   *Inventory
+	opts  SessionOptions
+	in    chan model.Batch
+
+	mu       sync.Mutex // guards watchers and saveErr
+	watchers []chan model.Update
+	saveErr  error
+
+	done chan struct{}
+}
+
+// ErrSave wraps a failure to persist a flush.
+var ErrSave = errors.New("assets: saving the session failed")
+
+// NewSession returns a session over snap (what the store already holds).
+// p may be nil for a session that is not persisted (tests, benchmarks).
+func NewSession(name string, p Persister, snap store.Snapshot, o SessionOptions) *Session {
+	if o.FlushEvery <= 0 || o.FlushEvery > time.Second {
+		o.FlushEvery = 500 * time.Millisecond
+	}
+	if o.NotifyEvery <= 0 {
+		o.NotifyEvery = 100 * time.Millisecond
+	}
+	inv := NewInventory(o.Vendor)
+	inv.Restore(snap.Assets, snap.Conversations, snap.Stats)
+	return &Session{
+		name:  name,
+		store: p,
+		inv:   inv,
+		opts:  o,
+		in:    make(chan model.Batch, 64),
+		done:  make(chan struct{}),
+	}
+}
+
+// Name returns the session name.
+func (s *Session) Name() string { return s.name }
+
+// Ingest returns the channel packet sources send batches to. Sending blocks
+// when the session is behind (back-pressure for file reads).
+func (s *Session) Ingest() chan<- model.Batch { return s.in }
+
+// Watch returns a channel of updates: first a Reset snapshot, then changes.
+// Slow watchers never block the session: changes accumulate until the
+// watcher takes the next update. The channel is closed when Run ends.
+func (s *Session) Watch() <-chan model.Update {
+	ch := make(chan model.Update, 1)
+	s.mu.Lock()
+	s.watchers = append(s.watchers, ch)
+	s.mu.Unlock()
+	return ch
+}
+
+// Run merges batches until ctx is done or Close is called and the ingest
+// channel is drained, then writes a final flush. It returns the first save
+// error.
+func (s *Session) Run(ctx context.Context) error {
+	defer close(s.done)
+	flush := time.NewTicker(s.opts.FlushEvery)
+	notify := time.NewTicker(s.opts.NotifyEvery)
+	defer flush.Stop()
+	defer notify.Stop()
+	s.sendSnapshot()
+	for {
+		select {
+		case b, ok := <-s.in:
+			if !ok {
+				return s.finish()
+			}
+			s.inv.Apply(b)
+		case <-flush.C:
+			s.persist()
+		case <-notify.C:
+			s.notify()
+		case <-ctx.Done():
+			// take what is already queued, then stop
+			for {
+				select {
+				case b, ok := <-s.in:
+					if !ok {
+						return s.finish()
+					}
+					s.inv.Apply(b)
+				default:
+					return s.finish()
+				}
+			}
+		}
+	}
+}
+
+// Close says no more batches will come; Run drains, flushes and returns.
+func (s *Session) Close() { close(s.in) }
+
+// Done is closed when Run has returned.
+func (s *Session) Done() <-chan struct{} { return s.done }
+
+func (s *Session) finish() error {
+	s.persist()
+	s.notify()
+	s.mu.Lock()
+	for _, w := range s.watchers {
+		close(w)
+	}
+	s.watchers = nil
+	err := s.saveErr
+	s.mu.Unlock()
+	return err
+}
+
+// persist writes the store's share of the changes.
+func (s *Session) persist() {
+	if s.store == nil {
+		s.inv.Changes(ForStore)
+		return
+	}
+	u := s.inv.Changes(ForStore)
+	if len(u.Assets)+len(u.Removed)+len(u.Conversations)+len(u.Stats) == 0 {
+		return
+	}
+	err := s.store.Save(s.name, store.Flush{
+		Assets: u.Assets, Removed: u.Removed, Conversations: u.Conversations, Stats: u.Stats, Time: time.Now(),
+	})
+	if err != nil {
+		s.mu.Lock()
+		if s.saveErr == nil {
+			s.saveErr = fmt.Errorf("%w: %w", ErrSave, err)
+		}
+		s.mu.Unlock()
+		// keep the changes for the next attempt
+		s.inv.remark(u)
+	}
+}
+
+func (s *Session) sendSnapshot() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.watchers) == 0 {
+		return
+	}
+	snap := s.inv.Snapshot()
+	s.inv.Changes(ForUI)
+	for _, w := range s.watchers {
+		w <- snap // buffered, empty: never blocks
+	}
+}
+
+// notify hands the UI's share of the changes to watchers with room.
+func (s *Session) notify() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.watchers) == 0 {
+		s.inv.Changes(ForUI)
+		return
+	}
+	for _, w := range s.watchers {
+		if len(w) > 0 {
+			return // still busy with the last one: keep accumulating
+		}
+	}
+	u := s.inv.Changes(ForUI)
+	if len(u.Assets)+len(u.Removed)+len(u.Conversations)+len(u.Stats) == 0 {
+		return
+	}
+	for _, w := range s.watchers {
+		w <- u
+	}
+}
+
+// Inventory gives read access for headless commands after Run returned.
+func (s *Session) Inventory() *Inventory { return s.inv }
+
+// remark marks the assets, conversations and stats of u changed again for
+// the store (after a failed save).
+func (inv *Inventory) remark(u model.Update) {
+	for _, a := range u.Assets {
+		inv.dirtyAssets[a.ID] |= ForStore
+	}
+	for _, id := range u.Removed {
+		inv.removed[id] |= ForStore
+	}
+	for _, c := range u.Conversations {
+		inv.dirtyConvs[c.Key()] |= ForStore
+	}
+	for _, st := range u.Stats {
+		inv.dirtyStats[st.Source] |= ForStore
+	}
+}

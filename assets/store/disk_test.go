@@ -1,0 +1,435 @@
+package store
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	badger "github.com/dgraph-io/badger/v4"
+
+	"otscope/model"
+)
+
+// crashEnv names the database directory for the crash-test child process.
+const crashEnv = "OTSCOPE_STORE_CRASH_CHILD_DIR"
+
+// TestMain turns the test binary into the crash-test child when crashEnv is
+// set (the standard re-exec helper-process pattern).
+func TestMain(m *testing.M) {
+	if dir := os.Getenv(crashEnv); dir != "" {
+		if err := crashChild(dir); err != nil {
+			fmt.Fprintln(os.Stderr, "crash child:", err)
+			os.Exit(2)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// crashChild saves one flush after another and prints each flush's counter
+// after its Save returned, until it is killed (or 20 s pass).
+func crashChild(dir string) error {
+	s, err := Open(Options{Dir: dir})
+	if err != nil {
+		return err
+	}
+	if _, err := s.EnsureSession("crash", time.Now()); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for i := uint64(1); time.Now().Before(deadline); i++ {
+		a := testAsset(crashID(i), i)
+		latest := testAsset("latest", i)
+		if err := s.Save("crash", Flush{Assets: []model.Asset{a, latest}, Time: time.Now()}); err != nil {
+			return err
+		}
+		if _, err := fmt.Fprintln(os.Stdout, i); err != nil {
+			return err
+		}
+	}
+	return s.Close()
+}
+
+func crashID(i uint64) string { return fmt.Sprintf("c:%08d", i) }
+
+func openDisk(t testing.TB, dir string) *Store {
+	t.Helper()
+	s, err := Open(Options{Dir: dir})
+	if err != nil {
+		t.Fatalf("Open(%s): %v", dir, err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// TestCrashKill9 kills a writer with SIGKILL mid-ingest and checks that every
+// flush it reported as saved is intact after reopening.
+func TestCrashKill9(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "db")
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), crashEnv+"="+dir)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := make(chan uint64, 1<<16)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if n, err := strconv.ParseUint(sc.Text(), 10, 64); err == nil {
+				lines <- n
+			}
+		}
+	}()
+
+	var reported uint64
+	select {
+	case n, ok := <-lines:
+		if !ok {
+			_ = cmd.Wait()
+			t.Fatalf("child exited before its first flush: %s", stderr.String())
+		}
+		reported = n
+	case <-time.After(5 * time.Second):
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		t.Fatalf("child reported no flush within 5 s: %s", stderr.String())
+	}
+	kill := time.After(300 * time.Millisecond)
+wait:
+	for {
+		select {
+		case n := <-lines:
+			reported = n
+		case <-kill:
+			break wait
+		}
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatalf("kill: %v", err)
+	}
+	for n := range lines { // lines printed before the kill count as saved
+		reported = n
+	}
+	if err := cmd.Wait(); err == nil {
+		t.Fatalf("child exited cleanly; it should have been killed (stderr: %s)", stderr.String())
+	}
+	t.Logf("child reported %d flushes before SIGKILL", reported)
+
+	// A read-only open must not repair anything: it either reads the data
+	// or asks for a read-write open first.
+	if ro, err := Open(Options{Dir: dir, ReadOnly: true}); err == nil {
+		t.Logf("read-only open after crash worked")
+		_ = ro.Close()
+	} else if !errors.Is(err, ErrUnclean) {
+		t.Errorf("read-only open after crash = %v, want success or ErrUnclean", err)
+	} else {
+		t.Logf("read-only open after crash: %v", err)
+	}
+
+	s := openDisk(t, dir)
+	snap, err := s.Load("crash")
+	if err != nil {
+		t.Fatalf("Load after crash: %v", err)
+	}
+	if snap.Skipped != 0 {
+		t.Errorf("Skipped = %d after crash, want 0", snap.Skipped)
+	}
+	have := map[string]model.Asset{}
+	for _, a := range snap.Assets {
+		have[string(a.ID)] = a
+	}
+	for i := uint64(1); i <= reported; i++ {
+		a, ok := have[crashID(i)]
+		if !ok {
+			t.Fatalf("flush %d of %d reported saved is missing", i, reported)
+		}
+		if want := testAsset(crashID(i), i); !reflect.DeepEqual(a, want) {
+			t.Fatalf("flush %d differs after crash:\n got %+v\nwant %+v", i, a, want)
+		}
+	}
+	if l := have["latest"].Packets; l < reported {
+		t.Errorf("latest upsert has counter %d, want >= %d", l, reported)
+	}
+	// The recovered database takes new writes.
+	mustSave(t, s, "crash", Flush{Assets: []model.Asset{testAsset("after", 1)}})
+}
+
+func TestReopenOnDisk(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "nested", "db")
+	s := openDisk(t, dir)
+	ensure(t, s, "plant")
+	f := Flush{
+		Assets:        []model.Asset{testAsset("a", 1), testAsset("b", 2)},
+		Conversations: []model.Conversation{testConv("a", "b", 502)},
+		Stats:         []model.CaptureStats{testStats("eth0", 77)},
+		Time:          t0,
+	}
+	mustSave(t, s, "plant", f)
+	before := mustLoad(t, s, "plant")
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	s2 := openDisk(t, dir)
+	after := mustLoad(t, s2, "plant")
+	if !reflect.DeepEqual(before, after) {
+		t.Errorf("snapshot changed across reopen:\nbefore %+v\n after %+v", before, after)
+	}
+	if !reflect.DeepEqual(after.Assets, f.Assets) {
+		t.Errorf("assets changed across reopen")
+	}
+}
+
+func TestLockedBySecondOpen(t *testing.T) {
+	dir := t.TempDir()
+	openDisk(t, dir)
+	_, err := Open(Options{Dir: dir})
+	if !errors.Is(err, ErrLocked) {
+		t.Fatalf("second Open = %v, want ErrLocked", err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, dir) || !strings.Contains(msg, "--db") || strings.Contains(msg, "\n") {
+		t.Errorf("lock error %q should be one line naming the dir and --db", msg)
+	}
+	if _, err := Open(Options{Dir: dir, ReadOnly: true}); !errors.Is(err, ErrLocked) {
+		t.Errorf("read-only Open while a writer holds it = %v, want ErrLocked", err)
+	}
+}
+
+func TestReadOnly(t *testing.T) {
+	dir := t.TempDir()
+	s := openDisk(t, dir)
+	ensure(t, s, "ro")
+	mustSave(t, s, "ro", Flush{Assets: []model.Asset{testAsset("a", 1)}})
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r1, err := Open(Options{Dir: dir, ReadOnly: true})
+	if err != nil {
+		t.Fatalf("read-only Open: %v", err)
+	}
+	defer r1.Close()
+	r2, err := Open(Options{Dir: dir, ReadOnly: true})
+	if err != nil {
+		t.Fatalf("second read-only Open: %v", err)
+	}
+	defer r2.Close()
+	if snap := mustLoad(t, r2, "ro"); len(snap.Assets) != 1 {
+		t.Errorf("read-only Load: %d assets, want 1", len(snap.Assets))
+	}
+	if err := r1.Save("ro", Flush{}); !errors.Is(err, ErrReadOnly) {
+		t.Errorf("Save on read-only store = %v, want ErrReadOnly", err)
+	}
+	if _, err := r1.EnsureSession("new", t0); !errors.Is(err, ErrReadOnly) {
+		t.Errorf("EnsureSession on read-only store = %v, want ErrReadOnly", err)
+	}
+	missing := filepath.Join(t.TempDir(), "none")
+	if _, err := Open(Options{Dir: missing, ReadOnly: true}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("read-only Open of a missing dir = %v, want ErrNotFound", err)
+	}
+	if _, err := os.Stat(missing); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("read-only Open created %s", missing)
+	}
+}
+
+func TestSchemaNewer(t *testing.T) {
+	dir := t.TempDir()
+	s := openDisk(t, dir)
+	if err := s.db.Update(func(txn *badger.Txn) error {
+		return txn.Set(schemaKey, []byte(strconv.Itoa(SchemaVersion+1)))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Open(Options{Dir: dir})
+	if !errors.Is(err, ErrSchema) {
+		t.Fatalf("Open of a newer schema = %v, want ErrSchema", err)
+	}
+	if !strings.Contains(err.Error(), "upgrade") {
+		t.Errorf("schema error %q should say to upgrade", err)
+	}
+	// Refusing left the version alone.
+	s2, err := Open(Options{Dir: dir, ReadOnly: true})
+	if !errors.Is(err, ErrSchema) {
+		t.Fatalf("read-only Open of a newer schema = %v, want ErrSchema", err)
+	}
+	if s2 != nil {
+		t.Error("Open returned a store with an error")
+	}
+}
+
+func TestSchemaWrittenOnCreate(t *testing.T) {
+	s := openMem(t)
+	var v []byte
+	if err := s.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(schemaKey)
+		if err != nil {
+			return err
+		}
+		v, err = item.ValueCopy(nil)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if string(v) != "1" {
+		t.Errorf("schema value = %q, want \"1\"", v)
+	}
+}
+
+func TestForeignBadgerDatabase(t *testing.T) {
+	dir := t.TempDir()
+	db, err := badger.Open(badger.DefaultOptions(dir).WithLogger(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(func(txn *badger.Txn) error { return txn.Set([]byte("other"), []byte("app")) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(Options{Dir: dir}); !errors.Is(err, ErrNotDatabase) {
+		t.Errorf("Open of another program's badger db = %v, want ErrNotDatabase", err)
+	}
+}
+
+func TestNotADatabaseDirectory(t *testing.T) {
+	dir := t.TempDir()
+	notes := filepath.Join(dir, "notes.txt")
+	if err := os.WriteFile(notes, []byte("keep me"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(Options{Dir: dir}); !errors.Is(err, ErrNotDatabase) {
+		t.Errorf("Open of a dir with other files = %v, want ErrNotDatabase", err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 {
+		t.Errorf("Open wrote into a foreign directory: %v", entries)
+	}
+	if _, err := Open(Options{Dir: notes}); !errors.Is(err, ErrNotDatabase) {
+		t.Errorf("Open of a file = %v, want ErrNotDatabase", err)
+	}
+}
+
+func TestCorruptManifest(t *testing.T) {
+	dir := t.TempDir()
+	s := openDisk(t, dir)
+	ensure(t, s, "x")
+	mustSave(t, s, "x", Flush{Assets: []model.Asset{testAsset("a", 1)}})
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	manifest := filepath.Join(dir, badger.ManifestFilename)
+	garbage := bytes.Repeat([]byte("not a manifest\n"), 20)
+	if err := os.WriteFile(manifest, garbage, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before := listDir(t, dir)
+	for _, ro := range []bool{false, true} {
+		_, err := Open(Options{Dir: dir, ReadOnly: ro})
+		if !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("Open(ReadOnly=%v) of a corrupt db = %v, want ErrCorrupt", ro, err)
+		}
+		msg := err.Error()
+		if strings.Contains(msg, "\n") || !strings.Contains(msg, "move "+dir+" aside") || !strings.Contains(msg, "never deletes") {
+			t.Errorf("corrupt error should be one line saying to move %s aside: %q", dir, msg)
+		}
+	}
+	got, err := os.ReadFile(manifest)
+	if err != nil {
+		t.Fatalf("MANIFEST gone after failed open: %v", err)
+	}
+	if !bytes.Equal(got, garbage) {
+		t.Error("failed open rewrote the MANIFEST")
+	}
+	if after := listDir(t, dir); !reflect.DeepEqual(before, after) {
+		t.Errorf("failed open changed the data files:\nbefore %v\n after %v", before, after)
+	}
+}
+
+// listDir returns "name size" for each data file in dir (not LOCK, which
+// badger writes before it reads anything).
+func listDir(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range entries {
+		if e.Name() == "LOCK" {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, fmt.Sprintf("%s %d", e.Name(), fi.Size()))
+	}
+	return out
+}
+
+func TestValueLogGCLoopStopsOnClose(t *testing.T) {
+	s, err := Open(Options{Dir: t.TempDir(), GCInterval: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ensure(t, s, "gc")
+	for i := range 20 {
+		mustSave(t, s, "gc", Flush{Assets: []model.Asset{testAsset("a", uint64(i))}})
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Close() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not return: GC goroutine not stopped")
+	}
+}
+
+func BenchmarkSave(b *testing.B) {
+	s, err := Open(Options{Dir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.EnsureSession("bench", t0); err != nil {
+		b.Fatal(err)
+	}
+	assets := make([]model.Asset, 1000)
+	for i := range assets {
+		assets[i] = testAsset(fmt.Sprintf("ip:10.0.%d.%d", i>>8, i&0xff), uint64(i))
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		for j := range assets {
+			assets[j].Packets = uint64(i)
+		}
+		if err := s.Save("bench", Flush{Assets: assets, Time: t0}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

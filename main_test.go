@@ -1,0 +1,315 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"otscope/assets/store"
+	"otscope/model"
+	"otscope/scan/plant"
+)
+
+const sharedPcaps = "../shared/pcaps"
+
+// otscope runs one command in-process and returns its status and output.
+func otscope(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func dbArgs(dir string) []string {
+	return []string{"--db", filepath.Join(dir, "db"), "--log", filepath.Join(dir, "otscope.log")}
+}
+
+func exportAssets(t *testing.T, dir, session string) []model.Asset {
+	t.Helper()
+	code, out, errs := otscope(t, append([]string{"assets", "--session", session, "--format", "json"}, dbArgs(dir)...)...)
+	if code != 0 {
+		t.Fatalf("assets: exit %d: %s", code, errs)
+	}
+	var as []model.Asset
+	if err := json.Unmarshal([]byte(out), &as); err != nil {
+		t.Fatalf("assets JSON: %v", err)
+	}
+	return as
+}
+
+type truthFile struct {
+	File    string `json:"file"`
+	Packets int    `json:"packets"`
+	Devices map[string]struct {
+		MAC []string `json:"mac"`
+		IP  []string `json:"ip"`
+	} `json:"devices"`
+}
+
+// TestReadRealCaptures ingests every public capture under ../shared/pcaps and
+// checks, against what tshark decodes from each (truth/), that every host
+// tshark sees as an endpoint is an asset. Devices behind BACnet routers and
+// on MS/TP buses are identified by their application protocol (issue 3)
+// and are not counted here.
+func TestReadRealCaptures(t *testing.T) {
+	if _, err := os.Stat(sharedPcaps); err != nil {
+		t.Skip("../shared/pcaps not present")
+	}
+	truths, _ := filepath.Glob(filepath.Join(sharedPcaps, "truth", "*", "*.json"))
+	if len(truths) == 0 {
+		t.Skip("no truth files")
+	}
+	dir := t.TempDir()
+	var expected, found, withVendor, macAssets int
+	for i, tf := range truths {
+		raw, err := os.ReadFile(tf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var truth truthFile
+		if err := json.Unmarshal(raw, &truth); err != nil {
+			t.Fatalf("%s: %v", tf, err)
+		}
+		capPath := filepath.Join(sharedPcaps, truth.File)
+		session := fmt.Sprintf("cap%03d", i)
+		start := time.Now()
+		code, _, errs := otscope(t, append([]string{"read", capPath, "--session", session, "-q"}, dbArgs(dir)...)...)
+		if code != 0 {
+			t.Errorf("%s: exit %d: %s", truth.File, code, errs)
+			continue
+		}
+		if el := time.Since(start); el > 20*time.Second {
+			t.Errorf("%s: read took %s", truth.File, el)
+		}
+		as := exportAssets(t, dir, session)
+		ips, macs := map[string]bool{}, map[string]bool{}
+		for _, a := range as {
+			for _, ip := range a.IPs {
+				ips[ip.String()] = true
+			}
+			for _, m := range a.MACs {
+				macs[m.String()] = true
+				macAssets++
+				if a.Vendor != "" {
+					withVendor++
+				}
+			}
+		}
+		for key, dev := range truth.Devices {
+			if strings.Contains(key, "|") || strings.HasPrefix(key, "mstp:") {
+				continue // BACnet routed / MS/TP: application-layer identity (issue 3)
+			}
+			expected++
+			ok := ips[key] || macs[key]
+			for _, ip := range dev.IP {
+				ok = ok || ips[ip]
+			}
+			if ok {
+				found++
+			} else {
+				t.Errorf("%s: tshark endpoint %s (mac %v ip %v) is not an asset", truth.File, key, dev.MAC, dev.IP)
+			}
+		}
+	}
+	t.Logf("%d captures: %d of %d tshark endpoints are assets; %d of %d MAC assets have a vendor",
+		len(truths), found, expected, withVendor, macAssets)
+	if withVendor == 0 {
+		t.Error("no asset got a vendor from its OUI")
+	}
+}
+
+// TestDemoPlantReplayMatchesCapture: the demo replay and `read` of the same
+// bytes written with `demo --write` give the same assets, and every device of
+// the plant is one of them.
+func TestDemoPlantReplayMatchesCapture(t *testing.T) {
+	dir := t.TempDir()
+	pcap := filepath.Join(dir, "plant.pcap")
+	if code, out, errs := otscope(t, "demo", "--write", pcap, "--duration", "90s"); code != 0 {
+		t.Fatalf("demo --write: %d %s %s", code, out, errs)
+	}
+	if code, _, errs := otscope(t, append([]string{"read", pcap, "--session", "file", "-q"}, dbArgs(dir)...)...); code != 0 {
+		t.Fatalf("read: %d %s", code, errs)
+	}
+	// the replay path without the TUI: the same generator through a pipe
+	e, err := openEnv(common{db: filepath.Join(dir, "db"), logPath: filepath.Join(dir, "otscope.log")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := replayHeadless(e, "replay", plant.Options{Seed: 1, Duration: 90 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	e.close()
+	fromFile := summarize(exportAssets(t, dir, "file"))
+	fromReplay := summarize(exportAssets(t, dir, "replay"))
+	if !slices.Equal(fromFile, fromReplay) {
+		t.Errorf("replay and file differ:\nfile:   %v\nreplay: %v", fromFile, fromReplay)
+	}
+	as := exportAssets(t, dir, "file")
+	for _, d := range plant.Devices() {
+		var hit *model.Asset
+		for i := range as {
+			a := &as[i]
+			if d.Routed {
+				if slices.Contains(a.IPs, d.IP) && len(a.MACs) == 0 {
+					hit = a
+				}
+			} else if slices.Contains(a.MACs, d.MAC) {
+				hit = a
+			}
+		}
+		if hit == nil {
+			t.Errorf("plant device %s (%s %s) is not an asset", d.Name, d.MAC, d.IP)
+			continue
+		}
+		if d.IP.IsValid() && !slices.Contains(hit.IPs, d.IP) {
+			t.Errorf("plant device %s: asset IPs %v lack %s", d.Name, hit.IPs, d.IP)
+		}
+		if !d.Routed && hit.Vendor == "" {
+			t.Errorf("plant device %s (%s): no vendor", d.Name, d.MAC)
+		}
+	}
+}
+
+// summarize reduces assets to what must not depend on the capture's name.
+func summarize(as []model.Asset) []string {
+	var out []string
+	for _, a := range as {
+		var facts []string
+		for _, f := range a.Facts {
+			facts = append(facts, f.Field+"="+f.Value)
+		}
+		sort.Strings(facts)
+		var svcs []string
+		for _, s := range a.Services {
+			svcs = append(svcs, s.Key()+"/"+s.Protocol)
+		}
+		out = append(out, fmt.Sprintf("%s ips=%v vlans=%v vendor=%q names=%v roles=%v svcs=%v facts=%v pk=%d",
+			a.ID, a.IPs, a.VLANs, a.Vendor, a.Names, a.Roles, svcs, facts, a.Packets))
+	}
+	return out
+}
+
+func TestBadInputIsOneClearLine(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty.pcap")
+	os.WriteFile(empty, nil, 0o644)
+	garbage := filepath.Join(dir, "garbage.pcap")
+	os.WriteFile(garbage, bytes.Repeat([]byte("not a capture "), 10), 0o644)
+	cases := map[string]struct {
+		args []string
+		code int
+		want string
+	}{
+		"unknown command": {[]string{"frobnicate"}, 2, "unknown command"},
+		"unknown flag":    {[]string{"read", "x.pcap", "--bogus"}, 2, "bogus"},
+		"no session":      {[]string{"read", empty}, 2, "--session"},
+		"no files":        {[]string{"read", "--session", "s"}, 2, "no capture files"},
+		"empty file":      {append([]string{"read", empty, "--session", "s"}, dbArgs(dir)...), 1, "empty"},
+		"directory":       {append([]string{"read", dir, "--session", "s"}, dbArgs(dir)...), 1, "directory"},
+		"garbage":         {append([]string{"read", garbage, "--session", "s"}, dbArgs(dir)...), 1, "pcap"},
+		"missing file":    {append([]string{"read", filepath.Join(dir, "nope.pcap"), "--session", "s"}, dbArgs(dir)...), 1, "nope.pcap"},
+		"bad session":     {append([]string{"read", empty, "--session", "a/b"}, dbArgs(dir)...), 2, "session"},
+		"bad format":      {append([]string{"assets", "--session", "s", "--format", "xml"}, dbArgs(dir)...), 2, "format"},
+		"no such session": {append([]string{"assets", "--session", "nosuch"}, dbArgs(dir)...), 1, "nosuch"},
+		"no interface":    {append([]string{"capture", "-i", "nosuchif0", "--session", "s"}, dbArgs(dir)...), 1, "nosuchif0"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			code, _, errs := otscope(t, c.args...)
+			if code != c.code {
+				t.Errorf("exit %d, want %d (%s)", code, c.code, errs)
+			}
+			first := strings.SplitN(strings.TrimSpace(errs), "\n", 2)[0]
+			if !strings.Contains(strings.ToLower(errs), strings.ToLower(c.want)) || len(first) > 300 {
+				t.Errorf("error %q should mention %q on one line", errs, c.want)
+			}
+		})
+	}
+}
+
+func TestTruncatedCaptureKeepsWhatWasRead(t *testing.T) {
+	dir := t.TempDir()
+	pcap := filepath.Join(dir, "plant.pcap")
+	if code, _, errs := otscope(t, "demo", "--write", pcap, "--duration", "30s"); code != 0 {
+		t.Fatal(errs)
+	}
+	raw, _ := os.ReadFile(pcap)
+	cut := filepath.Join(dir, "cut.pcap")
+	os.WriteFile(cut, raw[:len(raw)*2/3+7], 0o644)
+	code, out, errs := otscope(t, append([]string{"read", cut, "--session", "cut", "-q"}, dbArgs(dir)...)...)
+	if code != 1 || !strings.Contains(errs, "truncated") || !strings.Contains(errs, "byte") {
+		t.Fatalf("exit %d, stderr %q: want 1 and the truncation offset", code, errs)
+	}
+	if !strings.Contains(out, "assets") {
+		t.Errorf("no summary on stdout: %q", out)
+	}
+	if as := exportAssets(t, dir, "cut"); len(as) < 10 {
+		t.Errorf("only %d assets kept from the readable part", len(as))
+	}
+}
+
+func TestLockedDatabase(t *testing.T) {
+	dir := t.TempDir()
+	st, err := store.Open(store.Options{Dir: filepath.Join(dir, "db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	code, _, errs := otscope(t, append([]string{"sessions"}, dbArgs(dir)...)...)
+	if code != 1 || !strings.Contains(errs, "in use") {
+		t.Errorf("exit %d, %q: want a clear 'in use' error", code, errs)
+	}
+}
+
+// TestKillDuringIngest kills a real otscope process with SIGKILL while it
+// reads a capture at replay speed, then reopens the database: what was
+// flushed (at least once a second) is intact and readable.
+func TestKillDuringIngest(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "otscope")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	pcap := filepath.Join(dir, "plant.pcap")
+	if code, _, errs := otscope(t, "demo", "--write", pcap, "--duration", "5m"); code != 0 {
+		t.Fatal(errs)
+	}
+	cmd := exec.Command(bin, append([]string{"read", pcap, "--session", "crash", "--speed", "20", "-q"}, dbArgs(dir)...)...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2500 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	code, out, errs := otscope(t, append([]string{"sessions"}, dbArgs(dir)...)...)
+	if code != 0 {
+		t.Fatalf("reopen after kill -9: exit %d: %s", code, errs)
+	}
+	sc := bufio.NewScanner(strings.NewReader(out))
+	var n int
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) > 1 && f[0] == "crash" {
+			fmt.Sscan(f[1], &n)
+		}
+	}
+	if n < 5 {
+		t.Fatalf("after kill -9 the session holds %d assets (want the ones flushed before the kill):\n%s", n, out)
+	}
+	if as := exportAssets(t, dir, "crash"); len(as) != n {
+		t.Errorf("export lists %d assets, sessions says %d", len(as), n)
+	}
+}

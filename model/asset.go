@@ -1,0 +1,201 @@
+package model
+
+import (
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+)
+
+// AssetID names an asset inside a session. Assets on the local segment are
+// keyed by MAC ("mac:00:1b:1b:01:02:03"); hosts seen only through a router
+// are keyed by IP ("ip:10.20.0.7"); BACnet devices behind a router, PROFINET
+// stations without a MAC and similar cases get their own prefixes in later
+// protocols. IDs are stable: the same traffic gives the same IDs.
+type AssetID string
+
+// MACAssetID returns the ID of the asset identified by m.
+func MACAssetID(m MAC) AssetID { return AssetID("mac:" + m.String()) }
+
+// IPAssetID returns the ID of a routed host identified by its address.
+func IPAssetID(a netip.Addr) AssetID { return AssetID("ip:" + a.String()) }
+
+// Asset is one device of the plant as otscope knows it: addresses, the facts
+// that identify it (each with provenance), the services it offers and when it
+// was seen. The list fields are sorted and de-duplicated.
+type Asset struct {
+	ID        AssetID      `json:"id"`
+	MACs      []MAC        `json:"macs"`
+	IPs       []netip.Addr `json:"ips"`
+	VLANs     []uint16     `json:"vlans"`
+	Vendor    string       `json:"vendor"`
+	Names     []string     `json:"names"`
+	Roles     []string     `json:"roles"`
+	Services  []Service    `json:"services"`
+	Protocols []string     `json:"protocols"`
+	FirstSeen time.Time    `json:"first_seen"`
+	LastSeen  time.Time    `json:"last_seen"`
+	// Packets and Bytes count the frames this asset sent.
+	Packets uint64 `json:"packets"`
+	Bytes   uint64 `json:"bytes"`
+	// Gateway is set for a MAC that sends traffic for many IP addresses: a
+	// router or firewall. Hosts behind it are separate assets keyed by IP.
+	Gateway bool   `json:"gateway,omitempty"`
+	Facts   []Fact `json:"facts"`
+}
+
+// Clone returns a deep copy that shares nothing with a.
+func (a *Asset) Clone() Asset {
+	c := *a
+	c.MACs = slices.Clone(a.MACs)
+	c.IPs = slices.Clone(a.IPs)
+	c.VLANs = slices.Clone(a.VLANs)
+	c.Names = slices.Clone(a.Names)
+	c.Roles = slices.Clone(a.Roles)
+	c.Services = slices.Clone(a.Services)
+	c.Protocols = slices.Clone(a.Protocols)
+	c.Facts = slices.Clone(a.Facts)
+	return c
+}
+
+// FactValues returns the distinct values recorded for field, most often seen first.
+func (a *Asset) FactValues(field string) []string {
+	var out []string
+	for _, f := range a.Facts {
+		if f.Field == field && !slices.Contains(out, f.Value) {
+			out = append(out, f.Value)
+		}
+	}
+	return out
+}
+
+// Fact returns the first value recorded for field, or "".
+func (a *Asset) Fact(field string) string {
+	for _, f := range a.Facts {
+		if f.Field == field {
+			return f.Value
+		}
+	}
+	return ""
+}
+
+// Conflicts returns the fields that have more than one distinct value.
+func (a *Asset) Conflicts() []string {
+	seen := map[string]string{}
+	var out []string
+	for _, f := range a.Facts {
+		if v, ok := seen[f.Field]; ok && v != f.Value && !slices.Contains(out, f.Field) && !multiValued(f.Field) {
+			out = append(out, f.Field)
+		}
+		if _, ok := seen[f.Field]; !ok {
+			seen[f.Field] = f.Value
+		}
+	}
+	return out
+}
+
+// multiValued reports fields where several values are normal, not a conflict.
+func multiValued(field string) bool {
+	switch field {
+	case FieldDNSName, FieldRole, FieldLLDPMgmtAddress:
+		return true
+	}
+	return false
+}
+
+// Label is the best short human name for the asset: a name, else an IP, else a MAC.
+func (a *Asset) Label() string {
+	if len(a.Names) > 0 {
+		return a.Names[0]
+	}
+	if len(a.IPs) > 0 {
+		return a.IPs[0].String()
+	}
+	if len(a.MACs) > 0 {
+		return a.MACs[0].String()
+	}
+	return string(a.ID)
+}
+
+// Matches reports whether every word of the filter query appears
+// (case-insensitively) in the asset's ID, addresses, vendor, names, roles,
+// protocols or fact values.
+func (a *Asset) Matches(query string) bool {
+	words := strings.Fields(strings.ToLower(query))
+	if len(words) == 0 {
+		return true
+	}
+	hay := strings.ToLower(a.searchText())
+	for _, w := range words {
+		if !strings.Contains(hay, w) {
+			return false
+		}
+	}
+	return true
+}
+
+func (a *Asset) searchText() string {
+	var b strings.Builder
+	b.WriteString(string(a.ID))
+	for _, m := range a.MACs {
+		b.WriteByte(' ')
+		b.WriteString(m.String())
+	}
+	for _, ip := range a.IPs {
+		b.WriteByte(' ')
+		b.WriteString(ip.String())
+	}
+	b.WriteByte(' ')
+	b.WriteString(a.Vendor)
+	for _, lst := range [][]string{a.Names, a.Roles, a.Protocols} {
+		for _, s := range lst {
+			b.WriteByte(' ')
+			b.WriteString(s)
+		}
+	}
+	for _, f := range a.Facts {
+		b.WriteByte(' ')
+		b.WriteString(f.Value)
+	}
+	return b.String()
+}
+
+// Service is something an asset answers on: the server side of a flow.
+type Service struct {
+	// Transport is "tcp", "udp" or "l2" (layer-2 announcers such as LLDP).
+	Transport string `json:"transport"`
+	Port      uint16 `json:"port"`
+	// Protocol is the application protocol ("modbus", "s7comm", "http", ...),
+	// or the transport when it is unknown.
+	Protocol  string     `json:"protocol"`
+	IP        netip.Addr `json:"ip,omitzero"`
+	FirstSeen time.Time  `json:"first_seen"`
+	LastSeen  time.Time  `json:"last_seen"`
+}
+
+// Key identifies a service on an asset.
+func (s Service) Key() string {
+	return s.Transport + "/" + s.IP.String() + ":" + itoa(int(s.Port))
+}
+
+func itoa(v int) string {
+	if v == 0 {
+		return "0"
+	}
+	var b [20]byte
+	i := len(b)
+	neg := v < 0
+	if neg {
+		v = -v
+	}
+	for v > 0 {
+		i--
+		b[i] = byte('0' + v%10)
+		v /= 10
+	}
+	if neg {
+		i--
+		b[i] = '-'
+	}
+	return string(b[i:])
+}

@@ -1,0 +1,165 @@
+package model
+
+import (
+	"net/netip"
+	"time"
+)
+
+// Endpoint is a station as one frame shows it.
+type Endpoint struct {
+	MAC  MAC        `json:"mac,omitzero"`
+	IP   netip.Addr `json:"ip,omitzero"`
+	VLAN uint16     `json:"vlan,omitempty"`
+}
+
+// Binding says how strongly an observation ties Endpoint.IP to Endpoint.MAC.
+type Binding uint8
+
+// Bindings, weakest first.
+const (
+	// BindNone: the IP and MAC only appeared together in a frame header. A
+	// router forwards for many IPs with its own MAC, so this is weak.
+	BindNone Binding = iota
+	// BindClaimed: the station itself claimed the IP (ARP sender, gratuitous
+	// ARP, DHCP ACK to its hardware address, LLDP/CDP management address).
+	BindClaimed
+)
+
+// ObsKind is the kind of an Observation.
+type ObsKind uint8
+
+// Observation kinds.
+const (
+	// ObsHost: Subject sent a frame (presence, addresses, VLAN, counters).
+	ObsHost ObsKind = iota + 1
+	// ObsFact: Subject has Fact.
+	ObsFact
+	// ObsService: Subject answers on Service.
+	ObsService
+	// ObsConversation: Subject (client) talked to Peer (server).
+	ObsConversation
+)
+
+var obsKindNames = [...]string{"", "host", "fact", "service", "conversation"}
+
+// String names the kind.
+func (k ObsKind) String() string {
+	if int(k) < len(obsKindNames) {
+		return obsKindNames[k]
+	}
+	return "unknown"
+}
+
+// Observation is one thing a packet source or probe learnt. Observations
+// hold values only (no slices into packet memory). Only the fields that
+// belong to Kind are set.
+type Observation struct {
+	Kind    ObsKind
+	Subject Endpoint
+	Binding Binding
+	// Host: Packets/Bytes are deltas since the last observation of the host.
+	// Conversation: deltas for the conversation; Flows counts new flows.
+	Packets, Bytes, Flows uint64
+	First, Last           time.Time
+	Fact                  Fact
+	Service               Service
+	Peer                  Endpoint
+	Transport             string
+	Port                  uint16
+	Protocol              string
+	// Source says where this observation came from (host and service
+	// observations carry the protocol that revealed them).
+	Source Source
+}
+
+// Conversation is one row of the communication matrix: a client asset
+// talking to a server asset on one transport, port and protocol.
+type Conversation struct {
+	Client   AssetID    `json:"client"`
+	Server   AssetID    `json:"server"`
+	ClientIP netip.Addr `json:"client_ip,omitzero"`
+	ServerIP netip.Addr `json:"server_ip,omitzero"`
+	// ClientMAC and ServerMAC are set for layer-2 conversations (no IP).
+	ClientMAC MAC       `json:"client_mac,omitzero"`
+	ServerMAC MAC       `json:"server_mac,omitzero"`
+	Transport string    `json:"transport"`
+	Port      uint16    `json:"port"`
+	Protocol  string    `json:"protocol"`
+	Packets   uint64    `json:"packets"`
+	Bytes     uint64    `json:"bytes"`
+	Flows     uint64    `json:"flows"`
+	FirstSeen time.Time `json:"first_seen"`
+	LastSeen  time.Time `json:"last_seen"`
+}
+
+// Key identifies the conversation within a session. It is built from the
+// addresses (IP, else MAC), not the asset IDs, so it stays the same when an
+// address moves to another asset.
+func (c Conversation) Key() string {
+	return endpointKey(c.ClientIP, c.ClientMAC) + ">" + endpointKey(c.ServerIP, c.ServerMAC) +
+		"|" + c.Transport + "/" + itoa(int(c.Port)) + "|" + c.Protocol
+}
+
+func endpointKey(ip netip.Addr, mac MAC) string {
+	if ip.IsValid() {
+		return ip.String()
+	}
+	return mac.String()
+}
+
+// CaptureStats are the counters of one packet source.
+type CaptureStats struct {
+	Source string `json:"source"`
+	// Live is true for an interface, false for files and the demo.
+	Live    bool   `json:"live"`
+	Packets uint64 `json:"packets"`
+	Bytes   uint64 `json:"bytes"`
+	// Truncated counts frames shorter than on the wire (snap length) or cut
+	// inside a header; Undecodable counts frames with no usable layer.
+	Truncated    uint64 `json:"truncated"`
+	Undecodable  uint64 `json:"undecodable"`
+	DecodeErrors uint64 `json:"decode_errors"`
+	// KernelDrops are drops the interface reported; QueueDrops are batches
+	// otscope dropped because the consumer was too slow (live capture only).
+	KernelDrops  uint64    `json:"kernel_drops"`
+	QueueDrops   uint64    `json:"queue_drops"`
+	ActiveFlows  uint64    `json:"active_flows"`
+	EvictedFlows uint64    `json:"evicted_flows"`
+	FirstPacket  time.Time `json:"first_packet"`
+	LastPacket   time.Time `json:"last_packet"`
+	// Started and Updated are wall-clock times, for packets per second.
+	Started time.Time `json:"started"`
+	Updated time.Time `json:"updated"`
+	// Done is set when the source reached its end (or failed: Err).
+	Done bool   `json:"done"`
+	Err  string `json:"error,omitempty"`
+}
+
+// Batch is what a packet source hands downstream: observations plus its
+// current counters.
+type Batch struct {
+	Obs   []Observation
+	Stats CaptureStats
+}
+
+// Update is what the inventory hands to its watchers (the TUI): the assets and
+// conversations changed since the last update, as copies, plus counters.
+type Update struct {
+	Assets        []Asset
+	Removed       []AssetID
+	Conversations []Conversation
+	Stats         []CaptureStats
+	// Reset means: forget what you hold, this update is a full snapshot.
+	Reset bool
+}
+
+// SessionInfo describes a stored session.
+type SessionInfo struct {
+	Name          string    `json:"name"`
+	Created       time.Time `json:"created"`
+	Updated       time.Time `json:"updated"`
+	Assets        int       `json:"assets"`
+	Conversations int       `json:"conversations"`
+	Packets       uint64    `json:"packets"`
+	Sources       []string  `json:"sources"`
+}

@@ -1,0 +1,19 @@
+// Package decode turns raw frames into model.Observations.
+//
+// The pipeline, per packet source (one goroutine, one Decoder):
+//
+//	capture.Source.ZeroCopyReadPacketData   the source owns the buffer
+//	  -> Decoder.Decode(data, ci)           one DecodingLayerParser, reused layers
+//	       hosts   (MAC, IP, VLAN) -> counters, first/last seen
+//	       flows   5-tuple table with idle eviction -> conversations, services
+//	       slow path for rare frames: ARP, LLDP, CDP, DHCPv4, DNS/mDNS, NetBIOS
+//	  -> Decoder.Flush() model.Batch        every few thousand packets or 100 ms
+//
+// In steady state (known hosts, known flows) Decode allocates nothing: decoded
+// addresses are copied into netip.Addr and model.MAC values, tables are keyed
+// by value, and observations are produced only when something new is learnt
+// or at Flush time. Frames that cannot be decoded are counted, never dropped
+// silently: a frame whose IP header is cut still records its Ethernet sender.
+//
+// A Decoder is not safe for concurrent use.
+package decode

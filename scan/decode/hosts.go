@@ -1,0 +1,162 @@
+package decode
+
+import (
+	"net/netip"
+	"time"
+
+	"otscope/model"
+)
+
+// hostKey identifies a sender as one frame shows it.
+type hostKey struct {
+	mac  model.MAC
+	ip   netip.Addr
+	vlan uint16
+}
+
+// hostState accumulates one sender's counters between flushes.
+type hostState struct {
+	key            hostKey
+	packets, bytes uint64 // since the last flush
+	first, last    time.Time
+	l2             uint32 // protocol bits already reported
+	newL2          uint32 // protocol bits to report at the next flush
+	reported       bool   // the host itself was reported at least once
+	dirty          bool
+}
+
+// usableIP reports whether a source address can identify a host.
+func usableIP(a netip.Addr) bool {
+	return a.IsValid() && !a.IsUnspecified() && !a.IsMulticast() &&
+		!(a.Is4() && a.As4() == [4]byte{255, 255, 255, 255})
+}
+
+// sight records a frame sent by (fi.src, ip) and returns its state.
+func (d *Decoder) sight(fi *frameInfo, ip netip.Addr) *hostState {
+	if !usableIP(ip) {
+		ip = netip.Addr{}
+	}
+	var mac model.MAC
+	if fi.hasMAC && fi.src.IsUnicast() {
+		mac = fi.src
+	}
+	if mac.IsZero() && !ip.IsValid() {
+		return nil
+	}
+	k := hostKey{mac: mac, ip: ip, vlan: fi.vlan}
+	h := d.hosts[k]
+	if h == nil {
+		h = &hostState{key: k, first: d.now}
+		d.hosts[k] = h
+	}
+	h.packets++
+	h.bytes += uint64(fi.length)
+	h.last = d.now
+	if !h.dirty {
+		h.dirty = true
+		d.dirtyHosts = append(d.dirtyHosts, h)
+	}
+	return h
+}
+
+// sightMAC records a layer-2 frame and the layer-2 protocol it spoke.
+func (d *Decoder) sightMAC(fi *frameInfo, proto uint8) {
+	h := d.sight(fi, netip.Addr{})
+	if h == nil {
+		return
+	}
+	bit := uint32(1) << proto
+	if h.l2&bit == 0 {
+		h.l2 |= bit
+		h.newL2 |= bit
+	}
+}
+
+// flushHosts emits one host observation per dirty host.
+func (d *Decoder) flushHosts() {
+	for _, h := range d.dirtyHosts {
+		o := model.Observation{
+			Kind:    model.ObsHost,
+			Subject: model.Endpoint{MAC: h.key.mac, IP: h.key.ip, VLAN: h.key.vlan},
+			Packets: h.packets,
+			Bytes:   h.bytes,
+			First:   h.first,
+			Last:    h.last,
+			Source:  d.source("", h.key.ip),
+		}
+		d.obs = append(d.obs, o)
+		for bits := h.newL2; bits != 0; bits &= bits - 1 {
+			p := trailingZeros(bits)
+			d.obs = append(d.obs, model.Observation{
+				Kind:     model.ObsHost,
+				Subject:  o.Subject,
+				First:    h.last,
+				Last:     h.last,
+				Protocol: l2ProtoNames[p],
+				Source:   d.source(l2ProtoNames[p], netip.Addr{}),
+			})
+		}
+		h.newL2 = 0
+		h.packets, h.bytes = 0, 0
+		h.reported = true
+		h.dirty = false
+	}
+	d.dirtyHosts = d.dirtyHosts[:0]
+}
+
+func trailingZeros(v uint32) int {
+	n := 0
+	for v&1 == 0 {
+		v >>= 1
+		n++
+	}
+	return n
+}
+
+// claim records that the station mac itself claimed ip (ARP, DHCP).
+func (d *Decoder) claim(mac model.MAC, ip netip.Addr, vlan uint16, proto string) {
+	if !mac.IsUnicast() || !usableIP(ip) {
+		return
+	}
+	d.obs = append(d.obs, model.Observation{
+		Kind:     model.ObsHost,
+		Subject:  model.Endpoint{MAC: mac, IP: ip, VLAN: vlan},
+		Binding:  model.BindClaimed,
+		First:    d.now,
+		Last:     d.now,
+		Protocol: proto,
+		Source:   d.source(proto, ip),
+	})
+}
+
+// source builds the provenance of something learnt from the current frame.
+func (d *Decoder) source(proto string, ip netip.Addr) model.Source {
+	return model.Source{
+		Kind:     d.opts.Kind,
+		Protocol: proto,
+		Origin:   d.opts.Origin,
+		Frame:    d.frame,
+		Time:     d.now,
+		IP:       ip,
+	}
+}
+
+// fact records field=value about subject, learnt from proto in this frame.
+func (d *Decoder) fact(subject model.Endpoint, field, value, proto string) {
+	if value == "" {
+		return
+	}
+	d.obs = append(d.obs, model.Observation{
+		Kind:    model.ObsFact,
+		Subject: subject,
+		First:   d.now,
+		Last:    d.now,
+		Fact: model.Fact{
+			Field:    field,
+			Value:    value,
+			Source:   d.source(proto, subject.IP),
+			LastSeen: d.now,
+			Count:    1,
+		},
+	})
+}

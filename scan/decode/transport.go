@@ -1,0 +1,105 @@
+package decode
+
+import (
+	"net/netip"
+
+	"otscope/model"
+)
+
+// serviceKey identifies a reported service.
+type serviceKey struct {
+	mac       model.MAC
+	ip        netip.Addr
+	udp       bool
+	port      uint16
+	transport uint8
+}
+
+// ntpServerMode reports an NTP packet in server (4) or broadcast (5) mode:
+// clients send from port 123 too, so the port alone does not make a server.
+func ntpServerMode(p []byte) bool { return len(p) > 0 && (p[0]&7 == 4 || p[0]&7 == 5) }
+
+// clientOnlyUDP are well-known ports that only clients send from.
+func clientOnlyUDP(p uint16) bool { return p == 68 || p == 546 }
+
+func (d *Decoder) onTCP(fi *frameInfo, h *hostState, src, dst netip.Addr) {
+	fl := tcpFlags{syn: d.tcp.SYN, ack: d.tcp.ACK, fin: d.tcp.FIN, rst: d.tcp.RST}
+	sp, dp := uint16(d.tcp.SrcPort), uint16(d.tcp.DstPort)
+	payload := len(d.tcp.Payload)
+	f, side := d.flows.update(d, fi, src, dst, sp, dp, 6, payload, fl)
+	if f.service || f.server != int8(side) || fl.rst {
+		return
+	}
+	if (fl.syn && fl.ack) || (payload > 0 && (f.strong || portProtocol(false, sp) != "")) {
+		f.service = true
+		d.service(fi, src, false, sp)
+	}
+}
+
+func (d *Decoder) onUDP(fi *frameInfo, h *hostState, src, dst netip.Addr) {
+	sp, dp := uint16(d.udp.SrcPort), uint16(d.udp.DstPort)
+	payload := d.udp.Payload
+	f, side := d.flows.update(d, fi, src, dst, sp, dp, 17, len(payload), tcpFlags{})
+	if !f.service && !clientOnlyUDP(sp) && portProtocol(true, sp) != "" && !(sp == 123 && !ntpServerMode(payload)) {
+		f.service = true
+		d.service(fi, src, true, sp)
+	} else if !f.service && f.server == int8(side) && f.sent[1-side] && portProtocol(true, sp) == "" &&
+		portProtocol(true, dp) == "" && sp < 1024 {
+		// an answer from a privileged port nobody registered
+		f.service = true
+		d.service(fi, src, true, sp)
+	}
+	switch {
+	case sp == 67 || sp == 68 || dp == 67 || dp == 68:
+		d.guard(func() { d.onDHCP(fi, src, payload) })
+	case sp == 53 || sp == 5353 || sp == 5355:
+		d.guard(func() { d.onDNS(fi, src, sp, payload) })
+	case sp == 137 || dp == 137:
+		d.guard(func() { d.onNBNS(fi, src, payload) })
+	case sp == 138 && dp == 138:
+		d.guard(func() { d.onBrowser(fi, src, payload) })
+	}
+}
+
+// service reports that the sender of the current frame answers on port.
+func (d *Decoder) service(fi *frameInfo, ip netip.Addr, udp bool, port uint16) {
+	if !usableIP(ip) {
+		return
+	}
+	var mac model.MAC
+	if fi.hasMAC && fi.src.IsUnicast() {
+		mac = fi.src
+	}
+	k := serviceKey{mac: mac, ip: ip, udp: udp, port: port}
+	if _, ok := d.services[k]; ok {
+		return
+	}
+	d.services[k] = struct{}{}
+	transport := "tcp"
+	if udp {
+		transport = "udp"
+	}
+	proto := portProtocol(udp, port)
+	if proto == "" {
+		proto = transport
+	}
+	d.obs = append(d.obs, model.Observation{
+		Kind:    model.ObsService,
+		Subject: model.Endpoint{MAC: mac, IP: ip, VLAN: fi.vlan},
+		First:   d.now,
+		Last:    d.now,
+		Service: model.Service{Transport: transport, Port: port, Protocol: proto, IP: ip, FirstSeen: d.now, LastSeen: d.now},
+		Source:  d.source(proto, ip),
+	})
+}
+
+// guard runs a slow-path parser and turns a panic on hostile input into a
+// counted decode error: a malformed packet must never stop the capture.
+func (d *Decoder) guard(fn func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			d.stats.DecodeErrors++
+		}
+	}()
+	fn()
+}

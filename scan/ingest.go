@@ -1,0 +1,164 @@
+package scan
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+
+	"otscope/model"
+	"otscope/scan/capture"
+	"otscope/scan/decode"
+)
+
+// IngestOptions configure Ingest.
+type IngestOptions struct {
+	// Name is the source name shown in statistics (default: the source's).
+	Name string
+	// Pace replays a capture at capture-time speed times Pace (1 = real
+	// time, 10 = ten times faster); 0 reads as fast as possible.
+	Pace float64
+	// FlushPackets and FlushEvery bound how long observations wait before
+	// they are handed downstream. Defaults 8192 packets and 100 ms.
+	FlushPackets int
+	FlushEvery   time.Duration
+	// Progress, when set, is called after every flush with the counters.
+	Progress func(model.CaptureStats)
+	// Decoder options (origin and liveness are taken from the source).
+	Decode decode.Options
+}
+
+// Ingest reads src to its end (or until ctx is done), decoding every frame
+// and sending batches to out. File reads block on a full channel (back-
+// pressure); live reads never block: a batch that does not fit is counted in
+// QueueDrops. It returns the final counters and the errors met: a truncated
+// file is reported and reading goes on with the next file.
+func Ingest(ctx context.Context, src capture.Source, out chan<- model.Batch, o IngestOptions) (model.CaptureStats, error) {
+	if o.FlushPackets <= 0 {
+		o.FlushPackets = 8192
+	}
+	if o.FlushEvery <= 0 {
+		o.FlushEvery = 100 * time.Millisecond
+	}
+	do := o.Decode
+	do.Origin = src.Name()
+	do.Live = src.Live()
+	dec := decode.New(do)
+	if o.Name != "" {
+		dec.SetSourceName(o.Name)
+	}
+	var (
+		errs       []error
+		n          int
+		lastFlush  = time.Now()
+		paceStart  time.Time
+		firstStamp time.Time
+		queueDrops uint64
+	)
+	send := func(final bool) bool {
+		b := dec.Flush()
+		b.Stats.KernelDrops = src.Stats().KernelDrops
+		b.Stats.QueueDrops = queueDrops
+		if final {
+			b.Stats.Done = true
+			if err := errors.Join(errs...); err != nil {
+				b.Stats.Err = err.Error()
+			}
+		}
+		if src.Live() && !final {
+			select {
+			case out <- b:
+			default:
+				queueDrops += uint64(n)
+			}
+		} else {
+			select {
+			case out <- b:
+			case <-ctx.Done():
+				return false
+			}
+		}
+		if o.Progress != nil {
+			o.Progress(b.Stats)
+		}
+		n = 0
+		lastFlush = time.Now()
+		return true
+	}
+	for {
+		if n&255 == 0 && ctx.Err() != nil {
+			break
+		}
+		data, ci, err := src.ZeroCopyReadPacketData()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			var te *capture.TruncatedError
+			if errors.As(err, &te) {
+				errs = append(errs, err)
+				continue
+			}
+			if ctx.Err() != nil {
+				break
+			}
+			errs = append(errs, err)
+			if src.Live() {
+				break
+			}
+			continue
+		}
+		if name := src.Name(); name != dec.Origin() {
+			dec.SetOrigin(name)
+		}
+		if o.Pace > 0 {
+			if paceStart.IsZero() {
+				paceStart, firstStamp = time.Now(), ci.Timestamp
+			}
+			due := paceStart.Add(time.Duration(float64(ci.Timestamp.Sub(firstStamp)) / o.Pace))
+			if wait := time.Until(due); wait > 2*time.Millisecond {
+				if time.Since(lastFlush) > 0 && dec.Pending() > 0 && !send(false) {
+					break
+				}
+				t := time.NewTimer(wait)
+				select {
+				case <-t.C:
+				case <-ctx.Done():
+					t.Stop()
+				}
+				if ctx.Err() != nil {
+					break
+				}
+			}
+		}
+		dec.Decode(data, ci, src.LinkType(), src.Frame())
+		n++
+		if n >= o.FlushPackets || (n&1023 == 0 && time.Since(lastFlush) >= o.FlushEvery) {
+			if !send(false) {
+				break
+			}
+		}
+	}
+	dec.Finish(nil)
+	ctxDone := ctx.Err() != nil
+	if !ctxDone {
+		send(true)
+	} else {
+		// still hand over what was decoded, without blocking forever
+		b := dec.Flush()
+		b.Stats.Done = true
+		select {
+		case out <- b:
+		default:
+		}
+	}
+	st := dec.Stats()
+	st.Done = true
+	st.KernelDrops = src.Stats().KernelDrops
+	st.QueueDrops = queueDrops
+	err := errors.Join(errs...)
+	if err != nil {
+		st.Err = err.Error()
+	}
+	return st, err
+}

@@ -1,0 +1,31 @@
+// Package ui is otscope's terminal user interface: a Bubble Tea program
+// that shows a session's asset inventory while the capture engine fills it.
+//
+// main builds it from a Config and runs it:
+//
+//	p := tea.NewProgram(ui.New(ui.Config{
+//		Session: "plant-a",
+//		Updates: inv.Watch(ctx), // <-chan model.Update, closed when the engine stops
+//		Sources: []string{"plant.pcap"},
+//		Version: version,
+//	}), tea.WithAltScreen())
+//	_, err := p.Run()
+//
+// The UI never blocks on the capture. A command waits for one
+// model.Update, takes every other update already queued without waiting,
+// and delivers them as one UpdatesMsg; the root applies the batch to its
+// state.State, tells each pane what changed and re-arms the command. When
+// the channel closes the UI stays usable and shows the capture as finished
+// or stopped.
+//
+// Layout, top to bottom: a tab bar naming the panes (the focused one in
+// [brackets]) with the focused pane's summary on the right; the focused
+// pane; a status bar with session, counts, rate, capture state and short
+// help. Panes live in ui/pane/... and satisfy pane.Pane; the root routes
+// keys (text input first, then global keys, then the focused pane), sizes
+// every pane on resize, and broadcasts data changes and clock ticks to all.
+//
+// The root Model and its panes are used only from the Bubble Tea goroutine.
+// The ui packages import model and the Charm libraries only: no capture,
+// storage or protocol code.
+package ui

@@ -1,0 +1,564 @@
+// Package assetpane is the asset table of the otscope TUI: one row per
+// asset with its address, MAC, vendor, name, roles and protocols and how long
+// ago it was seen, sortable by cycling a key, filterable with "/", and
+// Enter to open the selected asset's detail.
+//
+// Row text is built when an asset changes or the width changes, never per
+// frame; View renders only the rows on screen, so a keypress costs the same
+// with ten assets or ten thousand. Only the "seen" column, which ages with
+// the clock, is formatted in View, and only for visible rows.
+package assetpane
+
+import (
+	"cmp"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"otscope/model"
+	"otscope/ui/format"
+	"otscope/ui/pane"
+	"otscope/ui/pane/grid"
+	"otscope/ui/state"
+)
+
+// SortKey is a column the table can be ordered by.
+type SortKey uint8
+
+// Sort keys in the order the Sort key cycles through them.
+const (
+	ByIP SortKey = iota
+	ByMAC
+	ByVendor
+	ByName
+	ByLastSeen
+	ByPackets
+	numSortKeys
+)
+
+var sortNames = [...]string{"ip", "mac", "vendor", "name", "last seen", "packets"}
+
+// String names the sort key as the summary shows it.
+func (k SortKey) String() string {
+	if int(k) < len(sortNames) {
+		return sortNames[k]
+	}
+	return "unknown"
+}
+
+// descending reports whether the key sorts largest first unless reversed:
+// recent and busy assets are the interesting ones.
+func (k SortKey) descending() bool { return k == ByLastSeen || k == ByPackets }
+
+// KeyMap is the keys of the asset table.
+type KeyMap struct {
+	Move   grid.KeyMap
+	Filter grid.FilterKeyMap
+	// Sort cycles the sort column; Reverse flips the order; Open shows the detail.
+	Sort, Reverse, Open key.Binding
+}
+
+// DefaultKeyMap returns the default asset table keys.
+func DefaultKeyMap() KeyMap {
+	return KeyMap{
+		Move:    grid.DefaultKeyMap(),
+		Filter:  grid.DefaultFilterKeyMap(),
+		Sort:    key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort")),
+		Reverse: key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "reverse sort")),
+		Open:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "detail")),
+	}
+}
+
+// ShortHelp implements help.KeyMap.
+func (m *Model) ShortHelp() []key.Binding {
+	if m.filter.Typing() {
+		return []key.Binding{m.keys.Filter.Accept, m.keys.Filter.Clear}
+	}
+	return []key.Binding{m.keys.Open, m.keys.Filter.Open, m.keys.Sort, m.keys.Reverse}
+}
+
+// FullHelp implements help.KeyMap.
+func (m *Model) FullHelp() [][]key.Binding {
+	return [][]key.Binding{
+		m.keys.Move.Bindings(),
+		{m.keys.Open, m.keys.Sort, m.keys.Reverse, m.keys.Filter.Open, m.keys.Filter.Accept, m.keys.Filter.Clear},
+	}
+}
+
+// Legend explains the one-letter flags in front of the address.
+const Legend = "G gateway (routes for other hosts) · ! conflicting facts · " +
+	"s cycles ip, mac, vendor, name, last seen, packets"
+
+// colID names a column the table may show.
+type colID uint8
+
+const (
+	colFlag colID = iota
+	colAddr
+	colAddrMAC
+	colMAC
+	colVLAN
+	colVendor
+	colName
+	colRole
+	colRoleProto
+	colSvc
+	colPkts
+	colSeen
+	numCols
+)
+
+var colDefs = [numCols]grid.Column{
+	colFlag:      {Title: "", Width: 1},
+	colAddr:      {Title: "ADDRESS", Width: 15},
+	colAddrMAC:   {Title: "ADDRESS", Width: 17},
+	colMAC:       {Title: "MAC", Width: 17},
+	colVLAN:      {Title: "VLAN", Width: 4, Right: true},
+	colVendor:    {Title: "VENDOR", Width: 10, Max: 20},
+	colName:      {Title: "NAME", Width: 12, Max: 24},
+	colRole:      {Title: "ROLE/PROTO", Width: 12, Max: 30, Flex: 3},
+	colRoleProto: {Title: "ROLE · PROTOCOLS", Width: 12, Max: 48, Flex: 3},
+	colSvc:       {Title: "SVC", Width: 3, Right: true},
+	colPkts:      {Title: "PKTS", Width: 5, Right: true},
+	colSeen:      {Title: "SEEN", Width: 4, Right: true},
+}
+
+// columnsFor picks the column set for a pane width cells wide (one cell is
+// taken by the cursor marker). colSeen is always last.
+func columnsFor(width int) []colID {
+	switch {
+	case width >= 100:
+		return []colID{colFlag, colAddr, colMAC, colVLAN, colVendor, colName, colRoleProto, colSvc, colPkts, colSeen}
+	case width >= 80:
+		return []colID{colFlag, colAddr, colMAC, colVendor, colName, colRole, colSeen}
+	case width >= 60:
+		return []colID{colFlag, colAddrMAC, colVendor, colName, colRole, colSeen}
+	default:
+		return []colID{colFlag, colAddrMAC, colName, colSeen}
+	}
+}
+
+// row is one asset with its sort keys and cached text.
+type row struct {
+	a      *model.Asset
+	ip     netip.Addr
+	mac    model.MAC
+	hasMAC bool
+	vendor string // lower-case sort keys
+	name   string
+	cells  [numCols]string
+	// line is cells joined for the layout generation gen (all columns but seen).
+	line string
+	gen  int
+	// match caches a.Matches(matchQ).
+	matchQ string
+	match  bool
+	tested bool
+}
+
+func newRow(a *model.Asset) *row {
+	r := &row{a: a}
+	if len(a.IPs) > 0 {
+		r.ip = a.IPs[0]
+	}
+	if len(a.MACs) > 0 {
+		r.mac, r.hasMAC = a.MACs[0], true
+	}
+	r.vendor = strings.ToLower(a.Vendor)
+	if len(a.Names) > 0 {
+		r.name = strings.ToLower(a.Names[0])
+	}
+	c := &r.cells
+	switch {
+	case a.Gateway:
+		c[colFlag] = "G"
+	case len(a.Conflicts()) > 0:
+		c[colFlag] = "!"
+	}
+	// colAddr sits beside the MAC column, so a MAC-only asset says so;
+	// colAddrMAC is the narrow layout's only address column.
+	switch {
+	case len(a.IPs) > 1:
+		c[colAddr] = a.IPs[0].String() + " +" + strconv.Itoa(len(a.IPs)-1)
+		c[colAddrMAC] = c[colAddr]
+	case len(a.IPs) == 1:
+		c[colAddr] = a.IPs[0].String()
+		c[colAddrMAC] = c[colAddr]
+	case r.hasMAC:
+		c[colAddr] = "(L2 only)"
+		c[colAddrMAC] = r.mac.String()
+	default:
+		c[colAddr] = string(a.ID)
+		c[colAddrMAC] = c[colAddr]
+	}
+	if r.hasMAC {
+		c[colMAC] = r.mac.String()
+		if len(a.MACs) > 1 {
+			c[colMAC] += " +" + strconv.Itoa(len(a.MACs)-1)
+		}
+	}
+	if len(a.VLANs) > 0 {
+		c[colVLAN] = strconv.Itoa(int(a.VLANs[0]))
+		if len(a.VLANs) > 1 {
+			c[colVLAN] += "+"
+		}
+	}
+	c[colVendor] = a.Vendor
+	if len(a.Names) > 0 {
+		c[colName] = a.Names[0]
+	}
+	role := strings.Join(a.Roles, ",")
+	if len(a.Protocols) > 0 {
+		if role != "" {
+			role += " · "
+		}
+		role += strings.Join(a.Protocols, ",")
+	}
+	c[colRoleProto] = role
+	// The narrow column shows roles, or protocols when no role is known.
+	if len(a.Roles) > 0 {
+		c[colRole] = strings.Join(a.Roles, ",")
+	} else {
+		c[colRole] = strings.Join(a.Protocols, ",")
+	}
+	c[colSvc] = strconv.Itoa(len(a.Services))
+	c[colPkts] = format.Count(a.Packets)
+	return r
+}
+
+// Model is the asset table pane.
+type Model struct {
+	ctx     pane.Context
+	keys    KeyMap
+	grid    grid.Model[model.AssetID]
+	filter  grid.Filter
+	rows    map[model.AssetID]*row
+	sortBy  SortKey
+	reverse bool
+	focused bool
+
+	width, height int
+	cols          []colID
+	defs          []grid.Column
+	widths        []int
+	header        string
+	gen           int
+	// lastQuery is the query the current rows were filtered with.
+	lastQuery string
+	order     []*row
+}
+
+// New returns an empty asset table sorted by IP.
+func New(ctx pane.Context) *Model {
+	m := &Model{
+		ctx:    ctx,
+		keys:   DefaultKeyMap(),
+		grid:   grid.New[model.AssetID](),
+		filter: grid.NewFilter(ctx.Styles),
+		rows:   make(map[model.AssetID]*row),
+	}
+	m.SetSize(80, 20)
+	return m
+}
+
+// Title implements pane.Pane.
+func (m *Model) Title() string { return "Assets" }
+
+// Summary implements pane.Pane: the row count and the sort.
+func (m *Model) Summary() string {
+	total := len(m.rows)
+	s := strconv.Itoa(total) + " assets"
+	if m.filter.Query() != "" {
+		s = strconv.Itoa(m.grid.Len()) + " of " + s
+	}
+	return s + " · sort " + m.sortBy.String() + " " + m.arrow()
+}
+
+func (m *Model) arrow() string {
+	if m.sortBy.descending() != m.reverse {
+		return "↓"
+	}
+	return "↑"
+}
+
+// Focus implements pane.Pane.
+func (m *Model) Focus() { m.focused = true }
+
+// Blur implements pane.Pane.
+func (m *Model) Blur() { m.focused = false }
+
+// Capturing implements pane.Pane: true while the filter is being typed.
+func (m *Model) Capturing() bool { return m.filter.Typing() }
+
+// SetSize implements pane.Pane.
+func (m *Model) SetSize(width, height int) {
+	m.width, m.height = max(1, width), max(1, height)
+	m.cols = columnsFor(m.width)
+	m.defs = make([]grid.Column, len(m.cols))
+	for i, c := range m.cols {
+		m.defs[i] = colDefs[c]
+	}
+	m.widths = grid.Layout(m.defs, m.width-1)
+	m.filter.SetWidth(m.width)
+	m.gen++
+	m.buildHeader()
+	m.grid.SetHeight(m.rowsHeight())
+}
+
+func (m *Model) buildHeader() {
+	defs := slices.Clone(m.defs)
+	sorted := map[SortKey]colID{ByIP: colAddr, ByMAC: colMAC, ByVendor: colVendor, ByName: colName, ByLastSeen: colSeen, ByPackets: colPkts}[m.sortBy]
+	for i, c := range m.cols {
+		if c == sorted || c == colAddrMAC && sorted == colAddr {
+			defs[i].Title += m.arrow()
+		}
+	}
+	m.header = m.ctx.Styles.Header.Render(" " + grid.Header(defs, m.widths))
+}
+
+// rowsHeight is the number of table rows that fit under the header and the
+// filter line.
+func (m *Model) rowsHeight() int {
+	h := m.height - 1
+	if m.filter.Active() {
+		h--
+	}
+	return max(1, h)
+}
+
+// Selected returns the ID of the asset under the cursor.
+func (m *Model) Selected() (model.AssetID, bool) { return m.grid.Selected() }
+
+// Select moves the cursor to the asset id and reports whether it is shown.
+func (m *Model) Select(id model.AssetID) bool { return m.grid.Select(id) }
+
+// Rows returns the IDs of the rows shown, in order. The slice must not be modified.
+func (m *Model) Rows() []model.AssetID { return m.grid.Rows() }
+
+// SetSort orders the table by k, reversed from its natural direction when
+// reverse is set.
+func (m *Model) SetSort(k SortKey, reverse bool) {
+	m.sortBy, m.reverse = k, reverse
+	m.buildHeader()
+	m.refresh()
+}
+
+// SetFilter sets the filter query, as if typed and accepted.
+func (m *Model) SetFilter(q string) {
+	m.filter.SetQuery(q)
+	m.grid.SetHeight(m.rowsHeight())
+	m.refresh()
+}
+
+// DataChanged implements pane.Pane: it rebuilds the rows of changed assets
+// and re-sorts.
+func (m *Model) DataChanged(c state.Change) {
+	st := m.ctx.State
+	switch {
+	case c.Reset:
+		clear(m.rows)
+		st.EachAsset(func(a *model.Asset) { m.rows[a.ID] = newRow(a) })
+	case len(c.Assets) > 0:
+		for id := range c.Assets {
+			if a, ok := st.Asset(id); ok {
+				m.rows[id] = newRow(a)
+			} else {
+				delete(m.rows, id)
+			}
+		}
+	default:
+		return
+	}
+	m.refresh()
+}
+
+// refresh filters and sorts the rows and hands the order to the grid.
+func (m *Model) refresh() {
+	q := m.filter.Query()
+	// A query that extends the previous one can only drop rows.
+	narrowing := m.lastQuery != "" && strings.HasPrefix(q, m.lastQuery)
+	m.order = m.order[:0]
+	for _, r := range m.rows {
+		if q != "" && !m.matches(r, q, narrowing) {
+			continue
+		}
+		m.order = append(m.order, r)
+	}
+	m.lastQuery = q
+	slices.SortFunc(m.order, m.compare)
+	keys := make([]model.AssetID, len(m.order))
+	for i, r := range m.order {
+		keys[i] = r.a.ID
+	}
+	m.grid.SetRows(keys)
+}
+
+func (m *Model) matches(r *row, q string, narrowing bool) bool {
+	if r.tested && r.matchQ == q {
+		return r.match
+	}
+	if narrowing && r.tested && r.matchQ == m.lastQuery && !r.match {
+		r.matchQ = q
+		return false
+	}
+	r.match, r.matchQ, r.tested = r.a.Matches(q), q, true
+	return r.match
+}
+
+func (m *Model) compare(x, y *row) int {
+	var c int
+	switch m.sortBy {
+	case ByIP:
+		c = compareAddr(x, y)
+	case ByMAC:
+		c = compareMAC(x, y)
+	case ByVendor:
+		c = compareText(x.vendor, y.vendor)
+	case ByName:
+		c = compareText(x.name, y.name)
+	case ByLastSeen:
+		c = x.a.LastSeen.Compare(y.a.LastSeen)
+	case ByPackets:
+		c = cmp.Compare(x.a.Packets, y.a.Packets)
+	}
+	if m.sortBy.descending() {
+		c = -c
+	}
+	if m.reverse {
+		c = -c
+	}
+	if c != 0 {
+		return c
+	}
+	if c = compareAddr(x, y); c != 0 {
+		return c
+	}
+	return strings.Compare(string(x.a.ID), string(y.a.ID))
+}
+
+// compareAddr orders by IP numerically (IPv4 before IPv6), assets without
+// an IP last, by MAC.
+func compareAddr(x, y *row) int {
+	xv, yv := x.ip.IsValid(), y.ip.IsValid()
+	switch {
+	case xv && yv:
+		return x.ip.Compare(y.ip)
+	case xv != yv:
+		if xv {
+			return -1
+		}
+		return 1
+	}
+	return compareMAC(x, y)
+}
+
+func compareMAC(x, y *row) int {
+	if x.hasMAC != y.hasMAC {
+		if x.hasMAC {
+			return -1
+		}
+		return 1
+	}
+	return slices.Compare(x.mac[:], y.mac[:])
+}
+
+// compareText orders empty strings last.
+func compareText(x, y string) int {
+	if (x == "") != (y == "") {
+		if x == "" {
+			return 1
+		}
+		return -1
+	}
+	return strings.Compare(x, y)
+}
+
+// Update implements pane.Pane.
+func (m *Model) Update(msg tea.Msg) tea.Cmd {
+	k, ok := msg.(tea.KeyMsg)
+	if !ok || !m.focused {
+		return nil
+	}
+	wasActive := m.filter.Active()
+	if consumed, changed := m.filter.Update(k); consumed {
+		if m.filter.Active() != wasActive {
+			m.grid.SetHeight(m.rowsHeight())
+		}
+		if changed {
+			m.refresh()
+		}
+		return nil
+	}
+	switch {
+	case m.grid.Update(k):
+	case key.Matches(k, m.keys.Sort):
+		m.SetSort((m.sortBy+1)%numSortKeys, false)
+	case key.Matches(k, m.keys.Reverse):
+		m.SetSort(m.sortBy, !m.reverse)
+	case key.Matches(k, m.keys.Open):
+		if id, ok := m.grid.Selected(); ok {
+			return pane.OpenAsset(id)
+		}
+	}
+	return nil
+}
+
+// View implements pane.Pane.
+func (m *Model) View() string {
+	st := m.ctx.Styles
+	lines := make([]string, 0, m.height)
+	if m.filter.Active() {
+		count := " " + strconv.Itoa(m.grid.Len()) + " of " + strconv.Itoa(len(m.rows)) + " assets"
+		in := m.filter.View()
+		lines = append(lines, format.Truncate(in, m.width-format.Width(count))+st.Muted.Render(count))
+	}
+	lines = append(lines, m.header)
+	start, end := m.grid.Window()
+	if start == end {
+		lines = append(lines, st.Muted.Render(format.Truncate(" "+m.emptyText(), m.width)))
+	}
+	now := m.ctx.Now()
+	keys := m.grid.Rows()
+	last := len(m.defs) - 1
+	cursor := m.grid.Cursor()
+	for i := start; i < end; i++ {
+		r := m.rows[keys[i]]
+		if r.gen != m.gen {
+			r.line = grid.Join(m.defs[:last], m.widths[:last], pick(r, m.cols[:last]))
+			r.gen = m.gen
+		}
+		seen := format.FitRight(format.Ago(now, r.a.LastSeen), m.widths[last])
+		if i == cursor {
+			lines = append(lines, st.Selected.Render("▸"+r.line+" "+seen))
+		} else {
+			lines = append(lines, " "+r.line+" "+seen)
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+func pick(r *row, cols []colID) []string {
+	out := make([]string, len(cols))
+	for i, c := range cols {
+		out[i] = r.cells[c]
+	}
+	return out
+}
+
+func (m *Model) emptyText() string {
+	if q := m.filter.Query(); q != "" {
+		return "No asset matches “" + q + "”. Esc clears the filter."
+	}
+	if m.ctx.State.Phase() == state.Waiting {
+		return "No assets yet: waiting for traffic…"
+	}
+	return "No assets in this session."
+}
+
+// Legend implements the help overlay's optional legend: what the flag
+// letters in front of the address mean.
+func (m *Model) Legend() string { return Legend }

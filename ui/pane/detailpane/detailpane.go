@@ -1,0 +1,511 @@
+// Package detailpane is the asset detail of the otscope TUI: everything
+// known about one asset in a scrollable view. The header lists addresses,
+// VLANs, vendor, names, roles, first and last seen and traffic; then every
+// fact grouped by field with its provenance (source kind, protocol, origin,
+// frame, time), fields with conflicting values marked "⚠ N values"; then
+// the services the asset answers on and its peers from the conversations.
+//
+// The text is built when the asset, its conversations, the width or the
+// clock second change, and handed to a viewport that renders only the
+// visible lines.
+package detailpane
+
+import (
+	"cmp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/viewport"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"otscope/model"
+	"otscope/ui/format"
+	"otscope/ui/pane"
+	"otscope/ui/pane/grid"
+	"otscope/ui/state"
+)
+
+// MaxPeers caps the peer rows listed; the matrix pane shows them all.
+const MaxPeers = 200
+
+// KeyMap is the keys of the detail pane.
+type KeyMap struct {
+	// Scroll moves the view (arrows, pgup/pgdn, g/G).
+	Scroll grid.KeyMap
+	// Back returns to the pane the detail was opened from.
+	Back key.Binding
+}
+
+// DefaultKeyMap returns the default detail keys.
+func DefaultKeyMap() KeyMap {
+	return KeyMap{
+		Scroll: grid.DefaultKeyMap(),
+		Back:   key.NewBinding(key.WithKeys("esc", "backspace"), key.WithHelp("esc", "back")),
+	}
+}
+
+// ShortHelp implements help.KeyMap.
+func (m *Model) ShortHelp() []key.Binding {
+	return []key.Binding{m.keys.Back, m.keys.Scroll.PageDown}
+}
+
+// FullHelp implements help.KeyMap.
+func (m *Model) FullHelp() [][]key.Binding {
+	return [][]key.Binding{m.keys.Scroll.Bindings(), {m.keys.Back}}
+}
+
+// Model is the asset detail pane.
+type Model struct {
+	ctx     pane.Context
+	keys    KeyMap
+	vp      viewport.Model
+	id      model.AssetID
+	asset   *model.Asset // last known copy, kept when the asset is removed
+	removed bool
+	focused bool
+	width   int
+	height  int
+}
+
+// New returns a detail pane showing no asset.
+func New(ctx pane.Context) *Model {
+	m := &Model{ctx: ctx, keys: DefaultKeyMap(), vp: viewport.New(80, 20)}
+	m.vp.KeyMap = viewport.KeyMap{} // keys are matched here, with g/G added
+	m.SetSize(80, 20)
+	return m
+}
+
+// Title implements pane.Pane.
+func (m *Model) Title() string { return "Detail" }
+
+// Summary implements pane.Pane.
+func (m *Model) Summary() string {
+	if m.asset == nil {
+		return "no asset selected"
+	}
+	s := m.asset.Label()
+	if m.removed {
+		s += " (removed)"
+	}
+	if m.vp.TotalLineCount() > m.vp.Height {
+		s += " · " + strconv.Itoa(int(m.vp.ScrollPercent()*100)) + "%"
+	}
+	return s
+}
+
+// Focus implements pane.Pane.
+func (m *Model) Focus() { m.focused = true }
+
+// Blur implements pane.Pane.
+func (m *Model) Blur() { m.focused = false }
+
+// Capturing implements pane.Pane; the detail takes no text input.
+func (m *Model) Capturing() bool { return false }
+
+// SetSize implements pane.Pane.
+func (m *Model) SetSize(width, height int) {
+	m.width, m.height = max(1, width), max(1, height)
+	m.vp.Width, m.vp.Height = m.width, m.height
+	m.rebuild()
+}
+
+// Show switches the pane to the asset id and scrolls to the top.
+func (m *Model) Show(id model.AssetID) {
+	m.id, m.asset, m.removed = id, nil, false
+	m.load()
+	m.vp.GotoTop()
+}
+
+// Shown returns the ID of the asset shown ("" when none).
+func (m *Model) Shown() model.AssetID { return m.id }
+
+func (m *Model) load() {
+	if a, ok := m.ctx.State.Asset(m.id); ok {
+		m.asset, m.removed = a, false
+	} else if m.asset != nil {
+		m.removed = true
+	}
+	m.rebuild()
+}
+
+// DataChanged implements pane.Pane: it rebuilds when the asset or one of
+// its conversations changed.
+func (m *Model) DataChanged(c state.Change) {
+	if m.id == "" {
+		return
+	}
+	if c.AssetChanged(m.id) {
+		m.load()
+		return
+	}
+	for k := range c.Conversations {
+		if cv, ok := m.ctx.State.Conversation(k); ok && (cv.Client == m.id || cv.Server == m.id) {
+			m.rebuild()
+			return
+		}
+	}
+}
+
+// Update implements pane.Pane.
+func (m *Model) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case pane.TickMsg:
+		if m.focused && m.asset != nil {
+			m.rebuild() // ages ("3s ago") move with the clock
+		}
+	case tea.KeyMsg:
+		if !m.focused {
+			return nil
+		}
+		k := m.keys
+		switch {
+		case key.Matches(msg, k.Back):
+			return pane.Back()
+		case key.Matches(msg, k.Scroll.Up):
+			m.vp.ScrollUp(1)
+		case key.Matches(msg, k.Scroll.Down):
+			m.vp.ScrollDown(1)
+		case key.Matches(msg, k.Scroll.PageUp):
+			m.vp.PageUp()
+		case key.Matches(msg, k.Scroll.PageDown):
+			m.vp.PageDown()
+		case key.Matches(msg, k.Scroll.Home):
+			m.vp.GotoTop()
+		case key.Matches(msg, k.Scroll.End):
+			m.vp.GotoBottom()
+		}
+	}
+	return nil
+}
+
+// View implements pane.Pane.
+func (m *Model) View() string { return m.vp.View() }
+
+// rebuild renders the asset into the viewport, keeping the scroll offset.
+func (m *Model) rebuild() {
+	off := m.vp.YOffset
+	b := builder{st: m.ctx, width: m.width}
+	if m.asset == nil {
+		b.muted(" No asset selected. In Assets (1) or Matrix (3), pick a row and press Enter.")
+	} else {
+		b.asset(m.asset, m.removed)
+	}
+	m.vp.SetContent(strings.Join(b.lines, "\n"))
+	m.vp.SetYOffset(off)
+}
+
+// builder accumulates the detail lines, each cut to width.
+type builder struct {
+	st    pane.Context
+	width int
+	lines []string
+}
+
+func (b *builder) add(s string) { b.lines = append(b.lines, format.Truncate(s, b.width)) }
+
+func (b *builder) muted(s string) { b.add(b.st.Styles.Muted.Render(format.Truncate(s, b.width))) }
+
+func (b *builder) section(title string) {
+	b.lines = append(b.lines, "", " "+b.st.Styles.Section.Render(format.Truncate(title, b.width-1)))
+}
+
+// item is one "label value" pair of the detail header.
+type item struct{ label, value string }
+
+const labelWidth = 9
+
+// items writes the header pairs, two to a line where both fit in half the
+// width, else one to a line with long values wrapped under the value column.
+func (b *builder) items(items []item) {
+	st := b.st.Styles
+	cell := func(it item) string {
+		return " " + st.Label.Render(format.Fit(it.label, labelWidth)) + " " + it.value
+	}
+	cellWidth := func(it item) int { return 2 + labelWidth + format.Width(it.value) }
+	half := (b.width - 1) / 2
+	for i := 0; i < len(items); i++ {
+		it := items[i]
+		if it.value == "" {
+			continue
+		}
+		if i+1 < len(items) && items[i+1].value != "" && cellWidth(it) <= half && cellWidth(items[i+1]) <= half {
+			b.add(cell(it) + strings.Repeat(" ", half-cellWidth(it)) + " " + cell(items[i+1]))
+			i++
+			continue
+		}
+		room := b.width - labelWidth - 2
+		for n, part := range wrap(it.value, max(8, room)) {
+			if n == 0 {
+				b.add(cell(item{it.label, part}))
+			} else {
+				b.add(strings.Repeat(" ", labelWidth+2) + part)
+			}
+		}
+	}
+}
+
+func (b *builder) asset(a *model.Asset, removed bool) {
+	st, now := b.st.Styles, b.st.Now()
+	title := " " + st.Section.Render(a.Label()) + "  " + st.Muted.Render(string(a.ID))
+	b.add(title)
+	if removed {
+		b.add(" " + st.Warn.Render("⚠ removed from the inventory; last known state shown"))
+	}
+	if a.Gateway {
+		b.add(" " + st.Warn.Render("G gateway:") + " this MAC sends traffic for other IPs; hosts behind it are listed by IP")
+	}
+	vlans := make([]string, len(a.VLANs))
+	for i, v := range a.VLANs {
+		vlans[i] = strconv.Itoa(int(v))
+	}
+	b.items([]item{
+		{"MAC", join(a.MACs)},
+		{"IP", join(a.IPs)},
+		{"Vendor", a.Vendor},
+		{"VLAN", strings.Join(vlans, ", ")},
+		{"Names", strings.Join(a.Names, ", ")},
+		{"Roles", strings.Join(a.Roles, ", ")},
+		{"Protocols", strings.Join(a.Protocols, ", ")},
+		{"Sent", format.Thousands(a.Packets) + " pkts · " + format.Bytes(a.Bytes)},
+		{"Seen", format.Clock(now, a.FirstSeen) + " → " + format.Clock(now, a.LastSeen) + " (" + format.Ago(now, a.LastSeen) + " ago)"},
+	})
+	b.facts(a)
+	b.services(a)
+	b.peers(a)
+}
+
+func join[T interface{ String() string }](xs []T) string {
+	s := make([]string, len(xs))
+	for i, x := range xs {
+		s[i] = x.String()
+	}
+	return strings.Join(s, ", ")
+}
+
+// fieldOrder puts generic fields (hostname, vendor, os…) before protocol
+// fields ("lldp.system_name"), each group alphabetical.
+func fieldOrder(x, y string) int {
+	xd, yd := strings.Contains(x, "."), strings.Contains(y, ".")
+	if xd != yd {
+		if xd {
+			return 1
+		}
+		return -1
+	}
+	return strings.Compare(x, y)
+}
+
+func (b *builder) facts(a *model.Asset) {
+	st, now := b.st.Styles, b.st.Now()
+	byField := map[string][]model.Fact{}
+	var fields []string
+	for _, f := range a.Facts {
+		if _, ok := byField[f.Field]; !ok {
+			fields = append(fields, f.Field)
+		}
+		byField[f.Field] = append(byField[f.Field], f)
+	}
+	slices.SortFunc(fields, fieldOrder)
+	conflicts := a.Conflicts()
+	title := "FACTS (" + strconv.Itoa(len(a.Facts)) + ", heard on the wire unless marked)"
+	if len(conflicts) > 0 {
+		title += "  ⚠ " + strconv.Itoa(len(conflicts)) + " conflicting"
+	}
+	b.section(title)
+	if len(fields) == 0 {
+		b.muted(" none recorded")
+		return
+	}
+	fw, vw, pw := 0, 0, 0
+	for _, f := range fields {
+		fw = max(fw, format.Width(f))
+	}
+	for _, f := range a.Facts {
+		vw = max(vw, format.Width(f.Value))
+		pw = max(pw, format.Width(provenance(f, now)))
+	}
+	// Field names get a column when the widest line then fits; otherwise
+	// the column is capped and longer names head their own line. Values get
+	// the room the widest provenance leaves, within 8..20 cells; a longer
+	// value pushes its provenance right or onto the next line.
+	fw = min(fw, 24)
+	if 1+fw+1+min(vw, 20)+2+pw > b.width {
+		fw = min(fw, 16)
+	}
+	indent := 1 + fw + 1
+	vw = max(8, min(vw, 20, b.width-indent-2-pw))
+	for _, field := range fields {
+		heading := " " + st.Label.Render(field)
+		own := format.Width(field) > fw
+		if slices.Contains(conflicts, field) {
+			b.add(heading + " " + st.Warn.Render("⚠ "+strconv.Itoa(len(a.FactValues(field)))+" values"))
+			own = true
+		} else if own {
+			b.add(heading)
+		}
+		for n, f := range byField[field] {
+			lead := strings.Repeat(" ", indent)
+			if n == 0 && !own {
+				lead = " " + st.Label.Render(format.Fit(field, fw)) + " "
+			}
+			b.value(lead, indent, vw, f.Value, provenance(f, now))
+			if f.Detail != "" {
+				b.add(strings.Repeat(" ", indent+2) + st.Muted.Render(format.Truncate("why: "+f.Detail, max(1, b.width-indent-2))))
+			}
+		}
+	}
+}
+
+// value writes one fact value after lead (indent cells wide) with its
+// provenance beside it when both fit, else the value (wrapped) and then
+// the provenance on the next line.
+func (b *builder) value(lead string, indent, vw int, value, prov string) {
+	st := b.st.Styles
+	vwidth, pwidth := format.Width(value), format.Width(prov)
+	switch {
+	case vwidth <= vw && indent+vw+2+pwidth <= b.width:
+		b.add(lead + format.Fit(value, vw) + "  " + st.Muted.Render(prov))
+		return
+	case indent+vwidth+2+pwidth <= b.width:
+		b.add(lead + value + "  " + st.Muted.Render(prov))
+		return
+	}
+	for i, part := range wrap(value, max(8, b.width-indent)) {
+		if i == 0 {
+			b.add(lead + part)
+		} else {
+			b.add(strings.Repeat(" ", indent) + part)
+		}
+	}
+	b.add(strings.Repeat(" ", indent+2) + st.Muted.Render(format.Truncate(prov, max(1, b.width-indent-2))))
+}
+
+// provenance is "dhcp · plant.pcap #1234 · 10:02:03 ×3". The source kind
+// leads when it is not passive: "derived oui · …", "active s7comm · …".
+func provenance(f model.Fact, now time.Time) string {
+	src := f.Source
+	var b strings.Builder
+	if src.Kind != model.Passive {
+		b.WriteString(src.Kind.String() + " ")
+	}
+	b.WriteString(src.Protocol)
+	if src.Origin != "" || src.Frame > 0 {
+		b.WriteString(" ·")
+		if src.Origin != "" {
+			b.WriteString(" " + src.Origin)
+		}
+		if src.Frame > 0 {
+			b.WriteString(" #" + strconv.FormatUint(src.Frame, 10))
+		}
+	}
+	if !src.Time.IsZero() {
+		b.WriteString(" · " + format.Clock(now, src.Time))
+	}
+	if f.Count > 1 {
+		b.WriteString(" ×" + format.Count(f.Count))
+	}
+	return b.String()
+}
+
+var serviceCols = []grid.Column{
+	{Title: "PORT", Width: 9},
+	{Title: "PROTOCOL", Width: 10, Max: 14},
+	{Title: "IP", Width: 15, Max: 39},
+	{Title: "FIRST", Width: 8},
+	{Title: "SEEN", Width: 4, Right: true},
+}
+
+func (b *builder) services(a *model.Asset) {
+	st, now := b.st.Styles, b.st.Now()
+	b.section("SERVICES (" + strconv.Itoa(len(a.Services)) + ")")
+	if len(a.Services) == 0 {
+		b.muted(" none seen: this asset answered no connection")
+		return
+	}
+	cols := serviceCols
+	if b.width < 60 {
+		cols = []grid.Column{serviceCols[0], serviceCols[1], serviceCols[4]}
+	}
+	ws := grid.Layout(cols, b.width-1)
+	b.add(st.Header.Render(" " + grid.Header(cols, ws)))
+	svcs := slices.Clone(a.Services)
+	slices.SortFunc(svcs, func(x, y model.Service) int {
+		return cmp.Or(strings.Compare(x.Transport, y.Transport), cmp.Compare(x.Port, y.Port), x.IP.Compare(y.IP))
+	})
+	for _, s := range svcs {
+		ip := ""
+		if s.IP.IsValid() {
+			ip = s.IP.String()
+		}
+		cells := []string{s.Transport + "/" + strconv.Itoa(int(s.Port)), s.Protocol, ip, format.Clock(now, s.FirstSeen), format.Ago(now, s.LastSeen)}
+		if len(cols) == 3 {
+			cells = []string{cells[0], cells[1], cells[4]}
+		}
+		b.add(" " + grid.Join(cols, ws, cells))
+	}
+}
+
+var peerCols = []grid.Column{
+	{Title: "", Width: 1},
+	{Title: "PEER", Width: 10, Max: 26},
+	{Title: "PROTOCOL", Width: 8, Max: 12},
+	{Title: "PORT", Width: 9},
+	{Title: "PKTS", Width: 5, Right: true},
+	{Title: "BYTES", Width: 6, Right: true},
+	{Title: "SEEN", Width: 4, Right: true},
+}
+
+func (b *builder) peers(a *model.Asset) {
+	st, now := b.st.Styles, b.st.Now()
+	s := b.st.State
+	keys := s.ConversationsOf(a.ID)
+	convs := make([]*model.Conversation, 0, len(keys))
+	for _, k := range keys {
+		if c, ok := s.Conversation(k); ok {
+			convs = append(convs, c)
+		}
+	}
+	b.section("PEERS (" + strconv.Itoa(len(convs)) + ")  → this asset is client · ← peer is client")
+	if len(convs) == 0 {
+		b.muted(" no conversations")
+		return
+	}
+	slices.SortFunc(convs, func(x, y *model.Conversation) int {
+		return cmp.Or(cmp.Compare(y.Bytes, x.Bytes), strings.Compare(x.Key(), y.Key()))
+	})
+	cols := peerCols
+	if b.width < 60 {
+		cols = []grid.Column{peerCols[0], peerCols[1], peerCols[2], peerCols[6]}
+	}
+	ws := grid.Layout(cols, b.width-1)
+	b.add(st.Header.Render(" " + grid.Header(cols, ws)))
+	for i, c := range convs {
+		if i == MaxPeers {
+			b.muted(" … " + strconv.Itoa(len(convs)-MaxPeers) + " more: see Matrix (3) filtered by this asset")
+			break
+		}
+		dir, peer := "→", c.Server
+		if c.Server == a.ID && c.Client != a.ID {
+			dir, peer = "←", c.Client
+		}
+		cells := []string{dir, s.Label(peer), c.Protocol, c.Transport + "/" + strconv.Itoa(int(c.Port)),
+			format.Count(c.Packets), format.Bytes(c.Bytes), format.Ago(now, c.LastSeen)}
+		if len(cols) == 4 {
+			cells = []string{cells[0], cells[1], cells[2], cells[6]}
+		}
+		b.add(" " + grid.Join(cols, ws, cells))
+	}
+}
+
+// wrap breaks s into lines of at most width cells, at spaces where it can.
+func wrap(s string, width int) []string {
+	if format.Width(s) <= width {
+		return []string{s}
+	}
+	return strings.Split(ansi.Wrap(s, width, ""), "\n")
+}

@@ -1,0 +1,153 @@
+// Package grid is the machinery shared by the otscope table panes (assets,
+// communication matrix): a cursor over an ordered list of row keys that
+// stays on the same key when the order changes, scrolling that exposes only
+// the visible window, a filter input, and fixed-width column layout.
+//
+// A pane owns its rows and their cached text; grid only holds keys, so
+// re-sorting 10,000 rows moves keys, not strings, and View touches only the
+// rows in Window. Models are used from the Bubble Tea goroutine only.
+package grid
+
+import (
+	"slices"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+// KeyMap is the cursor movement of a grid.
+type KeyMap struct {
+	Up, Down, PageUp, PageDown, Home, End key.Binding
+}
+
+// DefaultKeyMap returns arrows and vi-style movement keys.
+func DefaultKeyMap() KeyMap {
+	return KeyMap{
+		Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+		Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+		PageUp:   key.NewBinding(key.WithKeys("pgup", "ctrl+b"), key.WithHelp("pgup", "page up")),
+		PageDown: key.NewBinding(key.WithKeys("pgdown", "ctrl+f", " "), key.WithHelp("pgdn", "page down")),
+		Home:     key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("g/home", "first row")),
+		End:      key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("G/end", "last row")),
+	}
+}
+
+// Bindings lists the movement keys for help.
+func (k KeyMap) Bindings() []key.Binding {
+	return []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End}
+}
+
+// Model is a cursor over an ordered list of keys.
+type Model[K comparable] struct {
+	// KeyMap is the movement keys; change it before use to rebind.
+	KeyMap KeyMap
+	keys   []K
+	cursor int
+	offset int
+	height int
+}
+
+// New returns an empty grid with the default keys.
+func New[K comparable]() Model[K] {
+	return Model[K]{KeyMap: DefaultKeyMap(), height: 1}
+}
+
+// SetRows replaces the ordered keys. The cursor stays on the key it was on
+// when that key is still present, at the same screen row where possible;
+// otherwise it keeps its index, clamped. The grid keeps keys; the caller must
+// not modify it afterwards.
+func (m *Model[K]) SetRows(keys []K) {
+	sel, had := m.Selected()
+	screenRow := m.cursor - m.offset
+	m.keys = keys
+	if had {
+		if i := slices.Index(keys, sel); i >= 0 {
+			m.cursor = i
+			m.offset = m.cursor - screenRow
+		}
+	}
+	m.clamp()
+}
+
+// Rows returns the ordered keys. The slice must not be modified.
+func (m *Model[K]) Rows() []K { return m.keys }
+
+// Len returns the number of rows.
+func (m *Model[K]) Len() int { return len(m.keys) }
+
+// SetHeight sets how many rows fit on screen.
+func (m *Model[K]) SetHeight(h int) {
+	m.height = max(1, h)
+	m.clamp()
+}
+
+// Height returns how many rows fit on screen.
+func (m *Model[K]) Height() int { return m.height }
+
+// Cursor returns the index of the selected row (0 when empty).
+func (m *Model[K]) Cursor() int { return m.cursor }
+
+// Selected returns the key under the cursor.
+func (m *Model[K]) Selected() (K, bool) {
+	if m.cursor < 0 || m.cursor >= len(m.keys) {
+		var zero K
+		return zero, false
+	}
+	return m.keys[m.cursor], true
+}
+
+// Select moves the cursor to k and reports whether k is a row.
+func (m *Model[K]) Select(k K) bool {
+	i := slices.Index(m.keys, k)
+	if i < 0 {
+		return false
+	}
+	m.cursor = i
+	m.clamp()
+	return true
+}
+
+// Window returns the half-open range of row indexes that are on screen.
+func (m *Model[K]) Window() (start, end int) {
+	return m.offset, min(len(m.keys), m.offset+m.height)
+}
+
+// Update moves the cursor for a movement key and reports whether msg was one.
+func (m *Model[K]) Update(msg tea.Msg) bool {
+	k, ok := msg.(tea.KeyMsg)
+	if !ok {
+		return false
+	}
+	switch {
+	case key.Matches(k, m.KeyMap.Up):
+		m.cursor--
+	case key.Matches(k, m.KeyMap.Down):
+		m.cursor++
+	case key.Matches(k, m.KeyMap.PageUp):
+		m.cursor -= m.height
+		m.offset -= m.height
+	case key.Matches(k, m.KeyMap.PageDown):
+		m.cursor += m.height
+		m.offset += m.height
+	case key.Matches(k, m.KeyMap.Home):
+		m.cursor = 0
+	case key.Matches(k, m.KeyMap.End):
+		m.cursor = len(m.keys) - 1
+	default:
+		return false
+	}
+	m.clamp()
+	return true
+}
+
+// clamp keeps cursor inside the rows and the window around the cursor.
+func (m *Model[K]) clamp() {
+	m.cursor = max(0, min(m.cursor, len(m.keys)-1))
+	if m.cursor < m.offset {
+		m.offset = m.cursor
+	}
+	if m.cursor >= m.offset+m.height {
+		m.offset = m.cursor - m.height + 1
+	}
+	m.offset = max(0, min(m.offset, len(m.keys)-m.height))
+}

@@ -1,0 +1,74 @@
+// Package pane defines what every otscope TUI pane provides, the shared
+// read-only Context panes are built with, and the messages panes use to ask
+// the root for navigation.
+//
+// Adding a pane means writing a type that satisfies Pane in its own package
+// under ui/pane/ and adding it to the list in ui.New; routing, focus, sizing,
+// the tab bar and the help overlay pick it up from there.
+//
+// Panes are pointers updated in place: Update returns only a tea.Cmd. This
+// deviates from bubbles' value-returning Update on purpose, so the root can
+// keep its panes in one slice and broadcast sizes and data without type
+// assertions. All methods run on the Bubble Tea goroutine.
+package pane
+
+import (
+	"time"
+
+	"github.com/charmbracelet/bubbles/help"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"otscope/model"
+	"otscope/ui/state"
+	"otscope/ui/theme"
+)
+
+// Pane is one screen of the TUI.
+type Pane interface {
+	// KeyMap gives the pane's keys for the status bar and the help overlay.
+	help.KeyMap
+	// Title is the pane's name in the tab bar.
+	Title() string
+	// Summary is one short line about the pane's content (counts, sort,
+	// scroll position) shown at the right of the tab bar while focused.
+	Summary() string
+	// SetSize gives the pane its box. It is called for hidden panes too.
+	SetSize(width, height int)
+	// Focus and Blur tell the pane whether it receives keys.
+	Focus()
+	Blur()
+	// Capturing reports whether the pane is taking text input; the root then
+	// hands it every key first, so "q" or "?" type instead of acting.
+	Capturing() bool
+	// Update handles a message routed to the pane: keys when focused, other
+	// messages always.
+	Update(msg tea.Msg) tea.Cmd
+	// DataChanged tells the pane that the shared state changed.
+	DataChanged(c state.Change)
+	// View renders exactly the pane's box (at most width cells wide and
+	// height lines tall).
+	View() string
+}
+
+// Context is what every pane is built with. It is shared and read-only.
+type Context struct {
+	Styles *theme.Styles
+	State  *state.State
+	// Now returns the current time for relative ages ("3s").
+	Now func() time.Time
+}
+
+// OpenAssetMsg asks the root to show the asset with ID in the detail pane.
+type OpenAssetMsg struct{ ID model.AssetID }
+
+// OpenAsset returns a command that sends OpenAssetMsg for id.
+func OpenAsset(id model.AssetID) tea.Cmd {
+	return func() tea.Msg { return OpenAssetMsg{ID: id} }
+}
+
+// BackMsg asks the root to focus the pane that was focused before the last
+// OpenAssetMsg.
+type BackMsg struct{}
+
+// Back returns a command that sends BackMsg.
+func Back() tea.Cmd { return func() tea.Msg { return BackMsg{} } }

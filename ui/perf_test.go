@@ -1,0 +1,126 @@
+package ui
+
+import (
+	"net/netip"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"otscope/model"
+)
+
+// bigSnapshot is a plant of n assets and 2n conversations.
+func bigSnapshot(n int) model.Update {
+	vendors := []string{"Siemens AG", "Rockwell Automation", "Schneider Electric", "Phoenix Contact", "Hirschmann", "Dell Inc."}
+	protos := []string{"s7comm", "enip", "modbus", "profinet-rt", "opc-ua", "http"}
+	u := model.Update{Reset: true, Stats: fixtureStats(0)}
+	u.Assets = make([]model.Asset, n)
+	for i := range n {
+		m := model.MAC{0x00, 0x1b, 0x1b, byte(i >> 16), byte(i >> 8), byte(i)}
+		a := netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)})
+		v := vendors[i%len(vendors)]
+		name := "DEV-" + strconv.Itoa(i)
+		src := model.Source{Kind: model.Passive, Protocol: protos[i%len(protos)], Origin: "plant.pcap", Frame: uint64(i + 1), Time: fixtureNow}
+		u.Assets[i] = model.Asset{
+			ID: model.MACAssetID(m), MACs: []model.MAC{m}, IPs: []netip.Addr{a}, VLANs: []uint16{uint16(i % 40)},
+			Vendor: v, Names: []string{name}, Roles: []string{"plc"}, Protocols: []string{protos[i%len(protos)]},
+			Services:  []model.Service{{Transport: "tcp", Port: 102, Protocol: "s7comm", IP: a, LastSeen: fixtureNow}},
+			FirstSeen: fixtureNow.Add(-time.Hour), LastSeen: fixtureNow.Add(-time.Duration(i%3600) * time.Second),
+			Packets: uint64(i * 37 % 100000), Bytes: uint64(i * 4000),
+			Facts: []model.Fact{
+				{Field: "vendor", Value: v, Source: src, Count: 1},
+				{Field: "hostname", Value: name, Source: src, Count: 3},
+			},
+		}
+	}
+	u.Conversations = make([]model.Conversation, 2*n)
+	for i := range 2 * n {
+		c, s := u.Assets[i%n], u.Assets[(i*7+1)%n]
+		u.Conversations[i] = model.Conversation{
+			Client: c.ID, Server: s.ID, ClientIP: c.IPs[0], ServerIP: s.IPs[0], Transport: "tcp",
+			Port: uint16(100 + i%50), Protocol: protos[i%len(protos)], Packets: uint64(i % 9000), Bytes: uint64(i * 131 % 10_000_000),
+			LastSeen: fixtureNow.Add(-time.Duration(i%600) * time.Second),
+		}
+	}
+	return u
+}
+
+func bigModel(tb testing.TB) Model {
+	tb.Helper()
+	m := New(testConfig(make(chan model.Update)))
+	m = send(tb, m, tea.WindowSizeMsg{Width: 80, Height: 24}, UpdatesMsg{Updates: []model.Update{bigSnapshot(10_000)}})
+	if got := len(m.assets.Rows()); got != 10_000 {
+		tb.Fatalf("loaded %d assets, want 10000", got)
+	}
+	if got := len(m.matrix.Rows()); got != 20_000 {
+		tb.Fatalf("loaded %d conversations, want 20000", got)
+	}
+	_ = m.View()
+	return m
+}
+
+// keypress sends one key through Update and renders the next frame.
+func keypress(m Model, k tea.KeyMsg) Model {
+	nm, _ := m.Update(k)
+	m = nm.(Model)
+	_ = m.View()
+	return m
+}
+
+// BenchmarkKeypress measures keypress-to-frame with 10,000 assets and
+// 20,000 conversations loaded: one "down" through Update and View.
+func BenchmarkKeypress(b *testing.B) {
+	for _, pane := range []string{"assets", "matrix"} {
+		b.Run(pane, func(b *testing.B) {
+			m := bigModel(b)
+			if pane == "matrix" {
+				m = press(b, m, "3")
+			}
+			down, up := keyMsg("down"), keyMsg("up")
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				k := down
+				if i%200 >= 100 {
+					k = up
+				}
+				m = keypress(m, k)
+			}
+		})
+	}
+}
+
+// TestKeypressUnder16ms asserts the keypress-to-frame budget at 10,000
+// assets: the median of 50 keypresses on each table pane, and a filter
+// keystroke, must stay under 16 ms.
+func TestKeypressUnder16ms(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads 10,000 assets")
+	}
+	m := bigModel(t)
+	median := func(name string, keys ...tea.KeyMsg) {
+		t.Helper()
+		var ds []time.Duration
+		for i := range 50 {
+			start := time.Now()
+			m = keypress(m, keys[i%len(keys)])
+			ds = append(ds, time.Since(start))
+		}
+		slices.Sort(ds)
+		t.Logf("%s: median %v, max %v", name, ds[len(ds)/2], ds[len(ds)-1])
+		if ds[len(ds)/2] > 16*time.Millisecond {
+			t.Errorf("%s: median keypress-to-frame %v > 16ms", name, ds[len(ds)/2])
+		}
+	}
+	median("assets down", keyMsg("down"))
+	median("assets pgdown/pgup", keyMsg("pgdown"), keyMsg("pgup"))
+	m = press(t, m, "3")
+	median("matrix down", keyMsg("down"))
+	m = press(t, m, "1", "/")
+	// Typing a filter re-filters 10,000 assets per key: alternate
+	// narrowing and widening so both paths are measured.
+	median("filter typing", keyMsg("d"), keyMsg("backspace"))
+}

@@ -1,0 +1,473 @@
+package ui
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"otscope/model"
+	"otscope/ui/format"
+	"otscope/ui/keys"
+	"otscope/ui/pane"
+	"otscope/ui/pane/assetpane"
+	"otscope/ui/pane/capturepane"
+	"otscope/ui/pane/detailpane"
+	"otscope/ui/pane/matrixpane"
+	"otscope/ui/state"
+	"otscope/ui/theme"
+)
+
+// MinWidth and MinHeight are the smallest terminal the UI draws panes in;
+// below it shows a one-line notice instead.
+const (
+	MinWidth  = 40
+	MinHeight = 10
+)
+
+// Config is what main passes to New.
+type Config struct {
+	// Session is the session name shown in the status bar.
+	Session string
+	// Updates delivers batches from the inventory and is closed when the
+	// engine stops. A nil channel means a stored session with no engine.
+	Updates <-chan model.Update
+	// Sources names what feeds the session ("demo plant", "plant.pcap",
+	// "iface:eth0"); empty for a reopened session.
+	Sources []string
+	// Version is otscope's version, shown in the help overlay.
+	Version string
+	// Now returns the current time; nil means time.Now. Tests pin it.
+	Now func() time.Time
+}
+
+// Focus identifies one of the panes, by its position in the tab bar.
+type Focus int
+
+// The panes, in tab order.
+const (
+	FocusAssets Focus = iota
+	FocusDetail
+	FocusMatrix
+	FocusCapture
+)
+
+var focusNames = [...]string{"assets", "detail", "matrix", "capture"}
+
+// String names the pane.
+func (f Focus) String() string {
+	if f >= 0 && int(f) < len(focusNames) {
+		return focusNames[f]
+	}
+	return "pane " + strconv.Itoa(int(f)+1)
+}
+
+// Model is the root Bubble Tea model. It implements tea.Model. It holds
+// its panes and state by pointer, so copies of a Model share them: keep
+// only the Model the last Update returned, as the Bubble Tea runtime does.
+type Model struct {
+	cfg    Config
+	styles *theme.Styles
+	state  *state.State
+	keys   keys.KeyMap
+
+	panes   []pane.Pane
+	assets  *assetpane.Model
+	detail  *detailpane.Model
+	matrix  *matrixpane.Model
+	capture *capturepane.Model
+
+	focus    Focus
+	back     Focus
+	showHelp bool
+	width    int
+	height   int
+}
+
+// New builds the UI for cfg. Run it with tea.NewProgram(ui.New(cfg), tea.WithAltScreen()).
+func New(cfg Config) Model {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	styles := theme.New()
+	st := state.New()
+	if cfg.Updates == nil {
+		st.SetNoFeed()
+	}
+	ctx := pane.Context{Styles: &styles, State: st, Now: cfg.Now}
+	m := Model{cfg: cfg, styles: &styles, state: st}
+	m.assets = assetpane.New(ctx)
+	m.detail = detailpane.New(ctx)
+	m.matrix = matrixpane.New(ctx)
+	m.capture = capturepane.New(ctx, cfg.Sources)
+	// Tab order; add new panes here (and a Focus constant).
+	m.panes = []pane.Pane{m.assets, m.detail, m.matrix, m.capture}
+	m.keys = keys.DefaultKeyMap(len(m.panes))
+	m.assets.Focus()
+	m.resize(80, 24)
+	m.width, m.height = 0, 0 // nothing is drawn until the terminal size is known
+	return m
+}
+
+// UpdatesMsg carries the model.Updates that were queued on the channel,
+// oldest first. Closed is set when the channel closed after them.
+type UpdatesMsg struct {
+	Updates []model.Update
+	Closed  bool
+}
+
+// maxBatch bounds how many updates one UpdatesMsg carries, so a flood still
+// lets keys through between batches.
+const maxBatch = 1024
+
+// WaitForUpdates returns a command that blocks for one update on ch, then
+// takes every update already queued without blocking, and returns them as
+// one UpdatesMsg (Closed when ch closed).
+func WaitForUpdates(ch <-chan model.Update) tea.Cmd {
+	return func() tea.Msg {
+		u, ok := <-ch
+		if !ok {
+			return UpdatesMsg{Closed: true}
+		}
+		batch := []model.Update{u}
+		for len(batch) < maxBatch {
+			select {
+			case u, ok := <-ch:
+				if !ok {
+					return UpdatesMsg{Updates: batch, Closed: true}
+				}
+				batch = append(batch, u)
+			default:
+				return UpdatesMsg{Updates: batch}
+			}
+		}
+		return UpdatesMsg{Updates: batch}
+	}
+}
+
+// tick returns the once-a-second clock command.
+func tick() tea.Cmd {
+	return tea.Tick(time.Second, func(t time.Time) tea.Msg { return pane.TickMsg{Time: t} })
+}
+
+// Init implements tea.Model: it starts reading updates and the clock.
+func (m Model) Init() tea.Cmd {
+	if m.cfg.Updates == nil {
+		return tick()
+	}
+	return tea.Batch(WaitForUpdates(m.cfg.Updates), tick())
+}
+
+// Focused returns the focused pane.
+func (m Model) Focused() Focus { return m.focus }
+
+// HelpShown reports whether the help overlay is open.
+func (m Model) HelpShown() bool { return m.showHelp }
+
+// Update implements tea.Model.
+func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.resize(msg.Width, msg.Height)
+		return m, nil
+	case UpdatesMsg:
+		return m, m.apply(msg)
+	case pane.TickMsg:
+		m.state.Sample(msg.Time)
+		cmds := []tea.Cmd{tick()}
+		for _, p := range m.panes {
+			cmds = append(cmds, p.Update(msg))
+		}
+		return m, tea.Batch(cmds...)
+	case pane.OpenAssetMsg:
+		m.assets.Select(msg.ID)
+		m.detail.Show(msg.ID)
+		if m.focus != FocusDetail {
+			m.back = m.focus
+		}
+		m.setFocus(FocusDetail)
+		return m, nil
+	case pane.BackMsg:
+		m.setFocus(m.back)
+		return m, nil
+	case tea.KeyMsg:
+		return m.key(msg)
+	}
+	var cmds []tea.Cmd
+	for _, p := range m.panes {
+		cmds = append(cmds, p.Update(msg))
+	}
+	return m, tea.Batch(cmds...)
+}
+
+// apply hands a batch of updates to the state and the panes, and re-arms
+// the wait unless the channel closed.
+func (m *Model) apply(msg UpdatesMsg) tea.Cmd {
+	if len(msg.Updates) > 0 {
+		ch := m.state.Apply(msg.Updates)
+		if !ch.Empty() {
+			for _, p := range m.panes {
+				p.DataChanged(ch)
+			}
+		}
+	}
+	if msg.Closed {
+		m.state.SetClosed()
+		m.capture.DataChanged(state.Change{Stats: true})
+		return nil
+	}
+	return WaitForUpdates(m.cfg.Updates)
+}
+
+// key routes a key: text input first, then global keys, then the focused pane.
+func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	if key.Matches(msg, m.keys.ForceQuit) {
+		return m, tea.Quit
+	}
+	p := m.panes[m.focus]
+	if p.Capturing() {
+		return m, p.Update(msg)
+	}
+	if m.showHelp {
+		switch {
+		case key.Matches(msg, m.keys.Quit):
+			return m, tea.Quit
+		case key.Matches(msg, m.keys.Help), msg.Type == tea.KeyEsc:
+			m.showHelp = false
+		}
+		return m, nil
+	}
+	switch {
+	case key.Matches(msg, m.keys.Quit):
+		return m, tea.Quit
+	case key.Matches(msg, m.keys.Help):
+		m.showHelp = true
+	case key.Matches(msg, m.keys.Next):
+		m.setFocus((m.focus + 1) % Focus(len(m.panes)))
+	case key.Matches(msg, m.keys.Prev):
+		m.setFocus((m.focus + Focus(len(m.panes)) - 1) % Focus(len(m.panes)))
+	case key.Matches(msg, m.keys.Goto):
+		if n, err := strconv.Atoi(msg.String()); err == nil {
+			m.setFocus(Focus(n - 1))
+		}
+	default:
+		return m, p.Update(msg)
+	}
+	return m, nil
+}
+
+func (m *Model) setFocus(f Focus) {
+	if f < 0 || int(f) >= len(m.panes) {
+		return
+	}
+	if f == FocusDetail && m.detail.Shown() == "" {
+		if id, ok := m.assets.Selected(); ok {
+			m.detail.Show(id)
+		}
+	}
+	m.panes[m.focus].Blur()
+	m.focus = f
+	m.panes[m.focus].Focus()
+}
+
+// resize gives every pane, hidden ones too, the box between the tab bar
+// and the status bar.
+func (m *Model) resize(w, h int) {
+	m.width, m.height = w, h
+	pw, ph := max(MinWidth, w), max(MinHeight, h)-2
+	for _, p := range m.panes {
+		p.SetSize(pw, ph)
+	}
+}
+
+// View implements tea.Model.
+func (m Model) View() string {
+	if m.width == 0 || m.height == 0 {
+		return ""
+	}
+	if m.width < MinWidth || m.height < MinHeight {
+		return format.Truncate("terminal too small: "+strconv.Itoa(m.width)+"x"+strconv.Itoa(m.height)+
+			", otscope needs "+strconv.Itoa(MinWidth)+"x"+strconv.Itoa(MinHeight), m.width)
+	}
+	body := ""
+	if m.showHelp {
+		body = m.helpView()
+	} else {
+		body = m.panes[m.focus].View()
+	}
+	var b strings.Builder
+	b.WriteString(m.tabBar())
+	b.WriteByte('\n')
+	lines := strings.Split(body, "\n")
+	bh := m.height - 2
+	for i := range bh {
+		if i < len(lines) {
+			b.WriteString(format.Truncate(lines[i], m.width))
+		}
+		b.WriteByte('\n')
+	}
+	b.WriteString(m.statusBar())
+	return b.String()
+}
+
+// tabBar is " 1 Assets [2 Detail] 3 Matrix 4 Capture      summary".
+func (m Model) tabBar() string {
+	var b strings.Builder
+	plain := 0
+	for i, p := range m.panes {
+		t := strconv.Itoa(i+1) + " " + p.Title()
+		if Focus(i) == m.focus {
+			b.WriteString(m.styles.TabActive.Render("[" + t + "]"))
+		} else {
+			b.WriteString(m.styles.Tab.Render(" " + t + " "))
+		}
+		plain += format.Width(t) + 2
+	}
+	tabs := b.String()
+	summary := m.panes[m.focus].Summary()
+	if m.showHelp {
+		summary = "help · ? or esc closes"
+	}
+	room := m.width - plain - 2
+	if room < 8 {
+		return format.Truncate(tabs, m.width)
+	}
+	summary = format.Truncate(summary, room)
+	gap := m.width - plain - format.Width(summary) - 1
+	return tabs + strings.Repeat(" ", max(1, gap)) + m.styles.Summary.Render(summary) + " "
+}
+
+// statusBar is session, asset count, packets, pps, capture state and short help.
+func (m Model) statusBar() string {
+	st := m.state
+	packets, pps := st.Totals()
+	phase := phaseText(st)
+	session := m.cfg.Session
+	if session == "" {
+		session = "otscope"
+	}
+	segs := []string{
+		format.Truncate(session, 20),
+		strconv.Itoa(st.NumAssets()) + " assets",
+		format.Count(packets) + " pkts",
+		format.Rate(pps) + " pps",
+	}
+	left := " " + strings.Join(segs, " │ ") + " │ "
+	lw := format.Width(left) + format.Width(phase) + 1
+	out := m.styles.Bar.Render(left) + m.styles.BarAccent.Render(phase) + m.styles.Bar.Render(" ")
+	if lw > m.width {
+		return m.styles.Bar.Render(format.Fit(left+phase, m.width))
+	}
+	// Help first, so it is never the binding cut for room; while a pane
+	// takes text input "?" and "q" type, so only its own keys are listed.
+	p := m.panes[m.focus]
+	bindings := p.ShortHelp()
+	if !p.Capturing() {
+		bindings = append(append([]key.Binding{m.keys.Help}, bindings...), m.keys.Quit)
+	}
+	short := m.shortHelp(bindings, m.width-lw-2)
+	gap := m.width - lw - format.Width(short) - 1
+	return out + m.styles.Bar.Render(strings.Repeat(" ", max(0, gap))) + short + m.styles.Bar.Render(" ")
+}
+
+// shortHelp renders "key desc · key desc" with as many bindings as fit in
+// width cells. (help.Model.ShortHelpView can overflow its width when even
+// its ellipsis does not fit, so the status bar renders its own.)
+func (m Model) shortHelp(bindings []key.Binding, width int) string {
+	var b strings.Builder
+	used := 0
+	for _, kb := range bindings {
+		if !kb.Enabled() {
+			continue
+		}
+		h := kb.Help()
+		sep := ""
+		if used > 0 {
+			sep = " · "
+		}
+		w := format.Width(sep) + format.Width(h.Key) + 1 + format.Width(h.Desc)
+		if used+w > width {
+			break
+		}
+		used += w
+		b.WriteString(m.styles.Bar.Render(sep) + m.styles.BarKey.Render(h.Key) + m.styles.Bar.Render(" "+h.Desc))
+	}
+	return b.String()
+}
+
+// phaseText words the capture state; symbols repeat the word, never replace it.
+func phaseText(st *state.State) string {
+	switch st.Phase() {
+	case state.Waiting:
+		return "○ waiting"
+	case state.Running:
+		for _, s := range st.Sources() {
+			if s.Stats.Live && !s.Stats.Done {
+				return "● live"
+			}
+		}
+		return "● running"
+	case state.Finished:
+		return "✓ capture finished"
+	case state.Stopped:
+		return "■ stopped"
+	case state.Failed:
+		return "✗ error"
+	case state.Stored:
+		return "stored session"
+	}
+	return st.Phase().String()
+}
+
+// helpView lists the global keys and the focused pane's keys.
+func (m Model) helpView() string {
+	p := m.panes[m.focus]
+	title := " otscope"
+	if m.cfg.Version != "" {
+		title += " " + m.cfg.Version
+	}
+	lines := []string{m.styles.Section.Render(title + " · keys"), ""}
+	global := m.helpColumn("GLOBAL", m.keys.FullHelp())
+	local := m.helpColumn(strings.ToUpper(p.Title()), p.FullHelp())
+	colW := 30
+	if m.width >= 2*colW+2 {
+		for i := range max(len(global), len(local)) {
+			l, r := "", ""
+			if i < len(global) {
+				l = global[i]
+			}
+			if i < len(local) {
+				r = local[i]
+			}
+			lines = append(lines, " "+format.Fit(l, colW)+" "+r)
+		}
+	} else {
+		for _, l := range global {
+			lines = append(lines, " "+l)
+		}
+		lines = append(lines, "")
+		for _, l := range local {
+			lines = append(lines, " "+l)
+		}
+	}
+	if lg, ok := p.(interface{ Legend() string }); ok {
+		lines = append(lines, "", " "+m.styles.Muted.Render(lg.Legend()))
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (m Model) helpColumn(title string, groups [][]key.Binding) []string {
+	out := []string{m.styles.HelpTitle.Render(title)}
+	for _, g := range groups {
+		for _, b := range g {
+			if !b.Enabled() {
+				continue
+			}
+			h := b.Help()
+			out = append(out, m.styles.HelpKey.Render(format.Fit(h.Key, 11))+" "+m.styles.HelpDesc.Render(h.Desc))
+		}
+	}
+	return out
+}
