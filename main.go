@@ -394,6 +394,9 @@ func cmdDemo(args []string, stdout, stderr io.Writer) error {
 		}
 		return writeDemo(*write, po, stdout)
 	}
+	// The replay happens now: plant time starts at the wall clock, so "last
+	// seen 3s ago" means what it says.
+	po.Start = time.Now()
 	if po.Duration == 0 && po.MaxPackets == 0 {
 		po.Duration = 8 * time.Hour
 		if *noUI {

@@ -97,7 +97,7 @@ func (a *Asset) Conflicts() []string {
 // multiValued reports fields where several values are normal, not a conflict.
 func multiValued(field string) bool {
 	switch field {
-	case FieldDNSName, FieldRole, FieldLLDPMgmtAddress:
+	case FieldDNSName, FieldRole, FieldLLDPMgmtAddress, FieldCDPMgmtAddress, FieldNetBIOSName, FieldNetBIOSGroup:
 		return true
 	}
 	return false
@@ -125,7 +125,13 @@ func (a *Asset) Matches(query string) bool {
 	if len(words) == 0 {
 		return true
 	}
-	hay := strings.ToLower(a.searchText())
+	return MatchesText(strings.ToLower(a.SearchText()), words)
+}
+
+// MatchesText reports whether every (lower-case) word occurs in hay, the
+// lower-cased SearchText of an asset. Callers that filter many assets on
+// every keystroke cache hay and split the query once.
+func MatchesText(hay string, words []string) bool {
 	for _, w := range words {
 		if !strings.Contains(hay, w) {
 			return false
@@ -134,7 +140,9 @@ func (a *Asset) Matches(query string) bool {
 	return true
 }
 
-func (a *Asset) searchText() string {
+// SearchText is the text a filter query is matched against: ID, addresses,
+// vendor, names, roles, protocols and fact values, space-separated.
+func (a *Asset) SearchText() string {
 	var b strings.Builder
 	b.WriteString(string(a.ID))
 	for _, m := range a.MACs {

@@ -100,6 +100,9 @@ func TestKeypressUnder16ms(t *testing.T) {
 	if testing.Short() {
 		t.Skip("loads 10,000 assets")
 	}
+	if raceEnabled {
+		t.Skip("wall-clock budget is not meaningful under the race detector")
+	}
 	m := bigModel(t)
 	median := func(name string, keys ...tea.KeyMsg) {
 		t.Helper()

@@ -287,18 +287,33 @@ func (d *Decoder) network(fi *frameInfo) {
 		d.sightMAC(fi, l2Proto(fi.etherType))
 		return
 	}
-	h := d.sight(fi, src)
-	if fragmented && l4 == 0 {
-		return // a non-first fragment: counted on the host, no ports to see
+	var f *flowState
+	var side int
+	switch {
+	case fragmented && l4 == 0:
+		// a non-first fragment: counted on the host, no ports to see
+	case l4 == 6:
+		f, side = d.onTCP(fi, src, dst)
+	case l4 == 17:
+		f, side = d.onUDP(fi, src, dst)
+	case l4 == 1:
+		f, side = d.flows.update(d, fi, src, dst, 0, 0, 1, ipPayload, tcpFlags{})
 	}
-	switch l4 {
-	case 6:
-		d.onTCP(fi, h, src, dst)
-	case 17:
-		d.onUDP(fi, h, src, dst)
-	case 1:
-		d.flows.update(d, fi, src, dst, 0, 0, 1, ipPayload, tcpFlags{})
+	d.sightVia(fi, src, f, side)
+}
+
+// sightVia records the sender of an IP frame. A flow remembers the host
+// state of each side, which saves a second table lookup per packet.
+func (d *Decoder) sightVia(fi *frameInfo, src netip.Addr, f *flowState, side int) {
+	if f != nil {
+		if h := f.host[side]; h != nil && h.key.mac == fi.src && h.key.ip == src && h.key.vlan == fi.vlan {
+			d.count(h, fi)
+			return
+		}
+		f.host[side] = d.sight(fi, src)
+		return
 	}
+	d.sight(fi, src)
 }
 
 // Layer-2 protocols a host is seen speaking, as bits of hostState.l2.

@@ -30,6 +30,7 @@ type flowState struct {
 	reported   bool // the conversation has been reported (Flows counted)
 	service    bool // the service has been reported
 	dirty      bool
+	host       [2]*hostState // sender state of side a and b, checked before use
 }
 
 type tcpFlags struct{ syn, ack, fin, rst bool }

@@ -49,6 +49,12 @@ func (d *Decoder) sight(fi *frameInfo, ip netip.Addr) *hostState {
 		h = &hostState{key: k, first: d.now}
 		d.hosts[k] = h
 	}
+	d.count(h, fi)
+	return h
+}
+
+// count adds the current frame to a host's counters.
+func (d *Decoder) count(h *hostState, fi *frameInfo) {
 	h.packets++
 	h.bytes += uint64(fi.length)
 	h.last = d.now
@@ -56,7 +62,6 @@ func (d *Decoder) sight(fi *frameInfo, ip netip.Addr) *hostState {
 		h.dirty = true
 		d.dirtyHosts = append(d.dirtyHosts, h)
 	}
-	return h
 }
 
 // sightMAC records a layer-2 frame and the layer-2 protocol it spoke.

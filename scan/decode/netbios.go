@@ -166,7 +166,7 @@ func (d *Decoder) onBrowser(fi *frameInfo, src netip.Addr, p []byte) {
 	}
 	d.fact(subj, model.FieldHostname, name, "browser")
 	d.fact(subj, "browser.os_version", strconv.Itoa(int(major))+"."+strconv.Itoa(int(minor)), "browser")
-	if stype&0x1000 == 0 { // not a non-Windows (Xenix/Unix) server
+	if stype&0x800 == 0 { // not a Xenix/Unix (Samba) server
 		if os := windowsName(major, minor, stype&0x8018 != 0); os != "" {
 			d.fact(subj, model.FieldOS, os, "browser")
 		}
@@ -208,7 +208,8 @@ func browserRoles(t uint32) string {
 		name string
 	}{
 		{0x1, "workstation"}, {0x2, "server"}, {0x4, "sql-server"}, {0x8, "domain-controller"},
-		{0x10, "backup-controller"}, {0x200, "print-server"}, {0x1000, "unix"}, {0x8000, "server-nt"},
+		{0x10, "backup-controller"}, {0x20, "time-source"}, {0x200, "print-server"}, {0x800, "unix"},
+		{0x1000, "nt"}, {0x8000, "server-nt"},
 		{0x40000, "master-browser"}, {0x80000, "domain-master-browser"},
 	}
 	for _, b := range bits {

@@ -22,21 +22,22 @@ func ntpServerMode(p []byte) bool { return len(p) > 0 && (p[0]&7 == 4 || p[0]&7 
 // clientOnlyUDP are well-known ports that only clients send from.
 func clientOnlyUDP(p uint16) bool { return p == 68 || p == 546 }
 
-func (d *Decoder) onTCP(fi *frameInfo, h *hostState, src, dst netip.Addr) {
+func (d *Decoder) onTCP(fi *frameInfo, src, dst netip.Addr) (*flowState, int) {
 	fl := tcpFlags{syn: d.tcp.SYN, ack: d.tcp.ACK, fin: d.tcp.FIN, rst: d.tcp.RST}
 	sp, dp := uint16(d.tcp.SrcPort), uint16(d.tcp.DstPort)
 	payload := len(d.tcp.Payload)
 	f, side := d.flows.update(d, fi, src, dst, sp, dp, 6, payload, fl)
 	if f.service || f.server != int8(side) || fl.rst {
-		return
+		return f, side
 	}
 	if (fl.syn && fl.ack) || (payload > 0 && (f.strong || portProtocol(false, sp) != "")) {
 		f.service = true
 		d.service(fi, src, false, sp)
 	}
+	return f, side
 }
 
-func (d *Decoder) onUDP(fi *frameInfo, h *hostState, src, dst netip.Addr) {
+func (d *Decoder) onUDP(fi *frameInfo, src, dst netip.Addr) (*flowState, int) {
 	sp, dp := uint16(d.udp.SrcPort), uint16(d.udp.DstPort)
 	payload := d.udp.Payload
 	f, side := d.flows.update(d, fi, src, dst, sp, dp, 17, len(payload), tcpFlags{})
@@ -59,6 +60,7 @@ func (d *Decoder) onUDP(fi *frameInfo, h *hostState, src, dst netip.Addr) {
 	case sp == 138 && dp == 138:
 		d.guard(func() { d.onBrowser(fi, src, payload) })
 	}
+	return f, side
 }
 
 // service reports that the sender of the current frame answers on port.
