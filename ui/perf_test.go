@@ -126,4 +126,32 @@ func TestKeypressUnder16ms(t *testing.T) {
 	// Typing a filter re-filters 10,000 assets per key: alternate
 	// narrowing and widening so both paths are measured.
 	median("filter typing", keyMsg("d"), keyMsg("backspace"))
+
+	// The first keystroke of a new query matches every asset afresh: no
+	// earlier result can be reused. Each round types a character not typed
+	// before it (timed), then a second one that narrows (timed), then
+	// clears the input (not timed).
+	var first, second []time.Duration
+	chars := []rune("abcdefghijklmnopqrstuvwxyz0123456789.:-")
+	for i := range 50 {
+		c := chars[i%len(chars)]
+		start := time.Now()
+		m = keypress(m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{c}})
+		first = append(first, time.Since(start))
+		start = time.Now()
+		m = keypress(m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{chars[(i+7)%len(chars)]}})
+		second = append(second, time.Since(start))
+		m = keypress(m, tea.KeyMsg{Type: tea.KeyCtrlU})
+	}
+	for _, r := range []struct {
+		name string
+		ds   []time.Duration
+	}{{"filter first key of a new query", first}, {"filter narrowing key", second}} {
+		slices.Sort(r.ds)
+		med, worst := r.ds[len(r.ds)/2], r.ds[len(r.ds)-1]
+		t.Logf("%s: median %v, max %v", r.name, med, worst)
+		if med > 16*time.Millisecond {
+			t.Errorf("%s: median keypress-to-frame %v > 16ms", r.name, med)
+		}
+	}
 }

@@ -134,7 +134,7 @@ func (d *Decoder) Decode(data []byte, ci gopacket.CaptureInfo, link layers.LinkT
 	}
 	d.stats.Packets++
 	d.stats.Bytes += uint64(ci.Length)
-	d.now = ci.Timestamp
+	d.now = ci.Timestamp.UTC()
 	if d.stats.FirstPacket.IsZero() {
 		d.stats.FirstPacket = d.now
 	}

@@ -8,29 +8,30 @@ import (
 )
 
 // flowKey is a canonical 5-tuple (plus VLAN): endpoint a sorts before b, so
-// both directions of a flow share one entry.
+// both directions of a flow share one entry. Addresses are kept as 16 bytes
+// (IPv4 mapped) rather than netip.Addr to keep the key at 40 bytes.
 type flowKey struct {
-	a, b   netip.Addr
+	a, b   [16]byte
 	pa, pb uint16
 	proto  uint8 // 6 tcp, 17 udp, 1 icmp
 	vlan   uint16
 }
 
-// flowState is one flow's bookkeeping: about 150 bytes with its map slot.
+// flowState is one flow's bookkeeping: 64 bytes, plus about 50 for its map
+// slot. The key lives only in the map and in the dirty list.
 type flowState struct {
-	key        flowKey
+	host       [2]*hostState // sender state of side a and b, checked before use
+	first      int64         // capture time, Unix nanoseconds
+	last       int64
 	macA, macB model.MAC
-	first      time.Time
-	last       time.Time
-	packets    uint64 // since the last flush
-	bytes      uint64
+	packets    uint32 // since the last flush (a flush comes every few thousand packets)
+	bytes      uint32
 	server     int8 // 0: a serves, 1: b serves, -1: unknown
 	strong     bool // server known from the handshake
 	sent       [2]bool
 	reported   bool // the conversation has been reported (Flows counted)
 	service    bool // the service has been reported
 	dirty      bool
-	host       [2]*hostState // sender state of side a and b, checked before use
 }
 
 type tcpFlags struct{ syn, ack, fin, rst bool }
@@ -38,7 +39,7 @@ type tcpFlags struct{ syn, ack, fin, rst bool }
 // flowTable holds the live flows of one decoder.
 type flowTable struct {
 	m         map[flowKey]*flowState
-	dirty     []*flowState
+	dirty     []flowKey
 	idle      time.Duration
 	max       int
 	lastSweep time.Time
@@ -51,25 +52,30 @@ func (t *flowTable) init(idle time.Duration, maxFlows int) {
 	t.max = maxFlows
 }
 
-func addrLess(a netip.Addr, pa uint16, b netip.Addr, pb uint16) bool {
-	if c := a.Compare(b); c != 0 {
-		return c < 0
+func addrLess(a *[16]byte, pa uint16, b *[16]byte, pb uint16) bool {
+	for i := range a {
+		if a[i] != b[i] {
+			return a[i] < b[i]
+		}
 	}
 	return pa < pb
 }
 
+func addrOf(b [16]byte) netip.Addr { return netip.AddrFrom16(b).Unmap() }
+
 // update counts one packet of a flow and returns the flow and the sender's
 // side (0 = a, 1 = b).
 func (t *flowTable) update(d *Decoder, fi *frameInfo, src, dst netip.Addr, sp, dp uint16, proto uint8, payload int, fl tcpFlags) (*flowState, int) {
-	k := flowKey{a: src, b: dst, pa: sp, pb: dp, proto: proto, vlan: fi.vlan}
+	k := flowKey{a: src.As16(), b: dst.As16(), pa: sp, pb: dp, proto: proto, vlan: fi.vlan}
 	side := 0
-	if !addrLess(src, sp, dst, dp) {
-		k.a, k.b, k.pa, k.pb = dst, src, dp, sp
+	if !addrLess(&k.a, sp, &k.b, dp) {
+		k.a, k.b, k.pa, k.pb = k.b, k.a, dp, sp
 		side = 1
 	}
+	now := d.now.UnixNano()
 	f := t.m[k]
 	if f == nil {
-		f = &flowState{key: k, first: d.now, server: -1}
+		f = &flowState{first: now, server: -1}
 		switch proto {
 		case 6, 17:
 			if s := serverSide(proto == 17, k.pa, k.pb); s >= 0 {
@@ -109,44 +115,45 @@ func (t *flowTable) update(d *Decoder, fi *frameInfo, src, dst netip.Addr, sp, d
 	}
 	f.sent[side] = true
 	f.packets++
-	f.bytes += uint64(fi.length)
-	f.last = d.now
+	f.bytes += uint32(fi.length)
+	f.last = now
 	if !f.dirty {
 		f.dirty = true
-		t.dirty = append(t.dirty, f)
+		t.dirty = append(t.dirty, k)
 	}
 	return f, side
 }
 
 // flush emits one conversation observation per flow that saw traffic.
 func (t *flowTable) flush(d *Decoder) {
-	for _, f := range t.dirty {
-		t.emit(d, f)
+	for i := range t.dirty {
+		if f := t.m[t.dirty[i]]; f != nil {
+			t.emit(d, &t.dirty[i], f)
+		}
 	}
 	t.dirty = t.dirty[:0]
 }
 
-func (t *flowTable) emit(d *Decoder, f *flowState) {
+func (t *flowTable) emit(d *Decoder, k *flowKey, f *flowState) {
 	f.dirty = false
 	if f.packets == 0 {
 		return
 	}
-	ca, cm, cp := f.key.a, f.macA, f.key.pa
-	sa, sm, sp := f.key.b, f.macB, f.key.pb
+	ca, cm := addrOf(k.a), f.macA
+	sa, sm, sp := addrOf(k.b), f.macB, k.pb
 	if f.server == 0 {
-		ca, cm, cp, sa, sm, sp = sa, sm, sp, ca, cm, cp
+		ca, cm, sa, sm, sp = sa, sm, ca, cm, k.pa
 	}
-	_ = cp
-	transport, proto := transportName(f.key.proto), ""
-	switch f.key.proto {
+	transport, proto := transportName(k.proto), ""
+	switch k.proto {
 	case 6, 17:
-		proto = portProtocol(f.key.proto == 17, sp)
+		proto = portProtocol(k.proto == 17, sp)
 		if proto == "" {
 			proto = transport
 		}
 	case 1:
 		proto, sp = "icmp", 0
-		if f.key.a.Is6() {
+		if !ca.Is4() {
 			proto = "icmpv6"
 		}
 	}
@@ -157,13 +164,13 @@ func (t *flowTable) emit(d *Decoder, f *flowState) {
 	}
 	d.obs = append(d.obs, model.Observation{
 		Kind:      model.ObsConversation,
-		Subject:   model.Endpoint{MAC: unicastOrZero(cm), IP: ca, VLAN: f.key.vlan},
-		Peer:      model.Endpoint{MAC: unicastOrZero(sm), IP: sa, VLAN: f.key.vlan},
-		Packets:   f.packets,
-		Bytes:     f.bytes,
+		Subject:   model.Endpoint{MAC: unicastOrZero(cm), IP: ca, VLAN: k.vlan},
+		Peer:      model.Endpoint{MAC: unicastOrZero(sm), IP: sa, VLAN: k.vlan},
+		Packets:   uint64(f.packets),
+		Bytes:     uint64(f.bytes),
 		Flows:     flows,
-		First:     f.first,
-		Last:      f.last,
+		First:     time.Unix(0, f.first).UTC(),
+		Last:      time.Unix(0, f.last).UTC(),
 		Transport: transport,
 		Port:      sp,
 		Protocol:  proto,
@@ -205,9 +212,9 @@ func (t *flowTable) maybeSweep(d *Decoder) {
 	if full {
 		idle /= 4
 	}
-	cutoff := d.now.Add(-idle)
+	cutoff := d.now.Add(-idle).UnixNano()
 	for k, f := range t.m {
-		if f.last.Before(cutoff) {
+		if f.last < cutoff {
 			if f.dirty {
 				continue // reported at the next flush, evicted at the next sweep
 			}

@@ -13,6 +13,7 @@
 package state
 
 import (
+	"strings"
 	"time"
 
 	"otscope/model"
@@ -97,7 +98,10 @@ func (p Phase) String() string {
 
 // State is the UI's copy of the session.
 type State struct {
-	assets  map[model.AssetID]*model.Asset
+	assets map[model.AssetID]*model.Asset
+	// search holds each asset's lower-cased SearchText, built when the
+	// asset arrives or changes so filtering never rebuilds it per keystroke.
+	search  map[model.AssetID]string
 	convs   map[string]*model.Conversation
 	convsOf map[model.AssetID][]string
 	sources []*Source
@@ -115,6 +119,7 @@ func New() *State {
 
 func (s *State) clear() {
 	s.assets = make(map[model.AssetID]*model.Asset)
+	s.search = make(map[model.AssetID]string)
 	s.convs = make(map[string]*model.Conversation)
 	s.convsOf = make(map[model.AssetID][]string)
 	s.sources = nil
@@ -137,10 +142,12 @@ func (s *State) Apply(updates []model.Update) Change {
 		for j := range u.Assets {
 			a := &u.Assets[j]
 			s.assets[a.ID] = a
+			s.search[a.ID] = strings.ToLower(a.SearchText())
 			ch.Assets[a.ID] = struct{}{}
 		}
 		for _, id := range u.Removed {
 			delete(s.assets, id)
+			delete(s.search, id)
 			ch.Assets[id] = struct{}{}
 		}
 		for j := range u.Conversations {
@@ -243,6 +250,10 @@ func (s *State) Asset(id model.AssetID) (*model.Asset, bool) {
 	a, ok := s.assets[id]
 	return a, ok
 }
+
+// SearchText returns the lower-cased model.Asset.SearchText of the asset
+// id, cached when the asset last changed; match it with model.MatchesText.
+func (s *State) SearchText(id model.AssetID) string { return s.search[id] }
 
 // NumAssets returns how many assets are held.
 func (s *State) NumAssets() int { return len(s.assets) }

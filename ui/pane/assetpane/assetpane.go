@@ -154,14 +154,12 @@ type row struct {
 	// line is cells joined for the layout generation gen (all columns but seen).
 	line string
 	gen  int
-	// match caches a.Matches(matchQ).
-	matchQ string
-	match  bool
-	tested bool
+	// hay is the asset's lower-cased search text, cached by the state.
+	hay string
 }
 
-func newRow(a *model.Asset) *row {
-	r := &row{a: a}
+func newRow(a *model.Asset, hay string) *row {
+	r := &row{a: a, hay: hay}
 	if len(a.IPs) > 0 {
 		r.ip = a.IPs[0]
 	}
@@ -247,7 +245,11 @@ type Model struct {
 	widths        []int
 	header        string
 	gen           int
-	// lastQuery is the query the current rows were filtered with.
+	// sorted holds every row in table order; it is rebuilt only when the
+	// data or the sort changes (stale), so a filter keystroke only scans it.
+	sorted []*row
+	stale  bool
+	// order is the rows shown: sorted filtered with lastQuery.
 	lastQuery string
 	order     []*row
 }
@@ -344,6 +346,7 @@ func (m *Model) Rows() []model.AssetID { return m.grid.Rows() }
 func (m *Model) SetSort(k SortKey, reverse bool) {
 	m.sortBy, m.reverse = k, reverse
 	m.buildHeader()
+	m.stale = true
 	m.refresh()
 }
 
@@ -361,11 +364,11 @@ func (m *Model) DataChanged(c state.Change) {
 	switch {
 	case c.Reset:
 		clear(m.rows)
-		st.EachAsset(func(a *model.Asset) { m.rows[a.ID] = newRow(a) })
+		st.EachAsset(func(a *model.Asset) { m.rows[a.ID] = newRow(a, st.SearchText(a.ID)) })
 	case len(c.Assets) > 0:
 		for id := range c.Assets {
 			if a, ok := st.Asset(id); ok {
-				m.rows[id] = newRow(a)
+				m.rows[id] = newRow(a, st.SearchText(id))
 			} else {
 				delete(m.rows, id)
 			}
@@ -373,40 +376,41 @@ func (m *Model) DataChanged(c state.Change) {
 	default:
 		return
 	}
+	m.stale = true
 	m.refresh()
 }
 
-// refresh filters and sorts the rows and hands the order to the grid.
+// refresh filters the rows with the query and hands the order to the grid.
+// Sorting happens only when the data or the sort changed; a query that
+// extends the previous one only re-tests the rows it kept, in place.
 func (m *Model) refresh() {
 	q := m.filter.Query()
-	// A query that extends the previous one can only drop rows.
-	narrowing := m.lastQuery != "" && strings.HasPrefix(q, m.lastQuery)
-	m.order = m.order[:0]
-	for _, r := range m.rows {
-		if q != "" && !m.matches(r, q, narrowing) {
-			continue
+	words := strings.Fields(strings.ToLower(q))
+	narrowing := !m.stale && m.lastQuery != "" && strings.HasPrefix(q, m.lastQuery)
+	if m.stale {
+		m.sorted = m.sorted[:0]
+		for _, r := range m.rows {
+			m.sorted = append(m.sorted, r)
 		}
-		m.order = append(m.order, r)
+		slices.SortFunc(m.sorted, m.compare)
+		m.stale = false
 	}
-	m.lastQuery = q
-	slices.SortFunc(m.order, m.compare)
+	src := m.sorted
+	if narrowing {
+		src = m.order // filtered in place below: kept rows stay in order
+	}
+	kept := m.order[:0]
+	for _, r := range src {
+		if len(words) == 0 || model.MatchesText(r.hay, words) {
+			kept = append(kept, r)
+		}
+	}
+	m.order, m.lastQuery = kept, q
 	keys := make([]model.AssetID, len(m.order))
 	for i, r := range m.order {
 		keys[i] = r.a.ID
 	}
 	m.grid.SetRows(keys)
-}
-
-func (m *Model) matches(r *row, q string, narrowing bool) bool {
-	if r.tested && r.matchQ == q {
-		return r.match
-	}
-	if narrowing && r.tested && r.matchQ == m.lastQuery && !r.match {
-		r.matchQ = q
-		return false
-	}
-	r.match, r.matchQ, r.tested = r.a.Matches(q), q, true
-	return r.match
 }
 
 func (m *Model) compare(x, y *row) int {
