@@ -1,7 +1,6 @@
 package assets
 
 import (
-	"net/netip"
 	"slices"
 	"strings"
 
@@ -79,9 +78,9 @@ func (inv *Inventory) Restore(assets []model.Asset, convs []model.Conversation, 
 			inv.byIP[ip] = a.ID
 		}
 		for _, m := range a.MACs {
-			mi := &macInfo{asset: a.ID, ips: map[netip.Addr]bool{}, gateway: a.Gateway}
+			mi := &macInfo{asset: a.ID, gateway: a.Gateway}
 			for _, ip := range a.IPs {
-				mi.ips[ip] = true
+				mi.ips = append(mi.ips, ipUse{ip: ip, claimed: true})
 			}
 			inv.byMAC[m] = mi
 		}

@@ -44,17 +44,17 @@ func (inv *Inventory) resolve(ep model.Endpoint, claimed, create bool) *model.As
 	if ip.Is6() && ip.IsLinkLocalUnicast() {
 		claimed = true // link-local addresses never cross a router
 	}
-	if known, ok := mi.ips[ip]; ok {
-		if claimed && !known {
-			mi.ips[ip] = true
+	if u := mi.use(ip); u != nil {
+		if claimed && !u.claimed {
+			u.claimed = true
 			inv.bindIP(a, ip)
 		}
-		if mi.gateway && !mi.ips[ip] {
+		if mi.gateway && !u.claimed {
 			return inv.routed(ip)
 		}
 		return a
 	}
-	mi.ips[ip] = claimed
+	mi.ips = append(mi.ips, ipUse{ip: ip, claimed: claimed})
 	if claimed {
 		inv.bindIP(a, ip)
 		return a
@@ -79,8 +79,8 @@ func (inv *Inventory) resolve(ep model.Endpoint, claimed, create bool) *model.As
 
 func (inv *Inventory) unclaimed(mi *macInfo, v4 bool) int {
 	n := 0
-	for ip, claimed := range mi.ips {
-		if !claimed && ip.Is4() == v4 && !(ip.Is6() && ip.IsLinkLocalUnicast()) {
+	for _, u := range mi.ips {
+		if ip := u.ip; !u.claimed && ip.Is4() == v4 && !(ip.Is6() && ip.IsLinkLocalUnicast()) {
 			n++
 		}
 	}
@@ -98,7 +98,7 @@ func (inv *Inventory) macInfo(m model.MAC, create bool) *macInfo {
 	id := model.MACAssetID(m)
 	a := &model.Asset{ID: id, MACs: []model.MAC{m}}
 	inv.assets[id] = a
-	mi := &macInfo{asset: id, ips: map[netip.Addr]bool{}}
+	mi := &macInfo{asset: id}
 	inv.byMAC[m] = mi
 	if v := inv.vendor(m); v != "" {
 		inv.addFact(a, model.Fact{
@@ -136,7 +136,7 @@ func (inv *Inventory) bindIP(a *model.Asset, ip netip.Addr) {
 func (inv *Inventory) routed(ip netip.Addr) *model.Asset {
 	if id, ok := inv.byIP[ip]; ok {
 		if a := inv.assets[id]; a != nil {
-			if mi := inv.macOfAsset(a); mi == nil || !mi.gateway || mi.ips[ip] {
+			if mi := inv.macOfAsset(a); mi == nil || !mi.gateway || mi.claimed(ip) {
 				return a
 			}
 		}
@@ -176,8 +176,9 @@ func (inv *Inventory) becomeGateway(mi *macInfo) {
 		Detail: "sends traffic for several IP addresses it never claimed by ARP or DHCP",
 		Source: model.Source{Kind: model.Derived, Protocol: "ip", Origin: "otscope", Time: g.LastSeen},
 	})
-	for ip, claimed := range mi.ips {
-		if claimed || (ip.Is6() && ip.IsLinkLocalUnicast()) {
+	for _, u := range mi.ips {
+		ip := u.ip
+		if u.claimed || (ip.Is6() && ip.IsLinkLocalUnicast()) {
 			continue
 		}
 		h := &model.Asset{ID: model.IPAssetID(ip)}

@@ -34,8 +34,31 @@ type VendorFunc func(model.MAC) string
 // macInfo is what the inventory knows about one MAC address.
 type macInfo struct {
 	asset   model.AssetID
-	ips     map[netip.Addr]bool // address -> claimed by this MAC (ARP, DHCP)
+	ips     []ipUse // addresses seen with this MAC; a handful, so a slice
 	gateway bool
+}
+
+// ipUse is an address a MAC sent from, and whether the MAC claimed it (ARP,
+// DHCP) rather than just carrying it.
+type ipUse struct {
+	ip      netip.Addr
+	claimed bool
+}
+
+// use returns the entry for ip, or nil.
+func (mi *macInfo) use(ip netip.Addr) *ipUse {
+	for i := range mi.ips {
+		if mi.ips[i].ip == ip {
+			return &mi.ips[i]
+		}
+	}
+	return nil
+}
+
+// claimed reports whether the MAC claimed ip.
+func (mi *macInfo) claimed(ip netip.Addr) bool {
+	u := mi.use(ip)
+	return u != nil && u.claimed
 }
 
 // Inventory merges observations into assets. Not safe for concurrent use.

@@ -1,0 +1,92 @@
+package assets
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"otscope/assets/store"
+	"otscope/model"
+)
+
+func TestSessionPersistsAndNotifies(t *testing.T) {
+	st, err := store.Open(store.Options{InMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.EnsureSession("s", t0); err != nil {
+		t.Fatal(err)
+	}
+	sess := NewSession("s", st, store.Snapshot{}, SessionOptions{FlushEvery: 50 * time.Millisecond, NotifyEvery: 10 * time.Millisecond})
+	updates := sess.Watch()
+	done := make(chan error, 1)
+	go func() { done <- sess.Run(context.Background()) }()
+	if u := <-updates; !u.Reset {
+		t.Fatal("first update is not a snapshot")
+	}
+	sess.Ingest() <- model.Batch{Obs: []model.Observation{host(macPLC, "10.10.1.10")}, Stats: model.CaptureStats{Source: "x.pcap", Packets: 1}}
+	deadline := time.After(2 * time.Second)
+	var got model.Update
+	for len(got.Assets) == 0 {
+		select {
+		case got = <-updates:
+		case <-deadline:
+			t.Fatal("no update within 2 s")
+		}
+	}
+	if got.Assets[0].ID != model.MACAssetID(macPLC) {
+		t.Errorf("update = %+v", got.Assets)
+	}
+	// the store has it within the flush interval, before Close
+	var snap store.Snapshot
+	for i := 0; i < 100; i++ {
+		if snap, err = st.Load("s"); err == nil && len(snap.Assets) == 1 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if len(snap.Assets) != 1 {
+		t.Fatalf("store holds %d assets after 1 s, want 1", len(snap.Assets))
+	}
+	sess.Ingest() <- model.Batch{Obs: []model.Observation{host(macHMI, "10.10.1.20")}}
+	sess.Close()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if snap, _ = st.Load("s"); len(snap.Assets) != 2 || len(snap.Stats) != 1 {
+		t.Errorf("after Close the store holds %d assets and %d stats, want 2 and 1", len(snap.Assets), len(snap.Stats))
+	}
+	for range updates {
+	}
+	// reopening restores the inventory
+	sess2 := NewSession("s", st, snap, SessionOptions{})
+	if sess2.Inventory().Len() != 2 {
+		t.Errorf("restored %d assets", sess2.Inventory().Len())
+	}
+}
+
+type failingStore struct{ calls int }
+
+func (f *failingStore) Save(string, store.Flush) error {
+	f.calls++
+	return errors.New("disk full")
+}
+
+func TestSessionReportsSaveErrorsAndKeepsChanges(t *testing.T) {
+	fs := &failingStore{}
+	sess := NewSession("s", fs, store.Snapshot{}, SessionOptions{FlushEvery: 10 * time.Millisecond})
+	done := make(chan error, 1)
+	go func() { done <- sess.Run(context.Background()) }()
+	sess.Ingest() <- model.Batch{Obs: []model.Observation{host(macPLC, "10.10.1.10")}}
+	time.Sleep(50 * time.Millisecond)
+	sess.Close()
+	err := <-done
+	if !errors.Is(err, ErrSave) {
+		t.Fatalf("Run = %v, want ErrSave", err)
+	}
+	if fs.calls < 2 {
+		t.Errorf("save tried %d times; a failed flush must be retried", fs.calls)
+	}
+}
