@@ -87,7 +87,7 @@ func (inv *Inventory) Restore(assets []model.Asset, convs []model.Conversation, 
 	}
 	for i := range convs {
 		c := convs[i]
-		inv.convs[c.Key()] = &c
+		inv.convs[keyOf(&c)] = &c
 	}
 	for _, s := range stats {
 		inv.stats[s.Source] = s

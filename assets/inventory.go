@@ -66,14 +66,14 @@ type Inventory struct {
 	assets  map[model.AssetID]*model.Asset
 	byMAC   map[model.MAC]*macInfo
 	byIP    map[netip.Addr]model.AssetID
-	convs   map[string]*model.Conversation
+	convs   map[convKey]*model.Conversation
 	stats   map[string]model.CaptureStats
 	pending map[netip.Addr][]model.Observation
 	vendor  VendorFunc
 
 	dirtyAssets map[model.AssetID]Consumer
 	removed     map[model.AssetID]Consumer
-	dirtyConvs  map[string]Consumer
+	dirtyConvs  map[convKey]Consumer
 	dirtyStats  map[string]Consumer
 }
 
@@ -86,13 +86,13 @@ func NewInventory(vendor VendorFunc) *Inventory {
 		assets:      map[model.AssetID]*model.Asset{},
 		byMAC:       map[model.MAC]*macInfo{},
 		byIP:        map[netip.Addr]model.AssetID{},
-		convs:       map[string]*model.Conversation{},
+		convs:       map[convKey]*model.Conversation{},
 		stats:       map[string]model.CaptureStats{},
 		pending:     map[netip.Addr][]model.Observation{},
 		vendor:      vendor,
 		dirtyAssets: map[model.AssetID]Consumer{},
 		removed:     map[model.AssetID]Consumer{},
-		dirtyConvs:  map[string]Consumer{},
+		dirtyConvs:  map[convKey]Consumer{},
 		dirtyStats:  map[string]Consumer{},
 	}
 }
@@ -301,7 +301,7 @@ func (inv *Inventory) addConversation(o *model.Observation) {
 	if !c.ServerIP.IsValid() {
 		c.ServerMAC = o.Peer.MAC
 	}
-	k := c.Key()
+	k := keyOf(&c)
 	e, ok := inv.convs[k]
 	if !ok {
 		c.FirstSeen = o.First
@@ -328,6 +328,20 @@ func (inv *Inventory) addConversation(o *model.Observation) {
 			}
 		}
 	}
+}
+
+// convKey identifies a conversation in memory; it is model.Conversation.Key
+// as a comparable value, so looking one up allocates nothing.
+type convKey struct {
+	clientIP, serverIP   netip.Addr
+	clientMAC, serverMAC model.MAC
+	port                 uint16
+	transport, protocol  string
+}
+
+func keyOf(c *model.Conversation) convKey {
+	return convKey{clientIP: c.ClientIP, serverIP: c.ServerIP, clientMAC: c.ClientMAC, serverMAC: c.ServerMAC,
+		port: c.Port, transport: c.Transport, protocol: c.Protocol}
 }
 
 // owner names the asset an endpoint belongs to without creating one: the

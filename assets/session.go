@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"otscope/assets/store"
@@ -43,7 +44,14 @@ type Session struct {
 	saveErr  error
 
 	done chan struct{}
+
+	// size is the number of assets plus conversations after the last
+	// flush, readable from any goroutine (for memory budgeting).
+	size atomic.Int64
 }
+
+// Size returns the number of assets plus conversations, as of the last flush.
+func (s *Session) Size() int64 { return s.size.Load() }
 
 // ErrSave wraps a failure to persist a flush.
 var ErrSave = errors.New("assets: saving the session failed")
@@ -104,6 +112,7 @@ func (s *Session) Run(ctx context.Context) error {
 				return s.finish()
 			}
 			s.inv.Apply(b)
+			model.RecycleObservations(b.Obs)
 		case <-flush.C:
 			s.persist()
 		case <-notify.C:
@@ -146,6 +155,7 @@ func (s *Session) finish() error {
 
 // persist writes the store's share of the changes.
 func (s *Session) persist() {
+	s.size.Store(int64(s.inv.Len() + s.inv.ConversationCount()))
 	if s.store == nil {
 		s.inv.Changes(ForStore)
 		return
@@ -215,8 +225,8 @@ func (inv *Inventory) remark(u model.Update) {
 	for _, id := range u.Removed {
 		inv.removed[id] |= ForStore
 	}
-	for _, c := range u.Conversations {
-		inv.dirtyConvs[c.Key()] |= ForStore
+	for i := range u.Conversations {
+		inv.dirtyConvs[keyOf(&u.Conversations[i])] |= ForStore
 	}
 	for _, st := range u.Stats {
 		inv.dirtyStats[st.Source] |= ForStore

@@ -2,6 +2,7 @@ package model
 
 import (
 	"net/netip"
+	"sync"
 	"time"
 )
 
@@ -162,4 +163,29 @@ type SessionInfo struct {
 	Conversations int       `json:"conversations"`
 	Packets       uint64    `json:"packets"`
 	Sources       []string  `json:"sources"`
+}
+
+// obsPool recycles observation slices between a packet source and the
+// inventory, so that steady capture does not produce garbage per batch.
+var obsPool sync.Pool // of *[]Observation
+
+// NewObservations returns an empty observation slice, recycled when one is
+// available (nil otherwise: append grows it).
+func NewObservations() []Observation {
+	if p, ok := obsPool.Get().(*[]Observation); ok {
+		return (*p)[:0]
+	}
+	return nil
+}
+
+// RecycleObservations hands back a batch's slice once nothing refers to its
+// elements any more (the consumer copied what it keeps). Very large slices
+// are dropped rather than pinned.
+func RecycleObservations(s []Observation) {
+	if cap(s) == 0 || cap(s) > 1<<16 {
+		return
+	}
+	clear(s[:cap(s)])
+	s = s[:0]
+	obsPool.Put(&s)
 }

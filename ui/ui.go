@@ -7,6 +7,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 
 	"otscope/model"
 	"otscope/ui/format"
@@ -95,8 +96,10 @@ func New(cfg Config) Model {
 	st := state.New()
 	if cfg.Updates == nil {
 		st.SetNoFeed()
+	} else if len(cfg.Sources) == 0 {
+		st.SetNoSources()
 	}
-	ctx := pane.Context{Styles: &styles, State: st, Now: cfg.Now}
+	ctx := pane.Context{Styles: &styles, State: st, Now: cfg.Now, Session: cfg.Session}
 	m := Model{cfg: cfg, styles: &styles, state: st}
 	m.assets = assetpane.New(ctx)
 	m.detail = detailpane.New(ctx)
@@ -339,26 +342,23 @@ func (m Model) tabBar() string {
 	return tabs + strings.Repeat(" ", max(1, gap)) + m.styles.Summary.Render(summary) + " "
 }
 
-// statusBar is session, asset count, packets, pps, capture state and short help.
+// statusBar is session, asset count, packets, pps (while a source runs),
+// capture state, a note when ages are measured from the last packet, and
+// short help. When the help would get fewer than two keys, the left part
+// gives up room in steps: no packet count (the Capture pane has it), a
+// shorter state, a shorter note, a shorter session name, no asset count.
 func (m Model) statusBar() string {
 	st := m.state
 	packets, pps := st.Totals()
-	phase := phaseText(st)
 	session := m.cfg.Session
 	if session == "" {
 		session = "otscope"
 	}
-	segs := []string{
-		format.Truncate(session, 20),
-		strconv.Itoa(st.NumAssets()) + " assets",
-		format.Count(packets) + " pkts",
-		format.Rate(pps) + " pps",
-	}
-	left := " " + strings.Join(segs, " │ ") + " │ "
-	lw := format.Width(left) + format.Width(phase) + 1
-	out := m.styles.Bar.Render(left) + m.styles.BarAccent.Render(phase) + m.styles.Bar.Render(" ")
-	if lw > m.width {
-		return m.styles.Bar.Render(format.Fit(left+phase, m.width))
+	phase, short := phaseText(st), phaseShort(st)
+	note, noteShort := "", ""
+	if ref, rel := m.ctx().Ref(); rel {
+		when := ref.Format("2006-01-02 15:04")
+		note, noteShort = "SEEN as of last packet "+when, "SEEN as of "+when
 	}
 	// Help first, so it is never the binding cut for room; while a pane
 	// takes text input "?" and "q" type, so only its own keys are listed.
@@ -367,9 +367,76 @@ func (m Model) statusBar() string {
 	if !p.Capturing() {
 		bindings = append(append([]key.Binding{m.keys.Help}, bindings...), m.keys.Quit)
 	}
-	short := m.shortHelp(bindings, m.width-lw-2)
-	gap := m.width - lw - format.Width(short) - 1
-	return out + m.styles.Bar.Render(strings.Repeat(" ", max(0, gap))) + short + m.styles.Bar.Render(" ")
+	need := m.helpWidth(bindings, 2)
+
+	sessW, showAssets, showPkts := 20, true, true
+	var left string
+	var lw int
+	for step := 0; ; step++ {
+		switch step {
+		case 1:
+			showPkts = false
+		case 2:
+			phase = short
+		case 3:
+			note = noteShort
+		case 4:
+			sessW = 12
+		case 5:
+			showAssets = false
+		}
+		segs := []string{format.Truncate(session, sessW)}
+		if showAssets {
+			segs = append(segs, strconv.Itoa(st.NumAssets())+" assets")
+		}
+		if showPkts {
+			segs = append(segs, format.Count(packets)+" pkts")
+		}
+		if st.Phase() == state.Running {
+			segs = append(segs, format.Rate(pps)+" pps")
+		}
+		left = " " + strings.Join(segs, " │ ") + " │ "
+		lw = format.Width(left) + format.Width(phase) + 1
+		if note != "" {
+			lw += 3 + format.Width(note)
+		}
+		if step == 5 || m.width-lw-2 >= need {
+			break
+		}
+	}
+	out := m.styles.Bar.Render(left) + m.styles.BarAccent.Render(phase)
+	if note != "" {
+		out += m.styles.Bar.Render(" │ " + note)
+	}
+	out += m.styles.Bar.Render(" ")
+	if lw > m.width {
+		return m.styles.Bar.Render(format.Fit(ansi.Strip(out), m.width))
+	}
+	help := m.shortHelp(bindings, m.width-lw-2)
+	gap := m.width - lw - format.Width(help) - 1
+	return out + m.styles.Bar.Render(strings.Repeat(" ", max(0, gap))) + help + m.styles.Bar.Render(" ")
+}
+
+// ctx is the pane context, for the root's own use of Ref.
+func (m Model) ctx() pane.Context {
+	return pane.Context{Styles: m.styles, State: m.state, Now: m.cfg.Now, Session: m.cfg.Session}
+}
+
+// helpWidth is the width shortHelp needs for the first n enabled bindings.
+func (m Model) helpWidth(bindings []key.Binding, n int) int {
+	w, k := 0, 0
+	for _, kb := range bindings {
+		if !kb.Enabled() || k == n {
+			continue
+		}
+		h := kb.Help()
+		if k > 0 {
+			w += 3
+		}
+		w += format.Width(h.Key) + 1 + format.Width(h.Desc)
+		k++
+	}
+	return w
 }
 
 // shortHelp renders "key desc · key desc" with as many bindings as fit in
@@ -417,8 +484,21 @@ func phaseText(st *state.State) string {
 		return "✗ error"
 	case state.Stored:
 		return "stored session"
+	case state.Idle:
+		return "○ no source"
 	}
 	return st.Phase().String()
+}
+
+// phaseShort is phaseText in fewer cells, for a crowded status bar.
+func phaseShort(st *state.State) string {
+	switch st.Phase() {
+	case state.Finished:
+		return "✓ finished"
+	case state.Stored:
+		return "stored"
+	}
+	return phaseText(st)
 }
 
 // helpView lists the global keys and the focused pane's keys.
@@ -453,7 +533,10 @@ func (m Model) helpView() string {
 		}
 	}
 	if lg, ok := p.(interface{ Legend() string }); ok {
-		lines = append(lines, "", " "+m.styles.Muted.Render(lg.Legend()))
+		lines = append(lines, "")
+		for _, l := range format.Wrap(lg.Legend(), m.width-2) {
+			lines = append(lines, " "+m.styles.Muted.Render(l))
+		}
 	}
 	return strings.Join(lines, "\n")
 }

@@ -268,9 +268,11 @@ func TestDetailShowsProvenanceAndConflict(t *testing.T) {
 	v := view(m)
 	for _, want := range []string{
 		"⚠ 2 values",
-		"PLC-LINE1       profinet-dcp · plant.pcap #1201 · 10:00:48 ×14",
-		"plc-line1-old   dhcp · iface:eth0 #88 · 10:02:03",
-		"vendor           Siemens AG      derived oui · plant.pcap #1 · 10:00:02",
+		// the value column is as wide as the widest value that fits
+		// ("plc-line1-old"), so provenances line up
+		"PLC-LINE1      profinet-dcp · plant.pcap #1201 · 10:00:48 ×14",
+		"plc-line1-old  dhcp · iface:eth0 #88 · 10:02:03",
+		"vendor           Siemens AG     derived oui · plant.pcap #1 · 10:00:02",
 	} {
 		if !strings.Contains(v, want) {
 			t.Errorf("detail lacks %q:\n%s", want, v)

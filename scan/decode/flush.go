@@ -15,7 +15,7 @@ func (d *Decoder) Flush() model.Batch {
 	d.flushHosts()
 	d.flows.flush(d)
 	b := model.Batch{Obs: d.obs, Stats: d.Stats()}
-	d.obs = make([]model.Observation, 0, max(256, len(b.Obs)))
+	d.obs = model.NewObservations() // the batch owns the old array; the consumer recycles it
 	return b
 }
 

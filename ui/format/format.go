@@ -63,6 +63,23 @@ func FitRight(s string, w int) string {
 	return s
 }
 
+// Wrap breaks s into lines of at most w cells, at spaces where it can.
+func Wrap(s string, w int) []string {
+	if Width(s) <= w || w <= 0 {
+		return []string{s}
+	}
+	return strings.Split(ansi.Wrap(s, w, ""), "\n")
+}
+
+// Port is "tcp/102", or the transport alone when it has no ports ("icmp",
+// "l2").
+func Port(transport string, port uint16) string {
+	if port == 0 && transport != "tcp" && transport != "udp" {
+		return transport
+	}
+	return transport + "/" + strconv.Itoa(int(port))
+}
+
 // Count formats n in at most five cells: 999, 1.2k, 45k, 1.2M, 3.4G.
 func Count(n uint64) string {
 	return scaled(float64(n), "")

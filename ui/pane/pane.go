@@ -56,6 +56,26 @@ type Context struct {
 	State  *state.State
 	// Now returns the current time for relative ages ("3s").
 	Now func() time.Time
+	// Session is the name of the session shown.
+	Session string
+}
+
+// StaleAfter is how far the newest packet may lie behind the wall clock
+// before ages are measured from that packet instead.
+const StaleAfter = 10 * time.Minute
+
+// Ref returns the time ages ("3s", "2h") are measured from. While a live
+// capture runs, or when the data is recent, that is the wall clock. For a
+// finished file, a reopened session or a capture that stopped long ago it
+// is the newest packet in the session (rel is true), so that ages still
+// tell which devices went quiet before the end instead of "996d" for all.
+func (c Context) Ref() (ref time.Time, rel bool) {
+	now := c.Now()
+	latest := c.State.Latest()
+	if latest.IsZero() || c.State.LiveRunning() || now.Sub(latest) <= StaleAfter {
+		return now, false
+	}
+	return latest.In(now.Location()), true
 }
 
 // OpenAssetMsg asks the root to show the asset with ID in the detail pane.

@@ -84,9 +84,12 @@ const (
 	Failed
 	// Stored: there is no feed; the session was reopened from storage.
 	Stored
+	// Idle: the feed is open but no source was given and none has ever
+	// reported, so nothing will arrive (an empty session opened on its own).
+	Idle
 )
 
-var phaseNames = [...]string{"waiting", "running", "finished", "stopped", "error", "stored"}
+var phaseNames = [...]string{"waiting", "running", "finished", "stopped", "error", "stored", "no source"}
 
 // String returns the phase as the status bar shows it.
 func (p Phase) String() string {
@@ -108,6 +111,12 @@ type State struct {
 	byName  map[string]int
 	closed  bool
 	noFeed  bool
+	// noSources: nothing was asked to feed the session; loaded: the first
+	// snapshot (a Reset) arrived.
+	noSources bool
+	loaded    bool
+	// latest is the newest LastSeen or LastPacket applied.
+	latest time.Time
 }
 
 // New returns an empty State.
@@ -124,6 +133,7 @@ func (s *State) clear() {
 	s.convsOf = make(map[model.AssetID][]string)
 	s.sources = nil
 	s.byName = make(map[string]int)
+	s.latest = time.Time{}
 }
 
 // Apply applies updates in order and returns what changed. A Reset update
@@ -135,6 +145,7 @@ func (s *State) Apply(updates []model.Update) Change {
 		u := &updates[i]
 		if u.Reset {
 			s.clear()
+			s.loaded = true
 			clear(ch.Assets)
 			clear(ch.Conversations)
 			ch.Reset, ch.Stats = true, true
@@ -143,6 +154,7 @@ func (s *State) Apply(updates []model.Update) Change {
 			a := &u.Assets[j]
 			s.assets[a.ID] = a
 			s.search[a.ID] = strings.ToLower(a.SearchText())
+			s.seen(a.LastSeen)
 			ch.Assets[a.ID] = struct{}{}
 		}
 		for _, id := range u.Removed {
@@ -160,6 +172,7 @@ func (s *State) Apply(updates []model.Update) Change {
 				}
 			}
 			s.convs[k] = c
+			s.seen(c.LastSeen)
 			ch.Conversations[k] = struct{}{}
 		}
 		for _, st := range u.Stats {
@@ -170,7 +183,14 @@ func (s *State) Apply(updates []model.Update) Change {
 	return ch
 }
 
+func (s *State) seen(t time.Time) {
+	if t.After(s.latest) {
+		s.latest = t
+	}
+}
+
 func (s *State) setStats(st model.CaptureStats) {
+	s.seen(st.LastPacket)
 	if i, ok := s.byName[st.Source]; ok {
 		s.sources[i].Stats = st
 		return
@@ -209,6 +229,28 @@ func (s *State) SetClosed() { s.closed = true }
 // SetNoFeed records that the session has no update feed at all.
 func (s *State) SetNoFeed() { s.noFeed = true }
 
+// SetNoSources records that no packet source was asked to feed the
+// session: unless stored counters arrive, nothing will.
+func (s *State) SetNoSources() { s.noSources = true }
+
+// Latest returns the newest time in the data: the latest LastSeen of any
+// asset or conversation or LastPacket of any source (zero when empty).
+func (s *State) Latest() time.Time { return s.latest }
+
+// LiveRunning reports whether a live capture is still running, so that
+// the data is as recent as the wall clock.
+func (s *State) LiveRunning() bool {
+	if s.closed || s.noFeed {
+		return false
+	}
+	for _, src := range s.sources {
+		if src.Stats.Live && !src.Stats.Done && src.Stats.Err == "" {
+			return true
+		}
+	}
+	return false
+}
+
 // Closed reports whether the update feed closed.
 func (s *State) Closed() bool { return s.closed }
 
@@ -224,6 +266,8 @@ func (s *State) Phase() Phase {
 	switch {
 	case s.noFeed:
 		return Stored
+	case len(s.sources) == 0 && s.noSources && (s.loaded || s.closed):
+		return Idle
 	case allDone:
 		return Finished
 	case s.closed:
@@ -265,10 +309,16 @@ func (s *State) EachAsset(f func(*model.Asset)) {
 	}
 }
 
-// Label returns the asset's Label, or the ID itself for an unknown asset.
+// Label returns the asset's Label, or for an unknown asset (a multicast
+// group, a host not yet merged) its ID without the "ip:" or "mac:" kind.
 func (s *State) Label(id model.AssetID) string {
 	if a, ok := s.assets[id]; ok {
 		return a.Label()
+	}
+	for _, p := range []string{"ip:", "mac:"} {
+		if rest, ok := strings.CutPrefix(string(id), p); ok {
+			return rest
+		}
 	}
 	return string(id)
 }

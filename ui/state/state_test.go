@@ -24,7 +24,7 @@ func TestApply(t *testing.T) {
 	if len(s.ConversationsOf(a.ID)) != 1 || len(s.ConversationsOf(b.ID)) != 1 {
 		t.Fatal("conversation index lists the conversation more than once")
 	}
-	if s.Label(b.ID) != string(b.ID) || s.Label(a.ID) != "A" {
+	if s.Label(b.ID) != "00:00:00:00:00:02" || s.Label(a.ID) != "A" {
 		t.Fatal("labels wrong after removal")
 	}
 	ch = s.Apply([]model.Update{{Assets: []model.Asset{b}}, {Reset: true, Assets: []model.Asset{a}}})
@@ -66,5 +66,38 @@ func TestSampleAndPhase(t *testing.T) {
 	}
 	if len(src.History) != HistoryLen {
 		t.Fatalf("history grew to %d, want %d", len(src.History), HistoryLen)
+	}
+}
+
+func TestSearchTextAndLatest(t *testing.T) {
+	s := New()
+	t0 := time.Date(2018, 7, 30, 7, 31, 0, 0, time.UTC)
+	a := model.Asset{ID: "mac:00:00:00:00:00:01", Vendor: "Siemens AG", Names: []string{"PLC-1"}, LastSeen: t0.Add(-time.Minute)}
+	s.Apply([]model.Update{{Reset: true, Assets: []model.Asset{a}, Stats: []model.CaptureStats{{Source: "f.pcap", LastPacket: t0, Done: true}}}})
+	if got := s.SearchText(a.ID); got != "mac:00:00:00:00:00:01 siemens ag plc-1" {
+		t.Fatalf("SearchText = %q, want the lower-cased model text", got)
+	}
+	if !s.Latest().Equal(t0) || s.LiveRunning() {
+		t.Fatalf("Latest %v live %v, want %v and not live", s.Latest(), s.LiveRunning(), t0)
+	}
+	s.Apply([]model.Update{{Removed: []model.AssetID{a.ID}}})
+	if s.SearchText(a.ID) != "" {
+		t.Fatal("search text kept after removal")
+	}
+}
+
+func TestIdleWithoutSources(t *testing.T) {
+	s := New()
+	s.SetNoSources()
+	if s.Phase() != Waiting {
+		t.Fatalf("before the snapshot phase %v, want waiting", s.Phase())
+	}
+	s.Apply([]model.Update{{Reset: true}})
+	if s.Phase() != Idle {
+		t.Fatalf("empty snapshot, no sources: phase %v, want idle", s.Phase())
+	}
+	s.Apply([]model.Update{{Stats: []model.CaptureStats{{Source: "f.pcap", Done: true}}}})
+	if s.Phase() != Finished {
+		t.Fatalf("stored counters: phase %v, want finished", s.Phase())
 	}
 }

@@ -118,9 +118,9 @@ var colDefs = [numCols]grid.Column{
 	colAddrMAC:   {Title: "ADDRESS", Width: 17},
 	colMAC:       {Title: "MAC", Width: 17},
 	colVLAN:      {Title: "VLAN", Width: 4, Right: true},
-	colVendor:    {Title: "VENDOR", Width: 10, Max: 20},
-	colName:      {Title: "NAME", Width: 12, Max: 24},
-	colRole:      {Title: "ROLE/PROTO", Width: 12, Max: 30, Flex: 3},
+	colVendor:    {Title: "VENDOR", Width: 10, Max: 24, Flex: 2},
+	colName:      {Title: "NAME", Width: 10, Max: 24, Flex: 2},
+	colRole:      {Title: "ROLE/PROTO", Width: 10, Max: 30, Flex: 1},
 	colRoleProto: {Title: "ROLE · PROTOCOLS", Width: 12, Max: 48, Flex: 3},
 	colSvc:       {Title: "SVC", Width: 3, Right: true},
 	colPkts:      {Title: "PKTS", Width: 5, Right: true},
@@ -128,7 +128,9 @@ var colDefs = [numCols]grid.Column{
 }
 
 // columnsFor picks the column set for a pane width cells wide (one cell is
-// taken by the cursor marker). colSeen is always last.
+// taken by the cursor marker). colSeen is always last. At 80 cells spare
+// room goes to the vendor first, so "Rockwell Automation" reads as
+// "Rockwell Autom…" rather than "Rockwell A…".
 func columnsFor(width int) []colID {
 	switch {
 	case width >= 100:
@@ -150,6 +152,10 @@ type row struct {
 	hasMAC bool
 	vendor string // lower-case sort keys
 	name   string
+	// roles and protos feed the role columns, fitted to their width when
+	// the line is built; protos is ordered by telling.
+	roles  []string
+	protos []string
 	cells  [numCols]string
 	// line is cells joined for the layout generation gen (all columns but seen).
 	line string
@@ -205,24 +211,11 @@ func newRow(a *model.Asset, hay string) *row {
 			c[colVLAN] += "+"
 		}
 	}
-	c[colVendor] = a.Vendor
+	c[colVendor] = shortVendor(a.Vendor)
 	if len(a.Names) > 0 {
 		c[colName] = a.Names[0]
 	}
-	role := strings.Join(a.Roles, ",")
-	if len(a.Protocols) > 0 {
-		if role != "" {
-			role += " · "
-		}
-		role += strings.Join(a.Protocols, ",")
-	}
-	c[colRoleProto] = role
-	// The narrow column shows roles, or protocols when no role is known.
-	if len(a.Roles) > 0 {
-		c[colRole] = strings.Join(a.Roles, ",")
-	} else {
-		c[colRole] = strings.Join(a.Protocols, ",")
-	}
+	r.roles, r.protos = a.Roles, telling(a)
 	c[colSvc] = strconv.Itoa(len(a.Services))
 	c[colPkts] = format.Count(a.Packets)
 	return r
@@ -303,6 +296,9 @@ func (m *Model) SetSize(width, height int) {
 	m.defs = make([]grid.Column, len(m.cols))
 	for i, c := range m.cols {
 		m.defs[i] = colDefs[c]
+		if c == colName && m.width < 100 {
+			m.defs[i].Flex = 1 // narrow layouts: the vendor grows first
+		}
 	}
 	m.widths = grid.Layout(m.defs, m.width-1)
 	m.filter.SetWidth(m.width)
@@ -493,7 +489,13 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 			m.grid.SetHeight(m.rowsHeight())
 		}
 		if changed {
+			sel, had := m.grid.Selected()
 			m.refresh()
+			// A new query shows a new list: start at its top unless the
+			// selected asset is still in it.
+			if now, ok := m.grid.Selected(); had && (!ok || now != sel) {
+				m.grid.Top()
+			}
 		}
 		return nil
 	}
@@ -524,15 +526,20 @@ func (m *Model) View() string {
 	start, end := m.grid.Window()
 	if start == end {
 		lines = append(lines, st.Muted.Render(format.Truncate(" "+m.emptyText(), m.width)))
+		if m.filter.Query() == "" && m.ctx.State.Phase() == state.Idle {
+			for _, l := range m.idleHint() {
+				lines = append(lines, st.Muted.Render(format.Truncate(" "+l, m.width)))
+			}
+		}
 	}
-	now := m.ctx.Now()
+	now, _ := m.ctx.Ref()
 	keys := m.grid.Rows()
 	last := len(m.defs) - 1
 	cursor := m.grid.Cursor()
 	for i := start; i < end; i++ {
 		r := m.rows[keys[i]]
 		if r.gen != m.gen {
-			r.line = grid.Join(m.defs[:last], m.widths[:last], pick(r, m.cols[:last]))
+			r.line = grid.Join(m.defs[:last], m.widths[:last], m.pick(r, last))
 			r.gen = m.gen
 		}
 		seen := format.FitRight(format.Ago(now, r.a.LastSeen), m.widths[last])
@@ -545,10 +552,19 @@ func (m *Model) View() string {
 	return strings.Join(lines, "\n")
 }
 
-func pick(r *row, cols []colID) []string {
-	out := make([]string, len(cols))
-	for i, c := range cols {
-		out[i] = r.cells[c]
+// pick returns the cells of the first n columns, the role columns fitted
+// to their width.
+func (m *Model) pick(r *row, n int) []string {
+	out := make([]string, n)
+	for i, c := range m.cols[:n] {
+		switch c {
+		case colRole:
+			out[i] = roleCell(r.roles, r.protos, m.widths[i])
+		case colRoleProto:
+			out[i] = roleProtoCell(r.roles, r.protos, m.widths[i])
+		default:
+			out[i] = r.cells[c]
+		}
 	}
 	return out
 }
@@ -557,10 +573,28 @@ func (m *Model) emptyText() string {
 	if q := m.filter.Query(); q != "" {
 		return "No asset matches “" + q + "”. Esc clears the filter."
 	}
-	if m.ctx.State.Phase() == state.Waiting {
+	switch m.ctx.State.Phase() {
+	case state.Waiting:
 		return "No assets yet: waiting for traffic…"
+	case state.Idle:
+		return "No data yet: nothing feeds this session."
 	}
 	return "No assets in this session."
+}
+
+// idleHint says how to fill an empty session that no source feeds.
+func (m *Model) idleHint() []string {
+	s := m.ctx.Session
+	if s == "" || strings.ContainsAny(s, " \t\"'") {
+		s = "S"
+	}
+	return []string{
+		"Quit (q) and fill it with one of:",
+		"  otscope demo                         a simulated plant",
+		"  otscope read FILE --session " + s,
+		"  otscope capture -i IFACE --session " + s,
+		"  otscope ui --session " + s + " FILE…   read files with this view open",
+	}
 }
 
 // Legend implements the help overlay's optional legend: what the flag

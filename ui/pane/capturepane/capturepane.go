@@ -66,6 +66,9 @@ func (m *Model) Title() string { return "Capture" }
 // Summary implements pane.Pane.
 func (m *Model) Summary() string {
 	st := m.ctx.State
+	if st.Phase() == state.Idle {
+		return "no source"
+	}
 	n := max(len(st.Sources()), len(m.sources))
 	s := strconv.Itoa(n) + " source"
 	if n != 1 {
@@ -153,8 +156,12 @@ func (m *Model) rebuild() {
 	if err := st.Err(); err != "" {
 		phase = "error: " + err
 	}
+	rate := ""
+	if st.Phase() == state.Running {
+		rate = format.Rate(pps) + " pps · "
+	}
 	add(" " + styles.Section.Render("TOTAL") + "  " + phase + " · " + format.Thousands(tot.Packets) + " pkts · " +
-		format.Bytes(tot.Bytes) + " · " + format.Rate(pps) + " pps · drops " +
+		format.Bytes(tot.Bytes) + " · " + rate + "drops " +
 		format.Count(tot.KernelDrops+tot.QueueDrops) + " · errors " + format.Count(tot.DecodeErrors+tot.Undecodable))
 
 	for _, name := range m.sources {
@@ -165,16 +172,33 @@ func (m *Model) rebuild() {
 	}
 	if len(srcs) == 0 && len(m.sources) == 0 {
 		add("")
-		add(styles.Muted.Render(" No capture attached: this session was reopened from storage."))
+		if st.NumAssets() == 0 {
+			add(styles.Muted.Render(" No capture attached and no data in this session (see Assets, 1)."))
+		} else {
+			add(styles.Muted.Render(" No capture attached: this session was reopened from storage."))
+		}
 	}
+	_, rel := m.ctx.Ref()
 	for _, src := range srcs {
 		s := src.Stats
 		add("")
 		add(" " + styles.Section.Render(s.Source) + " · " + kind(s) + " · " + m.stateText(s))
-		add(label("packets") + format.Thousands(s.Packets) + " · " + format.Bytes(s.Bytes) +
-			" · now " + format.Rate(src.PPS()) + " pps · peak " + format.Rate(peak(src.History)) + " pps")
+		span := s.LastPacket.Sub(s.FirstPacket)
+		// A finished source that was never seen reading (a reopened
+		// session) has no rate history: show the traffic's own rate.
+		idle := s.Done && peak(src.History) == 0
+		if idle {
+			avg := ""
+			if span > 0 {
+				avg = " · avg " + format.Rate(float64(s.Packets)/span.Seconds()) + " pps"
+			}
+			add(label("packets") + format.Thousands(s.Packets) + " · " + format.Bytes(s.Bytes) + avg)
+		} else {
+			add(label("packets") + format.Thousands(s.Packets) + " · " + format.Bytes(s.Bytes) +
+				" · now " + format.Rate(src.PPS()) + " pps · peak " + format.Rate(peak(src.History)) + " pps")
+		}
 		sw := min(SparkSeconds, m.width-labelWidth-2-6)
-		if sw >= 4 {
+		if sw >= 4 && !idle {
 			hist := src.History
 			n := min(len(hist), sw)
 			add(label("pps/"+strconv.Itoa(sw)+"s") + styles.Spark.Render(format.Sparkline(hist, sw)) +
@@ -183,9 +207,20 @@ func (m *Model) rebuild() {
 		add(label("drops") + warnIf(m, "kernel", s.KernelDrops) + " · " + warnIf(m, "queue", s.QueueDrops))
 		add(label("frames") + warnIf(m, "truncated", s.Truncated) + " · " + warnIf(m, "undecodable", s.Undecodable) +
 			" · " + warnIf(m, "decode errors", s.DecodeErrors))
-		add(label("flows") + "active " + format.Thousands(s.ActiveFlows) + " · evicted " + format.Thousands(s.EvictedFlows))
-		add(label("time") + "first " + format.Clock(now, s.FirstPacket) + " · last " + format.Clock(now, s.LastPacket) +
-			" (" + format.Ago(now, s.LastPacket) + " ago)")
+		active := "active "
+		if s.Done {
+			active = "open at end "
+		}
+		add(label("flows") + active + format.Thousands(s.ActiveFlows) + " · evicted " + format.Thousands(s.EvictedFlows))
+		when := ""
+		switch {
+		case s.FirstPacket.IsZero():
+		case rel || s.Done:
+			when = " · spans " + format.Ago(s.LastPacket, s.FirstPacket)
+		default:
+			when = " (" + format.Ago(now, s.LastPacket) + " ago)"
+		}
+		add(label("time") + "first " + format.Clock(now, s.FirstPacket) + " · last " + format.Clock(now, s.LastPacket) + when)
 	}
 	m.vp.SetContent(strings.Join(lines, "\n"))
 	m.vp.SetYOffset(off)

@@ -250,14 +250,24 @@ func (b *builder) items(items []item) {
 }
 
 func (b *builder) asset(a *model.Asset, removed bool) {
-	st, now := b.st.Styles, b.st.Now()
+	st := b.st.Styles
+	now, rel := b.st.Ref()
+	ago := " ago)"
+	if rel {
+		ago = " before the last packet)"
+	}
 	title := " " + st.Section.Render(a.Label()) + "  " + st.Muted.Render(string(a.ID))
 	b.add(title)
 	if removed {
 		b.add(" " + st.Warn.Render("⚠ removed from the inventory; last known state shown"))
 	}
 	if a.Gateway {
-		b.add(" " + st.Warn.Render("G gateway:") + " this MAC sends traffic for other IPs; hosts behind it are listed by IP")
+		for i, part := range wrap("G gateway: this MAC sends traffic for other IPs; hosts behind it are listed by IP", max(8, b.width-2)) {
+			if i == 0 {
+				part = st.Warn.Render("G gateway:") + strings.TrimPrefix(part, "G gateway:")
+			}
+			b.add(" " + part)
+		}
 	}
 	vlans := make([]string, len(a.VLANs))
 	for i, v := range a.VLANs {
@@ -272,7 +282,7 @@ func (b *builder) asset(a *model.Asset, removed bool) {
 		{"Roles", strings.Join(a.Roles, ", ")},
 		{"Protocols", strings.Join(a.Protocols, ", ")},
 		{"Sent", format.Thousands(a.Packets) + " pkts · " + format.Bytes(a.Bytes)},
-		{"Seen", format.Clock(now, a.FirstSeen) + " → " + format.Clock(now, a.LastSeen) + " (" + format.Ago(now, a.LastSeen) + " ago)"},
+		{"Seen", format.Clock(now, a.FirstSeen) + " → " + format.Clock(now, a.LastSeen) + " (" + format.Ago(now, a.LastSeen) + ago},
 	})
 	b.facts(a)
 	b.services(a)
@@ -301,7 +311,8 @@ func fieldOrder(x, y string) int {
 }
 
 func (b *builder) facts(a *model.Asset) {
-	st, now := b.st.Styles, b.st.Now()
+	st := b.st.Styles
+	now, _ := b.st.Ref()
 	byField := map[string][]model.Fact{}
 	var fields []string
 	for _, f := range a.Facts {
@@ -326,19 +337,25 @@ func (b *builder) facts(a *model.Asset) {
 		fw = max(fw, format.Width(f))
 	}
 	for _, f := range a.Facts {
-		vw = max(vw, format.Width(f.Value))
 		pw = max(pw, format.Width(provenance(f, now)))
 	}
 	// Field names get a column when the widest line then fits; otherwise
-	// the column is capped and longer names head their own line. Values get
-	// the room the widest provenance leaves, within 8..20 cells; a longer
-	// value pushes its provenance right or onto the next line.
+	// the column is capped and longer names head their own line. The value
+	// column is as wide as the widest value of at most 24 cells that fits
+	// beside the widest provenance (at least 8 cells), so provenances line
+	// up; a longer value pushes its provenance right or wraps above it.
 	fw = min(fw, 24)
-	if 1+fw+1+min(vw, 20)+2+pw > b.width {
+	if 1+fw+1+20+2+pw > b.width {
 		fw = min(fw, 16)
 	}
 	indent := 1 + fw + 1
-	vw = max(8, min(vw, 20, b.width-indent-2-pw))
+	room := min(24, b.width-indent-2-pw)
+	for _, f := range a.Facts {
+		if w := format.Width(f.Value); w <= room {
+			vw = max(vw, w)
+		}
+	}
+	vw = max(8, vw)
 	for _, field := range fields {
 		heading := " " + st.Label.Render(field)
 		own := format.Width(field) > fw
@@ -355,7 +372,9 @@ func (b *builder) facts(a *model.Asset) {
 			}
 			b.value(lead, indent, vw, f.Value, provenance(f, now))
 			if f.Detail != "" {
-				b.add(strings.Repeat(" ", indent+2) + st.Muted.Render(format.Truncate("why: "+f.Detail, max(1, b.width-indent-2))))
+				for _, part := range wrap("why: "+f.Detail, max(8, b.width-indent-2)) {
+					b.add(strings.Repeat(" ", indent+2) + st.Muted.Render(part))
+				}
 			}
 		}
 	}
@@ -372,6 +391,8 @@ func (b *builder) value(lead string, indent, vw int, value, prov string) {
 		b.add(lead + format.Fit(value, vw) + "  " + st.Muted.Render(prov))
 		return
 	case indent+vwidth+2+pwidth <= b.width:
+		// wider than the column but fits beside its own provenance: one
+		// line out of line beats two
 		b.add(lead + value + "  " + st.Muted.Render(prov))
 		return
 	}
@@ -421,7 +442,8 @@ var serviceCols = []grid.Column{
 }
 
 func (b *builder) services(a *model.Asset) {
-	st, now := b.st.Styles, b.st.Now()
+	st := b.st.Styles
+	now, _ := b.st.Ref()
 	b.section("SERVICES (" + strconv.Itoa(len(a.Services)) + ")")
 	if len(a.Services) == 0 {
 		b.muted(" none seen: this asset answered no connection")
@@ -442,7 +464,7 @@ func (b *builder) services(a *model.Asset) {
 		if s.IP.IsValid() {
 			ip = s.IP.String()
 		}
-		cells := []string{s.Transport + "/" + strconv.Itoa(int(s.Port)), s.Protocol, ip, format.Clock(now, s.FirstSeen), format.Ago(now, s.LastSeen)}
+		cells := []string{format.Port(s.Transport, s.Port), s.Protocol, ip, format.Clock(now, s.FirstSeen), format.Ago(now, s.LastSeen)}
 		if len(cols) == 3 {
 			cells = []string{cells[0], cells[1], cells[4]}
 		}
@@ -461,7 +483,8 @@ var peerCols = []grid.Column{
 }
 
 func (b *builder) peers(a *model.Asset) {
-	st, now := b.st.Styles, b.st.Now()
+	st := b.st.Styles
+	now, _ := b.st.Ref()
 	s := b.st.State
 	keys := s.ConversationsOf(a.ID)
 	convs := make([]*model.Conversation, 0, len(keys))
@@ -493,7 +516,7 @@ func (b *builder) peers(a *model.Asset) {
 		if c.Server == a.ID && c.Client != a.ID {
 			dir, peer = "←", c.Client
 		}
-		cells := []string{dir, s.Label(peer), c.Protocol, c.Transport + "/" + strconv.Itoa(int(c.Port)),
+		cells := []string{dir, s.Label(peer), c.Protocol, format.Port(c.Transport, c.Port),
 			format.Count(c.Packets), format.Bytes(c.Bytes), format.Ago(now, c.LastSeen)}
 		if len(cols) == 4 {
 			cells = []string{cells[0], cells[1], cells[2], cells[6]}

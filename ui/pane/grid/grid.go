@@ -45,6 +45,10 @@ type Model[K comparable] struct {
 	cursor int
 	offset int
 	height int
+	// moved is set once the user moved the cursor or a row was selected;
+	// until then the cursor stays on the first row while rows arrive, so a
+	// table filling up keeps its top on screen.
+	moved bool
 }
 
 // New returns an empty grid with the default keys.
@@ -52,15 +56,18 @@ func New[K comparable]() Model[K] {
 	return Model[K]{KeyMap: DefaultKeyMap(), height: 1}
 }
 
-// SetRows replaces the ordered keys. The cursor stays on the key it was on
-// when that key is still present, at the same screen row where possible;
-// otherwise it keeps its index, clamped. The grid keeps keys; the caller must
-// not modify it afterwards.
+// SetRows replaces the ordered keys. Until the cursor has been moved it
+// stays on the first row. After that it stays on the key it was on when
+// that key is still present, at the same screen row where possible;
+// otherwise it keeps its index, clamped. The grid keeps keys; the caller
+// must not modify it afterwards.
 func (m *Model[K]) SetRows(keys []K) {
 	sel, had := m.Selected()
 	screenRow := m.cursor - m.offset
 	m.keys = keys
-	if had {
+	if !m.moved {
+		m.cursor, m.offset = 0, 0
+	} else if had {
 		if i := slices.Index(keys, sel); i >= 0 {
 			m.cursor = i
 			m.offset = m.cursor - screenRow
@@ -103,8 +110,15 @@ func (m *Model[K]) Select(k K) bool {
 		return false
 	}
 	m.cursor = i
+	m.moved = true
 	m.clamp()
 	return true
+}
+
+// Top moves the cursor to the first row, as if the rows were new: it stays
+// there while rows change until the user moves it again.
+func (m *Model[K]) Top() {
+	m.cursor, m.offset, m.moved = 0, 0, false
 }
 
 // Window returns the half-open range of row indexes that are on screen.
@@ -136,6 +150,7 @@ func (m *Model[K]) Update(msg tea.Msg) bool {
 	default:
 		return false
 	}
+	m.moved = true
 	m.clamp()
 	return true
 }

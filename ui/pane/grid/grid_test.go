@@ -73,3 +73,26 @@ func TestLayout(t *testing.T) {
 		t.Fatalf("Join width %d: %q", len([]rune(got)), got)
 	}
 }
+
+func TestCursorStaysOnTopUntilMoved(t *testing.T) {
+	g := New[string]()
+	g.SetHeight(2)
+	g.SetRows([]string{"m"})
+	g.SetRows([]string{"a", "b", "m"})
+	if k, _ := g.Selected(); k != "a" {
+		t.Fatalf("untouched grid selected %q after rows arrived above, want the first row a", k)
+	}
+	if s, _ := g.Window(); s != 0 {
+		t.Fatalf("untouched grid scrolled to %d, want the top", s)
+	}
+	g.Update(tea.KeyMsg{Type: tea.KeyDown})
+	g.SetRows([]string{"0", "a", "b", "m"})
+	if k, _ := g.Selected(); k != "b" {
+		t.Fatalf("after moving, selected %q, want b kept", k)
+	}
+	g.Top()
+	g.SetRows([]string{"z", "0", "a", "b", "m"})
+	if k, _ := g.Selected(); k != "z" {
+		t.Fatalf("after Top, selected %q, want the first row z", k)
+	}
+}

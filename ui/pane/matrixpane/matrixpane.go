@@ -143,7 +143,7 @@ func newRow(key string, c *model.Conversation, st *state.State) *row {
 	r.cells[colArrow] = "→"
 	r.cells[colServer] = r.serv
 	r.cells[colProto] = c.Protocol
-	r.cells[colPort] = c.Transport + "/" + strconv.Itoa(int(c.Port))
+	r.cells[colPort] = format.Port(c.Transport, c.Port)
 	r.cells[colFlows] = format.Count(c.Flows)
 	r.cells[colPkts] = format.Count(c.Packets)
 	r.cells[colBytes] = format.Bytes(c.Bytes)
@@ -382,7 +382,13 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 			m.grid.SetHeight(m.rowsHeight())
 		}
 		if changed {
+			sel, had := m.grid.Selected()
 			m.refresh()
+			// A new query shows a new list: start at its top unless the
+			// selected conversation is still in it.
+			if now, ok := m.grid.Selected(); had && (!ok || now != sel) {
+				m.grid.Top()
+			}
 		}
 		return nil
 	}
@@ -421,7 +427,7 @@ func (m *Model) View() string {
 		}
 		lines = append(lines, st.Muted.Render(format.Truncate(" "+empty, m.width)))
 	}
-	now := m.ctx.Now()
+	now, _ := m.ctx.Ref()
 	keys := m.grid.Rows()
 	last := len(m.defs) - 1
 	cursor := m.grid.Cursor()
