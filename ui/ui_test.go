@@ -448,3 +448,41 @@ func TestResetReplacesEverything(t *testing.T) {
 		t.Fatalf("after reset %d conversations, want 0", got)
 	}
 }
+
+// A finished capture from long ago: ages count back from its last packet
+// and the status bar says so, instead of "730d" on every row.
+func TestStaleSessionAgesFromLastPacket(t *testing.T) {
+	later := fixtureNow.AddDate(2, 0, 0)
+	cfg := testConfig(make(chan model.Update))
+	cfg.Sources = []string{"plant.pcap"}
+	cfg.Now = func() time.Time { return later }
+	snap := fixtureSnapshot()
+	snap.Stats = fixtureStats(0)[:1] // the finished file only
+	m := send(t, New(cfg), tea.WindowSizeMsg{Width: 80, Height: 24}, UpdatesMsg{Updates: []model.Update{snap}, Closed: true})
+	v := view(m)
+	for _, want := range []string{"SEEN as of 2025-03-04 10:05", "PM5560-FEED power meter   5s", "✓ finished"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("view lacks %q:\n%s", want, v)
+		}
+	}
+	if strings.Contains(v, "730d") {
+		t.Errorf("ages measured from the wall clock:\n%s", v)
+	}
+	m.assets.Select(idMeter)
+	if v := view(press(t, m, "enter")); !strings.Contains(v, "(5s before the last packet)") {
+		t.Errorf("detail does not age from the last packet:\n%s", v)
+	}
+}
+
+// An empty session that nothing feeds says how to fill it.
+func TestEmptySessionShowsHint(t *testing.T) {
+	cfg := testConfig(make(chan model.Update))
+	cfg.Session, cfg.Sources = "empty", nil
+	m := send(t, New(cfg), tea.WindowSizeMsg{Width: 80, Height: 24}, UpdatesMsg{Updates: []model.Update{{Reset: true}}})
+	v := view(m)
+	for _, want := range []string{"No data yet", "otscope read FILE --session empty", "otscope capture -i IFACE --session empty", "○ no source"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("view lacks %q:\n%s", want, v)
+		}
+	}
+}

@@ -588,13 +588,21 @@ func (m *Model) idleHint() []string {
 	if s == "" || strings.ContainsAny(s, " \t\"'") {
 		s = "S"
 	}
-	return []string{
-		"Quit (q) and fill it with one of:",
-		"  otscope demo                         a simulated plant",
-		"  otscope read FILE --session " + s,
-		"  otscope capture -i IFACE --session " + s,
-		"  otscope ui --session " + s + " FILE…   read files with this view open",
+	cmds := [][2]string{
+		{"otscope read FILE --session " + s, "a pcap/pcapng file"},
+		{"otscope capture -i IFACE --session " + s, "live, needs CAP_NET_RAW"},
+		{"otscope ui --session " + s + " FILE…", "read files with this view open"},
+		{"otscope demo", "a simulated plant, in a new session"},
 	}
+	w := 0
+	for _, c := range cmds {
+		w = max(w, format.Width(c[0]))
+	}
+	out := []string{"Quit (q) and fill it with one of:"}
+	for _, c := range cmds {
+		out = append(out, "  "+format.Fit(c[0], w)+"  "+c[1])
+	}
+	return out
 }
 
 // Legend implements the help overlay's optional legend: what the flag

@@ -1,0 +1,76 @@
+package assetpane
+
+import (
+	"slices"
+	"testing"
+
+	"otscope/model"
+)
+
+func TestTelling(t *testing.T) {
+	for name, tc := range map[string]struct {
+		protos   []string
+		services []string
+		want     []string
+	}{
+		"served industrial first": {
+			protos: []string{"arp", "dns", "http", "icmp", "iso-tsap", "ntp"}, services: []string{"http", "iso-tsap"},
+			want: []string{"iso-tsap", "http"},
+		},
+		"served IT before client-only industrial": {
+			protos: []string{"arp", "enip", "https", "modbus", "smb"}, services: []string{"smb"},
+			want: []string{"smb", "modbus", "enip", "https"}, // industrial in list order
+		},
+		"services missing from protocols count": {
+			protos: []string{"arp", "enip"}, services: []string{"enip-io"},
+			want: []string{"enip-io", "enip"},
+		},
+		"chatter only when nothing else": {
+			protos: []string{"arp", "icmp", "lldp", "udp"}, services: []string{"lldp"},
+			want: []string{"lldp", "arp", "icmp", "udp"},
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			a := &model.Asset{Protocols: tc.protos}
+			for _, s := range tc.services {
+				a.Services = append(a.Services, model.Service{Protocol: s})
+			}
+			if got := telling(a); !slices.Equal(got, tc.want) {
+				t.Fatalf("telling = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestFitList(t *testing.T) {
+	for _, tc := range []struct {
+		items []string
+		w     int
+		want  string
+	}{
+		{[]string{"enip", "enip-io", "modbus"}, 20, "enip,enip-io,modbus"},
+		{[]string{"enip", "enip-io", "modbus"}, 15, "enip,enip-io +1"},
+		{[]string{"enip", "enip-io", "modbus"}, 10, "enip +2"},
+		{[]string{"engineering station", "it host"}, 11, "engineerin…"},
+		{nil, 10, ""},
+	} {
+		if got := fitList(tc.items, tc.w); got != tc.want {
+			t.Errorf("fitList(%v, %d) = %q, want %q", tc.items, tc.w, got, tc.want)
+		}
+	}
+}
+
+func TestShortVendor(t *testing.T) {
+	for in, want := range map[string]string{
+		"Siemens AG":                             "Siemens",
+		"Hirschmann Automation and Control GmbH": "Hirschmann Automation and Control",
+		"Phoenix Contact GmbH & Co. KG":          "Phoenix Contact",
+		"Super Micro Computer, Inc.":             "Super Micro Computer",
+		"Rockwell Automation":                    "Rockwell Automation",
+		"AG":                                     "AG",
+	} {
+		if got := shortVendor(in); got != want {
+			t.Errorf("shortVendor(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
