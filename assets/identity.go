@@ -232,7 +232,7 @@ func (inv *Inventory) merge(dst, src *model.Asset) {
 		inv.addFact(dst, f)
 	}
 	for _, s := range src.Services {
-		inv.addService(dst, s)
+		inv.addService(dst, s, false)
 	}
 	for _, v := range src.VLANs {
 		dst.VLANs = addSorted(dst.VLANs, v)

@@ -190,7 +190,7 @@ func (inv *Inventory) Observe(o *model.Observation) {
 		if a == nil {
 			return
 		}
-		inv.addService(a, o.Service)
+		inv.addService(a, o.Service, o.Identified)
 		inv.seen(a, o.First, o.Last)
 		inv.touch(a)
 	case model.ObsConversation:
@@ -258,7 +258,7 @@ func (inv *Inventory) addFact(a *model.Asset, f model.Fact) {
 	derive(a)
 }
 
-func (inv *Inventory) addService(a *model.Asset, s model.Service) {
+func (inv *Inventory) addService(a *model.Asset, s model.Service, identified bool) {
 	k := s.Key()
 	for i := range a.Services {
 		e := &a.Services[i]
@@ -266,8 +266,9 @@ func (inv *Inventory) addService(a *model.Asset, s model.Service) {
 			if s.LastSeen.After(e.LastSeen) {
 				e.LastSeen = s.LastSeen
 			}
-			if e.Protocol == e.Transport && s.Protocol != s.Transport {
+			if (identified || e.Protocol == e.Transport) && s.Protocol != s.Transport && s.Protocol != e.Protocol {
 				e.Protocol = s.Protocol
+				a.Protocols = addString(a.Protocols, s.Protocol)
 			}
 			return
 		}
@@ -308,6 +309,9 @@ func (inv *Inventory) addConversation(o *model.Observation) {
 		e = &c
 		inv.convs[k] = e
 	}
+	if o.Identified && o.Protocol != "" && e.Protocol != o.Protocol {
+		e.Protocol = o.Protocol
+	}
 	e.Client = inv.owner(o.Subject)
 	e.Server = inv.owner(o.Peer)
 	e.Packets += o.Packets
@@ -336,12 +340,12 @@ type convKey struct {
 	clientIP, serverIP   netip.Addr
 	clientMAC, serverMAC model.MAC
 	port                 uint16
-	transport, protocol  string
+	transport            string
 }
 
 func keyOf(c *model.Conversation) convKey {
 	return convKey{clientIP: c.ClientIP, serverIP: c.ServerIP, clientMAC: c.ClientMAC, serverMAC: c.ServerMAC,
-		port: c.Port, transport: c.Transport, protocol: c.Protocol}
+		port: c.Port, transport: c.Transport}
 }
 
 // owner names the asset an endpoint belongs to without creating one: the

@@ -65,11 +65,11 @@ func TestConversationKeyUsesAddresses(t *testing.T) {
 	if c.Key() != k {
 		t.Error("key changed when the client moved to another asset")
 	}
-	if k != "10.0.0.1>10.0.0.2|tcp/502|modbus" {
+	if k != "10.0.0.1>10.0.0.2|tcp/502" {
 		t.Errorf("key = %q", k)
 	}
 	l2 := Conversation{ClientMAC: MAC{0, 1, 2, 3, 4, 5}, ServerMAC: MAC{0, 1, 2, 3, 4, 6}, Transport: "l2", Protocol: "goose"}
-	if l2.Key() != "00:01:02:03:04:05>00:01:02:03:04:06|l2/0|goose" {
+	if l2.Key() != "00:01:02:03:04:05>00:01:02:03:04:06|l2/0" {
 		t.Errorf("l2 key = %q", l2.Key())
 	}
 }

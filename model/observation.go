@@ -68,6 +68,10 @@ type Observation struct {
 	Transport             string
 	Port                  uint16
 	Protocol              string
+	// Identified is set when Protocol (of a conversation or service) was
+	// recognised from the payload rather than guessed from the port; it
+	// then replaces the port's guess.
+	Identified bool
 	// Source says where this observation came from (host and service
 	// observations carry the protocol that revealed them).
 	Source Source
@@ -95,10 +99,11 @@ type Conversation struct {
 
 // Key identifies the conversation within a session. It is built from the
 // addresses (IP, else MAC), not the asset IDs, so it stays the same when an
-// address moves to another asset.
+// address moves to another asset; the protocol is not part of it, because a
+// payload may name the protocol better than the port did (Protocol changes).
 func (c Conversation) Key() string {
 	return endpointKey(c.ClientIP, c.ClientMAC) + ">" + endpointKey(c.ServerIP, c.ServerMAC) +
-		"|" + c.Transport + "/" + itoa(int(c.Port)) + "|" + c.Protocol
+		"|" + c.Transport + "/" + itoa(int(c.Port))
 }
 
 func endpointKey(ip netip.Addr, mac MAC) string {

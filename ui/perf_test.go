@@ -41,7 +41,7 @@ func bigSnapshot(n int) model.Update {
 		c, s := u.Assets[i%n], u.Assets[(i*7+1)%n]
 		u.Conversations[i] = model.Conversation{
 			Client: c.ID, Server: s.ID, ClientIP: c.IPs[0], ServerIP: s.IPs[0], Transport: "tcp",
-			Port: uint16(100 + i%50), Protocol: protos[i%len(protos)], Packets: uint64(i % 9000), Bytes: uint64(i * 131 % 10_000_000),
+			Port: uint16(100 + i/n), Protocol: protos[i%len(protos)], Packets: uint64(i % 9000), Bytes: uint64(i * 131 % 10_000_000),
 			LastSeen: fixtureNow.Add(-time.Duration(i%600) * time.Second),
 		}
 	}

@@ -56,6 +56,9 @@ type Decoder struct {
 	pARP   *gopacket.DecodingLayerParser
 	layers []gopacket.LayerType
 
+	app        appCtx    // reused by runParser
+	fi         frameInfo // the current frame
+	onceSet    map[onceKey]struct{}
 	hosts      map[hostKey]*hostState
 	dirtyHosts []*hostState
 	flows      flowTable
@@ -81,6 +84,7 @@ func New(o Options) *Decoder {
 		opts:     o,
 		hosts:    make(map[hostKey]*hostState, 256),
 		services: make(map[serviceKey]struct{}, 256),
+		onceSet:  make(map[onceKey]struct{}, 256),
 		layers:   make([]gopacket.LayerType, 0, 16),
 		obs:      make([]model.Observation, 0, 256),
 	}
@@ -142,13 +146,15 @@ func (d *Decoder) Decode(data []byte, ci gopacket.CaptureInfo, link layers.LinkT
 	if ci.CaptureLength < ci.Length {
 		d.stats.Truncated++
 	}
-	var fi frameInfo
-	fi.length = ci.Length
-	if err := parseLink(data, link, &fi); err != nil {
+	// the frame's info lives in the Decoder: parsers keep a pointer to it
+	// while they run, which would move a local to the heap on every packet
+	fi := &d.fi
+	*fi = frameInfo{length: ci.Length}
+	if err := parseLink(data, link, fi); err != nil {
 		d.stats.Undecodable++
 		return
 	}
-	d.network(&fi)
+	d.network(fi)
 	d.flows.maybeSweep(d)
 }
 
@@ -238,6 +244,9 @@ func (d *Decoder) network(fi *frameInfo) {
 			return
 		}
 		d.sightMAC(fi, l2Proto(fi.etherType))
+		if fn := l2Types[fi.etherType]; fn != nil {
+			d.guard(func() { fn(d, fi) })
+		}
 		return
 	}
 	err := p.DecodeLayers(fi.payload, &d.layers)

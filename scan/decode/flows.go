@@ -20,18 +20,19 @@ type flowKey struct {
 // flowState is one flow's bookkeeping: 64 bytes, plus about 50 for its map
 // slot. The key lives only in the map and in the dirty list.
 type flowState struct {
-	host       [2]*hostState // sender state of side a and b, checked before use
-	first      int64         // capture time, Unix nanoseconds
-	last       int64
-	macA, macB model.MAC
-	packets    uint32 // since the last flush (a flush comes every few thousand packets)
-	bytes      uint32
-	server     int8 // 0: a serves, 1: b serves, -1: unknown
-	strong     bool // server known from the handshake
-	sent       [2]bool
-	reported   bool // the conversation has been reported (Flows counted)
-	service    bool // the service has been reported
-	dirty      bool
+	host     [2]*hostState // sender state of side a and b, checked before use
+	first    int64         // capture time, Unix nanoseconds
+	last     int64
+	app      *appState // per-flow state of the application parser, or nil
+	parser   uint8     // index into parsers (0: none), chosen when the flow starts
+	packets  uint32    // since the last flush (a flush comes every few thousand packets)
+	bytes    uint32
+	server   int8 // 0: a serves, 1: b serves, -1: unknown
+	strong   bool // server known from the handshake
+	sent     [2]bool
+	reported bool // the conversation has been reported (Flows counted)
+	service  bool // the service has been reported
+	dirty    bool
 }
 
 type tcpFlags struct{ syn, ack, fin, rst bool }
@@ -81,18 +82,12 @@ func (t *flowTable) update(d *Decoder, fi *frameInfo, src, dst netip.Addr, sp, d
 			if s := serverSide(proto == 17, k.pa, k.pb); s >= 0 {
 				f.server = int8(s)
 			}
+			f.parser = parserFor(proto == 17, k.pa, k.pb)
 		case 1:
 			// ICMP: the first sender asks (echo request), the other answers.
 			f.server = int8(1 - side)
 		}
 		t.m[k] = f
-	}
-	if side == 0 {
-		f.macA = fi.src
-		f.macB = fi.dst
-	} else {
-		f.macB = fi.src
-		f.macA = fi.dst
 	}
 	if proto == 6 && fl.syn && !f.strong {
 		// SYN from the client, SYN/ACK from the server.
@@ -139,16 +134,18 @@ func (t *flowTable) emit(d *Decoder, k *flowKey, f *flowState) {
 	if f.packets == 0 {
 		return
 	}
-	ca, cm := addrOf(k.a), f.macA
-	sa, sm, sp := addrOf(k.b), f.macB, k.pb
+	ca, cm := addrOf(k.a), f.mac(0)
+	sa, sm, sp := addrOf(k.b), f.mac(1), k.pb
 	if f.server == 0 {
 		ca, cm, sa, sm, sp = sa, sm, ca, cm, k.pa
 	}
 	transport, proto := transportName(k.proto), ""
+	identified := false
 	switch k.proto {
 	case 6, 17:
-		proto = portProtocol(k.proto == 17, sp)
-		if proto == "" {
+		if f.app != nil && f.app.proto != "" {
+			proto, identified = f.app.proto, true
+		} else if proto = portProtocol(k.proto == 17, sp); proto == "" {
 			proto = transport
 		}
 	case 1:
@@ -163,20 +160,29 @@ func (t *flowTable) emit(d *Decoder, k *flowKey, f *flowState) {
 		f.reported = true
 	}
 	d.obs = append(d.obs, model.Observation{
-		Kind:      model.ObsConversation,
-		Subject:   model.Endpoint{MAC: unicastOrZero(cm), IP: ca, VLAN: k.vlan},
-		Peer:      model.Endpoint{MAC: unicastOrZero(sm), IP: sa, VLAN: k.vlan},
-		Packets:   uint64(f.packets),
-		Bytes:     uint64(f.bytes),
-		Flows:     flows,
-		First:     time.Unix(0, f.first).UTC(),
-		Last:      time.Unix(0, f.last).UTC(),
-		Transport: transport,
-		Port:      sp,
-		Protocol:  proto,
-		Source:    d.source(proto, netip.Addr{}),
+		Kind:       model.ObsConversation,
+		Subject:    model.Endpoint{MAC: unicastOrZero(cm), IP: ca, VLAN: k.vlan},
+		Peer:       model.Endpoint{MAC: unicastOrZero(sm), IP: sa, VLAN: k.vlan},
+		Packets:    uint64(f.packets),
+		Bytes:      uint64(f.bytes),
+		Flows:      flows,
+		First:      time.Unix(0, f.first).UTC(),
+		Last:       time.Unix(0, f.last).UTC(),
+		Transport:  transport,
+		Port:       sp,
+		Protocol:   proto,
+		Identified: identified,
+		Source:     d.source(proto, netip.Addr{}),
 	})
 	f.packets, f.bytes = 0, 0
+}
+
+// mac is the MAC side i sent from (zero if it never sent).
+func (f *flowState) mac(i int) model.MAC {
+	if h := f.host[i]; h != nil {
+		return h.key.mac
+	}
+	return model.MAC{}
 }
 
 func unicastOrZero(m model.MAC) model.MAC {

@@ -148,6 +148,11 @@ func (d *Decoder) source(proto string, ip netip.Addr) model.Source {
 
 // fact records field=value about subject, learnt from proto in this frame.
 func (d *Decoder) fact(subject model.Endpoint, field, value, proto string) {
+	d.factDetail(subject, field, value, "", proto)
+}
+
+// factDetail records a fact with an explanation.
+func (d *Decoder) factDetail(subject model.Endpoint, field, value, detail, proto string) {
 	if value == "" {
 		return
 	}
@@ -159,6 +164,7 @@ func (d *Decoder) fact(subject model.Endpoint, field, value, proto string) {
 		Fact: model.Fact{
 			Field:    field,
 			Value:    value,
+			Detail:   detail,
 			Source:   d.source(proto, subject.IP),
 			LastSeen: d.now,
 			Count:    1,

@@ -27,13 +27,12 @@ func (d *Decoder) onTCP(fi *frameInfo, src, dst netip.Addr) (*flowState, int) {
 	sp, dp := uint16(d.tcp.SrcPort), uint16(d.tcp.DstPort)
 	payload := len(d.tcp.Payload)
 	f, side := d.flows.update(d, fi, src, dst, sp, dp, 6, payload, fl)
-	if f.service || f.server != int8(side) || fl.rst {
-		return f, side
-	}
-	if (fl.syn && fl.ack) || (payload > 0 && (f.strong || portProtocol(false, sp) != "")) {
+	if !f.service && f.server == int8(side) && !fl.rst &&
+		((fl.syn && fl.ack) || (payload > 0 && (f.strong || portProtocol(false, sp) != ""))) {
 		f.service = true
 		d.service(fi, src, false, sp)
 	}
+	d.runParser(fi, f, side, src, dst, sp, dp, false, d.tcp.Payload)
 	return f, side
 }
 
@@ -50,6 +49,7 @@ func (d *Decoder) onUDP(fi *frameInfo, src, dst netip.Addr) (*flowState, int) {
 		f.service = true
 		d.service(fi, src, true, sp)
 	}
+	d.runParser(fi, f, side, src, dst, sp, dp, true, payload)
 	switch {
 	case sp == 67 || sp == 68 || dp == 67 || dp == 68:
 		d.guard(func() { d.onDHCP(fi, src, payload) })
@@ -77,21 +77,43 @@ func (d *Decoder) service(fi *frameInfo, ip netip.Addr, udp bool, port uint16) {
 		return
 	}
 	d.services[k] = struct{}{}
+	d.emitService(fi, mac, ip, udp, port, "", false)
+}
+
+// serviceNamed reports a service whose protocol a parser proved from the
+// payload; fromSender says whether ip is the frame's sender (for its MAC).
+func (d *Decoder) serviceNamed(fi *frameInfo, ip netip.Addr, udp bool, port uint16, proto string, fromSender bool) {
+	if !usableIP(ip) {
+		return
+	}
+	var mac model.MAC
+	if m := fi.dst; !fromSender && fi.hasMAC && m.IsUnicast() {
+		mac = m
+	} else if m := fi.src; fromSender && fi.hasMAC && m.IsUnicast() {
+		mac = m
+	}
+	d.emitService(fi, mac, ip, udp, port, proto, true)
+}
+
+func (d *Decoder) emitService(fi *frameInfo, mac model.MAC, ip netip.Addr, udp bool, port uint16, proto string, identified bool) {
 	transport := "tcp"
 	if udp {
 		transport = "udp"
 	}
-	proto := portProtocol(udp, port)
+	if proto == "" {
+		proto = portProtocol(udp, port)
+	}
 	if proto == "" {
 		proto = transport
 	}
 	d.obs = append(d.obs, model.Observation{
-		Kind:    model.ObsService,
-		Subject: model.Endpoint{MAC: mac, IP: ip, VLAN: fi.vlan},
-		First:   d.now,
-		Last:    d.now,
-		Service: model.Service{Transport: transport, Port: port, Protocol: proto, IP: ip, FirstSeen: d.now, LastSeen: d.now},
-		Source:  d.source(proto, ip),
+		Kind:       model.ObsService,
+		Subject:    model.Endpoint{MAC: mac, IP: ip, VLAN: fi.vlan},
+		First:      d.now,
+		Last:       d.now,
+		Identified: identified,
+		Service:    model.Service{Transport: transport, Port: port, Protocol: proto, IP: ip, FirstSeen: d.now, LastSeen: d.now},
+		Source:     d.source(proto, ip),
 	})
 }
 

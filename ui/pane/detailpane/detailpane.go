@@ -262,7 +262,7 @@ func (b *builder) asset(a *model.Asset, removed bool) {
 		b.add(" " + st.Warn.Render("⚠ removed from the inventory; last known state shown"))
 	}
 	if a.Gateway {
-		for i, part := range wrap("G gateway: this MAC sends traffic for other IPs; hosts behind it are listed by IP", max(8, b.width-2)) {
+		for i, part := range wrap("G gateway: sends traffic for other IPs; hosts behind it are listed by IP", max(8, b.width-2)) {
 			if i == 0 {
 				part = st.Warn.Render("G gateway:") + strings.TrimPrefix(part, "G gateway:")
 			}
