@@ -15,6 +15,9 @@ import (
 // gateway asset, and each of those addresses becomes an asset of its own,
 // keyed by IP, taking its facts and services along.
 func (inv *Inventory) resolve(ep model.Endpoint, claimed, create bool) *model.Asset {
+	if ep.Sub != "" {
+		return inv.subAsset(ep)
+	}
 	ip := ep.IP
 	if !ep.MAC.IsUnicast() {
 		if !ip.IsValid() {
@@ -74,6 +77,21 @@ func (inv *Inventory) resolve(ep model.Endpoint, claimed, create bool) *model.As
 		}
 	}
 	inv.bindIP(a, ip)
+	return a
+}
+
+// subAsset returns the asset of a device behind a protocol router (a BACnet
+// device on another BACnet network): keyed by the router's address and the
+// device's own address, so it never merges into the router.
+func (inv *Inventory) subAsset(ep model.Endpoint) *model.Asset {
+	id := model.SubAssetID(ep)
+	if a := inv.assets[id]; a != nil {
+		return a
+	}
+	a := &model.Asset{ID: id}
+	inv.assets[id] = a
+	delete(inv.removed, id)
+	inv.touch(a)
 	return a
 }
 
@@ -279,7 +297,7 @@ func derive(a *model.Asset) {
 			if rank > bestVendor {
 				a.Vendor, bestVendor = f.Value, rank
 			}
-		case model.FieldHostname:
+		case model.FieldHostname, model.FieldStationName:
 			names = appendUnique(names, f.Value)
 		case model.FieldRole:
 			roles = appendUnique(roles, f.Value)
@@ -293,6 +311,7 @@ func derive(a *model.Asset) {
 	a.Names = names
 	slices.Sort(roles)
 	a.Roles = roles
+	deriveIdentity(a)
 }
 
 func appendUnique(lst []string, s string) []string {

@@ -17,6 +17,13 @@ type AssetID string
 // MACAssetID returns the ID of the asset identified by m.
 func MACAssetID(m MAC) AssetID { return AssetID("mac:" + m.String()) }
 
+// SubAssetID returns the ID of a device behind a protocol router: the
+// router's address (IP, else MAC) and the device's address on its own
+// network, e.g. "sub:192.168.0.18|bacnet-net4:86".
+func SubAssetID(ep Endpoint) AssetID {
+	return AssetID("sub:" + endpointKey(ep.IP, ep.MAC) + "|" + ep.Sub)
+}
+
 // IPAssetID returns the ID of a routed host identified by its address.
 func IPAssetID(a netip.Addr) AssetID { return AssetID("ip:" + a.String()) }
 
@@ -40,8 +47,41 @@ type Asset struct {
 	Bytes   uint64 `json:"bytes"`
 	// Gateway is set for a MAC that sends traffic for many IP addresses: a
 	// router or firewall. Hosts behind it are separate assets keyed by IP.
-	Gateway bool   `json:"gateway,omitempty"`
-	Facts   []Fact `json:"facts"`
+	Gateway bool `json:"gateway,omitempty"`
+
+	// Identity: the best value of each identity fact (what the device said
+	// about itself; see the facts for every value and its provenance).
+	Product         string   `json:"product"`
+	OrderNumber     string   `json:"order_number"`
+	Firmware        string   `json:"firmware"`
+	HardwareVersion string   `json:"hardware_version"`
+	Serial          string   `json:"serial"`
+	DeviceType      string   `json:"device_type"`
+	OperatingMode   string   `json:"operating_mode"`
+	Modules         []Module `json:"modules"`
+
+	// Protocol-specific ids, present when the device revealed them (nil
+	// otherwise, which keeps assets of IT hosts small). Inlined in JSON.
+	*ProtocolIDs
+
+	Facts []Fact `json:"facts"`
+}
+
+// ProtocolIDs are the identifiers industrial protocols give a device.
+type ProtocolIDs struct {
+	CIPVendorID           string   `json:"cip_vendor_id,omitempty"`
+	CIPProductCode        string   `json:"cip_product_code,omitempty"`
+	BACnetInstance        string   `json:"bacnet_instance,omitempty"`
+	BACnetVendorID        string   `json:"bacnet_vendor_id,omitempty"`
+	ProfinetStationName   string   `json:"profinet_station_name,omitempty"`
+	ProfinetVendorID      string   `json:"profinet_vendor_id,omitempty"`
+	ProfinetDeviceID      string   `json:"profinet_device_id,omitempty"`
+	ModbusUnitIDs         []string `json:"modbus_unit_ids,omitempty"`
+	DNP3Addresses         []string `json:"dnp3_addresses,omitempty"`
+	IEC104CommonAddresses []string `json:"iec104_common_addresses,omitempty"`
+	AMSNetID              string   `json:"ams_net_id,omitempty"`
+	OPCUAApplicationURI   string   `json:"opcua_application_uri,omitempty"`
+	SNMPSysObjectID       string   `json:"snmp_sys_object_id,omitempty"`
 }
 
 // Clone returns a deep copy that shares nothing with a.
@@ -55,6 +95,14 @@ func (a *Asset) Clone() Asset {
 	c.Services = slices.Clone(a.Services)
 	c.Protocols = slices.Clone(a.Protocols)
 	c.Facts = slices.Clone(a.Facts)
+	c.Modules = slices.Clone(a.Modules)
+	if a.ProtocolIDs != nil {
+		ids := *a.ProtocolIDs
+		ids.ModbusUnitIDs = slices.Clone(ids.ModbusUnitIDs)
+		ids.DNP3Addresses = slices.Clone(ids.DNP3Addresses)
+		ids.IEC104CommonAddresses = slices.Clone(ids.IEC104CommonAddresses)
+		c.ProtocolIDs = &ids
+	}
 	return c
 }
 
@@ -97,10 +145,13 @@ func (a *Asset) Conflicts() []string {
 // multiValued reports fields where several values are normal, not a conflict.
 func multiValued(field string) bool {
 	switch field {
-	case FieldDNSName, FieldRole, FieldLLDPMgmtAddress, FieldCDPMgmtAddress, FieldNetBIOSName, FieldNetBIOSGroup:
+	case FieldDNSName, FieldRole, FieldLLDPMgmtAddress, FieldCDPMgmtAddress, FieldNetBIOSName, FieldNetBIOSGroup,
+		FieldModule, FieldModbusUnitID, FieldModbusFunction, FieldDNP3Address, FieldIEC104CommonAddr,
+		FieldOPCUAEndpointURL, FieldOPCUASecurityMode, FieldOPCUASecPolicy, FieldOperatingMode:
 		return true
 	}
-	return false
+	return strings.HasSuffix(field, ".function") || strings.HasSuffix(field, ".type_id") ||
+		strings.HasPrefix(field, "goose.") || strings.HasPrefix(field, "sv.") || strings.HasPrefix(field, "client.")
 }
 
 // Label is the best short human name for the asset: a name, else an IP, else a MAC.

@@ -11,6 +11,10 @@ type Endpoint struct {
 	MAC  MAC        `json:"mac,omitzero"`
 	IP   netip.Addr `json:"ip,omitzero"`
 	VLAN uint16     `json:"vlan,omitempty"`
+	// Sub names a device behind a protocol router at MAC/IP, which has no
+	// address of its own on this network: "bacnet-net4:86" for BACnet
+	// network 4, MAC 86 (see SubAssetID).
+	Sub string `json:"sub,omitempty"`
 }
 
 // Binding says how strongly an observation ties Endpoint.IP to Endpoint.MAC.
