@@ -39,6 +39,9 @@ var (
 	tcpPorts = map[uint16]uint8{}
 	udpPorts = map[uint16]uint8{}
 	l2Types  = map[layers.EthernetType]l2Func{}
+	llcSAPs  = map[byte]l2Func{}
+	// lldpHooks see every decoded LLDP frame (organisation TLVs: PROFINET...).
+	lldpHooks []func(d *Decoder, subject model.Endpoint, info *layers.LinkLayerDiscoveryInfo)
 )
 
 // l2Func parses a frame with a registered EtherType (payload after the tags).
@@ -67,6 +70,10 @@ func registerParser(name string, fn parseFunc, tcp, udp []uint16) {
 
 // registerEtherType adds a layer-2 parser. Call from init.
 func registerEtherType(t layers.EthernetType, fn l2Func) { l2Types[t] = fn }
+
+// registerLLC adds a parser for IEEE 802.2 LLC frames with this DSAP (BACnet
+// over Ethernet uses 0x82); fi.payload starts at the LLC header. Call from init.
+func registerLLC(dsap byte, fn l2Func) { llcSAPs[dsap] = fn }
 
 // parserFor picks the parser of a new flow from its ports.
 func parserFor(udp bool, pa, pb uint16) uint8 {

@@ -240,6 +240,11 @@ func (d *Decoder) network(fi *frameInfo) {
 				d.sightMAC(fi, protoSTP)
 			default:
 				d.sightMAC(fi, protoLLC)
+				if len(fi.payload) > 0 {
+					if fn := llcSAPs[fi.payload[0]]; fn != nil {
+						d.guard(func() { fn(d, fi) })
+					}
+				}
 			}
 			return
 		}

@@ -75,6 +75,9 @@ func (d *Decoder) slowLLDP(fi *frameInfo) {
 		if ip := mgmtAddr(info.MgmtAddress); ip.IsValid() {
 			d.fact(subj, model.FieldLLDPMgmtAddress, ip.String(), "lldp")
 		}
+		for _, hook := range lldpHooks {
+			hook(d, subj, info)
+		}
 	})
 }
 
