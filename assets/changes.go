@@ -16,6 +16,7 @@ func (inv *Inventory) Changes(c Consumer) model.Update {
 			continue
 		}
 		if a := inv.assets[id]; a != nil {
+			inv.inferRoles(a)
 			u.Assets = append(u.Assets, a.Clone())
 		}
 		if who &^= c; who == 0 {

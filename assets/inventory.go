@@ -69,6 +69,7 @@ type Inventory struct {
 	convs   map[convKey]*model.Conversation
 	stats   map[string]model.CaptureStats
 	pending map[netip.Addr][]model.Observation
+	clients map[model.AssetID]clientUse // industrial servers each client polls
 	vendor  VendorFunc
 
 	dirtyAssets map[model.AssetID]Consumer
@@ -89,6 +90,7 @@ func NewInventory(vendor VendorFunc) *Inventory {
 		convs:       map[convKey]*model.Conversation{},
 		stats:       map[string]model.CaptureStats{},
 		pending:     map[netip.Addr][]model.Observation{},
+		clients:     map[model.AssetID]clientUse{},
 		vendor:      vendor,
 		dirtyAssets: map[model.AssetID]Consumer{},
 		removed:     map[model.AssetID]Consumer{},
@@ -254,8 +256,24 @@ func (inv *Inventory) addFact(a *model.Asset, f model.Fact) {
 	if f.LastSeen.IsZero() {
 		f.LastSeen = f.Source.Time
 	}
-	a.Facts = append(a.Facts, f)
+	a.Facts = appendFact(a.Facts, f)
 	derive(a)
+}
+
+// appendFact grows the facts list one element at a time up to eight, then
+// by a quarter, rather than doubling: assets gain facts rarely, and memory
+// per asset (10,000s of assets on a jump host) matters more than the copy.
+func appendFact(facts []model.Fact, f model.Fact) []model.Fact {
+	if len(facts) == cap(facts) {
+		extra := 1
+		if len(facts) >= 8 {
+			extra = len(facts) / 4
+		}
+		grown := make([]model.Fact, len(facts), len(facts)+extra)
+		copy(grown, facts)
+		facts = grown
+	}
+	return append(facts, f)
 }
 
 func (inv *Inventory) addService(a *model.Asset, s model.Service, identified bool) {
@@ -311,9 +329,11 @@ func (inv *Inventory) addConversation(o *model.Observation) {
 	}
 	if o.Identified && o.Protocol != "" && e.Protocol != o.Protocol {
 		e.Protocol = o.Protocol
+		ok = false // announce the new protocol on both assets
 	}
 	e.Client = inv.owner(o.Subject)
 	e.Server = inv.owner(o.Peer)
+	inv.noteClient(e.Client, e.Server, e.Protocol)
 	e.Packets += o.Packets
 	e.Bytes += o.Bytes
 	e.Flows += o.Flows

@@ -1,0 +1,179 @@
+package assets
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+
+	"otscope/model"
+)
+
+// Role inference. Protocols that prove a device class (CIP device type,
+// PROFINET role, DNP3 outstation, GOOSE publisher, BACnet device object, LLDP
+// capabilities) record role facts themselves. This file adds roles from
+// behaviour: what an asset answers on, which industrial servers it polls and
+// which functions it sends. Each inferred role is a derived fact whose Detail
+// gives the reasons; they are recomputed whenever the asset changes.
+
+// industrialServer are the protocols a controller answers on.
+var industrialServer = map[string]bool{
+	"s7comm": true, "s7comm-plus": true, "iso-tsap": true, "modbus": true, "enip": true, "omron-fins": true,
+	"ads": true, "melsec": true, "ge-srtp": true, "codesys": true, "pcworx": true, "hart-ip": true,
+}
+
+// industrialClient are the protocols an HMI, SCADA server or engineering
+// tool uses as a client.
+var industrialClient = map[string]bool{
+	"s7comm": true, "s7comm-plus": true, "iso-tsap": true, "modbus": true, "enip": true, "enip-io": false,
+	"omron-fins": true, "ads": true, "melsec": true, "ge-srtp": true, "codesys": true, "pcworx": true,
+	"opcua": true, "bacnet": true, "dnp3": true, "iec104": true, "mms": true, "hart-ip": true, "c37.118": true,
+}
+
+// protocolRoles are roles only a protocol can prove; when one is present the
+// behavioural controller guess is not added.
+var protocolRoles = map[string]bool{
+	model.RolePLC: true, model.RoleIO: true, model.RoleRTU: true, model.RoleIED: true, model.RoleBMS: true,
+	model.RoleSwitch: true, model.RoleRouter: true, model.RoleIndustrialGateway: true,
+}
+
+const roleSource = "behaviour"
+
+// clientUse records, per client asset, which servers it talks to with which
+// industrial protocol (for role inference).
+type clientUse map[string]map[model.AssetID]struct{}
+
+// noteClient remembers that client talks to server with proto.
+func (inv *Inventory) noteClient(client, server model.AssetID, proto string) {
+	if !industrialClient[proto] || client == "" || server == "" || client == server {
+		return
+	}
+	cu := inv.clients[client]
+	if cu == nil {
+		cu = clientUse{}
+		inv.clients[client] = cu
+	}
+	set := cu[proto]
+	if set == nil {
+		set = map[model.AssetID]struct{}{}
+		cu[proto] = set
+	}
+	if _, ok := set[server]; !ok {
+		set[server] = struct{}{}
+		if a := inv.assets[client]; a != nil {
+			inv.touch(a)
+		}
+	}
+}
+
+// inferRoles replaces the asset's behavioural role facts with the current
+// inference.
+func (inv *Inventory) inferRoles(a *model.Asset) {
+	var want [][2]string // role, reason
+	add := func(role, reason string) {
+		for i := range want {
+			if want[i][0] == role {
+				want[i][1] += "; " + reason
+				return
+			}
+		}
+		want = append(want, [2]string{role, reason})
+	}
+	proven := map[string]bool{}
+	for _, f := range a.Facts {
+		if f.Field == model.FieldRole && !(f.Source.Kind == model.Derived && f.Source.Origin == roleSource) {
+			proven[f.Value] = true
+		}
+	}
+	hasProven := false
+	for r := range proven {
+		if protocolRoles[r] {
+			hasProven = true
+		}
+	}
+	// what it answers on
+	var serves []string
+	for _, s := range a.Services {
+		if industrialServer[s.Protocol] && !slices.Contains(serves, s.Protocol) {
+			serves = append(serves, s.Protocol+" on "+s.Transport+"/"+strconv.Itoa(int(s.Port)))
+		}
+		switch s.Protocol {
+		case "pi-historian":
+			add(model.RoleHistorian, "answers the PI historian protocol on tcp/"+strconv.Itoa(int(s.Port)))
+		case "opcua", "opcua-tls":
+			add(model.RoleOPCServer, "answers OPC UA on tcp/"+strconv.Itoa(int(s.Port)))
+		case "jetdirect", "ipp", "lpd":
+			add(model.RolePrinter, "answers "+s.Protocol+" on "+s.Transport+"/"+strconv.Itoa(int(s.Port)))
+		case "rtsp":
+			add(model.RoleCamera, "answers RTSP on tcp/"+strconv.Itoa(int(s.Port)))
+		}
+	}
+	// what it sends: programming and control functions, and whom it polls
+	var program, control []string
+	for _, f := range a.Facts {
+		if !strings.HasSuffix(f.Field, ".function") {
+			continue
+		}
+		proto := strings.TrimSuffix(f.Field, ".function")
+		switch f.Detail {
+		case "program":
+			program = appendUnique(program, proto+" "+f.Value)
+		case "control", "write":
+			control = appendUnique(control, proto+" "+f.Value)
+		}
+	}
+	polled, polledProtos := 0, []string(nil)
+	for proto, servers := range inv.clients[a.ID] {
+		polled += len(servers)
+		polledProtos = append(polledProtos, proto)
+	}
+	slices.Sort(polledProtos)
+	switch {
+	case len(program) > 0:
+		add(model.RoleEngineering, "sent "+strings.Join(firstN(program, 3), ", "))
+	case polled >= 5:
+		add(model.RoleSCADA, "polls "+strconv.Itoa(polled)+" devices ("+strings.Join(polledProtos, ", ")+")")
+	case polled > 0 && len(serves) == 0:
+		add(model.RoleHMI, "polls "+strconv.Itoa(polled)+" device(s) ("+strings.Join(polledProtos, ", ")+")")
+	}
+	if len(serves) > 0 && !hasProven && len(program) == 0 {
+		add(model.RolePLC, "answers "+strings.Join(firstN(serves, 3), ", "))
+	}
+	if os := a.Fact(model.FieldOS); strings.Contains(strings.ToLower(os), "windows") && len(want) == 0 && len(proven) == 0 {
+		add(model.RoleWindowsHost, "reports "+os)
+	}
+	// replace the previous inference
+	kept := a.Facts[:0]
+	changed := false
+	for _, f := range a.Facts {
+		if f.Field == model.FieldRole && f.Source.Kind == model.Derived && f.Source.Origin == roleSource {
+			i := slices.IndexFunc(want, func(w [2]string) bool { return w[0] == f.Value })
+			if i < 0 {
+				changed = true
+				continue
+			}
+			if f.Detail != want[i][1] {
+				f.Detail, changed = want[i][1], true
+			}
+			want = slices.Delete(want, i, i+1)
+		}
+		kept = append(kept, f)
+	}
+	a.Facts = kept
+	for _, w := range want {
+		a.Facts = appendFact(a.Facts, model.Fact{
+			Field: model.FieldRole, Value: w[0], Detail: w[1], Count: 1, LastSeen: a.LastSeen,
+			Source: model.Source{Kind: model.Derived, Protocol: "roles", Origin: roleSource, Time: a.LastSeen},
+		})
+		changed = true
+	}
+	if changed {
+		derive(a)
+	}
+}
+
+func firstN(s []string, n int) []string {
+	if len(s) > n {
+		return append(s[:n:n], "…")
+	}
+	return s
+}

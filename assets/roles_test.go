@@ -1,0 +1,81 @@
+package assets
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+
+	"otscope/model"
+)
+
+func conv(client, server model.MAC, cip, sip string, port uint16, proto string) model.Observation {
+	return model.Observation{Kind: model.ObsConversation, Subject: model.Endpoint{MAC: client, IP: ip(cip)},
+		Peer: model.Endpoint{MAC: server, IP: ip(sip)}, Transport: "tcp", Port: port, Protocol: proto, Packets: 2, Flows: 1,
+		First: t0, Last: t0}
+}
+
+func service(m model.MAC, a string, port uint16, proto string) model.Observation {
+	return model.Observation{Kind: model.ObsService, Subject: model.Endpoint{MAC: m, IP: ip(a)}, First: t0, Last: t0,
+		Service: model.Service{Transport: "tcp", Port: port, Protocol: proto, IP: ip(a), FirstSeen: t0, LastSeen: t0}}
+}
+
+func roleOf(t *testing.T, inv *Inventory, id model.AssetID) (roles []string, reasons map[string]string) {
+	t.Helper()
+	inv.Changes(ForUI)
+	a, ok := inv.Asset(id)
+	if !ok {
+		t.Fatalf("no asset %s", id)
+	}
+	reasons = map[string]string{}
+	for _, f := range a.Facts {
+		if f.Field == model.FieldRole {
+			reasons[f.Value] = f.Detail
+		}
+	}
+	return a.Roles, reasons
+}
+
+func TestRolesFromBehaviour(t *testing.T) {
+	inv := NewInventory(nil)
+	apply(inv, host(macPLC, "10.10.1.10"), service(macPLC, "10.10.1.10", 502, "modbus"),
+		host(macHMI, "10.10.1.20"), conv(macHMI, macPLC, "10.10.1.20", "10.10.1.10", 502, "modbus"))
+	roles, why := roleOf(t, inv, model.MACAssetID(macPLC))
+	if !slices.Contains(roles, model.RolePLC) || why[model.RolePLC] == "" {
+		t.Errorf("PLC roles = %v %v", roles, why)
+	}
+	roles, why = roleOf(t, inv, model.MACAssetID(macHMI))
+	if !slices.Equal(roles, []string{model.RoleHMI}) || why[model.RoleHMI] != "polls 1 device(s) (modbus)" {
+		t.Errorf("HMI roles = %v %v", roles, why)
+	}
+	// a program download makes it an engineering workstation instead
+	dl := fact(macHMI, "10.10.1.20", "s7comm.function", "0x1a request download", 30)
+	dl.Fact.Detail = "program"
+	apply(inv, dl)
+	roles, why = roleOf(t, inv, model.MACAssetID(macHMI))
+	if !slices.Equal(roles, []string{model.RoleEngineering}) || why[model.RoleEngineering] == "" {
+		t.Errorf("after a download roles = %v %v", roles, why)
+	}
+	// polling many devices makes a SCADA server
+	scada := model.MAC{0, 0x50, 0x56, 9, 9, 9}
+	apply(inv, host(scada, "10.10.1.5"))
+	for i := 0; i < 6; i++ {
+		m := model.MAC{0, 0x80, 0xf4, 0, 0, byte(i)}
+		a := fmt.Sprintf("10.10.2.%d", i+1)
+		apply(inv, host(m, a), conv(scada, m, "10.10.1.5", a, 502, "modbus"))
+	}
+	roles, _ = roleOf(t, inv, model.MACAssetID(scada))
+	if !slices.Equal(roles, []string{model.RoleSCADA}) {
+		t.Errorf("scada roles = %v", roles)
+	}
+}
+
+func TestProvenRoleSuppressesGuess(t *testing.T) {
+	inv := NewInventory(nil)
+	io := fact(macPLC, "10.10.1.10", model.FieldRole, model.RoleIO, 3)
+	io.Fact.Source.Protocol = "profinet"
+	apply(inv, host(macPLC, "10.10.1.10"), io, service(macPLC, "10.10.1.10", 44818, "enip"))
+	roles, _ := roleOf(t, inv, model.MACAssetID(macPLC))
+	if !slices.Equal(roles, []string{model.RoleIO}) {
+		t.Errorf("roles = %v, want only the proven io device", roles)
+	}
+}
