@@ -354,7 +354,7 @@ func cmdUI(args []string, stderr io.Writer) error {
 	}
 	var open func() (capture.Source, error)
 	var sources []string
-	opts := capture.Options{Filter: *filter, Promisc: true}
+	opts := capture.Options{Filter: *filter, Promisc: true, ReportIdle: *iface != ""}
 	switch {
 	case *iface != "":
 		open = func() (capture.Source, error) { return capture.OpenLive(*iface, opts) }
@@ -545,7 +545,7 @@ func cmdCapture(args []string, stdout, stderr io.Writer) error {
 	if err := store.ValidSessionName(c.session); err != nil {
 		return fmt.Errorf("%w: --session %q: %v", errUsage, c.session, err)
 	}
-	src, err := capture.OpenLive(*iface, capture.Options{Filter: *filter, Promisc: true})
+	src, err := capture.OpenLive(*iface, capture.Options{Filter: *filter, Promisc: true, ReportIdle: true})
 	if err != nil {
 		return err
 	}

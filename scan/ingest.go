@@ -102,6 +102,13 @@ func Ingest(ctx context.Context, src capture.Source, out chan<- model.Batch, o I
 			if ctx.Err() != nil {
 				break
 			}
+			if errors.Is(err, capture.ErrIdle) {
+				// a quiet interface: hand over what was learnt so far
+				if dec.Pending() > 0 && time.Since(lastFlush) >= o.FlushEvery && !send(false) {
+					break
+				}
+				continue
+			}
 			errs = append(errs, err)
 			if src.Live() {
 				break
@@ -133,7 +140,7 @@ func Ingest(ctx context.Context, src capture.Source, out chan<- model.Batch, o I
 		}
 		dec.Decode(data, ci, src.LinkType(), src.Frame())
 		n++
-		if n >= o.FlushPackets || (n&1023 == 0 && time.Since(lastFlush) >= o.FlushEvery) {
+		if n >= o.FlushPackets || ((src.Live() || n&1023 == 0) && time.Since(lastFlush) >= o.FlushEvery) {
 			if !send(false) {
 				break
 			}

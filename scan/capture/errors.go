@@ -34,6 +34,9 @@ var (
 	// ErrLiveUnsupported: live capture was requested on a platform other than
 	// Linux.
 	ErrLiveUnsupported = errors.New("live capture is only supported on Linux")
+	// ErrIdle: no frame arrived on a live interface for a while (returned only
+	// with Options.ReportIdle, so the reader can do periodic work); read again.
+	ErrIdle = errors.New("no frame yet")
 )
 
 // TruncatedError reports where a capture file stopped being readable. The

@@ -54,7 +54,7 @@ func OpenLive(iface string, o Options) (Source, error) {
 	if err != nil {
 		return nil, liveOpenError(iface, err)
 	}
-	src := &liveSource{iface: iface, name: liveName(iface), lt: lt, h: h, c: &counters{}}
+	src := &liveSource{iface: iface, name: liveName(iface), lt: lt, h: h, c: &counters{}, reportIdle: o.ReportIdle}
 	snap := o.snapLen()
 	if err := h.SetCaptureLength(snap); err != nil {
 		h.Close()
@@ -170,6 +170,7 @@ type liveSource struct {
 	c           *counters
 	frame       uint64
 	vlanBuf     []byte
+	reportIdle  bool
 
 	// mu guards h (its descriptor) and the fields below against Close and
 	// Stats running on other goroutines.
@@ -210,6 +211,9 @@ func (s *liveSource) ZeroCopyReadPacketData() ([]byte, gopacket.CaptureInfo, err
 		}
 		if err != nil {
 			if isTimeout(err) {
+				if s.reportIdle {
+					return nil, gopacket.CaptureInfo{}, ErrIdle
+				}
 				continue
 			}
 			return nil, gopacket.CaptureInfo{}, fmt.Errorf("%s: %w", s.name, err)

@@ -54,6 +54,9 @@ type Options struct {
 	SnapLen int
 	// Promisc puts a live interface into promiscuous mode.
 	Promisc bool
+	// ReportIdle makes a live read return ErrIdle when no frame arrived
+	// within a quarter second, instead of waiting on.
+	ReportIdle bool
 }
 
 func (o Options) snapLen() int {
