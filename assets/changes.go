@@ -11,57 +11,37 @@ import (
 // asked, and forgets those changes for c.
 func (inv *Inventory) Changes(c Consumer) model.Update {
 	var u model.Update
-	for id, who := range inv.dirtyAssets {
-		if who&c == 0 {
-			continue
-		}
+	take(inv.dirtyAssets, c, func(id model.AssetID) {
 		if a := inv.assets[id]; a != nil {
 			inv.inferRoles(a)
 			u.Assets = append(u.Assets, a.Clone())
 		}
-		if who &^= c; who == 0 {
-			delete(inv.dirtyAssets, id)
-		} else {
-			inv.dirtyAssets[id] = who
-		}
-	}
-	for id, who := range inv.removed {
-		if who&c == 0 {
-			continue
-		}
-		u.Removed = append(u.Removed, id)
-		if who &^= c; who == 0 {
-			delete(inv.removed, id)
-		} else {
-			inv.removed[id] = who
-		}
-	}
-	for k, who := range inv.dirtyConvs {
-		if who&c == 0 {
-			continue
-		}
+	})
+	take(inv.removed, c, func(id model.AssetID) { u.Removed = append(u.Removed, id) })
+	take(inv.dirtyConvs, c, func(k convKey) {
 		if cv := inv.convs[k]; cv != nil {
 			u.Conversations = append(u.Conversations, *cv)
 		}
-		if who &^= c; who == 0 {
-			delete(inv.dirtyConvs, k)
-		} else {
-			inv.dirtyConvs[k] = who
-		}
-	}
-	for k, who := range inv.dirtyStats {
+	})
+	take(inv.dirtyStats, c, func(k string) { u.Stats = append(u.Stats, inv.stats[k]) })
+	slices.SortFunc(u.Assets, func(a, b model.Asset) int { return strings.Compare(string(a.ID), string(b.ID)) })
+	return u
+}
+
+// take calls fn for each key marked for consumer c and clears c's mark,
+// dropping keys no consumer still wants.
+func take[K comparable](marks map[K]Consumer, c Consumer, fn func(K)) {
+	for k, who := range marks {
 		if who&c == 0 {
 			continue
 		}
-		u.Stats = append(u.Stats, inv.stats[k])
+		fn(k)
 		if who &^= c; who == 0 {
-			delete(inv.dirtyStats, k)
+			delete(marks, k)
 		} else {
-			inv.dirtyStats[k] = who
+			marks[k] = who
 		}
 	}
-	slices.SortFunc(u.Assets, func(a, b model.Asset) int { return strings.Compare(string(a.ID), string(b.ID)) })
-	return u
 }
 
 // Snapshot returns everything as one Reset update (for a new watcher).
