@@ -36,7 +36,7 @@ type Device struct {
 	// tagged station, 0 for all others.
 	OuterVLAN uint16
 	// Zone is the plant zone: "plant-lan", "cell-a", "cell-b", "cell-c",
-	// "pump-station" or "office".
+	// "pump-station", "building", "substation" or "office".
 	Zone string
 	// Routed is set for hosts behind the firewall: their frames carry the
 	// MAC of the device named by Via.
@@ -54,6 +54,8 @@ const (
 	ZoneCellB       = "cell-b"
 	ZoneCellC       = "cell-c"
 	ZonePumpStation = "pump-station"
+	ZoneBuilding    = "building"
+	ZoneSubstation  = "substation"
 	ZoneOffice      = "office"
 )
 
@@ -76,6 +78,10 @@ const (
 	RoleUpdate      = "update server"
 	RoleWorkstation = "office workstation"
 	RoleLaptop      = "vendor laptop"
+	RoleBMS         = "building controller"
+	RoleBMSStation  = "bms workstation"
+	RoleGateway     = "substation gateway"
+	RoleIED         = "protection relay"
 )
 
 // zoneDef describes one IP subnet of the plant.
@@ -93,6 +99,8 @@ var zones = []zoneDef{
 	{ZoneCellB, 20, 0, netip.MustParsePrefix("10.10.20.0/24"), netip.MustParseAddr("10.10.20.254")},
 	{ZoneCellC, 30, 0, netip.MustParsePrefix("10.10.30.0/24"), netip.MustParseAddr("10.10.30.254")},
 	{ZonePumpStation, 40, 100, netip.MustParsePrefix("10.10.40.0/24"), netip.MustParseAddr("10.10.40.254")},
+	{ZoneBuilding, 50, 0, netip.MustParsePrefix("10.10.50.0/24"), netip.MustParseAddr("10.10.50.254")},
+	{ZoneSubstation, 60, 0, netip.MustParsePrefix("10.10.60.0/24"), netip.MustParseAddr("10.10.60.254")},
 	{ZoneOffice, 0, 0, netip.MustParsePrefix("192.168.50.0/24"), netip.MustParseAddr("10.10.1.1")},
 }
 
@@ -154,6 +162,9 @@ func Devices() []Device {
 			Software: "V3.2.17", MAC: mac(0x00, 0x0e, 0x8c, 0x9a, 0x02, 0x12), IP: ip("10.10.10.12")}),
 		cell(ZoneCellA, 10, Device{Name: "io-a1", Role: RoleRemoteIO, Vendor: "Siemens", Model: "ET 200SP IM 155-6 PN ST (6ES7 155-6AU01-0BN0)",
 			Software: "V4.2.1", MAC: mac(0xec, 0x1c, 0x5d, 0x33, 0x03, 0x21), IP: ip("10.10.10.21")}),
+		cell(ZoneCellA, 10, Device{Name: "hmi-a2", Role: RoleHMI, Vendor: "Siemens", Model: "SIMATIC IPC477D (6AV7 241-3XB07-0FA0)",
+			Software: "WinCC Runtime Advanced V13 on Windows 7 Professional SP1", MAC: mac(0x00, 0x1f, 0xf8, 0x2b, 0x04, 0x32),
+			IP: ip("10.10.10.32")}),
 		cell(ZoneCellA, 10, Device{Name: "hmi-a1", Role: RoleHMI, Vendor: "Siemens", Model: "SIMATIC TP1200 Comfort (6AV2 124-0MC01-0AX0)",
 			Software: "WinCC Comfort V17", MAC: mac(0x28, 0x63, 0x36, 0x77, 0x04, 0x31), IP: ip("10.10.10.31")}),
 
@@ -186,6 +197,27 @@ func Devices() []Device {
 			Software: "PLCnext 2022.0 LTS", MAC: mac(0x00, 0xa0, 0x45, 0x9c, 0x40, 0x11), IP: ip("10.10.40.11"),
 			VLAN: 40, OuterVLAN: 100, Zone: ZonePumpStation},
 
+		// Building automation, VLAN 50: the Metasys NAE routes BACnet/IP
+		// (network 1) to its MS/TP trunk (network 5); see SubDevices.
+		cell(ZoneBuilding, 50, Device{Name: "bms-nae01", Role: RoleBMS, Vendor: "Johnson Controls",
+			Model: "Metasys NAE MS-NAE5510-3", Software: "10.1.0.1902", MAC: mac(0x00, 0x10, 0x8d, 0x4e, 0x50, 0x10),
+			IP: ip("10.10.50.10")}),
+		cell(ZoneBuilding, 50, Device{Name: "bms-ws01", Role: RoleBMSStation, Vendor: "Dell", Model: "OptiPlex 7080",
+			Software: "Metasys SMP 10.1 on Windows 10 Enterprise LTSC", MAC: mac(0xb0, 0x7b, 0x25, 0x1c, 0x50, 0x20),
+			IP: ip("10.10.50.20")}),
+
+		// Substation, VLAN 60: IEC 104 gateway, DNP3 RTU, IEC 61850 relays.
+		cell(ZoneSubstation, 60, Device{Name: "sub-gw01", Role: RoleGateway, Vendor: "Siemens",
+			Model: "SICAM A8000 CP-8050 (6MF2805-0AA00)", Software: "CPCI85 V05.30",
+			MAC: mac(0xb4, 0xb1, 0x5a, 0x0c, 0x60, 0x10), IP: ip("10.10.60.10")}),
+		cell(ZoneSubstation, 60, Device{Name: "sub-rtu01", Role: RoleRTU, Vendor: "Schweitzer Engineering Laboratories",
+			Model: "SEL-3530 RTAC", Software: "R150-V2", MAC: mac(0x00, 0x30, 0xa7, 0x1d, 0x60, 0x11),
+			IP: ip("10.10.60.11")}),
+		cell(ZoneSubstation, 60, Device{Name: "ied01", Role: RoleIED, Vendor: "Siemens", Model: "SIPROTEC 5 7SJ85",
+			Software: "V08.80", MAC: mac(0xb4, 0xb1, 0x5a, 0x0c, 0x60, 0x21), IP: ip("10.10.60.21")}),
+		cell(ZoneSubstation, 60, Device{Name: "ied02", Role: RoleIED, Vendor: "ABB", Model: "Relion REF615",
+			Software: "5.0 FP1", MAC: mac(0x00, 0x21, 0xc1, 0x3a, 0x60, 0x22), IP: ip("10.10.60.22")}),
+
 		// Office hosts: seen only through fw01.
 		office(Device{Name: "off-pc01", Role: RoleWorkstation, Vendor: "Lenovo", Model: "ThinkCentre M70q",
 			Software: "Windows 10 Pro", IP: ip("192.168.50.21")}),
@@ -203,5 +235,37 @@ func Devices() []Device {
 			Software: "WSUS on Windows Server 2022", IP: ip("192.168.50.12")}),
 		office(Device{Name: "off-lap01", Role: RoleLaptop, Vendor: "Lenovo", Model: "ThinkPad P15",
 			Software: "Windows 10 Pro", IP: ip("192.168.50.80")}),
+	}
+}
+
+// SubDevice is a station behind a protocol router: it has no MAC or IP on
+// the captured network and is known only by its address on the router's
+// other network (NPDU source network and address for BACnet).
+type SubDevice struct {
+	Name     string
+	Vendor   string
+	Model    string
+	Software string
+	// Via names the Device that routes for it.
+	Via string
+	// Sub is its address as model.Endpoint.Sub spells it, e.g.
+	// "bacnet-net5:4".
+	Sub string
+	// Instance is its BACnet device object instance.
+	Instance uint32
+	// Net and Addr are its BACnet network number and MS/TP MAC address.
+	Net  uint16
+	Addr byte
+}
+
+// SubDevices returns the devices behind protocol routers: two Johnson
+// Controls field controllers on the MS/TP trunk (BACnet network 5) of
+// bms-nae01, always the same list in the same order.
+func SubDevices() []SubDevice {
+	return []SubDevice{
+		{Name: "AHU-01", Vendor: "Johnson Controls", Model: "MS-FEC2621-0", Software: "10.1.0.2009",
+			Via: "bms-nae01", Sub: "bacnet-net5:4", Instance: 5004, Net: 5, Addr: 4},
+		{Name: "VAV-2-07", Vendor: "Johnson Controls", Model: "MS-VMA1630-0", Software: "10.1.0.2009",
+			Via: "bms-nae01", Sub: "bacnet-net5:7", Instance: 5007, Net: 5, Addr: 7},
 	}
 }

@@ -2,14 +2,18 @@ package plant
 
 // Message numbers shared by the request/response apps.
 const (
-	mReq    = 1  // polling request
-	mResp   = 2  // polling response
-	mOpen   = 3  // connection setup request (COTP CR, RegisterSession, ...)
-	mOpened = 4  // its answer
-	mSetup  = 5  // second setup request (S7 setup communication, identity)
-	mSetupd = 6  // its answer
-	mIdent  = 9  // device identification request (S7 SZL read)
-	mIdentd = 10 // its answer
+	mReq     = 1  // polling request
+	mResp    = 2  // polling response
+	mOpen    = 3  // connection setup request (COTP CR, RegisterSession, ...)
+	mOpened  = 4  // its answer
+	mSetup   = 5  // second setup request (S7 setup communication, identity)
+	mSetupd  = 6  // its answer
+	mIdent   = 9  // device identification request (S7 SZL read)
+	mIdentd  = 10 // its answer
+	mIdentC  = 11 // S7 SZL 0x001C read (component identification)
+	mIdentCd = 12
+	mState   = 13 // S7 SZL 0x0424 read (operating state)
+	mStated  = 14
 )
 
 // process holds slowly drifting process values a PLC reports.
@@ -23,16 +27,17 @@ func (p *process) step(g *Generator) {
 }
 
 // modbusApp polls holding registers (function 3) and, once per session,
-// reads the device identification (function 43/14).
+// reads the device identification (function 43/14) and the server id
+// (function 17). With write set it writes registers instead (function 16).
 type modbusApp struct {
 	process
 	tid      uint16
 	unit     byte
 	addr     uint16
 	qty      uint16
-	vendor   string
-	product  string
-	revision string
+	objects  []mbObject // device identification objects (basic or regular)
+	serverID string     // additional data of the Report Server ID answer
+	write    bool
 }
 
 func (a *modbusApp) mbap(b []byte, n int) []byte {
@@ -46,11 +51,28 @@ func (a *modbusApp) payload(g *Generator, _ *dialog, msg uint8, b []byte) []byte
 	switch msg {
 	case mReq:
 		a.tid++
+		if a.write {
+			b = a.mbap(b, 6+2*int(a.qty))
+			b = append(b, 16)
+			b = be16(b, a.addr)
+			b = be16(b, a.qty)
+			b = append(b, byte(2*a.qty))
+			for i := uint16(0); i < a.qty; i++ {
+				b = be16(b, 1000+i*250)
+			}
+			return b
+		}
 		b = a.mbap(b, 5)
 		b = append(b, 3)
 		b = be16(b, a.addr)
 		return be16(b, a.qty)
 	case mResp:
+		if a.write {
+			b = a.mbap(b, 5)
+			b = append(b, 16)
+			b = be16(b, a.addr)
+			return be16(b, a.qty)
+		}
 		a.step(g)
 		b = a.mbap(b, 2+2*int(a.qty))
 		b = append(b, 3, byte(2*a.qty))
@@ -61,16 +83,15 @@ func (a *modbusApp) payload(g *Generator, _ *dialog, msg uint8, b []byte) []byte
 	case mSetup:
 		a.tid++
 		b = a.mbap(b, 4)
-		return append(b, 0x2b, 0x0e, 0x01, 0x00)
-	default: // mSetupd: device identification, basic objects
-		n := 7 + 6 + len(a.vendor) + len(a.product) + len(a.revision)
-		b = a.mbap(b, n)
-		b = append(b, 0x2b, 0x0e, 0x01, 0x01, 0x00, 0x00, 0x03)
-		for i, s := range [3]string{a.vendor, a.product, a.revision} {
-			b = append(b, byte(i), byte(len(s)))
-			b = append(b, s...)
+		code := byte(0x01)
+		if len(a.objects) > 3 {
+			code = 0x02
 		}
-		return b
+		return append(b, 0x2b, 0x0e, code, 0x00)
+	case mReport, mReportd:
+		return a.reportServerID(b, msg == mReportd)
+	default: // mSetupd
+		return a.deviceID(b)
 	}
 }
 
@@ -89,6 +110,10 @@ type s7App struct {
 	order string
 	hw    uint16
 	fw    [3]byte
+	// comp answers the SZL 0x001C read (component identification).
+	comp *szlComponents
+	// stop makes the SZL 0x0424 answer report STOP instead of RUN.
+	stop bool
 }
 
 // szlRecord appends one 28-byte record of SZL 0x0011.
@@ -105,26 +130,45 @@ func szlRecord(b []byte, index uint16, mlfb string, bgTyp, ausbg, ausbe uint16) 
 	return be16(b, ausbe)
 }
 
-// szl appends the userdata request or response for SZL-ID 0x0011
-// (module identification).
-func (a *s7App) szl(b []byte, resp bool) []byte {
+// szlRequest appends the userdata request "read SZL id, index 0".
+func (a *s7App) szlRequest(b []byte, id uint16) []byte {
 	b, at := tpkt(b)
 	b = append(b, 2, 0xf0, 0x80, 0x32, 7, 0, 0)
 	b = be16(b, a.pduRef)
-	if !resp {
-		b = append(b, 0, 8, 0, 8)
-		b = append(b, 0, 1, 0x12, 4, 0x11, 0x44, 0x01, 0)
-		b = append(b, 0xff, 0x09, 0, 4, 0, 0x11, 0, 0)
-		return tpktEnd(b, at)
-	}
-	const records = 3
+	b = append(b, 0, 8, 0, 8)
+	b = append(b, 0, 1, 0x12, 4, 0x11, 0x44, 0x01, 0)
+	b = append(b, 0xff, 0x09, 0, 4)
+	b = be16(b, id)
+	b = append(b, 0, 0)
+	return tpktEnd(b, at)
+}
+
+// szlResponse appends the userdata response header for SZL id with count
+// records of reclen bytes; the caller appends the records.
+func (a *s7App) szlResponse(b []byte, id, reclen, count uint16) ([]byte, int) {
+	b, at := tpkt(b)
+	b = append(b, 2, 0xf0, 0x80, 0x32, 7, 0, 0)
+	b = be16(b, a.pduRef)
 	b = append(b, 0, 12)
-	b = be16(b, 4+8+records*28)
+	b = be16(b, 4+8+count*reclen)
 	b = append(b, 0, 1, 0x12, 8, 0x12, 0x84, 0x01, 0x01, 0, 0, 0, 0)
 	b = append(b, 0xff, 0x09)
-	b = be16(b, 8+records*28)
-	b = append(b, 0, 0x11, 0, 0, 0, 28)
-	b = be16(b, records)
+	b = be16(b, 8+count*reclen)
+	b = be16(b, id)
+	b = append(b, 0, 0)
+	b = be16(b, reclen)
+	b = be16(b, count)
+	return b, at
+}
+
+// szl appends the userdata request or response for SZL-ID 0x0011
+// (module identification): the order number, the hardware and the
+// firmware version ('V' x.y.z in ausbg/ausbe).
+func (a *s7App) szl(b []byte, resp bool) []byte {
+	if !resp {
+		return a.szlRequest(b, 0x0011)
+	}
+	b, at := a.szlResponse(b, 0x0011, 28, 3)
 	b = szlRecord(b, 1, a.order, 0xc0, 0, a.hw)
 	b = szlRecord(b, 6, a.order, 0xc0, 0, a.hw)
 	b = szlRecord(b, 7, "", 0xc0, 'V'<<8|uint16(a.fw[0]), uint16(a.fw[1])<<8|uint16(a.fw[2]))
@@ -193,6 +237,18 @@ func (a *s7App) payload(g *Generator, _ *dialog, msg uint8, b []byte) []byte {
 			a.pduRef++
 		}
 		return a.szl(b, msg == mIdentd)
+	case mIdentC, mIdentCd:
+		if msg == mIdentC {
+			a.pduRef++
+			return a.szlRequest(b, 0x001c)
+		}
+		return a.szlComponents(b)
+	case mState, mStated:
+		if msg == mState {
+			a.pduRef++
+			return a.szlRequest(b, 0x0424)
+		}
+		return a.szlState(g, b)
 	case mReq:
 		a.pduRef++
 		b, at := a.s7Header(b, 1, 2+2*12, 0)

@@ -287,6 +287,8 @@ func (t *nbnsTask) fire(g *Generator) int64 {
 // browserTask sends the Windows browser Host Announcement to the workgroup.
 type browserTask struct {
 	n        *node
+	major    byte // Windows version announced (10.0, 6.1 for Windows 7)
+	minor    byte
 	name     string
 	comment  string
 	workgrp  string
@@ -303,7 +305,7 @@ func (t *browserTask) fire(g *Generator) int64 {
 	var nm [16]byte
 	copy(nm[:15], t.name)
 	data = append(data, nm[:]...)
-	data = append(data, 10, 0)
+	data = append(data, t.major, t.minor)
 	data = le32(data, t.srvType)
 	data = append(data, 15, 1, 0x55, 0xaa)
 	data = append(data, t.comment...)

@@ -175,6 +175,7 @@ type snmpApp struct {
 	sysDescr  string
 	sysObject []uint32
 	sysName   string
+	location  string
 	bootTime  int64 // µs of plant time
 }
 
@@ -183,6 +184,7 @@ var (
 	oidSysObjectID = []uint32{1, 3, 6, 1, 2, 1, 1, 2, 0}
 	oidSysUpTime   = []uint32{1, 3, 6, 1, 2, 1, 1, 3, 0}
 	oidSysName     = []uint32{1, 3, 6, 1, 2, 1, 1, 5, 0}
+	oidSysLocation = []uint32{1, 3, 6, 1, 2, 1, 1, 6, 0}
 )
 
 func (a *snmpApp) payload(g *Generator, _ *dialog, msg uint8, b []byte) []byte {
@@ -200,7 +202,7 @@ func (a *snmpApp) payload(g *Generator, _ *dialog, msg uint8, b []byte) []byte {
 	b = berInt(b, 0)
 	b = berInt(b, 0)
 	b, list := berOpen(b, 0x30)
-	for i, oid := range [4][]uint32{oidSysDescr, oidSysObjectID, oidSysUpTime, oidSysName} {
+	for i, oid := range [5][]uint32{oidSysDescr, oidSysObjectID, oidSysUpTime, oidSysName, oidSysLocation} {
 		var vb int
 		b, vb = berOpen(b, 0x30)
 		b = berOID(b, oid...)
@@ -213,8 +215,10 @@ func (a *snmpApp) payload(g *Generator, _ *dialog, msg uint8, b []byte) []byte {
 			b = berOID(b, a.sysObject...)
 		case i == 2:
 			b = berUint(b, 0x43, uint64((g.now-a.bootTime)/10000))
-		default:
+		case i == 3:
 			b = berString(b, 0x04, a.sysName)
+		default:
+			b = berString(b, 0x04, a.location)
 		}
 		b = berClose(b, vb)
 	}

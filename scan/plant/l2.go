@@ -67,6 +67,7 @@ type lldpInfo struct {
 	sysDesc  string
 	caps     uint16 // capabilities (also used as enabled capabilities)
 	ifIndex  uint32
+	profinet bool // add the PROFINET and IEEE 802.3 TLVs
 }
 
 // LLDP system capability bits.
@@ -103,6 +104,9 @@ func lldpFrame(n *node, in lldpInfo) []byte {
 	mgmt = be32(mgmt, in.ifIndex)
 	mgmt = append(mgmt, 0)
 	b = lldpTLV(b, 8, mgmt)
+	if in.profinet {
+		b = profinetLLDP(b, n.mac)
+	}
 	b = lldpTLV(b, 0)
 	return pad(b)
 }

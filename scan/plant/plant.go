@@ -17,6 +17,8 @@ var onlineMS = map[string]int64{
 	"ops01": 14500, "ops02": 15200, "cam01": 16000, "prn01": 16800,
 	"off-srv01": 17500, "off-wsus01": 18000, "off-erp01": 18500, "off-pc01": 19000, "off-pc02": 19500,
 	"off-pc03": 20000, "off-pc04": 20500, "off-lap01": 21500,
+	"hmi-a2": 11300, "ied01": 8200, "ied02": 8700, "sub-rtu01": 9700, "sub-gw01": 10000,
+	"bms-nae01": 10600, "bms-ws01": 13400,
 }
 
 func (g *Generator) online(name string) int64 { return onlineMS[name] * ms }
@@ -67,17 +69,20 @@ func profile(n *node) {
 var (
 	setupOpen      = [][2]uint8{{mOpen, mOpened}}
 	setupOpenIdent = [][2]uint8{{mOpen, mOpened}, {mSetup, mSetupd}}
-	setupIdent     = [][2]uint8{{mSetup, mSetupd}}
 
-	s7Slow      = tcpPoll(setupOpenIdent, mReq, mResp, true)
-	s7Fast      = tcpPoll(setupOpenIdent, mReq, mResp, false)
-	s7EWS       = tcpPoll([][2]uint8{{mOpen, mOpened}, {mSetup, mSetupd}, {mIdent, mIdentd}}, mReq, mResp, true)
+	s7Slow = tcpPoll(setupOpenIdent, mReq, mResp, true)
+	s7Fast = tcpPoll(setupOpenIdent, mReq, mResp, false)
+	s7EWS  = tcpPoll([][2]uint8{{mOpen, mOpened}, {mSetup, mSetupd}, {mIdent, mIdentd}, {mIdentC, mIdentCd},
+		{mState, mStated}}, mReq, mResp, true)
 	enipSlow    = tcpPoll(setupOpenIdent, mReq, mResp, true)
 	enipFast    = tcpPoll(setupOpenIdent, mReq, mResp, false)
 	mbSlow      = tcpPoll(nil, mReq, mResp, true)
 	mbFast      = tcpPoll(nil, mReq, mResp, false)
-	mbIdentSlow = tcpPoll(setupIdent, mReq, mResp, true)
-	mbIdentFast = tcpPoll(setupIdent, mReq, mResp, false)
+	mbIdentSlow = tcpPoll(mbSetup, mReq, mResp, true)
+	mbIdentFast = tcpPoll(mbSetup, mReq, mResp, false)
+	mbSetup     = [][2]uint8{{mSetup, mSetupd}, {mReport, mReportd}}
+	mbWrite     = tcpOnce([][2]uint8{{mReq, mResp}}, false)
+	s7plus      = tcpOnce([][2]uint8{{mOpen, mOpened}, {mSetup, mSetupd}}, false)
 	rdpScript   = tcpPoll([][2]uint8{{mOpen, mOpened}, {mSetup, mSetupd}, {mKeyX, mKeyXd}}, mReq, mResp, true)
 	httpScript  = tcpOnce([][2]uint8{{mReq, mResp}}, true)
 	httpsScript = tcpOnce([][2]uint8{{mSetup, mSetupd}, {mKeyX, mKeyXd}, {mReq, mResp}}, false)
@@ -141,6 +146,9 @@ func (g *Generator) build() {
 	g.buildLink()
 	g.buildIT()
 	g.buildIndustrial()
+	g.buildBuilding()
+	g.buildSubstation()
+	g.buildScenarios()
 	g.buildOffice()
 }
 
@@ -178,21 +186,21 @@ func (g *Generator) buildLink() {
 		info lldpInfo
 	}{
 		{"sw-plant01", lldpInfo{"1/1", "Module: 1 Port: 1 - 1 Gbit", "sw-plant01",
-			"Hirschmann Rail Switch Power Enhanced RSP35 - HW: 1.00 - SW: HiOS-3S 08.7.03", lldpCapBridge, 1}},
+			"Hirschmann Rail Switch Power Enhanced RSP35 - HW: 1.00 - SW: HiOS-3S 08.7.03", lldpCapBridge, 1, false}},
 		{"sw-cella", lldpInfo{"P0.1", "Siemens, SIMATIC NET, Ethernet Port, X1 P1", "sw-cella",
 			"Siemens, SIMATIC NET, SCALANCE XC208, 6GK5 208-0BA00-2AC2, HW: Version 3, FW: Version V4.3",
-			lldpCapBridge, 1}},
+			lldpCapBridge, 1, false}},
 		{"sw-cellb", lldpInfo{"1", "100TX,RJ45.", "sw-cellb", "EDS-510E-3GTXSFP Firmware V5.5 build 20061114",
-			lldpCapBridge, 1}},
+			lldpCapBridge, 1, false}},
 		{"sw-cellc", lldpInfo{"1/1", "Module: 1 Port: 1 - 1 Gbit", "sw-cellc",
-			"Hirschmann Gigabit Rail Switch GRS1040 - HW: 1.02 - SW: HiOS-2A 09.0.04", lldpCapBridge, 1}},
+			"Hirschmann Gigabit Rail Switch GRS1040 - HW: 1.02 - SW: HiOS-2A 09.0.04", lldpCapBridge, 1, false}},
 		{"fw01", lldpInfo{"internal1", "internal1", "fw01", "FortiGate-60F v7.0.12,build0523,230531 (GA.M)",
-			lldpCapRouter, 5}},
+			lldpCapRouter, 5, false}},
 		{"plc-a1", lldpInfo{"port-001.plc-a1", "Siemens, SIMATIC S7, CPU 1516-3 PN/DP, X2 P1", "plc-a1",
-			"Siemens, SIMATIC S7, CPU 1516-3 PN/DP, 6ES7 516-3AN02-0AB0, HW: 4, FW: V2.9.4", lldpCapStation, 1}},
+			"Siemens, SIMATIC S7, CPU 1516-3 PN/DP, 6ES7 516-3AN02-0AB0, HW: 4, FW: V2.9.4", lldpCapStation, 1, true}},
 		{"io-a1", lldpInfo{"port-001.io-a1", "Siemens, SIMATIC ET 200SP, IM 155-6 PN ST, X1 P1", "io-a1",
 			"Siemens, SIMATIC ET 200SP, IM 155-6 PN ST, 6ES7 155-6AU01-0BN0, HW: 3, FW: V4.2.1",
-			lldpCapStation, 1}},
+			lldpCapStation, 1, true}},
 	}
 	for i, l := range lldp {
 		n := g.byName[l.name]
@@ -228,12 +236,13 @@ func (g *Generator) buildLink() {
 	}
 
 	// Windows hosts: NetBIOS names, browser announcements, IPv6 link-local.
-	bcast := [4]byte{10, 10, 1, 255}
 	for _, d := range g.devs {
 		n := g.byName[d.Name]
 		if !n.windows || d.Routed {
 			continue
 		}
+		bcast := zones[n.zone].prefix.Addr().As4()
+		bcast[3] = 255
 		at := g.online(d.Name) + 2*sec
 		if d.DHCP {
 			at += 2 * sec
@@ -245,8 +254,12 @@ func (g *Generator) buildLink() {
 		if strings.Contains(d.Software, "Server") {
 			typ |= 0x8000
 		}
-		g.add(&browserTask{n: n, name: nb, workgrp: "PLANT", comment: d.Model, srvType: typ, bcast: bcast},
-			at+3*sec)
+		major, minor := byte(10), byte(0)
+		if strings.Contains(d.Software, "Windows 7") {
+			major, minor = 6, 1
+		}
+		g.add(&browserTask{n: n, name: nb, workgrp: "PLANT", comment: d.Model, srvType: typ, bcast: bcast,
+			major: major, minor: minor}, at+3*sec)
 		g.add(&beacon{every: 15 * 60 * sec, jitter: 0.1, emit: func(g *Generator) { g.neighborAdvert(n) }},
 			at-1500*ms)
 	}
@@ -329,20 +342,24 @@ func (g *Generator) buildIT() {
 	snmp := []struct {
 		name, descr string
 		oid         []uint32
+		location    string
 	}{
-		{"sw-plant01", "Hirschmann Rail Switch Power Enhanced RSP35 HiOS-3S-08.7.03", []uint32{1, 3, 6, 1, 4, 1, 248, 11, 2, 1, 1}},
+		{"sw-plant01", "Hirschmann Rail Switch Power Enhanced RSP35 HiOS-3S-08.7.03", []uint32{1, 3, 6, 1, 4, 1, 248, 11, 2, 1, 1},
+			"Server room rack 2"},
 		{"sw-cella", "Siemens, SIMATIC NET, SCALANCE XC208, 6GK5 208-0BA00-2AC2, HW: Version 3, FW: Version V4.3",
-			[]uint32{1, 3, 6, 1, 4, 1, 4329, 20, 1, 1, 1, 1, 79}},
-		{"sw-cellb", "EDS-510E-3GTXSFP", []uint32{1, 3, 6, 1, 4, 1, 8691, 7, 60}},
-		{"sw-cellc", "Hirschmann Gigabit Rail Switch GRS1040 HiOS-2A-09.0.04", []uint32{1, 3, 6, 1, 4, 1, 248, 11, 2, 1, 3}},
+			[]uint32{1, 3, 6, 1, 4, 1, 4329, 20, 1, 1, 1, 1, 79}, "Hall 1 cabinet 01"},
+		{"sw-cellb", "EDS-510E-3GTXSFP", []uint32{1, 3, 6, 1, 4, 1, 8691, 7, 60}, "Hall 2 packaging cabinet"},
+		{"sw-cellc", "Hirschmann Gigabit Rail Switch GRS1040 HiOS-2A-09.0.04", []uint32{1, 3, 6, 1, 4, 1, 248, 11, 2, 1, 3},
+			"Utilities building"},
 		{"core-sw01", "Cisco IOS Software [Amsterdam], Catalyst L3 Switch Software (CAT9K_IOSXE), Version 17.3.4, " +
-			"RELEASE SOFTWARE (fc3)", []uint32{1, 3, 6, 1, 4, 1, 9, 1, 2494}},
-		{"fw01", "FortiGate-60F v7.0.12,build0523,230531 (GA.M)", []uint32{1, 3, 6, 1, 4, 1, 12356, 101, 1, 646}},
+			"RELEASE SOFTWARE (fc3)", []uint32{1, 3, 6, 1, 4, 1, 9, 1, 2494}, "Server room rack 1"},
+		{"fw01", "FortiGate-60F v7.0.12,build0523,230531 (GA.M)", []uint32{1, 3, 6, 1, 4, 1, 12356, 101, 1, 646},
+			"Server room rack 1"},
 	}
 	for _, s := range snmp {
 		g.dial(protoUDP, "nms01", s.name, 161, udpOnce, &snmpApp{community: "public", sysDescr: s.descr,
-			sysObject: s.oid, sysName: s.name, bootTime: -int64(len(s.name)) * 86400 * sec}, 0, 60*time.Second,
-			3*time.Second)
+			sysObject: s.oid, sysName: s.name, location: s.location, bootTime: -int64(len(s.name)) * 86400 * sec},
+			0, 60*time.Second, 3*time.Second)
 	}
 
 	// Web interfaces.
@@ -385,9 +402,17 @@ func (g *Generator) buildIndustrial() {
 	g.poll("hmi-a1", "plc-a1", 102, s7Slow, s7Fast, &s7App{dstTSAP: 0x0201, db1: 1, db2: 10, len1: 20, len2: 8},
 		500*time.Millisecond)
 	g.poll("ews01", "plc-a1", 102, s7EWS, s7Fast, &s7App{dstTSAP: 0x0101, db1: 100, db2: 101, len1: 32, len2: 4,
-		order: "6ES7 516-3AN02-0AB0", hw: 4, fw: [3]byte{2, 9, 4}}, time.Second)
+		order: "6ES7 516-3AN02-0AB0", hw: 4, fw: [3]byte{2, 9, 4}, comp: &szlComponents{
+			asName: "ASSEMBLY_LINE_A", module: "plc-a1", plantID: "PLANT1 =A1+CAB01", copyright: "Original Siemens Equipment",
+			serial: "S V-L9K803162019", cpuType: "CPU 1516-3 PN/DP", mmc: "SMC 4D2C3A1F", location: "Hall 1 cabinet 01",
+		}}, time.Second)
 	g.poll("ews01", "plc-a2", 102, s7EWS, s7Fast, &s7App{dstTSAP: 0x0102, db1: 5, db2: 6, len1: 16, len2: 16,
-		order: "6ES7 315-2EH14-0AB0", hw: 4, fw: [3]byte{3, 2, 17}}, 2*time.Second)
+		order: "6ES7 315-2EH14-0AB0", hw: 4, fw: [3]byte{3, 2, 17}, comp: &szlComponents{
+			asName: "PRESS_LINE_A", module: "plc-a2", plantID: "PLANT1 =A2+CAB02", copyright: "Original Siemens Equipment",
+			serial: "S C-H4T172242011", cpuType: "CPU 315-2 PN/DP", mmc: "MMC 2A8F31C7", location: "Hall 1 cabinet 02",
+		}}, 2*time.Second)
+	g.dial(protoTCP, "ews01", "plc-a1", 102, s7plus, &s7pApp{ident: "1;6ES7 516-3AN02-0AB0;V2.9", host: "EWS01"},
+		0, 3*time.Minute, 8*time.Second)
 	g.poll("hist01", "plc-a2", 102, s7Slow, s7Fast, &s7App{dstTSAP: 0x0302, db1: 20, db2: 21, len1: 40, len2: 12},
 		time.Second)
 	g.dial(protoTCP, "hist01", "plc-a1", 4840, opcuaScript, &opcuaApp{url: "opc.tcp://10.10.10.11:4840"}, 0,
@@ -395,12 +420,14 @@ func (g *Generator) buildIndustrial() {
 	g.dial(protoTCP, "scada01", "plc-a1", 4840, opcuaScript, &opcuaApp{url: "opc.tcp://plc-a1.plant.local:4840"}, 0,
 		7*time.Minute, 6*time.Second)
 
+	g.buildProfinet()
+
 	// Cell B: EtherNet/IP explicit messaging, ListIdentity, CIP I/O.
 	ids := map[string]cipIdentity{
 		"plc-b1": {vendor: 1, devType: 0x0e, product: 166, major: 33, minor: 11, serial: 0x60c3a1f2,
-			name: "1756-L83E/B", statusID: 0x3160},
+			name: "1756-L83E/B", statusID: 0x3060}, // key switch REMOTE, RUN
 		"plc-b2": {vendor: 1, devType: 0x0e, product: 201, major: 32, minor: 11, serial: 0x40a9d013,
-			name: "5069-L320ER/A", statusID: 0x3160},
+			name: "5069-L320ER/A", statusID: 0x2070}, // key switch PROGRAM, idle
 		"io-b1": {vendor: 1, devType: 0x0c, product: 122, major: 7, minor: 11, serial: 0x0031b5e2,
 			name: "1734-AENTR/C Twisted-Pair Media", statusID: 0x0030},
 	}
@@ -437,18 +464,25 @@ func (g *Generator) buildIndustrial() {
 	}
 
 	// Cell C and the pump station: Modbus/TCP.
-	mb := func(vendor, product, rev string) *modbusApp {
-		return &modbusApp{unit: 1, addr: 0, qty: 10, vendor: vendor, product: product, revision: rev}
+	mb := func(serverID string, objs ...mbObject) *modbusApp {
+		return &modbusApp{unit: 1, addr: 0, qty: 10, objects: objs, serverID: serverID}
 	}
-	g.poll("hmi-c1", "plc-c1", 502, mbSlow, mbFast, mb("", "", ""), 200*time.Millisecond)
-	g.poll("hmi-c1", "plc-c2", 502, mbSlow, mbFast, mb("", "", ""), 500*time.Millisecond)
-	g.poll("scada01", "plc-c1", 502, mbIdentSlow, mbIdentFast, mb("Schneider Electric", "BMEP582040", "v3.10"),
-		time.Second)
-	g.poll("scada01", "plc-c2", 502, mbIdentSlow, mbIdentFast, mb("Schneider Electric", "BMXP342020", "v3.30"),
-		time.Second)
-	g.poll("scada01", "plc-c3", 502, mbIdentSlow, mbIdentFast, mb("WAGO", "750-8212", "03.10.08"), time.Second)
-	g.poll("scada01", "rtu-p1", 502, mbIdentSlow, mbIdentFast, mb("Phoenix Contact", "AXC F 2152", "2022.0.6"),
-		2*time.Second)
+	g.poll("hmi-c1", "plc-c1", 502, mbSlow, mbFast, mb(""), 200*time.Millisecond)
+	g.poll("hmi-c1", "plc-c2", 502, mbSlow, mbFast, mb(""), 500*time.Millisecond)
+	g.poll("scada01", "plc-c1", 502, mbIdentSlow, mbIdentFast, mb("BMEP582040 SV03.10",
+		mbObject{0, "Schneider Electric"}, mbObject{1, "BMEP582040"}, mbObject{2, "v3.10"},
+		mbObject{3, "http://www.se.com"}, mbObject{4, "Modicon M580"}, mbObject{5, "BMEP582040"},
+		mbObject{6, "UTIL_LINE_C"}), time.Second)
+	g.poll("scada01", "plc-c2", 502, mbIdentSlow, mbIdentFast, mb("BMXP342020 SV03.30",
+		mbObject{0, "Schneider Electric"}, mbObject{1, "BMX P34 2020"}, mbObject{2, "v3.30"},
+		mbObject{3, "http://www.se.com"}, mbObject{4, "Modicon M340"}, mbObject{5, "BMX P34 2020"},
+		mbObject{6, "BOILER_HOUSE"}), time.Second)
+	g.poll("scada01", "plc-c3", 502, mbIdentSlow, mbIdentFast, mb("750-8212 PFC200 CS 2ETH RS",
+		mbObject{0, "WAGO Kontakttechnik GmbH & Co. KG"}, mbObject{1, "750-8212"}, mbObject{2, "03.10.08(22)"},
+		mbObject{3, "http://www.wago.com"}, mbObject{4, "PFC200 CS 2ETH RS"}, mbObject{5, "750-8212"},
+		mbObject{6, "CoolingWater"}), time.Second)
+	g.poll("scada01", "rtu-p1", 502, mbIdentSlow, mbIdentFast, mb("AXC F 2152",
+		mbObject{0, "Phoenix Contact"}, mbObject{1, "AXC F 2152"}, mbObject{2, "2022.0.6"}), 2*time.Second)
 	g.poll("hist01", "plc-c3", 502, mbSlow, mbFast, &modbusApp{unit: 1, addr: 100, qty: 20}, 2*time.Second)
 }
 
@@ -492,4 +526,116 @@ func itoa(b byte) string {
 		return string([]byte{'0' + b/10, '0' + b%10})
 	}
 	return string([]byte{'0' + b})
+}
+
+// buildProfinet schedules the PROFINET traffic of cell A: the S7-1500 (IO
+// controller "plc-a1") looks for its ET 200SP by name at start-up, connects
+// to it and exchanges cyclic data; the service IPC browses the network
+// (DCP Identify All) every few minutes.
+func (g *Generator) buildProfinet() {
+	plc, io := g.byName["plc-a1"], g.byName["io-a1"]
+	mask, gw := [4]byte{255, 255, 255, 0}, g.cores[plc.zone].ip
+	sPLC := &pnStation{n: plc, name: "plc-a1", vendor: "S7-1500", deviceID: 0x010e, role: 2, mask: mask, gw: gw}
+	sIO := &pnStation{n: io, name: "io-a1", vendor: "ET 200SP", deviceID: 0x0313, role: 1, mask: mask, gw: gw}
+	up := max(g.online("plc-a1"), g.online("io-a1")) + 600*ms
+	g.add(&dcpTask{from: plc, filter: "io-a1", answers: []*pnStation{sIO}, xid: 0x01000000, once: true}, up)
+	g.add(&pnioConnect{plc: plc, dev: io, plcName: "plc-a1", devID: 0x0313, every: 10 * 60 * sec}, up+200*ms)
+	every := (128 * time.Millisecond / time.Duration(g.scale)).Microseconds()
+	g.add(&pnRT{from: plc, to: io, frameID: 0x8001, size: 40, every: every}, up+400*ms)
+	g.add(&pnRT{from: io, to: plc, frameID: 0x8000, size: 40, every: every}, up+400*ms+every/3)
+	g.add(&dcpTask{from: g.byName["hmi-a2"], answers: []*pnStation{sPLC, sIO}, xid: 0x0a000000,
+		every: 5 * 60 * sec}, g.online("hmi-a2")+20*sec)
+}
+
+// buildBuilding schedules the BACnet/IP traffic of the building VLAN.
+func (g *Generator) buildBuilding() {
+	nae, ws := g.byName["bms-nae01"], g.byName["bms-ws01"]
+	devs := []*bacDevice{{instance: 50010, vendorID: 5, maxAPDU: 1476, props: [6]string{"NAE-01",
+		"Johnson Controls, Inc.", "MS-NAE5510-3", "10.1.0.1902", "10.1", "Building 2 mechanical room"}}}
+	for _, s := range SubDevices() {
+		devs = append(devs, &bacDevice{net: s.Net, addr: s.Addr, instance: s.Instance, vendorID: 5, maxAPDU: 480,
+			props: [6]string{s.Name, "Johnson Controls, Inc.", s.Model, s.Software, "10.1", "Building 2 level 1"}})
+	}
+	bcast := zones[nae.zone].prefix.Addr().As4()
+	bcast[3] = 255
+	g.add(&bacnetDiscovery{ws: ws, nae: nae, devs: devs, bcast: bcast}, g.online("bms-ws01")+2*sec)
+	d := g.dial(protoUDP, "bms-ws01", "bms-nae01", bacnetPort, udpOnce, &bacnetRPM{devs: devs}, 0, 20*time.Second,
+		3*time.Second)
+	d.fixedPort = bacnetPort
+}
+
+// buildSubstation schedules the substation: DNP3 and IEC 104 polling by the
+// SCADA server, GOOSE from the relays, MMS from the gateway to the relays.
+func (g *Generator) buildSubstation() {
+	iv := func(d time.Duration) time.Duration { return d / time.Duration(g.scale) }
+	g.dial(protoTCP, "scada01", "sub-rtu01", 20000, tcpPoll(nil, mReq, mResp, false),
+		&dnp3App{master: 1, outstation: 10}, iv(2*time.Second), 0, time.Second)
+	g.dial(protoTCP, "scada01", "sub-gw01", 2404, tcpPoll([][2]uint8{{mOpen, mOpened}, {mSetup, mSetupd}}, mReq, mResp,
+		false), &iec104App{ca: 21}, iv(3*time.Second), 0, 2*time.Second)
+	for i, r := range []struct {
+		name, ref, ds, id string
+		rev               uint32
+		vendor, model, fw string
+	}{
+		{"ied01", "IED1CTRL/LLN0$GO$gcb01", "IED1CTRL/LLN0$DS_Trip", "IED1_TRIP", 3, "Siemens", "7SJ85", "V08.80"},
+		{"ied02", "IED2CTRL/LLN0$GO$gcb01", "IED2CTRL/LLN0$DS_Trip", "IED2_TRIP", 1, "ABB", "REF615", "5.0.1"},
+	} {
+		n := g.byName[r.name]
+		dst := gooseMAC
+		dst[5] = byte(1 + i)
+		g.add(&gooseTask{n: n, dst: dst, appID: uint16(0x0001 + i), gocbRef: r.ref, datSet: r.ds, goID: r.id,
+			confRev: r.rev}, g.online(r.name)+500*ms)
+		g.dial(protoTCP, "sub-gw01", r.name, 102, tcpOnce([][2]uint8{{mOpen, mOpened}, {mSetup, mSetupd},
+			{mIdent, mIdentd}}, false), &mmsApp{vendor: r.vendor, model: r.model, revision: r.fw}, 0,
+			4*time.Minute, 3*time.Second)
+	}
+}
+
+// buildScenarios schedules the traffic the default policy pack is meant to
+// flag (see doc.go for the timeline).
+func (g *Generator) buildScenarios() {
+	// Telnet on the Moxa switch, used by the monitoring host.
+	g.dial(protoTCP, "nms01", "sw-cellb", 23, telnetScript(8), &telnetApp{text: []string{
+		"\xff\xfb\x01\xff\xfb\x03\xff\xfd\x18",
+		"\xff\xfd\x01\xff\xfd\x03\xff\xfc\x18",
+		"\r\n\r\nModel: EDS-510E-3GTXSFP\r\nName: sw-cellb\r\nLocation: Hall 2 packaging cabinet\r\n" +
+			"Firmware Version: V5.5 build 20061114\r\nSerial No: TACBB1034207\r\nIP: 10.10.20.2\r\n" +
+			"MAC: 00-90-E8-7A-20-02\r\n\r\nlogin as: ",
+		"admin\r\n",
+		"password: ",
+		"moxa\r\n",
+		"\r\nEDS-510E-3GTXSFP# ",
+		"show interface counters\r\n",
+	}}, 0, 5*time.Minute, 25*time.Second)
+
+	// The monitoring host's inventory scan of the Windows 7 HMI over SMB1.
+	var guid [16]byte
+	copy(guid[:], "HMI-A2")
+	g.dial(protoTCP, "nms01", "hmi-a2", 445, smb1Script, &smb1App{server: "HMI-A2", domain: "PLANT",
+		nativeOS: "Windows 7 Professional 7601 Service Pack 1", lanman: "Windows 7 Professional 6.1", guid: guid},
+		0, 10*time.Minute, 5*time.Second)
+
+	// OPC UA discovery of the SCADA server by the operator stations.
+	disc := func() *opcuaDiscovery {
+		return &opcuaDiscovery{hello: opcuaApp{url: "opc.tcp://scada01.plant.local:4840"},
+			url: "opc.tcp://scada01.plant.local:4840", appURI: "urn:scada01:AVEVA:OIServer",
+			productURI: "http://www.aveva.com/OIServer", appName: "AVEVA OI Server OPC UA",
+			cert: selfSignedCert("scada01.plant.local")}
+	}
+	g.dial(protoTCP, "ops01", "scada01", 4840, opcuaDiscoveryScript, disc(), 0, 6*time.Minute, 8*time.Second)
+	g.dial(protoTCP, "hist01", "scada01", 4840, opcuaDiscoveryScript, disc(), 0, 9*time.Minute, 15*time.Second)
+
+	// About three minutes in: a program download (OB 1) to the S7-300 from
+	// an office PC through the firewall.
+	code := make([]byte, 196)
+	copy(code, []byte{0x70, 0x70, 0x01, 0x01, 0x01, 0x08, 0x00, 0x01, 0x00, 0x00, 0x01, 0x1e})
+	dl := g.dial(protoTCP, "off-pc01", "plc-a2", 102, s7DownloadScript, &s7DownloadApp{
+		s7App: s7App{dstTSAP: 0x0102}, file: "_0800001P", code: code}, 0, 0, 160*time.Second)
+	dl.once = true
+
+	// About four and a half minutes in: another office PC writes holding
+	// registers of the M580 (Modbus function 16).
+	mw := g.dial(protoTCP, "off-pc03", "plc-c1", 502, mbWrite, &modbusApp{unit: 1, addr: 200, qty: 4, write: true},
+		0, 0, 250*time.Second)
+	mw.once = true
 }

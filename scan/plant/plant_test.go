@@ -313,3 +313,76 @@ func BenchmarkGenerate(b *testing.B) {
 	}
 	b.SetBytes(int64(bytes / max(b.N, 1)))
 }
+
+// TestIdentityAndScenarios checks that the identity traffic and the policy
+// scenarios documented in doc.go are on the wire, sent by the right station
+// at the right time.
+func TestIdentityAndScenarios(t *testing.T) {
+	mac := map[string]model.MAC{}
+	for _, d := range Devices() {
+		mac[d.Name] = d.MAC
+	}
+	type want struct {
+		what         string
+		sender       string // its MAC; office hosts send with the firewall's
+		needle       string
+		after, until time.Duration
+	}
+	wants := []want{
+		{"S7-1500 SZL 0x0011 order number", "plc-a1", "6ES7 516-3AN02-0AB0", 0, 40 * time.Second},
+		{"S7-300 SZL 0x001C module type", "plc-a2", "CPU 315-2 PN/DP", 0, 40 * time.Second},
+		{"S7comm-plus CreateObject response", "plc-a1", "1;6ES7 516-3AN02-0AB0;V2.9", 0, 40 * time.Second},
+		{"CIP identity", "plc-b1", "1756-L83E/B", 0, 40 * time.Second},
+		{"Modbus device identification", "plc-c3", "WAGO Kontakttechnik", 0, 40 * time.Second},
+		{"DCP DeviceVendorValue", "io-a1", "ET 200SP", 0, 40 * time.Second},
+		{"PNIO-CM CMInitiatorStationName", "plc-a1", "plc-a1", 0, 40 * time.Second},
+		{"BACnet model-name behind the router", "bms-nae01", "MS-FEC2621-0", 0, 60 * time.Second},
+		{"GOOSE gocbRef", "ied01", "IED1CTRL/LLN0$GO$gcb01", 0, 20 * time.Second},
+		{"MMS Identify", "ied02", "REF615", 0, 40 * time.Second},
+		{"OPC UA endpoint with security None", "scada01", "SecurityPolicy#None", 0, 60 * time.Second},
+		{"Windows 7 native OS", "hmi-a2", "W\x00i\x00n\x00d\x00o\x00w\x00s\x00 \x007\x00", 0, 60 * time.Second},
+		{"Telnet banner", "sw-cellb", "Model: EDS-510E-3GTXSFP", 0, 60 * time.Second},
+		{"SNMP sysLocation", "sw-cellb", "Hall 2 packaging cabinet", 0, 60 * time.Second},
+		{"S7 program download from the office", "fw01", "\x1a\x00\x00\x00\x00\x00\x00\x00\x09_0800001P",
+			175 * time.Second, 185 * time.Second},
+		{"Modbus write from the office", "fw01", "\x00\x00\x00\x0f\x01\x10\x00\xc8\x00\x04\x08",
+			265 * time.Second, 275 * time.Second},
+	}
+	found := make([]time.Duration, len(wants))
+	count := make([]int, len(wants))
+	g := New(Options{Seed: 5, Duration: 5 * time.Minute})
+	for {
+		ci, data, ok := g.Next()
+		if !ok {
+			break
+		}
+		at := ci.Timestamp.Sub(DefaultStart)
+		src := model.MACFrom(data[6:12])
+		for i, w := range wants {
+			if src == mac[w.sender] && bytes.Contains(data, []byte(w.needle)) {
+				if count[i] == 0 {
+					found[i] = at
+				}
+				count[i]++
+			}
+		}
+	}
+	for i, w := range wants {
+		switch {
+		case count[i] == 0:
+			t.Errorf("%s: %q from %s never sent", w.what, w.needle, w.sender)
+		case found[i] < w.after || found[i] > w.until:
+			t.Errorf("%s: first at %v, want %v-%v", w.what, found[i], w.after, w.until)
+		}
+	}
+	for _, i := range []int{len(wants) - 2, len(wants) - 1} {
+		if count[i] != 1 {
+			t.Errorf("%s: sent %d times, want once", wants[i].what, count[i])
+		}
+	}
+	for _, s := range SubDevices() {
+		if s.Sub != "bacnet-net"+itoa(byte(s.Net))+":"+itoa(s.Addr) || mac[s.Via].IsZero() {
+			t.Errorf("sub-device %s: Sub %q / Via %q inconsistent", s.Name, s.Sub, s.Via)
+		}
+	}
+}

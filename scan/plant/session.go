@@ -59,7 +59,8 @@ type dialog struct {
 	app        app
 	pc         int
 	cycles     int
-	maxCycles  int // 0: poll forever
+	maxCycles  int  // 0: poll forever
+	once       bool // play the script once, then stop
 	interval   int64
 	idle       int64
 	cycleStart int64
@@ -123,6 +124,9 @@ func (d *dialog) fire(g *Generator) int64 {
 	}
 	if d.pc >= len(d.sc.steps) {
 		d.pc = 0
+		if d.once {
+			return -1
+		}
 	}
 	return delay
 }

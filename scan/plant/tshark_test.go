@@ -56,7 +56,8 @@ func TestTsharkDissectsCleanly(t *testing.T) {
 	}
 	for _, p := range []string{"arp", "vlan", "ieee8021ad", "lldp", "cdp", "ipv6", "icmpv6", "icmp", "dhcp", "dns",
 		"mdns", "nbns", "browser", "ntp", "snmp", "http", "smb2", "rdp", "tls", "mbtcp", "modbus", "cotp", "s7comm",
-		"enip", "cip", "cipio", "opcua"} {
+		"enip", "cip", "cipio", "opcua", "pn_dcp", "pn_rt", "pn_io", "dcerpc", "bvlc", "bacnet", "bacapp", "dnp3",
+		"iec60870_104", "iec60870_asdu", "goose", "ses", "pres", "acse", "mms", "telnet", "smb"} {
 		if !seen[p] {
 			t.Errorf("tshark did not recognise %s", p)
 		}
