@@ -57,8 +57,9 @@ type truthFile struct {
 	File    string `json:"file"`
 	Packets int    `json:"packets"`
 	Devices map[string]struct {
-		MAC []string `json:"mac"`
-		IP  []string `json:"ip"`
+		MAC      []string            `json:"mac"`
+		IP       []string            `json:"ip"`
+		Identity map[string][]string `json:"identity"`
 	} `json:"devices"`
 }
 
@@ -77,6 +78,8 @@ func TestReadRealCaptures(t *testing.T) {
 	}
 	dir := t.TempDir()
 	var expected, found, withVendor, macAssets int
+	identity := newIdentityCheck(t)
+	defer identity.report(t)
 	for i, tf := range truths {
 		raw, err := os.ReadFile(tf)
 		if err != nil {
@@ -98,6 +101,7 @@ func TestReadRealCaptures(t *testing.T) {
 			t.Errorf("%s: read took %s", truth.File, el)
 		}
 		as := exportAssets(t, dir, session)
+		identity.check(t, truth, as)
 		ips, macs := map[string]bool{}, map[string]bool{}
 		for _, a := range as {
 			for _, ip := range a.IPs {

@@ -9,8 +9,8 @@ import (
 )
 
 // deriveIdentity fills an asset's identity fields from its facts: for each
-// field the value the device itself stated most often (a derivation only
-// when nothing else is known); the operating mode is the latest one seen;
+// field the value the device itself stated most often (a value it reported
+// about another module, or a derivation, only when nothing else is known); the operating mode is the latest one seen;
 // lists (unit ids, addresses, modules) take every value.
 func deriveIdentity(a *model.Asset) {
 	pick := func(field string) string {
@@ -20,9 +20,12 @@ func deriveIdentity(a *model.Asset) {
 			if f.Field != field {
 				continue
 			}
-			rank := 1
-			if f.Source.Kind == model.Derived {
+			rank := 2 // the device said it about itself
+			switch {
+			case f.Source.Kind == model.Derived:
 				rank = 0
+			case f.Detail != "":
+				rank = 1 // about another module it reported (a backplane slot)
 			}
 			if rank > bestRank || (rank == bestRank && f.Count > bestCount) {
 				best, bestRank, bestCount = f.Value, rank, f.Count

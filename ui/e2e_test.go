@@ -34,7 +34,7 @@ func TestEndToEnd(t *testing.T) {
 	tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
 	waitFor("1 of 11 assets")
 	tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
-	waitFor("lldp.system_description")
+	waitFor("derived oui · plant.pcap #5")
 	close(ch)
 	waitFor("stopped")
 	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q")})

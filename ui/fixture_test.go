@@ -45,34 +45,58 @@ var (
 	idHist    = model.IPAssetID(ip("10.10.5.20"))
 	idCLX     = model.MACAssetID(mac("00:00:bc:3a:00:11"))
 	idMeter   = model.MACAssetID(mac("00:80:f4:10:22:33"))
-	idIO      = model.MACAssetID(mac("00:a0:45:77:01:03"))
+	idIO      = model.MACAssetID(mac("28:63:36:77:01:03"))
 	idCamera  = model.MACAssetID(mac("00:40:8c:d1:e2:f3"))
 )
 
-// fixtureAssets is a small plant: two Siemens PLCs (the S7-1500 with facts
-// from a file and a live interface and a conflicting hostname), an HMI, a
-// Hirschmann switch known through LLDP, an engineering PC, a FortiGate
-// gateway, a historian behind it, a ControlLogix, a power meter, a
-// PROFINET IO station without an IP and a camera.
+// fixtureAssets is a small plant: an S7-300 (CPU 315-2 PN/DP with order
+// number, serial, module and a firmware conflict between S7comm and SNMP,
+// plus a conflicting hostname from a live interface), a second S7 PLC that
+// told nothing about itself, an HMI that polls the controllers over
+// S7comm, EtherNet/IP and Modbus, a Hirschmann switch known through LLDP,
+// an engineering workstation that downloaded to a PLC (s7comm.function
+// "0x1a request download", category program), a FortiGate gateway, a
+// historian behind it, a ControlLogix with two modules in REMOTE RUN, a
+// Modbus gateway answering for three unit ids, a PROFINET ET 200SP
+// without an IP and a camera.
 func fixtureAssets() []model.Asset {
 	const pcap, eth = "plant.pcap", "iface:eth0"
 	P, D := model.Passive, model.Derived
+	why := func(f model.Fact, detail string) model.Fact { f.Detail = detail; return f }
+	cpu := model.Module{Rack: 0, Slot: 2, Product: "CPU 315-2 PN/DP", OrderNumber: "6ES7 315-2EH14-0AB0", Firmware: "V3.2.7", Serial: "S C-B1U393142011"}
+	clxCPU := model.Module{Rack: 0, Slot: 0, Product: "1756-L83E/B", OrderNumber: "1756-L83E", Firmware: "33.11", Serial: "60A1B2C3"}
+	clxEN := model.Module{Rack: 0, Slot: 2, Product: "1756-EN2T/D", OrderNumber: "1756-EN2T", Firmware: "11.002", Serial: "D1E2F301"}
+	s7 := src(P, "s7comm", pcap, 1348, ago(4*time.Minute+10*time.Second))
+	cip := src(P, "enip", pcap, 980, ago(4*time.Minute))
+	dcp := src(P, "profinet-dcp", pcap, 1199, ago(4*time.Minute+12*time.Second))
+	mb := src(P, "modbus", pcap, 2044, ago(3*time.Minute+40*time.Second))
 	return []model.Asset{
 		{
 			ID: idPLC, MACs: []model.MAC{mac("00:1b:1b:6a:10:01")}, IPs: []netip.Addr{ip("10.20.1.10")}, VLANs: []uint16{20},
 			Vendor: "Siemens AG", Names: []string{"PLC-LINE1"}, Roles: []string{"plc"},
-			Protocols: []string{"lldp", "profinet-dcp", "s7comm"},
-			Services:  []model.Service{svc("tcp", 102, "s7comm", "10.20.1.10", 4*time.Minute+50*time.Second, 3*time.Second)},
+			Protocols: []string{"lldp", "profinet-dcp", "s7comm", "snmp"},
+			Services: []model.Service{
+				svc("tcp", 102, "s7comm", "10.20.1.10", 4*time.Minute+50*time.Second, 3*time.Second),
+				svc("udp", 161, "snmp", "10.20.1.10", 2*time.Minute, 1*time.Minute+30*time.Second),
+			},
 			FirstSeen: ago(4*time.Minute + 58*time.Second), LastSeen: ago(3 * time.Second), Packets: 48211, Bytes: 6_114_000,
+			Product: cpu.Product, OrderNumber: cpu.OrderNumber, Firmware: "V3.2.7", HardwareVersion: "1", Serial: cpu.Serial,
+			OperatingMode: "RUN", Modules: []model.Module{cpu},
+			ProtocolIDs: &model.ProtocolIDs{ProfinetStationName: "plc-line1"},
 			Facts: []model.Fact{
 				fact("vendor", "Siemens AG", src(D, "oui", pcap, 1, ago(4*time.Minute+58*time.Second)), 1),
 				fact("hostname", "PLC-LINE1", src(P, "profinet-dcp", pcap, 1201, ago(4*time.Minute+12*time.Second)), 14),
 				fact("hostname", "plc-line1-old", src(P, "dhcp", eth, 88, ago(2*time.Minute+57*time.Second)), 1),
-				fact("profinet.station_name", "plc-line1", src(P, "profinet-dcp", pcap, 1201, ago(4*time.Minute+12*time.Second)), 14),
-				fact("s7comm.order_code", "6ES7 515-2AM02-0AB0", src(P, "s7comm", pcap, 1350, ago(4*time.Minute+10*time.Second)), 3),
-				fact("s7comm.firmware", "V2.9.4", src(P, "s7comm", pcap, 1350, ago(4*time.Minute+10*time.Second)), 3),
-				fact("s7comm.firmware", "V2.9.4", src(P, "s7comm", eth, 2210, ago(1*time.Minute+30*time.Second)), 1),
-				{Field: "role", Value: "plc", Detail: "answers S7comm on tcp/102", Source: src(D, "rules", pcap, 0, ago(4*time.Minute+10*time.Second)), Count: 1},
+				fact("station_name", "plc-line1", src(P, "profinet-dcp", pcap, 1201, ago(4*time.Minute+12*time.Second)), 14),
+				fact("product", "CPU 315-2 PN/DP", src(P, "s7comm", pcap, 1352, ago(4*time.Minute+10*time.Second)), 3),
+				fact("order_number", "6ES7 315-2EH14-0AB0", s7, 3),
+				fact("firmware", "V3.2.7", s7, 3),
+				fact("firmware", "V3.2.6", src(P, "snmp", eth, 2210, ago(1*time.Minute+30*time.Second)), 1),
+				fact("hardware_version", "1", s7, 3),
+				fact("serial", "S C-B1U393142011", src(P, "s7comm", pcap, 1352, ago(4*time.Minute+10*time.Second)), 3),
+				fact("operating_mode", "RUN", src(P, "s7comm", pcap, 1360, ago(4*time.Minute+9*time.Second)), 2),
+				fact("module", model.FormatModule(cpu), src(P, "s7comm", pcap, 1352, ago(4*time.Minute+10*time.Second)), 3),
+				why(fact("role", "plc", src(D, "rules", pcap, 0, ago(4*time.Minute+10*time.Second)), 1), "answers S7comm on tcp/102; CPU 315-2 PN/DP"),
 			},
 		},
 		{
@@ -84,12 +108,17 @@ func fixtureAssets() []model.Asset {
 		},
 		{
 			ID: idHMI, MACs: []model.MAC{mac("00:1b:1b:6a:10:20")}, IPs: []netip.Addr{ip("10.20.1.20")}, VLANs: []uint16{20},
-			Vendor: "Siemens AG", Names: []string{"HMI-LINE1"}, Roles: []string{"hmi"}, Protocols: []string{"http", "s7comm"},
+			Vendor: "Siemens AG", Names: []string{"HMI-LINE1"}, Roles: []string{"hmi"}, Protocols: []string{"enip", "http", "modbus", "s7comm"},
 			Services:  []model.Service{svc("tcp", 80, "http", "10.20.1.20", 3*time.Minute, 40*time.Second)},
 			FirstSeen: ago(4*time.Minute + 55*time.Second), LastSeen: ago(1 * time.Second), Packets: 40877, Bytes: 3_500_000,
 			Facts: []model.Fact{
 				fact("vendor", "Siemens AG", src(D, "oui", pcap, 2, ago(4*time.Minute+55*time.Second)), 1),
 				fact("hostname", "HMI-LINE1", src(P, "nbns", pcap, 311, ago(4*time.Minute+30*time.Second)), 6),
+				why(fact("s7comm.function", "0x04 read var", src(P, "s7comm", pcap, 1402, ago(3*time.Minute+52*time.Second)), 9120), "read"),
+				why(fact("s7comm.function", "0x05 write var", src(P, "s7comm", pcap, 1490, ago(3*time.Minute+50*time.Second)), 14), "write"),
+				why(fact("cip.function", "0x4c read tag", src(P, "enip", pcap, 1003, ago(3*time.Minute+58*time.Second)), 2600), "read"),
+				why(fact("modbus.function", "3 read holding registers", src(P, "modbus", pcap, 2040, ago(3*time.Minute+40*time.Second)), 1500), "read"),
+				why(fact("role", "hmi", src(D, "rules", pcap, 0, ago(4*time.Minute)), 1), "polls 3 controllers (s7comm, enip, modbus) and serves HTTP"),
 			},
 		},
 		{
@@ -110,8 +139,8 @@ func fixtureAssets() []model.Asset {
 		},
 		{
 			ID: idEWS, MACs: []model.MAC{mac("f8:bc:12:4e:01:50")}, IPs: []netip.Addr{ip("10.20.1.50")}, VLANs: []uint16{20},
-			Vendor: "Dell Inc.", Names: []string{"ENG-WS01"}, Roles: []string{"engineering station", "it host"},
-			Protocols: []string{"dhcp", "dns", "nbns", "s7comm", "smb"},
+			Vendor: "Dell Inc.", Names: []string{"ENG-WS01"}, Roles: []string{"engineering workstation", "it host"},
+			Protocols: []string{"dhcp", "dns", "enip", "nbns", "s7comm", "smb"},
 			Services:  []model.Service{svc("tcp", 445, "smb", "10.20.1.50", 4*time.Minute, 2*time.Minute)},
 			FirstSeen: ago(4*time.Minute + 50*time.Second), LastSeen: ago(4 * time.Second), Packets: 22015, Bytes: 2_900_000,
 			Facts: []model.Fact{
@@ -121,6 +150,10 @@ func fixtureAssets() []model.Asset {
 				fact("dhcp.vendor_class", "MSFT 5.0", src(P, "dhcp", pcap, 1234, ago(2*time.Minute+57*time.Second)), 2),
 				fact("netbios.name", "ENG-WS01", src(P, "nbns", eth, 412, ago(1*time.Minute)), 4),
 				fact("domain", "plant.local", src(P, "dhcp", pcap, 1234, ago(2*time.Minute+57*time.Second)), 2),
+				why(fact("s7comm.function", "0x04 read var", src(P, "s7comm", pcap, 1501, ago(3*time.Minute+20*time.Second)), 310), "read"),
+				why(fact("s7comm.function", "0x1a request download", src(P, "s7comm", eth, 1877, ago(1*time.Minute+5*time.Second)), 1), "program"),
+				why(fact("role", "engineering workstation", src(D, "rules", eth, 0, ago(1*time.Minute+5*time.Second)), 1), "S7comm 0x1a request download: sent a program to a PLC"),
+				why(fact("role", "it host", src(D, "rules", pcap, 0, ago(2*time.Minute+57*time.Second)), 1), "Windows DHCP fingerprint; serves SMB"),
 			},
 		},
 		{
@@ -132,10 +165,14 @@ func fixtureAssets() []model.Asset {
 		},
 		{
 			ID: idHist, IPs: []netip.Addr{ip("10.10.5.20")}, Names: []string{"HIST-SRV"}, Roles: []string{"historian"},
-			Protocols: []string{"opc-ua", "s7comm"},
+			Protocols: []string{"modbus", "opc-ua", "s7comm"},
 			Services:  []model.Service{svc("tcp", 4840, "opc-ua", "10.10.5.20", 3*time.Minute, 9*time.Second)},
 			FirstSeen: ago(4*time.Minute + 40*time.Second), LastSeen: ago(9 * time.Second), Packets: 7700, Bytes: 1_900_000,
-			Facts: []model.Fact{fact("dns_name", "hist-srv.plant.local", src(P, "dns", pcap, 77, ago(4*time.Minute+40*time.Second)), 3)},
+			Facts: []model.Fact{
+				fact("dns_name", "hist-srv.plant.local", src(P, "dns", pcap, 77, ago(4*time.Minute+40*time.Second)), 3),
+				why(fact("s7comm.function", "0x04 read var", src(P, "s7comm", pcap, 1420, ago(3*time.Minute+56*time.Second)), 2600), "read"),
+				why(fact("modbus.function", "3 read holding registers", src(P, "modbus", pcap, 2050, ago(3*time.Minute+39*time.Second)), 3000), "read"),
+			},
 		},
 		{
 			ID: idCLX, MACs: []model.MAC{mac("00:00:bc:3a:00:11")}, IPs: []netip.Addr{ip("10.20.2.10")}, VLANs: []uint16{30},
@@ -145,26 +182,54 @@ func fixtureAssets() []model.Asset {
 				svc("udp", 2222, "cip-io", "10.20.2.10", 4*time.Minute, 1*time.Second),
 			},
 			FirstSeen: ago(4*time.Minute + 45*time.Second), LastSeen: ago(1 * time.Second), Packets: 60400, Bytes: 5_300_000,
+			Product: "1756-L83E/B", Firmware: "33.11", Serial: "60A1B2C3", DeviceType: "Programmable Logic Controller",
+			OperatingMode: "REMOTE RUN", Modules: []model.Module{clxCPU, clxEN},
+			ProtocolIDs: &model.ProtocolIDs{CIPVendorID: "1", CIPProductCode: "166"},
 			Facts: []model.Fact{
 				fact("vendor", "Rockwell Automation", src(D, "oui", pcap, 14, ago(4*time.Minute+45*time.Second)), 1),
-				fact("enip.product_name", "1756-L83E/B", src(P, "enip", pcap, 980, ago(4*time.Minute)), 2),
-				fact("enip.revision", "33.11", src(P, "enip", pcap, 980, ago(4*time.Minute)), 2),
+				fact("product", "1756-L83E/B", cip, 2),
+				fact("firmware", "33.11", cip, 2),
+				fact("serial", "60A1B2C3", cip, 2),
+				fact("device_type", "Programmable Logic Controller", cip, 2),
+				fact("cip.vendor_id", "1", cip, 2),
+				fact("cip.product_code", "166", cip, 2),
+				fact("operating_mode", "REMOTE PROGRAM", src(P, "enip", pcap, 410, ago(4*time.Minute+30*time.Second)), 1),
+				fact("operating_mode", "REMOTE RUN", src(P, "enip", pcap, 990, ago(4*time.Minute)), 5),
+				fact("module", model.FormatModule(clxCPU), src(P, "enip", pcap, 984, ago(4*time.Minute)), 1),
+				fact("module", model.FormatModule(clxEN), src(P, "enip", pcap, 986, ago(4*time.Minute)), 1),
+				why(fact("role", "plc", src(D, "rules", pcap, 0, ago(4*time.Minute)), 1), "CIP device type Programmable Logic Controller"),
 			},
 		},
 		{
 			ID: idMeter, MACs: []model.MAC{mac("00:80:f4:10:22:33")}, IPs: []netip.Addr{ip("10.20.2.30")}, VLANs: []uint16{30},
-			Vendor: "Schneider Electric", Names: []string{"PM5560-FEED"}, Roles: []string{"power meter"}, Protocols: []string{"modbus"},
+			Vendor: "Schneider Electric", Names: []string{"LINK150-FEED"}, Roles: []string{"protocol gateway"}, Protocols: []string{"modbus"},
 			Services:  []model.Service{svc("tcp", 502, "modbus", "10.20.2.30", 4*time.Minute, 5*time.Second)},
 			FirstSeen: ago(4*time.Minute + 20*time.Second), LastSeen: ago(5 * time.Second), Packets: 3100, Bytes: 250_000,
-			Facts: []model.Fact{fact("vendor", "Schneider Electric", src(D, "oui", pcap, 60, ago(4*time.Minute+20*time.Second)), 1)},
+			Product: "Link150", Firmware: "V5.1.0", ProtocolIDs: &model.ProtocolIDs{ModbusUnitIDs: []string{"1", "2", "3"}},
+			Facts: []model.Fact{
+				fact("vendor", "Schneider Electric", src(D, "oui", pcap, 60, ago(4*time.Minute+20*time.Second)), 1),
+				fact("product", "Link150", mb, 1),
+				fact("firmware", "V5.1.0", mb, 1),
+				fact("modbus.unit_id", "1", src(P, "modbus", pcap, 2040, ago(3*time.Minute+40*time.Second)), 1500),
+				fact("modbus.unit_id", "2", src(P, "modbus", pcap, 2041, ago(3*time.Minute+40*time.Second)), 800),
+				fact("modbus.unit_id", "3", src(P, "modbus", pcap, 2042, ago(3*time.Minute+40*time.Second)), 700),
+				why(fact("role", "protocol gateway", src(D, "rules", pcap, 0, ago(3*time.Minute+40*time.Second)), 1), "answers Modbus/TCP for 3 unit ids"),
+			},
 		},
 		{
-			ID: idIO, MACs: []model.MAC{mac("00:a0:45:77:01:03")}, VLANs: []uint16{20},
-			Vendor: "Phoenix Contact", Names: []string{"io-station-3"}, Roles: []string{"io device"}, Protocols: []string{"profinet-rt"},
+			ID: idIO, MACs: []model.MAC{mac("28:63:36:77:01:03")}, VLANs: []uint16{20},
+			Vendor: "Siemens AG", Names: []string{"et200sp-line1"}, Roles: []string{"io device"}, Protocols: []string{"profinet-dcp", "profinet-rt"},
 			FirstSeen: ago(4*time.Minute + 57*time.Second), LastSeen: ago(0), Packets: 120500, Bytes: 8_400_000,
+			Product: "ET200SP", DeviceType: "IO-Device",
+			ProtocolIDs: &model.ProtocolIDs{ProfinetStationName: "et200sp-line1", ProfinetVendorID: "0x002a", ProfinetDeviceID: "0x0313"},
 			Facts: []model.Fact{
-				fact("vendor", "Phoenix Contact", src(D, "oui", pcap, 4, ago(4*time.Minute+57*time.Second)), 1),
-				fact("profinet.station_name", "io-station-3", src(P, "profinet-dcp", pcap, 1199, ago(4*time.Minute+12*time.Second)), 14),
+				fact("vendor", "Siemens AG", src(D, "oui", pcap, 4, ago(4*time.Minute+57*time.Second)), 1),
+				fact("station_name", "et200sp-line1", dcp, 14),
+				fact("product", "ET200SP", dcp, 14),
+				fact("device_type", "IO-Device", dcp, 14),
+				fact("profinet.vendor_id", "0x002a", dcp, 14),
+				fact("profinet.device_id", "0x0313", dcp, 14),
+				why(fact("role", "io device", src(D, "rules", pcap, 0, ago(4*time.Minute+12*time.Second)), 1), "PROFINET DCP role IO-Device; cyclic RT data from PLC-LINE1"),
 			},
 		},
 		{
@@ -195,12 +260,14 @@ func fixtureConversations() []model.Conversation {
 	return []model.Conversation{
 		conv(idHMI, idPLC, "10.20.1.20", "10.20.1.10", "tcp", 102, "s7comm", 38200, 3_100_000, 1*s),
 		conv(idEWS, idPLC, "10.20.1.50", "10.20.1.10", "tcp", 102, "s7comm", 4100, 612_000, 4*s),
-		conv(idEWS, idPLC2, "10.20.1.50", "10.20.1.9", "tcp", 102, "s7comm", 900, 101_000, 12*s),
+		// ended before the download to PLC-LINE1: not credited with it
+		conv(idEWS, idPLC2, "10.20.1.50", "10.20.1.9", "tcp", 102, "s7comm", 900, 101_000, 2*time.Minute),
 		conv(idHist, idPLC, "10.10.5.20", "10.20.1.10", "tcp", 102, "s7comm", 2600, 410_000, 9*s),
 		conv(idEWS, idHist, "10.20.1.50", "10.10.5.20", "tcp", 4840, "opc-ua", 1800, 520_000, 30*s),
 		conv(idHMI, idCLX, "10.20.1.20", "10.20.2.10", "tcp", 44818, "enip", 5200, 640_000, 6*s),
 		conv(idEWS, idCLX, "10.20.1.50", "10.20.2.10", "tcp", 44818, "enip", 700, 98_000, 50*s),
 		conv(idHist, idMeter, "10.10.5.20", "10.20.2.30", "tcp", 502, "modbus", 3000, 240_000, 5*s),
+		conv(idHMI, idMeter, "10.20.1.20", "10.20.2.30", "tcp", 502, "modbus", 1500, 120_000, 2*s),
 		conv(idEWS, idCamera, "10.20.1.50", "10.20.1.100", "tcp", 554, "rtsp", 88000, 97_000_000, 20*s),
 		conv(idEWS, idSwitch, "10.20.1.50", "10.20.0.2", "udp", 161, "snmp", 300, 60_000, 30*s),
 		conv(idEWS, idGateway, "10.20.1.50", "10.20.0.1", "udp", 53, "dns", 420, 51_000, 4*s),

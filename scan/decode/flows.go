@@ -83,6 +83,10 @@ func (t *flowTable) update(d *Decoder, fi *frameInfo, src, dst netip.Addr, sp, d
 				f.server = int8(s)
 			}
 			f.parser = parserFor(proto == 17, k.pa, k.pb)
+			if f.parser == 0 && proto == 17 {
+				// a PROFINET device answers a connect from a port of its own
+				f.parser = pnExpectParser(d, addrOf(k.a), addrOf(k.b), k.pa, k.pb)
+			}
 		case 1:
 			// ICMP: the first sender asks (echo request), the other answers.
 			f.server = int8(1 - side)

@@ -162,6 +162,7 @@ func (d *Decoder) slowCDP(fi *frameInfo) {
 		d.fact(subj, model.FieldCDPPlatform, cleanText([]byte(info.Platform)), "cdp")
 		d.fact(subj, model.FieldCDPSoftware, cleanLines([]byte(info.Version)), "cdp")
 		d.fact(subj, model.FieldCDPPortID, cleanText([]byte(info.PortID)), "cdp")
+		d.fact(subj, "cdp.vtp_domain", cleanText([]byte(info.VTPDomain)), "cdp")
 		if info.NativeVLAN != 0 {
 			d.fact(subj, model.FieldCDPNativeVLAN, strconv.Itoa(int(info.NativeVLAN)), "cdp")
 		}

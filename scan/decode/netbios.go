@@ -71,6 +71,7 @@ func (d *Decoder) nbFact(fi *frameInfo, src, ip netip.Addr, n nbEncoded, group b
 		subj.MAC, subj.VLAN = fi.src, fi.vlan
 	}
 	label := n.name + "<" + hex2(n.suffix) + ">"
+	d.fact(subj, fieldNBNSName, n.label(), "nbns")
 	if group {
 		d.fact(subj, model.FieldNetBIOSGroup, label, "nbns")
 		if n.suffix == 0x00 || n.suffix == 0x1c || n.suffix == 0x1e {
@@ -87,6 +88,69 @@ func (d *Decoder) nbFact(fi *frameInfo, src, ip netip.Addr, n nbEncoded, group b
 type nbEncoded struct {
 	name   string
 	suffix byte
+	raw    [15]byte // the name as sent, space padded
+}
+
+// fieldNBNSName is a NetBIOS name as Wireshark shows it: the name with
+// non-printable bytes as <xx>, the suffix and the service it stands for,
+// "HOST1<20> (Server service)". Group names are included: the record says
+// the host is a member.
+const fieldNBNSName = "nbns.name"
+
+// label renders n in Wireshark's form.
+func (n nbEncoded) label() string {
+	const digits = "0123456789abcdef"
+	raw := bytes.TrimRight(n.raw[:], " ")
+	b := make([]byte, 0, len(raw)+48)
+	for _, c := range raw {
+		if c >= 0x20 && c < 0x7f {
+			b = append(b, c)
+		} else {
+			b = append(b, '<', digits[c>>4], digits[c&0xf], '>')
+		}
+	}
+	b = append(b, '<', digits[n.suffix>>4], digits[n.suffix&0xf], '>', ' ', '(')
+	svc := nbServices[n.suffix]
+	if svc == "" {
+		svc = "Unknown"
+	}
+	b = append(b, svc...)
+	b = append(b, ')')
+	return string(b)
+}
+
+// nbServices names the 16th byte of a NetBIOS name, as Wireshark's
+// packet-netbios.c does (after Microsoft KB 163409).
+var nbServices = [256]string{
+	0x00: "Workstation/Redirector",
+	0x01: "Browser",
+	0x02: "Workstation/Redirector",
+	0x03: "Messenger service/Main name",
+	0x05: "Forwarded name",
+	0x06: "RAS Server service",
+	0x1b: "Domain Master Browser",
+	0x1c: "Domain Controllers",
+	0x1d: "Local Master Browser",
+	0x1e: "Browser Election Service",
+	0x1f: "Net DDE Service",
+	0x20: "Server service",
+	0x21: "RAS client service",
+	0x22: "Exchange Interchange (MSMail Connector)",
+	0x23: "Exchange Store",
+	0x24: "Exchange Directory",
+	0x2b: "Lotus Notes Server service",
+	0x30: "Modem sharing server service",
+	0x31: "Modem sharing client service",
+	0x43: "SMS Clients Remote Control",
+	0x44: "SMS Administrators Remote Control Tool",
+	0x45: "SMS Clients Remote Chat",
+	0x46: "SMS Clients Remote Transfer",
+	0x4c: "DEC Pathworks TCP/IP Service on Windows NT",
+	0x52: "DEC Pathworks TCP/IP Service on Windows NT",
+	0x6a: "Microsoft Exchange IMC",
+	0x87: "Microsoft Exchange MTA",
+	0xbe: "Network Monitor Agent",
+	0xbf: "Network Monitor Analyzer",
 }
 
 // nbName reads a (possibly compressed) first-level encoded NetBIOS name at
@@ -127,7 +191,7 @@ func nbName(p []byte, off int) (nbEncoded, int, bool) {
 	if end >= len(p) {
 		return nbEncoded{}, 0, false
 	}
-	return nbEncoded{name: cleanText(bytes.TrimRight(raw[:15], " ")), suffix: raw[15]}, end + 1, true
+	return nbEncoded{name: cleanText(bytes.TrimRight(raw[:15], " ")), suffix: raw[15], raw: [15]byte(raw[:15])}, end + 1, true
 }
 
 func hex2(b byte) string {
@@ -153,7 +217,13 @@ func (d *Decoder) onBrowser(fi *frameInfo, src netip.Addr, p []byte) {
 	if op != 0x01 && op != 0x0f && op != 0x0c { // host, local master, domain announcement
 		return
 	}
-	name := cleanText(bytes.TrimRight(b[6:22], "\x00 "))
+	// the server name is NUL-terminated inside its 16 bytes; what follows
+	// the NUL is uninitialised memory of the sender
+	nb := b[6:22]
+	if i := bytes.IndexByte(nb, 0); i >= 0 {
+		nb = nb[:i]
+	}
+	name := cleanText(nb)
 	major, minor := b[22], b[23]
 	stype := binary.LittleEndian.Uint32(b[24:28])
 	subj := model.Endpoint{IP: src}
@@ -165,15 +235,50 @@ func (d *Decoder) onBrowser(fi *frameInfo, src netip.Addr, p []byte) {
 		return
 	}
 	d.fact(subj, model.FieldHostname, name, "browser")
+	d.fact(subj, fieldBrowserServer, name, "browser")
 	d.fact(subj, "browser.os_version", strconv.Itoa(int(major))+"."+strconv.Itoa(int(minor)), "browser")
 	if stype&0x800 == 0 { // not a Xenix/Unix (Samba) server
 		if os := windowsName(major, minor, stype&0x8018 != 0); os != "" {
 			d.fact(subj, model.FieldOS, os, "browser")
 		}
+		d.fact(subj, fieldBrowserWindows, browserWindowsVersion(major, minor), "browser")
+	}
+	// browser version (2), signature (2), then the NUL-terminated comment
+	if len(b) > 32 {
+		c := b[32:]
+		if i := bytes.IndexByte(c, 0); i >= 0 {
+			c = c[:i]
+		}
+		d.fact(subj, fieldBrowserComment, cleanText(c), "browser")
 	}
 	if roles := browserRoles(stype); roles != "" {
 		d.fact(subj, "browser.server_type", roles, "browser")
 	}
+}
+
+// Browser announcement fields, named as Wireshark names them.
+const (
+	fieldBrowserServer  = "browser.server"
+	fieldBrowserWindows = "browser.windows_version"
+	fieldBrowserComment = "browser.comment"
+)
+
+// browserWindowsVersion names the announced OS version as Wireshark's
+// packet-smb-browse.c does; versions it does not name give "".
+func browserWindowsVersion(major, minor byte) string {
+	switch uint16(major)<<8 | uint16(minor) {
+	case 0x0500:
+		return "Windows 2000"
+	case 0x0501:
+		return "Windows XP"
+	case 0x0502:
+		return "Windows Server 2003 R2 or Windows Server 2003"
+	case 0x0600:
+		return "Windows Vista or Windows Server 2008"
+	case 0x0601:
+		return "Windows 7 or Windows Server 2008 R2"
+	}
+	return ""
 }
 
 // windowsName maps the browser's NT version to a product family. The same

@@ -169,7 +169,7 @@ func (a *modbusApp) reportServerID(b []byte, resp bool) []byte {
 		a.tid++
 		return append(a.mbap(b, 1), 0x11)
 	}
-	b = a.mbap(b, 3+len(a.serverID))
+	b = a.mbap(b, 4+len(a.serverID)) // function, byte count, server id, run indicator, data
 	b = append(b, 0x11, byte(2+len(a.serverID)), a.unit, 0xff)
 	return append(b, a.serverID...)
 }

@@ -1,7 +1,12 @@
 // Package assetpane is the asset table of the otscope TUI: one row per
-// asset with its address, MAC, vendor, name, roles and protocols and how long
-// ago it was seen, sortable by cycling a key, filterable with "/", and
-// Enter to open the selected asset's detail.
+// asset saying what it is (vendor, product, firmware, role) besides its
+// address and how long ago it was seen, sortable by cycling a key,
+// filterable with "/", and Enter to open the selected asset's detail.
+//
+// The columns depend on the width. At 80 cells: address, vendor, product
+// (the name when no product is known), firmware, role, seen. From 100 the
+// MAC and a separate name column join; from 120 the role column adds the
+// protocols; from 150 VLAN, service and packet counts.
 //
 // Row text is built when an asset changes or the width changes, never per
 // frame; View renders only the rows on screen, so a keypress costs the same
@@ -35,12 +40,14 @@ const (
 	ByMAC
 	ByVendor
 	ByName
+	ByProduct
+	ByFirmware
 	ByLastSeen
 	ByPackets
 	numSortKeys
 )
 
-var sortNames = [...]string{"ip", "mac", "vendor", "name", "last seen", "packets"}
+var sortNames = [...]string{"ip", "mac", "vendor", "name", "product", "firmware", "last seen", "packets"}
 
 // String names the sort key as the summary shows it.
 func (k SortKey) String() string {
@@ -91,7 +98,7 @@ func (m *Model) FullHelp() [][]key.Binding {
 
 // Legend explains the one-letter flags in front of the address.
 const Legend = "G gateway (routes for other hosts) · ! conflicting facts · " +
-	"s cycles ip, mac, vendor, name, last seen, packets"
+	"s cycles ip, mac, vendor, name, product, firmware, last seen, packets"
 
 // colID names a column the table may show.
 type colID uint8
@@ -104,6 +111,9 @@ const (
 	colVLAN
 	colVendor
 	colName
+	colProduct
+	colProdName
+	colFirmware
 	colRole
 	colRoleProto
 	colSvc
@@ -118,8 +128,11 @@ var colDefs = [numCols]grid.Column{
 	colAddrMAC:   {Title: "ADDRESS", Width: 17},
 	colMAC:       {Title: "MAC", Width: 17},
 	colVLAN:      {Title: "VLAN", Width: 4, Right: true},
-	colVendor:    {Title: "VENDOR", Width: 10, Max: 24, Flex: 2},
-	colName:      {Title: "NAME", Width: 10, Max: 24, Flex: 2},
+	colVendor:    {Title: "VENDOR", Width: 10, Max: 24, Flex: 1},
+	colName:      {Title: "NAME", Width: 10, Max: 24, Flex: 1},
+	colProduct:   {Title: "PRODUCT", Width: 15, Max: 28, Flex: 1},
+	colProdName:  {Title: "PRODUCT/NAME", Width: 12, Max: 28, Flex: 1},
+	colFirmware:  {Title: "FIRMWARE", Width: 8, Max: 9, Flex: 1},
 	colRole:      {Title: "ROLE/PROTO", Width: 10, Max: 30, Flex: 1},
 	colRoleProto: {Title: "ROLE · PROTOCOLS", Width: 12, Max: 48, Flex: 3},
 	colSvc:       {Title: "SVC", Width: 3, Right: true},
@@ -128,19 +141,24 @@ var colDefs = [numCols]grid.Column{
 }
 
 // columnsFor picks the column set for a pane width cells wide (one cell is
-// taken by the cursor marker). colSeen is always last. At 80 cells spare
-// room goes to the vendor first, so "Rockwell Automation" reads as
-// "Rockwell Autom…" rather than "Rockwell A…".
+// taken by the cursor marker). colSeen is always last. Below 100 cells the
+// table answers "what is it" before "where is it": the MAC gives way to
+// product and firmware, and the product column shows the name of an asset
+// whose product is unknown.
 func columnsFor(width int) []colID {
 	switch {
+	case width >= 150:
+		return []colID{colFlag, colAddr, colMAC, colVLAN, colVendor, colName, colProduct, colFirmware, colRoleProto, colSvc, colPkts, colSeen}
+	case width >= 120:
+		return []colID{colFlag, colAddr, colMAC, colVendor, colName, colProduct, colFirmware, colRoleProto, colSeen}
 	case width >= 100:
-		return []colID{colFlag, colAddr, colMAC, colVLAN, colVendor, colName, colRoleProto, colSvc, colPkts, colSeen}
+		return []colID{colFlag, colAddr, colMAC, colVendor, colName, colProduct, colFirmware, colRole, colSeen}
 	case width >= 80:
-		return []colID{colFlag, colAddr, colMAC, colVendor, colName, colRole, colSeen}
+		return []colID{colFlag, colAddr, colVendor, colProdName, colFirmware, colRole, colSeen}
 	case width >= 60:
-		return []colID{colFlag, colAddrMAC, colVendor, colName, colRole, colSeen}
+		return []colID{colFlag, colAddrMAC, colVendor, colProdName, colRole, colSeen}
 	default:
-		return []colID{colFlag, colAddrMAC, colName, colSeen}
+		return []colID{colFlag, colAddrMAC, colProdName, colSeen}
 	}
 }
 
@@ -152,6 +170,10 @@ type row struct {
 	hasMAC bool
 	vendor string // lower-case sort keys
 	name   string
+	// product and firmware are lower-case sort keys too; firmware sorts
+	// numerically by its digit runs ("V3.10" after "V3.9").
+	product  string
+	firmware string
 	// roles and protos feed the role columns, fitted to their width when
 	// the line is built; protos is ordered by telling.
 	roles  []string
@@ -176,6 +198,7 @@ func newRow(a *model.Asset, hay string) *row {
 	if len(a.Names) > 0 {
 		r.name = strings.ToLower(a.Names[0])
 	}
+	r.product, r.firmware = strings.ToLower(a.Product), strings.ToLower(a.Firmware)
 	c := &r.cells
 	switch {
 	case a.Gateway:
@@ -214,6 +237,11 @@ func newRow(a *model.Asset, hay string) *row {
 	c[colVendor] = shortVendor(a.Vendor)
 	if len(a.Names) > 0 {
 		c[colName] = a.Names[0]
+	}
+	c[colProduct], c[colFirmware] = a.Product, shortFirmware(a.Firmware)
+	c[colProdName] = a.Product
+	if c[colProdName] == "" {
+		c[colProdName] = c[colName]
 	}
 	r.roles, r.protos = a.Roles, telling(a)
 	c[colSvc] = strconv.Itoa(len(a.Services))
@@ -296,9 +324,6 @@ func (m *Model) SetSize(width, height int) {
 	m.defs = make([]grid.Column, len(m.cols))
 	for i, c := range m.cols {
 		m.defs[i] = colDefs[c]
-		if c == colName && m.width < 100 {
-			m.defs[i].Flex = 1 // narrow layouts: the vendor grows first
-		}
 	}
 	m.widths = grid.Layout(m.defs, m.width-1)
 	m.filter.SetWidth(m.width)
@@ -309,9 +334,13 @@ func (m *Model) SetSize(width, height int) {
 
 func (m *Model) buildHeader() {
 	defs := slices.Clone(m.defs)
-	sorted := map[SortKey]colID{ByIP: colAddr, ByMAC: colMAC, ByVendor: colVendor, ByName: colName, ByLastSeen: colSeen, ByPackets: colPkts}[m.sortBy]
+	sorted := map[SortKey]colID{ByIP: colAddr, ByMAC: colMAC, ByVendor: colVendor, ByName: colName,
+		ByProduct: colProduct, ByFirmware: colFirmware, ByLastSeen: colSeen, ByPackets: colPkts}[m.sortBy]
+	// Stand-ins in narrow layouts: the one address column takes the IP
+	// sort, the product/name column the name and product sorts.
+	alias := map[colID]colID{colAddr: colAddrMAC, colName: colProdName, colProduct: colProdName}
 	for i, c := range m.cols {
-		if c == sorted || c == colAddrMAC && sorted == colAddr {
+		if c == sorted || c == alias[sorted] {
 			defs[i].Title += m.arrow()
 		}
 	}
@@ -420,6 +449,10 @@ func (m *Model) compare(x, y *row) int {
 		c = compareText(x.vendor, y.vendor)
 	case ByName:
 		c = compareText(x.name, y.name)
+	case ByProduct:
+		c = compareText(x.product, y.product)
+	case ByFirmware:
+		c = compareVersion(x.firmware, y.firmware)
 	case ByLastSeen:
 		c = x.a.LastSeen.Compare(y.a.LastSeen)
 	case ByPackets:
@@ -475,6 +508,44 @@ func compareText(x, y string) int {
 		return -1
 	}
 	return strings.Compare(x, y)
+}
+
+// compareVersion orders version strings by their digit runs as numbers
+// ("v3.9" before "v3.10") and the rest as text, empty strings last.
+func compareVersion(x, y string) int {
+	if (x == "") != (y == "") {
+		return compareText(x, y)
+	}
+	for x != "" && y != "" {
+		if isDigit(x[0]) && isDigit(y[0]) {
+			i, j := digits(x), digits(y)
+			xs, ys := strings.TrimLeft(x[:i], "0"), strings.TrimLeft(y[:j], "0")
+			if c := cmp.Compare(len(xs), len(ys)); c != 0 {
+				return c
+			}
+			if c := strings.Compare(xs, ys); c != 0 {
+				return c
+			}
+			x, y = x[i:], y[j:]
+			continue
+		}
+		if x[0] != y[0] {
+			return cmp.Compare(x[0], y[0])
+		}
+		x, y = x[1:], y[1:]
+	}
+	return cmp.Compare(len(x), len(y))
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// digits returns the length of the run of digits at the start of s.
+func digits(s string) int {
+	i := 0
+	for i < len(s) && isDigit(s[i]) {
+		i++
+	}
+	return i
 }
 
 // Update implements pane.Pane.

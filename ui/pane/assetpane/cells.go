@@ -147,3 +147,18 @@ func shortVendor(v string) string {
 		}
 	}
 }
+
+// shortFirmware drops a leading "Version"/"Firmware"/"FW" word from a
+// firmware string for the narrow column ("Version V4.1.3" → "V4.1.3");
+// the detail shows the value as the device said it.
+func shortFirmware(v string) string {
+	for _, p := range []string{"version", "firmware", "fw", "sw"} {
+		if len(v) > len(p)+1 && strings.EqualFold(v[:len(p)], p) {
+			rest := strings.TrimLeft(v[len(p):], " :")
+			if rest != "" && len(rest) < len(v)-len(p) {
+				return rest
+			}
+		}
+	}
+	return v
+}

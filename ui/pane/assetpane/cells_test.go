@@ -74,3 +74,14 @@ func TestShortVendor(t *testing.T) {
 		}
 	}
 }
+
+func TestShortFirmware(t *testing.T) {
+	for in, want := range map[string]string{
+		"Version V4.1.3": "V4.1.3", "FW: 2.0": "2.0", "firmware 1.2": "1.2", "V3.2.7": "V3.2.7",
+		"Versionless": "Versionless", "Version": "Version", "fw2.1": "fw2.1", "": "",
+	} {
+		if got := shortFirmware(in); got != want {
+			t.Errorf("shortFirmware(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -1,13 +1,26 @@
 // Package detailpane is the asset detail of the otscope TUI: everything
-// known about one asset in a scrollable view. The header lists addresses,
-// VLANs, vendor, names, roles, first and last seen and traffic; then every
-// fact grouped by field with its provenance (source kind, protocol, origin,
-// frame, time), fields with conflicting values marked "⚠ N values"; then
-// the services the asset answers on and its peers from the conversations.
+// known about one asset in a scrollable view, what it is first:
 //
-// The text is built when the asset, its conversations, the width or the
-// clock second change, and handed to a viewport that renders only the
-// visible lines.
+//   - the header: addresses, VLANs, names, protocols, traffic, first and
+//     last seen; a warning line when a peer used program functions on the
+//     asset or the asset on a peer;
+//   - IDENTITY: vendor, product, order number, firmware, hardware, serial,
+//     device type, operating mode, station name and protocol ids, each with
+//     the provenance of the fact that gave it (protocol · origin #frame ·
+//     time), a field whose facts disagree marked "⚠ N values" with the other
+//     values under it;
+//   - ROLES with the reasons the role facts give;
+//   - MODULES, the rack (rack/slot, product, order number, firmware, serial)
+//     of a modular device;
+//   - INDUSTRIAL PEERS: the assets it talks to in anything but IT protocols,
+//     grouped by peer and direction (→ it polls, ← polled by), with the
+//     function categories the client used ("program ⚠" first);
+//   - every fact grouped by field with its provenance; the services the
+//     asset answers on; all its peers from the conversations.
+//
+// The text is built when the asset, its conversations, an industrial peer,
+// the width or the clock second change, and handed to a viewport that
+// renders only the visible lines.
 package detailpane
 
 import (
@@ -67,6 +80,9 @@ type Model struct {
 	id      model.AssetID
 	asset   *model.Asset // last known copy, kept when the asset is removed
 	removed bool
+	// peerIDs are the clients among the industrial peers shown: their
+	// function facts feed the view, so a change to them rebuilds it.
+	peerIDs map[model.AssetID]struct{}
 	focused bool
 	width   int
 	height  int
@@ -143,6 +159,12 @@ func (m *Model) DataChanged(c state.Change) {
 		m.load()
 		return
 	}
+	for id := range c.Assets {
+		if _, ok := m.peerIDs[id]; ok {
+			m.rebuild()
+			return
+		}
+	}
 	for k := range c.Conversations {
 		if cv, ok := m.ctx.State.Conversation(k); ok && (cv.Client == m.id || cv.Server == m.id) {
 			m.rebuild()
@@ -183,18 +205,28 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 	return nil
 }
 
+// Legend explains the detail's markers in the help overlay.
+const Legend = "IDENTITY: what the device said about itself, each value with the fact that gave it " +
+	"(protocol · capture #frame · time); ⚠ N values: its facts disagree (all in FACTS). " +
+	"INDUSTRIAL PEERS: → it polls, ← polled by; FUNCTIONS: what the client did in that protocol " +
+	"while they talked; program ⚠: it sent or fetched logic."
+
+// Legend implements the help overlay's optional legend.
+func (m *Model) Legend() string { return Legend }
+
 // View implements pane.Pane.
 func (m *Model) View() string { return m.vp.View() }
 
 // rebuild renders the asset into the viewport, keeping the scroll offset.
 func (m *Model) rebuild() {
 	off := m.vp.YOffset
-	b := builder{st: m.ctx, width: m.width}
+	b := builder{st: m.ctx, width: m.width, peerIDs: map[model.AssetID]struct{}{}}
 	if m.asset == nil {
 		b.muted(" No asset selected. In Assets (1) or Matrix (3), pick a row and press Enter.")
 	} else {
 		b.asset(m.asset, m.removed)
 	}
+	m.peerIDs = b.peerIDs
 	m.vp.SetContent(strings.Join(b.lines, "\n"))
 	m.vp.SetYOffset(off)
 }
@@ -204,6 +236,8 @@ type builder struct {
 	st    pane.Context
 	width int
 	lines []string
+	// peerIDs collects the assets whose facts the view used (see Model.peerIDs).
+	peerIDs map[model.AssetID]struct{}
 }
 
 func (b *builder) add(s string) { b.lines = append(b.lines, format.Truncate(s, b.width)) }
@@ -273,20 +307,42 @@ func (b *builder) asset(a *model.Asset, removed bool) {
 	for i, v := range a.VLANs {
 		vlans[i] = strconv.Itoa(int(v))
 	}
+	// Vendor and roles have their own blocks below, with provenance and reasons.
 	b.items([]item{
 		{"MAC", join(a.MACs)},
 		{"IP", join(a.IPs)},
-		{"Vendor", a.Vendor},
-		{"VLAN", strings.Join(vlans, ", ")},
 		{"Names", strings.Join(a.Names, ", ")},
-		{"Roles", strings.Join(a.Roles, ", ")},
+		{"VLAN", strings.Join(vlans, ", ")},
 		{"Protocols", strings.Join(a.Protocols, ", ")},
 		{"Sent", format.Thousands(a.Packets) + " pkts · " + format.Bytes(a.Bytes)},
 		{"Seen", format.Clock(now, a.FirstSeen) + " → " + format.Clock(now, a.LastSeen) + " (" + format.Ago(now, a.LastSeen) + ago},
 	})
+	convs := b.conversations(a)
+	ind := b.industrialRows(a, convs)
+	b.programAlert(ind)
+	b.identity(a)
+	b.roles(a)
+	b.modules(a)
+	b.industrialPeers(ind)
 	b.facts(a)
 	b.services(a)
-	b.peers(a)
+	b.peers(a, convs)
+}
+
+// conversations returns the asset's conversations, most bytes first.
+func (b *builder) conversations(a *model.Asset) []*model.Conversation {
+	s := b.st.State
+	keys := s.ConversationsOf(a.ID)
+	convs := make([]*model.Conversation, 0, len(keys))
+	for _, k := range keys {
+		if c, ok := s.Conversation(k); ok {
+			convs = append(convs, c)
+		}
+	}
+	slices.SortFunc(convs, func(x, y *model.Conversation) int {
+		return cmp.Or(cmp.Compare(y.Bytes, x.Bytes), strings.Compare(x.Key(), y.Key()))
+	})
+	return convs
 }
 
 func join[T interface{ String() string }](xs []T) string {
@@ -351,7 +407,7 @@ func (b *builder) facts(a *model.Asset) {
 	indent := 1 + fw + 1
 	room := min(24, b.width-indent-2-pw)
 	for _, f := range a.Facts {
-		if w := format.Width(f.Value); w <= room {
+		if w := format.Width(factValue(f)); w <= room {
 			vw = max(vw, w)
 		}
 	}
@@ -370,14 +426,38 @@ func (b *builder) facts(a *model.Asset) {
 			if n == 0 && !own {
 				lead = " " + st.Label.Render(format.Fit(field, fw)) + " "
 			}
-			b.value(lead, indent, vw, f.Value, provenance(f, now))
+			b.value(lead, indent, vw, factValue(f), provenance(f, now))
 			if f.Detail != "" {
-				for _, part := range wrap("why: "+f.Detail, max(8, b.width-indent-2)) {
+				// A function fact's detail is its category, not a reason.
+				why := "why: "
+				if strings.HasSuffix(f.Field, ".function") {
+					why = "category: "
+				}
+				for _, part := range wrap(why+f.Detail, max(8, b.width-indent-2)) {
 					b.add(strings.Repeat(" ", indent+2) + st.Muted.Render(part))
 				}
 			}
 		}
 	}
+}
+
+// factValue is a fact's value as the FACTS list shows it: module facts
+// ("rack=0;slot=2;product=…") read as "0/2 CPU 315-2 PN/DP · 6ES7 … · V3.2.7".
+func factValue(f model.Fact) string {
+	if f.Field != model.FieldModule {
+		return f.Value
+	}
+	m, ok := model.ParseModule(f.Value)
+	if !ok {
+		return f.Value
+	}
+	parts := []string{strconv.Itoa(m.Rack) + "/" + strconv.Itoa(m.Slot)}
+	for _, p := range []string{m.Product, m.OrderNumber, m.Firmware, m.Serial} {
+		if p != "" {
+			parts = append(parts, p)
+		}
+	}
+	return parts[0] + " " + strings.Join(parts[1:], " · ")
 }
 
 // value writes one fact value after lead (indent cells wide) with its
@@ -418,7 +498,7 @@ func provenance(f model.Fact, now time.Time) string {
 	if src.Origin != "" || src.Frame > 0 {
 		b.WriteString(" ·")
 		if src.Origin != "" {
-			b.WriteString(" " + src.Origin)
+			b.WriteString(" " + shortOrigin(src.Origin))
 		}
 		if src.Frame > 0 {
 			b.WriteString(" #" + strconv.FormatUint(src.Frame, 10))
@@ -431,6 +511,26 @@ func provenance(f model.Fact, now time.Time) string {
 		b.WriteString(" ×" + format.Count(f.Count))
 	}
 	return b.String()
+}
+
+// maxOrigin caps the origin in a provenance so that the frame number and
+// time after it still fit at 80 columns.
+const maxOrigin = 32
+
+// shortOrigin is a capture origin as a provenance shows it: a file by its
+// base name ("/data/plant/line1.pcap" → "line1.pcap"), anything longer
+// than maxOrigin cut in the middle, where names differ least. The Capture
+// pane lists the full sources.
+func shortOrigin(o string) string {
+	if i := strings.LastIndexAny(o, "/\\"); i >= 0 && i < len(o)-1 {
+		o = o[i+1:]
+	}
+	r := []rune(o)
+	if len(r) <= maxOrigin {
+		return o
+	}
+	head := (maxOrigin - 1) / 2
+	return string(r[:head]) + "…" + string(r[len(r)-(maxOrigin-1-head):])
 }
 
 var serviceCols = []grid.Column{
@@ -482,25 +582,15 @@ var peerCols = []grid.Column{
 	{Title: "SEEN", Width: 4, Right: true},
 }
 
-func (b *builder) peers(a *model.Asset) {
+func (b *builder) peers(a *model.Asset, convs []*model.Conversation) {
 	st := b.st.Styles
 	now, _ := b.st.Ref()
 	s := b.st.State
-	keys := s.ConversationsOf(a.ID)
-	convs := make([]*model.Conversation, 0, len(keys))
-	for _, k := range keys {
-		if c, ok := s.Conversation(k); ok {
-			convs = append(convs, c)
-		}
-	}
 	b.section("PEERS (" + strconv.Itoa(len(convs)) + ")  → this asset is client · ← peer is client")
 	if len(convs) == 0 {
 		b.muted(" no conversations")
 		return
 	}
-	slices.SortFunc(convs, func(x, y *model.Conversation) int {
-		return cmp.Or(cmp.Compare(y.Bytes, x.Bytes), strings.Compare(x.Key(), y.Key()))
-	})
 	cols := peerCols
 	if b.width < 60 {
 		cols = []grid.Column{peerCols[0], peerCols[1], peerCols[2], peerCols[6]}
