@@ -102,18 +102,21 @@ func TestRoutedHostsDoNotCollapseIntoRouter(t *testing.T) {
 
 func TestConflictingFactsAreKept(t *testing.T) {
 	inv := NewInventory(nil)
-	apply(inv, fact(macPLC, "10.10.1.10", model.FieldHostname, "PLC-A", 1), fact(macPLC, "10.10.1.10", model.FieldHostname, "PLC-B", 7),
-		fact(macPLC, "10.10.1.10", model.FieldHostname, "PLC-A", 9))
+	apply(inv, fact(macPLC, "10.10.1.10", model.FieldFirmware, "V3.2.7", 1), fact(macPLC, "10.10.1.10", model.FieldFirmware, "V3.2.6", 7),
+		fact(macPLC, "10.10.1.10", model.FieldFirmware, "V3.2.7", 9))
 	a, _ := inv.Asset(model.MACAssetID(macPLC))
-	vals := a.FactValues(model.FieldHostname)
-	if !slices.Equal(vals, []string{"PLC-A", "PLC-B"}) {
-		t.Fatalf("hostname values = %v", vals)
+	vals := a.FactValues(model.FieldFirmware)
+	if !slices.Equal(vals, []string{"V3.2.7", "V3.2.6"}) {
+		t.Fatalf("firmware values = %v", vals)
 	}
-	if !slices.Contains(a.Conflicts(), model.FieldHostname) {
+	if !slices.Contains(a.Conflicts(), model.FieldFirmware) {
 		t.Error("conflict not reported")
 	}
+	if a.Firmware != "V3.2.7" {
+		t.Errorf("asset firmware = %q, want the value seen most", a.Firmware)
+	}
 	for _, f := range a.Facts {
-		if f.Value == "PLC-A" && (f.Count != 2 || f.Source.Frame != 1) {
+		if f.Value == "V3.2.7" && (f.Count != 2 || f.Source.Frame != 1) {
 			t.Errorf("repeated fact = %+v, want count 2 and the first frame", f)
 		}
 	}

@@ -127,31 +127,39 @@ func (a *Asset) Fact(field string) string {
 	return ""
 }
 
-// Conflicts returns the fields that have more than one distinct value.
+// Conflicts returns the identity fields for which the device's own
+// statements disagree: two or more distinct values (ignoring case) among the
+// facts heard from the device or its protocols. Derived values (an OUI
+// lookup) and fields that normally hold several values (names, roles,
+// function codes, peers) are not conflicts.
 func (a *Asset) Conflicts() []string {
-	seen := map[string]string{}
 	var out []string
-	for _, f := range a.Facts {
-		if v, ok := seen[f.Field]; ok && v != f.Value && !slices.Contains(out, f.Field) && !multiValued(f.Field) {
-			out = append(out, f.Field)
+	for i := range a.Facts {
+		f := &a.Facts[i]
+		if f.Source.Kind == Derived || !singleValued(f.Field) || slices.Contains(out, f.Field) {
+			continue
 		}
-		if _, ok := seen[f.Field]; !ok {
-			seen[f.Field] = f.Value
+		for j := i + 1; j < len(a.Facts); j++ {
+			g := &a.Facts[j]
+			if g.Field == f.Field && g.Source.Kind != Derived && !strings.EqualFold(g.Value, f.Value) {
+				out = append(out, f.Field)
+				break
+			}
 		}
 	}
 	return out
 }
 
-// multiValued reports fields where several values are normal, not a conflict.
-func multiValued(field string) bool {
+// singleValued reports the identity fields a device has one value of at a
+// time.
+func singleValued(field string) bool {
 	switch field {
-	case FieldDNSName, FieldRole, FieldLLDPMgmtAddress, FieldCDPMgmtAddress, FieldNetBIOSName, FieldNetBIOSGroup,
-		FieldModule, FieldModbusUnitID, FieldModbusFunction, FieldDNP3Address, FieldIEC104CommonAddr,
-		FieldOPCUAEndpointURL, FieldOPCUASecurityMode, FieldOPCUASecPolicy, FieldOperatingMode:
+	case FieldVendor, FieldProduct, FieldOrderNumber, FieldFirmware, FieldHardwareVersion, FieldSerial,
+		FieldDeviceType, FieldStationName, FieldOS, FieldCIPVendorID, FieldCIPProductCode, FieldBACnetInstance,
+		FieldBACnetVendorID, FieldPNVendorID, FieldPNDeviceID, FieldAMSNetID, FieldSNMPSysObjectID:
 		return true
 	}
-	return strings.HasSuffix(field, ".function") || strings.HasSuffix(field, ".type_id") ||
-		strings.HasPrefix(field, "goose.") || strings.HasPrefix(field, "sv.") || strings.HasPrefix(field, "client.")
+	return false
 }
 
 // Label is the best short human name for the asset: a name, else an IP, else a MAC.

@@ -41,8 +41,19 @@ func TestConflictsAndMatches(t *testing.T) {
 			{Field: FieldNetBIOSName, Value: "PLC<00>"}, {Field: FieldNetBIOSName, Value: "PLC<20>"},
 		},
 	}
-	if c := a.Conflicts(); len(c) != 1 || c[0] != FieldHostname {
-		t.Errorf("Conflicts = %v, want only hostname (roles and NetBIOS names are multi-valued)", c)
+	if c := a.Conflicts(); len(c) != 0 {
+		t.Errorf("Conflicts = %v, want none (names, roles and NetBIOS names are multi-valued)", c)
+	}
+	a.Facts = append(a.Facts, Fact{Field: FieldFirmware, Value: "V3.2.7", Source: Source{Kind: Passive}},
+		Fact{Field: FieldFirmware, Value: "v3.2.7", Source: Source{Kind: Passive}},
+		Fact{Field: FieldVendor, Value: "Siemens AG", Source: Source{Kind: Derived}},
+		Fact{Field: FieldVendor, Value: "Siemens", Source: Source{Kind: Passive}})
+	if c := a.Conflicts(); len(c) != 0 {
+		t.Errorf("Conflicts = %v: case and derived values are not conflicts", c)
+	}
+	a.Facts = append(a.Facts, Fact{Field: FieldFirmware, Value: "V3.2.6", Source: Source{Kind: Passive}})
+	if c := a.Conflicts(); len(c) != 1 || c[0] != FieldFirmware {
+		t.Errorf("Conflicts = %v, want firmware", c)
 	}
 	if got := a.FactValues(FieldHostname); len(got) != 2 {
 		t.Errorf("FactValues = %v", got)

@@ -397,8 +397,10 @@ func TestDetailIdentityWithProvenance(t *testing.T) {
 func TestDetailFactsKeepProvenanceAndConflicts(t *testing.T) {
 	v := block(detailText(t, idPLC, 80), "FACTS")
 	wantLines(t, "PLC facts", v,
-		"FACTS (13, heard on the wire unless marked)  ⚠ 2 conflicting",
-		" hostname ⚠ 2 values",
+		// a device has several names (DCP, DHCP): not a conflict; two
+		// firmware versions are
+		"FACTS (13, heard on the wire unless marked)  ⚠ 1 conflicting",
+		" hostname         PLC-LINE1",
 		// the value column is as wide as the widest value that fits
 		// ("plc-line1-old"), so provenances line up
 		"PLC-LINE1      profinet-dcp · plant.pcap #1201 · 10:00:48 ×14",
