@@ -70,9 +70,16 @@ func (inv *Inventory) resolve(ep model.Endpoint, claimed, create bool) *model.As
 		return inv.routed(ip)
 	}
 	if owner, ok := inv.byIP[ip]; ok && owner != a.ID {
-		// Known elsewhere: a routed host now seen on its own segment merges
-		// in; an address two MACs use (VRRP, a duplicate) stays with both.
-		if o := inv.assets[owner]; o != nil && len(o.MACs) == 0 {
+		o := inv.assets[owner]
+		if o != nil && len(o.MACs) > 0 {
+			// Another station already sends from (or claimed) this address:
+			// this MAC only carries it, as a router does. The frame is that
+			// station's; the address stays counted here for gateway
+			// detection.
+			return o
+		}
+		// a routed host now seen on its own segment merges in
+		if o != nil {
 			inv.merge(a, o)
 		}
 	}
@@ -199,26 +206,34 @@ func (inv *Inventory) becomeGateway(mi *macInfo) {
 		if u.claimed || (ip.Is6() && ip.IsLinkLocalUnicast()) {
 			continue
 		}
-		h := &model.Asset{ID: model.IPAssetID(ip)}
-		if prev := inv.assets[h.ID]; prev != nil {
-			h = prev
+		var h *model.Asset
+		if owner, ok := inv.byIP[ip]; ok && owner != g.ID && inv.assets[owner] != nil {
+			// the address belongs to a station seen with its own MAC: what
+			// was noted on the router for it goes there
+			h = inv.assets[owner]
 		} else {
-			inv.assets[h.ID] = h
-			delete(inv.removed, h.ID)
+			h = &model.Asset{ID: model.IPAssetID(ip)}
+			if prev := inv.assets[h.ID]; prev != nil {
+				h = prev
+			} else {
+				inv.assets[h.ID] = h
+				delete(inv.removed, h.ID)
+			}
+			inv.byIP[ip] = h.ID
 		}
 		g.IPs = slices.DeleteFunc(g.IPs, func(a netip.Addr) bool { return a == ip })
-		inv.byIP[ip] = h.ID
 		h.IPs = addAddr(h.IPs, ip)
-		h.Facts = append(h.Facts, factsFor(g.Facts, ip)...)
+		for _, f := range factsFor(g.Facts, ip) {
+			inv.addFact(h, f)
+		}
 		g.Facts = slices.DeleteFunc(g.Facts, func(f model.Fact) bool { return f.Source.IP == ip })
 		for _, s := range g.Services {
 			if s.IP == ip {
-				h.Services = append(h.Services, s)
-				h.Protocols = addString(h.Protocols, s.Protocol)
+				inv.addService(h, s, false)
 			}
 		}
 		g.Services = slices.DeleteFunc(g.Services, func(s model.Service) bool { return s.IP == ip })
-		h.FirstSeen, h.LastSeen = g.FirstSeen, g.LastSeen
+		inv.seen(h, g.FirstSeen, g.LastSeen)
 		derive(h)
 		inv.touch(h)
 	}

@@ -164,10 +164,14 @@ func (c *appCtx) identify(proto string) {
 	st.proto = proto
 	f := c.f
 	if f.server >= 0 {
-		// re-announce the service under its proven name
+		// re-announce the service under its proven name (not for a
+		// broadcast or multicast receiver: that is nobody's service)
 		srv := c.src
 		port := c.sp
 		if !c.fromServer() {
+			if c.fi.hasMAC && !c.fi.dst.IsUnicast() {
+				return
+			}
 			srv, port = c.dst, c.dp
 		}
 		c.d.serviceNamed(c.fi, srv, c.udp, port, proto, c.fromServer())
