@@ -324,7 +324,7 @@ func derive(a *model.Asset) {
 		}
 	}
 	a.Names = names
-	slices.Sort(roles)
+	slices.SortFunc(roles, compareRoles)
 	a.Roles = roles
 	deriveIdentity(a)
 }

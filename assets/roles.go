@@ -108,7 +108,7 @@ func (inv *Inventory) inferRoles(a *model.Asset) {
 		}
 	}
 	// what it sends: programming and control functions, and whom it polls
-	var program, control []string
+	var program, diagnostic []string
 	for _, f := range a.Facts {
 		if !strings.HasSuffix(f.Field, ".function") {
 			continue
@@ -117,8 +117,8 @@ func (inv *Inventory) inferRoles(a *model.Asset) {
 		switch f.Detail {
 		case "program":
 			program = appendUnique(program, proto+" "+f.Value)
-		case "control", "write":
-			control = appendUnique(control, proto+" "+f.Value)
+		case "diagnostic":
+			diagnostic = appendUnique(diagnostic, proto+" "+f.Value)
 		}
 	}
 	polled, polledProtos := 0, []string(nil)
@@ -130,12 +130,16 @@ func (inv *Inventory) inferRoles(a *model.Asset) {
 	switch {
 	case len(program) > 0:
 		add(model.RoleEngineering, "sent "+strings.Join(firstN(program, 3), ", "))
+	case len(diagnostic) > 0:
+		// reading a controller's diagnostics (S7 SZL, Modbus diagnostics) is
+		// what an engineering tool does when it goes online
+		add(model.RoleEngineering, "sent "+strings.Join(firstN(diagnostic, 3), ", "))
 	case polled >= 5:
 		add(model.RoleSCADA, "polls "+strconv.Itoa(polled)+" devices ("+strings.Join(polledProtos, ", ")+")")
 	case polled > 0 && len(serves) == 0:
 		add(model.RoleHMI, "polls "+strconv.Itoa(polled)+" device(s) ("+strings.Join(polledProtos, ", ")+")")
 	}
-	if len(serves) > 0 && !hasProven && len(program) == 0 {
+	if len(serves) > 0 && !hasProven && len(program)+len(diagnostic) == 0 {
 		add(model.RolePLC, "answers "+strings.Join(firstN(serves, 3), ", "))
 	}
 	if os := a.Fact(model.FieldOS); strings.Contains(strings.ToLower(os), "windows") && len(want) == 0 && len(proven) == 0 {
@@ -176,4 +180,28 @@ func firstN(s []string, n int) []string {
 		return append(s[:n:n], "…")
 	}
 	return s
+}
+
+// rolePriority orders roles by what matters most to an OT engineer, so the
+// first role is the one to show in a narrow column.
+var rolePriority = []string{
+	model.RolePLC, model.RoleRTU, model.RoleIED, "pmu", model.RoleIO, model.RoleBMS, model.RoleEngineering,
+	model.RoleSCADA, model.RoleHistorian, model.RoleHMI, model.RoleIndustrialGateway, model.RoleOPCServer,
+	model.RoleRouter, model.RoleGateway, model.RoleSwitch, model.RoleDHCP, model.RoleDNS,
+	model.RoleNetworkMonitoring, model.RoleWindowsHost, model.RolePrinter, model.RoleCamera,
+}
+
+// compareRoles orders roles by rolePriority, unknown ones last by name.
+func compareRoles(a, b string) int {
+	ia, ib := slices.Index(rolePriority, a), slices.Index(rolePriority, b)
+	if ia < 0 {
+		ia = len(rolePriority)
+	}
+	if ib < 0 {
+		ib = len(rolePriority)
+	}
+	if ia != ib {
+		return ia - ib
+	}
+	return strings.Compare(a, b)
 }

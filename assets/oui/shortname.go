@@ -39,10 +39,18 @@ var lowerWords = map[string]bool{"AND": true, "OF": true, "FOR": true, "THE": tr
 //	"Phoenix Contact GmbH & Co. KG"     -> "Phoenix Contact"
 //	"HUAWEI TECHNOLOGIES CO.,LTD"       -> "Huawei Technologies"
 //	"Rockwell Automation"               -> "Rockwell Automation"
+//	"Siemens AG, Sector Industry, DT"   -> "Siemens"
 func ShortName(full string) string {
 	s := full
 	if needsSpaceCleanup(s) {
 		s = strings.Join(strings.Fields(s), " ")
+	}
+	// "Siemens AG, Sector Industry, Drive Technologies" names a division
+	// after the company and its legal form: keep the company.
+	if i := strings.Index(s, ", "); i > 0 {
+		if head := s[:i]; stripLegalForm(head) != head && alnums(stripLegalForm(head)) >= 2 {
+			s = head
+		}
 	}
 	for {
 		t := stripLegalForm(s)

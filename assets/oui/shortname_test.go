@@ -5,8 +5,9 @@ import "testing"
 func TestShortName(t *testing.T) {
 	tests := map[string]string{
 		// Examples from the package's brief and the registry.
-		"Siemens AG":                       "Siemens",
-		"Siemens AG,":                      "Siemens",
+		"Siemens AG":  "Siemens",
+		"Siemens AG,": "Siemens",
+		"Siemens AG, Sector Industry, Drive Technologies, Motion Control Systems": "Siemens",
 		"Rockwell Automation":              "Rockwell Automation",
 		"Schneider Electric":               "Schneider Electric",
 		"Cisco Systems, Inc":               "Cisco Systems",
