@@ -105,6 +105,21 @@ func deriveIdentity(a *model.Asset) {
 			}
 		}
 	}
+	// The module a COTP connection addressed (rack/slot from the TSAP) is the
+	// CPU that answered: what it said about itself describes that module.
+	if rack, slot := pick("s7.rack"), pick("s7.slot"); rack != "" && slot != "" {
+		for i := range a.Modules {
+			m := &a.Modules[i]
+			if strconv.Itoa(m.Rack) != rack || strconv.Itoa(m.Slot) != slot {
+				continue
+			}
+			for _, p := range [][2]*string{{&m.Product, &a.Product}, {&m.OrderNumber, &a.OrderNumber}, {&m.Firmware, &a.Firmware}, {&m.Serial, &a.Serial}} {
+				if *p[0] == "" {
+					*p[0] = *p[1]
+				}
+			}
+		}
+	}
 	slices.SortFunc(a.Modules, func(x, y model.Module) int {
 		if x.Rack != y.Rack {
 			return x.Rack - y.Rack

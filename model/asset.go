@@ -128,10 +128,12 @@ func (a *Asset) Fact(field string) string {
 }
 
 // Conflicts returns the identity fields for which the device's own
-// statements disagree: two or more distinct values (ignoring case) among the
-// facts heard from the device or its protocols. Derived values (an OUI
-// lookup) and fields that normally hold several values (names, roles,
-// function codes, peers) are not conflicts.
+// statements disagree: two values that cannot both be true (another order
+// number, serial or firmware) among the facts heard from the device or its
+// protocols. Derived values (an OUI lookup), fields protocols legitimately
+// name differently (product names, vendor names, OS strings, station names)
+// and the same version at another precision ("V2.9" and "V2.9.4") are not
+// conflicts.
 func (a *Asset) Conflicts() []string {
 	var out []string
 	for i := range a.Facts {
@@ -141,7 +143,7 @@ func (a *Asset) Conflicts() []string {
 		}
 		for j := i + 1; j < len(a.Facts); j++ {
 			g := &a.Facts[j]
-			if g.Field == f.Field && g.Source.Kind != Derived && !strings.EqualFold(g.Value, f.Value) {
+			if g.Field == f.Field && g.Source.Kind != Derived && !sameValue(f.Field, f.Value, g.Value) {
 				out = append(out, f.Field)
 				break
 			}
@@ -150,16 +152,33 @@ func (a *Asset) Conflicts() []string {
 	return out
 }
 
-// singleValued reports the identity fields a device has one value of at a
-// time.
+// singleValued reports the identity fields a device has exactly one value of
+// at a time, whatever protocol reports them.
 func singleValued(field string) bool {
 	switch field {
-	case FieldVendor, FieldProduct, FieldOrderNumber, FieldFirmware, FieldHardwareVersion, FieldSerial,
-		FieldDeviceType, FieldStationName, FieldOS, FieldCIPVendorID, FieldCIPProductCode, FieldBACnetInstance,
-		FieldBACnetVendorID, FieldPNVendorID, FieldPNDeviceID, FieldAMSNetID, FieldSNMPSysObjectID:
+	case FieldOrderNumber, FieldFirmware, FieldHardwareVersion, FieldSerial, FieldCIPVendorID,
+		FieldCIPProductCode, FieldBACnetInstance, FieldBACnetVendorID, FieldPNVendorID, FieldPNDeviceID,
+		FieldAMSNetID, FieldSNMPSysObjectID:
 		return true
 	}
 	return false
+}
+
+// sameValue compares two statements of a field: case-insensitively, and for
+// versions also when one is the other at a coarser precision.
+func sameValue(field, x, y string) bool {
+	if strings.EqualFold(x, y) {
+		return true
+	}
+	if field != FieldFirmware && field != FieldHardwareVersion {
+		return false
+	}
+	x = strings.TrimPrefix(strings.ToLower(x), "v")
+	y = strings.TrimPrefix(strings.ToLower(y), "v")
+	if len(x) > len(y) {
+		x, y = y, x
+	}
+	return strings.HasPrefix(y, x) && (len(y) == len(x) || y[len(x)] == '.')
 }
 
 // Label is the best short human name for the asset: a name, else an IP, else a MAC.

@@ -51,6 +51,12 @@ func TestConflictsAndMatches(t *testing.T) {
 	if c := a.Conflicts(); len(c) != 0 {
 		t.Errorf("Conflicts = %v: case and derived values are not conflicts", c)
 	}
+	a.Facts = append(a.Facts, Fact{Field: FieldFirmware, Value: "V3.2", Source: Source{Kind: Passive}},
+		Fact{Field: FieldProduct, Value: "S7-300", Source: Source{Kind: Passive}},
+		Fact{Field: FieldProduct, Value: "CPU 315-2 PN/DP", Source: Source{Kind: Passive}})
+	if c := a.Conflicts(); len(c) != 0 {
+		t.Errorf("Conflicts = %v: a coarser version and another product name are not conflicts", c)
+	}
 	a.Facts = append(a.Facts, Fact{Field: FieldFirmware, Value: "V3.2.6", Source: Source{Kind: Passive}})
 	if c := a.Conflicts(); len(c) != 1 || c[0] != FieldFirmware {
 		t.Errorf("Conflicts = %v, want firmware", c)
