@@ -29,7 +29,9 @@ import (
 	"golang.org/x/term"
 
 	"otscope/assets"
+	"otscope/assets/advisory"
 	"otscope/assets/export"
+	"otscope/assets/lifecycle"
 	"otscope/assets/oui"
 	"otscope/assets/store"
 	"otscope/model"
@@ -57,8 +59,12 @@ Usage:
                                    ingest pcap/pcapng files (gzip ok), print a summary
   otscope capture -i IFACE --session S [--duration D] [--filter F]
                                    live capture without the TUI (needs CAP_NET_RAW)
-  otscope assets --session S [--format json|csv|table]
-                                   export a session's assets
+  otscope assets --session S [--format json|csv|table] [--catalog F...] [--csaf P...] [--kev F]
+                                   export a session's assets (JSON: with lifecycle and advisories)
+  otscope lifecycle --session S [--catalog F...] [--format table|json|csv]
+                                   product lifecycle phase of every asset (embedded catalog + yours)
+  otscope advisories --session S --csaf PATH... [--kev FILE] [--format table|json|csv]
+                                   CISA ICS advisories (CSAF 2.0, offline) that name the session's assets
   otscope sessions                 list sessions with counts
   otscope version
 
@@ -109,6 +115,10 @@ func dispatch(args []string, stdout, stderr io.Writer) error {
 		return cmdAssets(rest, stdout, stderr)
 	case "sessions":
 		return cmdSessions(rest, stdout, stderr)
+	case "lifecycle":
+		return cmdLifecycle(rest, stdout, stderr)
+	case "advisories":
+		return cmdAdvisories(rest, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "otscope", appVersion())
 		return nil
@@ -627,6 +637,8 @@ func cmdAssets(args []string, stdout, stderr io.Writer) error {
 	var c common
 	c.register(fs, "session to export (required)")
 	format := fs.String("format", "table", "json, csv or table")
+	var cat catalogFlags
+	cat.register(fs)
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -636,16 +648,139 @@ func cmdAssets(args []string, stdout, stderr io.Writer) error {
 	if !slices.Contains(export.Formats, *format) {
 		return fmt.Errorf("%w: assets: --format %q: %v", errUsage, *format, export.ErrFormat)
 	}
-	e, err := openEnv(c)
+	snap, err := loadSnapshot(c)
 	if err != nil {
 		return err
+	}
+	if *format != "json" {
+		return export.Assets(stdout, *format, snap.Assets)
+	}
+	en, err := cat.enricher(stderr, true)
+	if err != nil {
+		return err
+	}
+	return export.RecordsJSON(stdout, en.Enrich(snap.Assets))
+}
+
+// loadSnapshot opens the database, loads one session and closes it again.
+func loadSnapshot(c common) (store.Snapshot, error) {
+	e, err := openEnv(c)
+	if err != nil {
+		return store.Snapshot{}, err
 	}
 	defer e.close()
 	snap, err := e.st.Load(c.session)
 	if err != nil {
-		return fmt.Errorf("session %q: %w", c.session, err)
+		return store.Snapshot{}, fmt.Errorf("session %q: %w", c.session, err)
 	}
-	return export.Assets(stdout, *format, snap.Assets)
+	return snap, nil
+}
+
+// catalogFlags are the offline catalogs a command can enrich assets with.
+type catalogFlags struct {
+	catalogs, csaf multiFlag
+	kev            string
+}
+
+func (cf *catalogFlags) register(fs *flag.FlagSet) {
+	fs.Var(&cf.catalogs, "catalog", "user lifecycle catalog (YAML or CSV; repeatable), on top of the embedded one")
+	fs.Var(&cf.csaf, "csaf", "CISA CSAF 2.0 advisory file or directory (repeatable)")
+	fs.StringVar(&cf.kev, "kev", "", "CISA KEV catalog JSON (known_exploited_vulnerabilities.json)")
+}
+
+// enricher loads the catalogs; problems in them are reported on stderr and
+// skipped (the rest is used), a file that cannot be read at all is an error.
+func (cf *catalogFlags) enricher(stderr io.Writer, withLifecycle bool) (export.Enricher, error) {
+	var en export.Enricher
+	if withLifecycle {
+		cat, problems := lifecycle.Load(cf.catalogs...)
+		for _, p := range problems {
+			fmt.Fprintf(stderr, "otscope: catalog: %v (skipped)\n", p)
+		}
+		if cat == nil {
+			return en, fmt.Errorf("lifecycle catalog could not be loaded")
+		}
+		en.Catalog = cat
+	}
+	if len(cf.csaf) > 0 {
+		db, errs := advisory.Load(cf.csaf...)
+		for _, err := range errs {
+			fmt.Fprintf(stderr, "otscope: advisories: %v (skipped)\n", err)
+		}
+		if cf.kev != "" {
+			for _, err := range db.LoadKEV(cf.kev) {
+				fmt.Fprintf(stderr, "otscope: kev: %v (skipped)\n", err)
+			}
+		}
+		if db.Len() == 0 {
+			return en, fmt.Errorf("no advisories could be loaded from %s", strings.Join(cf.csaf, ", "))
+		}
+		en.Advisories = db
+	} else if cf.kev != "" {
+		return en, fmt.Errorf("%w: --kev needs --csaf (KEV flags CVEs of the advisories)", errUsage)
+	}
+	return en, nil
+}
+
+// multiFlag is a repeatable string flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+func cmdLifecycle(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("lifecycle", flag.ContinueOnError)
+	var c common
+	c.register(fs, "session (required)")
+	format := fs.String("format", "table", "json, csv or table")
+	var cat catalogFlags
+	cat.register(fs)
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if c.session == "" {
+		return fmt.Errorf("%w: lifecycle: --session is required", errUsage)
+	}
+	if !slices.Contains(export.Formats, *format) {
+		return fmt.Errorf("%w: lifecycle: --format %q: %v", errUsage, *format, export.ErrFormat)
+	}
+	snap, err := loadSnapshot(c)
+	if err != nil {
+		return err
+	}
+	en, err := cat.enricher(stderr, true)
+	if err != nil {
+		return err
+	}
+	en.Advisories = nil
+	return export.Lifecycle(stdout, *format, en.Enrich(snap.Assets), time.Now())
+}
+
+func cmdAdvisories(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("advisories", flag.ContinueOnError)
+	var c common
+	c.register(fs, "session (required)")
+	format := fs.String("format", "table", "json, csv or table")
+	var cat catalogFlags
+	cat.register(fs)
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if c.session == "" || len(cat.csaf) == 0 {
+		return fmt.Errorf("%w: advisories: --session and --csaf PATH are required", errUsage)
+	}
+	if !slices.Contains(export.Formats, *format) {
+		return fmt.Errorf("%w: advisories: --format %q: %v", errUsage, *format, export.ErrFormat)
+	}
+	snap, err := loadSnapshot(c)
+	if err != nil {
+		return err
+	}
+	en, err := cat.enricher(stderr, false)
+	if err != nil {
+		return err
+	}
+	return export.Advisories(stdout, *format, en.Enrich(snap.Assets))
 }
 
 func cmdSessions(args []string, stdout, stderr io.Writer) error {

@@ -44,35 +44,44 @@ func JSON(w io.Writer, assets []model.Asset) error {
 	out := make([]model.Asset, len(assets))
 	for i, a := range assets {
 		a = a.Clone()
-		if a.MACs == nil {
-			a.MACs = []model.MAC{}
-		}
-		if a.IPs == nil {
-			a.IPs = []netip.Addr{}
-		}
-		if a.VLANs == nil {
-			a.VLANs = []uint16{}
-		}
-		if a.Names == nil {
-			a.Names = []string{}
-		}
-		if a.Roles == nil {
-			a.Roles = []string{}
-		}
-		if a.Services == nil {
-			a.Services = []model.Service{}
-		}
-		if a.Protocols == nil {
-			a.Protocols = []string{}
-		}
-		if a.Facts == nil {
-			a.Facts = []model.Fact{}
-		}
+		fillLists(&a)
 		out[i] = a
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(out)
+}
+
+// fillLists replaces nil lists by empty ones, so that consumers never see
+// null where the schema says array.
+func fillLists(a *model.Asset) {
+	if a.MACs == nil {
+		a.MACs = []model.MAC{}
+	}
+	if a.IPs == nil {
+		a.IPs = []netip.Addr{}
+	}
+	if a.VLANs == nil {
+		a.VLANs = []uint16{}
+	}
+	if a.Names == nil {
+		a.Names = []string{}
+	}
+	if a.Roles == nil {
+		a.Roles = []string{}
+	}
+	if a.Services == nil {
+		a.Services = []model.Service{}
+	}
+	if a.Protocols == nil {
+		a.Protocols = []string{}
+	}
+	if a.Facts == nil {
+		a.Facts = []model.Fact{}
+	}
+	if a.Modules == nil {
+		a.Modules = []model.Module{}
+	}
 }
 
 // CSVHeader is the header row of the CSV export.
