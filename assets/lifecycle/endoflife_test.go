@@ -11,7 +11,7 @@ import (
 
 // eolDir holds real endoflife.date product pages (Markdown with a YAML front
 // matter), see /work/shared/advisories/README.md.
-const eolDir = "/work/shared/advisories/lifecycle"
+var eolDir = filepath.Join("..", "..", "..", "shared", "advisories", "lifecycle")
 
 // eolRelease is one release of an endoflife.date page. eol is a date or a
 // boolean there, so the raw scalar is kept.

@@ -15,9 +15,10 @@ import (
 	"github.com/google/gopacket/pcapgo"
 )
 
-const realPcaps = "/work/shared/pcaps"
+// realPcaps is ../shared/pcaps beside the repository (the project's test data).
+var realPcaps = filepath.Join("..", "..", "..", "shared", "pcaps")
 
-// TestRealCaptures reads every capture under /work/shared/pcaps to the end
+// TestRealCaptures reads every capture under ../shared/pcaps to the end
 // and checks the packet count against MANIFEST.tsv (tshark's count).
 func TestRealCaptures(t *testing.T) {
 	f, err := os.Open(filepath.Join(realPcaps, "MANIFEST.tsv"))
