@@ -632,28 +632,38 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-func cmdAssets(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("assets", flag.ContinueOnError)
+// reportFlags parses the flags of a command that reports on one stored
+// session in a format, with the offline catalogs.
+func reportFlags(name string, args []string) (common, string, catalogFlags, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	var c common
-	c.register(fs, "session to export (required)")
+	c.register(fs, "session (required)")
 	format := fs.String("format", "table", "json, csv or table")
 	var cat catalogFlags
 	cat.register(fs)
 	if _, err := parse(fs, args); err != nil {
-		return err
+		return c, "", cat, err
 	}
 	if c.session == "" {
-		return fmt.Errorf("%w: assets: --session is required", errUsage)
+		return c, "", cat, fmt.Errorf("%w: %s: --session is required", errUsage, name)
 	}
 	if !slices.Contains(export.Formats, *format) {
-		return fmt.Errorf("%w: assets: --format %q: %v", errUsage, *format, export.ErrFormat)
+		return c, "", cat, fmt.Errorf("%w: %s: --format %q: %v", errUsage, name, *format, export.ErrFormat)
+	}
+	return c, *format, cat, nil
+}
+
+func cmdAssets(args []string, stdout, stderr io.Writer) error {
+	c, format, cat, err := reportFlags("assets", args)
+	if err != nil {
+		return err
 	}
 	snap, err := loadSnapshot(c)
 	if err != nil {
 		return err
 	}
-	if *format != "json" {
-		return export.Assets(stdout, *format, snap.Assets)
+	if format != "json" {
+		return export.Assets(stdout, format, snap.Assets)
 	}
 	en, err := cat.enricher(stderr, true)
 	if err != nil {
@@ -729,20 +739,9 @@ func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 func cmdLifecycle(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("lifecycle", flag.ContinueOnError)
-	var c common
-	c.register(fs, "session (required)")
-	format := fs.String("format", "table", "json, csv or table")
-	var cat catalogFlags
-	cat.register(fs)
-	if _, err := parse(fs, args); err != nil {
+	c, format, cat, err := reportFlags("lifecycle", args)
+	if err != nil {
 		return err
-	}
-	if c.session == "" {
-		return fmt.Errorf("%w: lifecycle: --session is required", errUsage)
-	}
-	if !slices.Contains(export.Formats, *format) {
-		return fmt.Errorf("%w: lifecycle: --format %q: %v", errUsage, *format, export.ErrFormat)
 	}
 	snap, err := loadSnapshot(c)
 	if err != nil {
@@ -753,24 +752,16 @@ func cmdLifecycle(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	en.Advisories = nil
-	return export.Lifecycle(stdout, *format, en.Enrich(snap.Assets), time.Now())
+	return export.Lifecycle(stdout, format, en.Enrich(snap.Assets), time.Now())
 }
 
 func cmdAdvisories(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("advisories", flag.ContinueOnError)
-	var c common
-	c.register(fs, "session (required)")
-	format := fs.String("format", "table", "json, csv or table")
-	var cat catalogFlags
-	cat.register(fs)
-	if _, err := parse(fs, args); err != nil {
+	c, format, cat, err := reportFlags("advisories", args)
+	if err != nil {
 		return err
 	}
-	if c.session == "" || len(cat.csaf) == 0 {
-		return fmt.Errorf("%w: advisories: --session and --csaf PATH are required", errUsage)
-	}
-	if !slices.Contains(export.Formats, *format) {
-		return fmt.Errorf("%w: advisories: --format %q: %v", errUsage, *format, export.ErrFormat)
+	if len(cat.csaf) == 0 {
+		return fmt.Errorf("%w: advisories: --csaf PATH is required (CSAF 2.0 files or a directory of them)", errUsage)
 	}
 	snap, err := loadSnapshot(c)
 	if err != nil {
@@ -780,7 +771,7 @@ func cmdAdvisories(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return export.Advisories(stdout, *format, en.Enrich(snap.Assets))
+	return export.Advisories(stdout, format, en.Enrich(snap.Assets))
 }
 
 func cmdSessions(args []string, stdout, stderr io.Writer) error {

@@ -101,7 +101,7 @@ func Lifecycle(w io.Writer, format string, recs []Record, now time.Time) error {
 		add := func(module string, res *lifecycle.Result) {
 			rows = append(rows, row{
 				asset: string(r.ID), addr: addr, product: firstNonEmpty(r.Product, r.OrderNumber, strings.Join(r.Names, ",")),
-				module: module, phase: res.Phase.String(), term: res.VendorTerm, eos: res.EndOfSupport.String(),
+				module: module, phase: res.PhaseAt(now).String(), term: res.VendorTerm, eos: res.EndOfSupport.String(),
 				eosale: res.EndOfSale.String(), successor: res.Successor, rule: res.Rule, source: res.Source,
 				asOf: res.AsOf.String(),
 			})

@@ -23,7 +23,7 @@ import (
 func s7SeedPayloads(tb testing.TB, n int, dirs []string, pick func(gopacket.Packet) []byte) [][]byte {
 	var out [][]byte
 	for _, dir := range dirs {
-		files, _ := filepath.Glob(filepath.Join(s7TruthRoot, dir, "*.pcap*"))
+		files, _ := filepath.Glob(filepath.Join("..", "..", "..", "shared", "pcaps", dir, "*.pcap*"))
 		for _, f := range files {
 			src, err := capture.OpenFile(f, capture.Options{})
 			if err != nil {
