@@ -113,3 +113,73 @@ func TestLifecycleAndAdvisoriesCommands(t *testing.T) {
 		t.Errorf("advisories without --csaf: %d %q", code, errs)
 	}
 }
+
+// TestAuditCommand audits the demo plant with the default policy pack: the
+// office PC's program download through the firewall is critical, the exit
+// status says so with --fail-on, and a user policy with a broken rule is
+// reported while its good rule still runs.
+func TestAuditCommand(t *testing.T) {
+	dir := t.TempDir()
+	pcap := filepath.Join(dir, "plant.pcap")
+	if code, _, errs := otscope(t, "demo", "--write", pcap, "--duration", "5m"); code != 0 {
+		t.Fatal(errs)
+	}
+	if code, _, errs := otscope(t, append([]string{"read", pcap, "--session", "p", "-q"}, dbArgs(dir)...)...); code != 0 {
+		t.Fatal(errs)
+	}
+	pol := filepath.Join(dir, "site.yaml")
+	os.WriteFile(pol, []byte(`rules:
+  - id: site-no-telnet-anywhere
+    title: No Telnet on the site
+    severity: medium
+    rationale: site rule
+    remediation: disable it
+    when: asset.has_service('tcp', 23)
+  - id: site-broken
+    title: Broken
+    severity: low
+    rationale: x
+    remediation: x
+    when: asset.vendor ==
+`), 0o644)
+	code, out, errs := otscope(t, append([]string{"audit", "--session", "p", "--policy", pol, "--format", "json", "--fail-on", "critical"}, dbArgs(dir)...)...)
+	if code != 3 {
+		t.Fatalf("audit --fail-on critical: exit %d, want 3 (%s)", code, errs)
+	}
+	if !strings.Contains(errs, "site.yaml:") || !strings.Contains(errs, "site-broken") {
+		t.Errorf("the broken user rule must be reported with file:line: %q", errs)
+	}
+	var rep struct {
+		Violations []struct {
+			Rule     string   `json:"rule"`
+			Severity string   `json:"severity"`
+			Asset    string   `json:"asset"`
+			Evidence []string `json:"evidence"`
+		} `json:"violations"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	rules := map[string][]string{}
+	for _, v := range rep.Violations {
+		rules[v.Rule] = append(rules[v.Rule], v.Asset)
+		if len(v.Evidence) == 0 && !strings.HasPrefix(v.Rule, "site-") {
+			t.Errorf("%s on %s has no evidence", v.Rule, v.Asset)
+		}
+	}
+	if got := rules["program-change-from-non-ews"]; len(got) != 1 || !strings.HasPrefix(got[0], "ip:192.168.50.") {
+		t.Errorf("program download from the office PC: %v", got)
+	}
+	if got := rules["write-from-unexpected-client"]; len(got) != 1 || !strings.HasPrefix(got[0], "ip:192.168.50.") {
+		t.Errorf("Modbus write from the office PC: %v", got)
+	}
+	for _, want := range []string{"cleartext-telnet", "site-no-telnet-anywhere", "smbv1", "os-unsupported", "opcua-security-none",
+		"lifecycle-end-of-life", "snmp-default-community"} {
+		if len(rules[want]) == 0 {
+			t.Errorf("rule %s did not fire on the demo plant (fired: %v)", want, rules)
+		}
+	}
+	if code, _, errs := otscope(t, append([]string{"audit", "--session", "p", "--fail-on", "severe"}, dbArgs(dir)...)...); code != 2 || !strings.Contains(errs, "fail-on") {
+		t.Errorf("bad --fail-on: exit %d %q", code, errs)
+	}
+}

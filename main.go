@@ -33,6 +33,7 @@ import (
 	"otscope/assets/export"
 	"otscope/assets/lifecycle"
 	"otscope/assets/oui"
+	"otscope/assets/policy"
 	"otscope/assets/store"
 	"otscope/model"
 	"otscope/scan"
@@ -65,6 +66,10 @@ Usage:
                                    product lifecycle phase of every asset (embedded catalog + yours)
   otscope advisories --session S --csaf PATH... [--kev FILE] [--format table|json|csv]
                                    CISA ICS advisories (CSAF 2.0, offline) that name the session's assets
+  otscope audit --session S [--policy F...] [--catalog F...] [--csaf P... [--kev F]]
+                [--format table|json|csv] [--fail-on SEVERITY]
+                                   check the session against the default policy pack (and yours);
+                                   exits 3 when violations at or above --fail-on exist
   otscope sessions                 list sessions with counts
   otscope version
 
@@ -87,6 +92,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case errors.Is(err, flag.ErrHelp):
 		return 0
+	case errors.Is(err, errViolations):
+		fmt.Fprintf(stderr, "otscope: %v\n", err)
+		return 3
 	case errors.Is(err, errUsage):
 		fmt.Fprintf(stderr, "otscope: %v\n", strings.TrimPrefix(err.Error(), "usage: "))
 		fmt.Fprintln(stderr, "run 'otscope help' for usage")
@@ -119,6 +127,8 @@ func dispatch(args []string, stdout, stderr io.Writer) error {
 		return cmdLifecycle(rest, stdout, stderr)
 	case "advisories":
 		return cmdAdvisories(rest, stdout, stderr)
+	case "audit":
+		return cmdAudit(rest, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "otscope", appVersion())
 		return nil
@@ -772,6 +782,96 @@ func cmdAdvisories(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	return export.Advisories(stdout, format, en.Enrich(snap.Assets))
+}
+
+// errViolations marks an audit that found violations at or above --fail-on
+// (exit status 3, so scripts can tell it from an error).
+var errViolations = errors.New("violations at or above the --fail-on severity")
+
+func cmdAudit(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("audit", flag.ContinueOnError)
+	var c common
+	c.register(fs, "session (required)")
+	format := fs.String("format", "table", "json, csv or table")
+	failOn := fs.String("fail-on", "", "exit 3 when violations of this severity or higher exist (info, low, medium, high, critical)")
+	var policies multiFlag
+	fs.Var(&policies, "policy", "policy file or directory (YAML; repeatable), on top of the default pack")
+	var cat catalogFlags
+	cat.register(fs)
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if c.session == "" {
+		return fmt.Errorf("%w: audit: --session is required", errUsage)
+	}
+	if !slices.Contains(export.Formats, *format) {
+		return fmt.Errorf("%w: audit: --format %q: %v", errUsage, *format, export.ErrFormat)
+	}
+	var threshold policy.Severity
+	if *failOn != "" {
+		sev, err := policy.ParseSeverity(*failOn)
+		if err != nil {
+			return fmt.Errorf("%w: audit: --fail-on: %v", errUsage, err)
+		}
+		threshold = sev
+	}
+	pack, problems := policy.DefaultPack(), []policy.Problem(nil)
+	if len(policies) > 0 {
+		user, ps := policy.Load(policies...)
+		problems = ps
+		pack = policy.Merge(pack, user)
+	}
+	for _, p := range problems {
+		fmt.Fprintf(stderr, "otscope: policy: %v (skipped; the other rules run)\n", p)
+	}
+	snap, err := loadSnapshot(c)
+	if err != nil {
+		return err
+	}
+	en, err := cat.enricher(stderr, true)
+	if err != nil {
+		return err
+	}
+	rep := policy.Audit(auditInput(snap, en), pack, nil)
+	if err := export.Audit(stdout, *format, rep); err != nil {
+		return err
+	}
+	for _, p := range rep.Errors {
+		fmt.Fprintf(stderr, "otscope: policy: %v\n", p)
+	}
+	if *failOn != "" && len(policy.SeverityAtLeast(unwaived(rep.Violations), threshold)) > 0 {
+		return errViolations
+	}
+	return nil
+}
+
+// auditInput connects a stored session and the offline catalogs to the
+// policy engine.
+func auditInput(snap store.Snapshot, en export.Enricher) policy.Input {
+	in := policy.Input{Assets: snap.Assets, Conversations: snap.Conversations, Now: time.Now()}
+	if en.Catalog != nil {
+		in.Lifecycle = func(a *model.Asset) (string, string, bool) {
+			res, ok := en.Catalog.Match(a)
+			if !ok {
+				return "", "", false
+			}
+			return res.PhaseAt(in.Now).String(), res.EndOfSupport.String(), true
+		}
+	}
+	if en.Advisories != nil {
+		in.Advisories = func(a *model.Asset) []policy.AdvisoryRef {
+			var out []policy.AdvisoryRef
+			for _, m := range en.Advisories.Match(a) {
+				out = append(out, policy.AdvisoryRef{ID: m.AdvisoryID, Title: m.Title, CVSS: m.MaxCVSS, KEV: m.KEV})
+			}
+			return out
+		}
+	}
+	return in
+}
+
+func unwaived(vs []policy.Violation) []policy.Violation {
+	return slices.DeleteFunc(slices.Clone(vs), func(v policy.Violation) bool { return v.Waived != nil })
 }
 
 func cmdSessions(args []string, stdout, stderr io.Writer) error {

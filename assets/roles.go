@@ -127,16 +127,20 @@ func (inv *Inventory) inferRoles(a *model.Asset) {
 		polledProtos = append(polledProtos, proto)
 	}
 	slices.Sort(polledProtos)
+	// A host behind a router (no MAC on the captured segment) is not taken
+	// for an engineering workstation from what it sends: programming a PLC
+	// from another network is what a policy must flag, not explain away.
+	local := len(a.MACs) > 0
 	switch {
-	case len(program) > 0:
+	case len(program) > 0 && local:
 		add(model.RoleEngineering, "sent "+strings.Join(firstN(program, 3), ", "))
-	case len(diagnostic) > 0:
+	case len(diagnostic) > 0 && local:
 		// reading a controller's diagnostics (S7 SZL, Modbus diagnostics) is
 		// what an engineering tool does when it goes online
 		add(model.RoleEngineering, "sent "+strings.Join(firstN(diagnostic, 3), ", "))
 	case polled >= 5:
 		add(model.RoleSCADA, "polls "+strconv.Itoa(polled)+" devices ("+strings.Join(polledProtos, ", ")+")")
-	case polled > 0 && len(serves) == 0:
+	case polled > 0 && len(serves) == 0 && local:
 		add(model.RoleHMI, "polls "+strconv.Itoa(polled)+" device(s) ("+strings.Join(polledProtos, ", ")+")")
 	}
 	if len(serves) > 0 && !hasProven && len(program)+len(diagnostic) == 0 {
