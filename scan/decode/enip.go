@@ -196,35 +196,16 @@ func enipCPF(data []byte, connected bool, hdr []byte) (msg []byte, key uint8, ok
 // vendor, device type, product code, revision, status, serial, product
 // name and state.
 func enipListIdentityReply(c *appCtx, data []byte) {
-	if len(data) < 2 {
-		c.malformed()
-		return
-	}
-	count := int(binary.LittleEndian.Uint16(data))
-	off := 2
-	for i := 0; i < count && i < 4; i++ {
-		if off+4 > len(data) {
-			c.malformed()
-			return
-		}
-		typ := binary.LittleEndian.Uint16(data[off:])
-		l := int(binary.LittleEndian.Uint16(data[off+2:]))
-		off += 4
-		if off+l > len(data) {
-			c.malformed()
-			return
-		}
-		item := data[off : off+l]
-		off += l
+	enipEachItem(c, data, 4, func(_ int, typ uint16, item []byte) {
 		if typ != 0x000c {
-			continue
+			return
 		}
 		if len(item) < 2+16+15 {
 			c.malformed()
-			continue
+			return
 		}
 		if !c.d.once(onceKey{ip: c.src, kind: onceCIPIdentity, id: enipHash(item)}) {
-			continue
+			return
 		}
 		var id cipIdentity
 		b := item[18:]
@@ -238,7 +219,7 @@ func enipListIdentityReply(c *appCtx, data []byte) {
 		nl := int(b[14])
 		if 15+nl > len(b) {
 			c.malformed()
-			continue
+			return
 		}
 		id.name = b[15 : 15+nl]
 		if 15+nl < len(b) {
@@ -255,19 +236,43 @@ func enipListIdentityReply(c *appCtx, data []byte) {
 				c.fact(ep, FieldENIPSocketAddress, ip.String()+":"+strconv.Itoa(int(port)), protoENIP)
 			}
 		}
-	}
+	})
 }
 
 // enipListServicesReply reads the service items of a ListServices reply:
 // protocol version, capability flags, 16-byte name.
 func enipListServicesReply(c *appCtx, data []byte) {
+	enipEachItem(c, data, 8, func(i int, typ uint16, item []byte) {
+		if typ != 0x0100 || len(item) < 4 || !c.once(255-uint8(i)) {
+			return
+		}
+		flags := binary.LittleEndian.Uint16(item[2:])
+		name := cleanText(item[4:min(len(item), 20)])
+		if name == "" {
+			return
+		}
+		v := name + " (capabilities 0x" + enipHex4(flags)
+		if flags&0x0020 != 0 {
+			v += ", cip over tcp"
+		}
+		if flags&0x0100 != 0 {
+			v += ", class 0/1 udp"
+		}
+		c.fact(c.sender(), FieldENIPService, v+")", protoENIP)
+	})
+}
+
+// enipEachItem walks a common packet format item list (a count, then type,
+// length and data per item) and calls fn for up to max items; a list that
+// runs past the payload is counted as malformed.
+func enipEachItem(c *appCtx, data []byte, max int, fn func(i int, typ uint16, item []byte)) {
 	if len(data) < 2 {
 		c.malformed()
 		return
 	}
 	count := int(binary.LittleEndian.Uint16(data))
 	off := 2
-	for i := 0; i < count && i < 8; i++ {
+	for i := 0; i < count && i < max; i++ {
 		if off+4 > len(data) {
 			c.malformed()
 			return
@@ -281,22 +286,7 @@ func enipListServicesReply(c *appCtx, data []byte) {
 		}
 		item := data[off : off+l]
 		off += l
-		if typ != 0x0100 || len(item) < 4 || !c.once(255-uint8(i)) {
-			continue
-		}
-		flags := binary.LittleEndian.Uint16(item[2:])
-		name := cleanText(item[4:min(len(item), 20)])
-		if name == "" {
-			continue
-		}
-		v := name + " (capabilities 0x" + enipHex4(flags)
-		if flags&0x0020 != 0 {
-			v += ", cip over tcp"
-		}
-		if flags&0x0100 != 0 {
-			v += ", class 0/1 udp"
-		}
-		c.fact(c.sender(), FieldENIPService, v+")", protoENIP)
+		fn(i, typ, item)
 	}
 }
 
