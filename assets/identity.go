@@ -70,16 +70,10 @@ func (inv *Inventory) resolve(ep model.Endpoint, claimed, create bool) *model.As
 		return inv.routed(ip)
 	}
 	if owner, ok := inv.byIP[ip]; ok && owner != a.ID {
-		o := inv.assets[owner]
-		if o != nil && len(o.MACs) > 0 {
-			// Another station already sends from (or claimed) this address:
-			// this MAC only carries it, as a router does. The frame is that
-			// station's; the address stays counted here for gateway
-			// detection.
-			return o
-		}
-		// a routed host now seen on its own segment merges in
-		if o != nil {
+		// Known elsewhere: a routed host now seen on its own segment merges
+		// in; an address two stations send from (VRRP, a duplicate, a device
+		// readdressed during the capture) stays with both.
+		if o := inv.assets[owner]; o != nil && len(o.MACs) == 0 {
 			inv.merge(a, o)
 		}
 	}

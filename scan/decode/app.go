@@ -123,12 +123,11 @@ func (c *appCtx) sender() model.Endpoint {
 	return ep
 }
 
+// receiver is known by its IP only: the destination MAC of a frame is the
+// next hop's, which for a host in another subnet is the router's, so it
+// would tie the receiver's facts to the router.
 func (c *appCtx) receiver() model.Endpoint {
-	ep := model.Endpoint{IP: c.dst, VLAN: c.fi.vlan}
-	if c.fi.hasMAC && c.fi.dst.IsUnicast() {
-		ep.MAC = c.fi.dst
-	}
-	return ep
+	return model.Endpoint{IP: c.dst, VLAN: c.fi.vlan}
 }
 
 // server and client are the endpoints by role in the flow.

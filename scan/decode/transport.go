@@ -86,10 +86,8 @@ func (d *Decoder) serviceNamed(fi *frameInfo, ip netip.Addr, udp bool, port uint
 	if !usableIP(ip) {
 		return
 	}
-	var mac model.MAC
-	if m := fi.dst; !fromSender && fi.hasMAC && m.IsUnicast() {
-		mac = m
-	} else if m := fi.src; fromSender && fi.hasMAC && m.IsUnicast() {
+	var mac model.MAC // a receiver is known by its IP only (see appCtx.receiver)
+	if m := fi.src; fromSender && fi.hasMAC && m.IsUnicast() {
 		mac = m
 	}
 	d.emitService(fi, mac, ip, udp, port, proto, true)
