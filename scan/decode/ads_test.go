@@ -135,5 +135,5 @@ func FuzzADS(f *testing.F) {
 func BenchmarkADSPolling(b *testing.B) {
 	req := adsPacket(false, 2, 851, 32905, adsPLC, adsHMI, make([]byte, 12))
 	resp := adsPacket(true, 2, 32905, 851, adsHMI, adsPLC, make([]byte, 16))
-	soBench(b, soBenchFrames(b, 48898, req, resp))
+	benchFrames(b, soBenchFrames(b, 48898, req, resp))
 }

@@ -3,10 +3,6 @@ package decode
 import (
 	"net"
 	"testing"
-	"time"
-
-	"github.com/google/gopacket"
-	"github.com/google/gopacket/layers"
 
 	"otscope/model"
 )
@@ -269,25 +265,5 @@ func BenchmarkBACnetPolling(b *testing.B) {
 		ack := bacBVLC(0x0a, []byte{0x01, 0x00, 0x30, byte(i), 0x0c, 0x0c, byte(oid >> 24), byte(oid >> 16), byte(oid >> 8), byte(oid), 0x19, 0x55, 0x3e, 0x44, 0x42, 0x28, 0, 0, 0x3f})
 		frames = append(frames, bacUDP(b, macBACClient, dev, ipBACClient, dip, req), bacUDP(b, dev, macBACClient, dip, ipBACClient, ack))
 	}
-	d := New(Options{Origin: "bench"})
-	c := gopacket.CaptureInfo{Timestamp: t0}
-	for _, f := range frames {
-		c.CaptureLength, c.Length = len(f), len(f)
-		d.Decode(f, c, layers.LinkTypeEthernet, 0)
-	}
-	d.Flush()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		f := frames[i%len(frames)]
-		c.CaptureLength, c.Length = len(f), len(f)
-		c.Timestamp = t0.Add(time.Duration(i) * time.Microsecond)
-		d.Decode(f, c, layers.LinkTypeEthernet, 0)
-		if i%8192 == 8191 {
-			b.StopTimer()
-			d.Flush()
-			b.StartTimer()
-		}
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pkt/s")
+	benchFrames(b, frames)
 }

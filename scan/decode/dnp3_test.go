@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"net/netip"
 	"testing"
-	"time"
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
@@ -192,34 +191,9 @@ func soBenchFrames(b *testing.B, port uint16, req, resp []byte) [][]byte {
 	return frames
 }
 
-// soBench decodes frames in a loop, reporting allocations and packets/s.
-func soBench(b *testing.B, frames [][]byte) {
-	d := New(Options{Origin: "bench"})
-	info := gopacket.CaptureInfo{Timestamp: t0}
-	for _, f := range frames { // warm up: flows and first facts
-		info.CaptureLength, info.Length = len(f), len(f)
-		d.Decode(f, info, layers.LinkTypeEthernet, 0)
-	}
-	d.Flush()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		f := frames[i%len(frames)]
-		info.CaptureLength, info.Length = len(f), len(f)
-		info.Timestamp = t0.Add(time.Duration(i) * time.Microsecond)
-		d.Decode(f, info, layers.LinkTypeEthernet, 0)
-		if i%8192 == 8191 {
-			b.StopTimer()
-			d.Flush()
-			b.StartTimer()
-		}
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pkt/s")
-}
-
 // BenchmarkDNP3Polling: class 0 reads and analog responses (the hot path).
 func BenchmarkDNP3Polling(b *testing.B) {
 	req := dnp3Build(0xc4, 4, 3, []byte{0xc0, 0xc1, 0x01, 60, 1, 0x06})
 	resp := dnp3Build(0x44, 3, 4, []byte{0xc0, 0xc1, 0x81, 0, 0, 30, 2, 0x00, 0, 3, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0})
-	soBench(b, soBenchFrames(b, 20000, req, resp))
+	benchFrames(b, soBenchFrames(b, 20000, req, resp))
 }

@@ -319,7 +319,7 @@ func BenchmarkCIPPolling(b *testing.B) {
 			enipTCP(b, plc, hmi, pip, hip, 44818, 40000+uint16(i), enipUnit(uint16(i), []byte{0xcc, 0, 0, 0, 0xc4, 0, 1, 0, 0, 0})),
 			enipUDP(b, plc, hmi, pip, hip, 2222, 2222, []byte{2, 0, 0x02, 0x80, 8, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0xb1, 0, 4, 0, 1, 0, 0xaa, 0xbb}))
 	}
-	enipBenchFrames(b, frames)
+	benchFrames(b, frames)
 }
 
 // enipSeedPayloads returns TCP (or UDP) payloads of flows on port from the

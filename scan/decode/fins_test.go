@@ -90,5 +90,5 @@ func FuzzFINS(f *testing.F) {
 func BenchmarkFINSPolling(b *testing.B) {
 	req := finsTCPWrap(2, finsFrameBytes(false, 0x0101, 1, 2, 0x82, 0, 0, 0, 0, 10))
 	resp := finsTCPWrap(2, finsFrameBytes(true, 0x0101, 2, 1, make([]byte, 22)...))
-	soBench(b, soBenchFrames(b, 9600, req, resp))
+	benchFrames(b, soBenchFrames(b, 9600, req, resp))
 }

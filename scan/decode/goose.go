@@ -94,16 +94,7 @@ func parseGOOSE(d *Decoder, fi *frameInfo) {
 	if gocbRef == nil {
 		return
 	}
-	var h maphash.Hash
-	h.SetSeed(l2Seed)
-	h.Write(gocbRef)
-	h.WriteByte(0)
-	h.Write(datSet)
-	h.WriteByte(0)
-	h.Write(goID)
-	h.WriteByte(0)
-	h.Write(confRev)
-	if !d.once(onceKey{mac: fi.src, kind: onceKindGOOSE, id: h.Sum64() ^ uint64(appid)<<48}) {
+	if !d.publisherOnce(fi, onceKindGOOSE, appid, gocbRef, datSet, goID, confRev) {
 		return
 	}
 	pub := model.Endpoint{MAC: fi.src, VLAN: fi.vlan}
@@ -130,4 +121,20 @@ func iedName(ref string) string {
 		}
 	}
 	return ""
+}
+
+// publisherOnce reports whether a layer-2 publisher (GOOSE, SV) announces
+// this appid and these identity fields for the first time: it hashes the
+// bytes (no allocation on the retransmissions that repeat them every few
+// milliseconds) into the decoder's once set.
+func (d *Decoder) publisherOnce(fi *frameInfo, kind uint16, appid int, fields ...[]byte) bool {
+	var h maphash.Hash
+	h.SetSeed(l2Seed)
+	for i, f := range fields {
+		if i > 0 {
+			h.WriteByte(0)
+		}
+		h.Write(f)
+	}
+	return d.once(onceKey{mac: fi.src, kind: kind, id: h.Sum64() ^ uint64(appid)<<48})
 }

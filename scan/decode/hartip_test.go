@@ -103,5 +103,5 @@ func BenchmarkHARTIPPolling(b *testing.B) {
 	a := [5]byte{0x26, 0x4e, 0, 0, 0xd2}
 	req := hartMsg(0, 3, hartFrame(0x82, a, 3, nil))
 	resp := hartMsg(1, 3, hartFrame(0x86, a, 3, make([]byte, 26)))
-	soBench(b, soBenchFrames(b, 5094, req, resp))
+	benchFrames(b, soBenchFrames(b, 5094, req, resp))
 }

@@ -47,7 +47,7 @@ func BenchmarkHTTPKeepAlive(b *testing.B) {
 	req := []byte("GET /status.json HTTP/1.1\r\nHost: 10.1.0.11\r\nUser-Agent: curl/8.0\r\nAccept: */*\r\n\r\n")
 	resp := []byte("HTTP/1.1 200 OK\r\nServer: lighttpd\r\nContent-Type: text/html\r\nContent-Length: 2000\r\n\r\n<html><head><title>HMI</title>")
 	body := []byte(strings.Repeat("x", 1400))
-	ithBench(b, [][]byte{ithPkt(b, false, false, 50000, 80, req), ithPkt(b, false, true, 80, 50000, resp),
+	benchFrames(b, [][]byte{ithPkt(b, false, false, 50000, 80, req), ithPkt(b, false, true, 80, 50000, resp),
 		ithPkt(b, false, true, 80, 50000, body)})
 }
 

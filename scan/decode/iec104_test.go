@@ -80,5 +80,5 @@ func FuzzIEC104(f *testing.F) {
 func BenchmarkIEC104Polling(b *testing.B) {
 	req := []byte{0x68, 4, 0x01, 0, 2, 0}
 	resp := append(iec104I(13, 3, 7, 0, 0, 0x80, 0x3f, 0), iec104I(36, 3, 7, 0, 0, 0x80, 0x3f, 0, 1, 2, 3, 4, 5, 6, 7)...)
-	soBench(b, soBenchFrames(b, 2404, req, resp))
+	benchFrames(b, soBenchFrames(b, 2404, req, resp))
 }

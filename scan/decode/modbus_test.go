@@ -206,7 +206,7 @@ func BenchmarkModbusPolling(b *testing.B) {
 			enipTCP(b, hmi, plc, hip, pip, 40000+uint16(i), 502, mbADU(uint16(i), 1, 3, 0, 0, 0, 10)),
 			enipTCP(b, plc, hmi, pip, hip, 502, 40000+uint16(i), mbADU(uint16(i), 1, 3, 20, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20)))
 	}
-	enipBenchFrames(b, frames)
+	benchFrames(b, frames)
 }
 
 // BenchmarkModbusParser measures the parser alone on a polling response.
@@ -220,31 +220,6 @@ func BenchmarkModbusParser(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		parseModbus(c, resp)
 	}
-}
-
-// enipBenchFrames decodes frames round-robin and reports packets per second.
-func enipBenchFrames(b *testing.B, frames [][]byte) {
-	d := New(Options{Origin: "bench"})
-	ci := gopacket.CaptureInfo{Timestamp: t0}
-	for _, f := range frames {
-		ci.CaptureLength, ci.Length = len(f), len(f)
-		d.Decode(f, ci, layers.LinkTypeEthernet, 0)
-	}
-	d.Flush()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		f := frames[i%len(frames)]
-		ci.CaptureLength, ci.Length = len(f), len(f)
-		ci.Timestamp = t0.Add(time.Duration(i) * time.Microsecond)
-		d.Decode(f, ci, layers.LinkTypeEthernet, 0)
-		if i%8192 == 8191 {
-			b.StopTimer()
-			d.Flush()
-			b.StartTimer()
-		}
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pkt/s")
 }
 
 // FuzzModbus drives the parser with arbitrary payloads in both directions.

@@ -196,5 +196,5 @@ func BenchmarkOPCUAPolling(b *testing.B) {
 	resp := uaW{}
 	resp.respHeader()
 	resp.b = append(resp.b, make([]byte, 60)...)
-	soBench(b, soBenchFrames(b, 4840, uaService(631, &req), uaService(634, &resp)))
+	benchFrames(b, soBenchFrames(b, 4840, uaService(631, &req), uaService(634, &resp)))
 }

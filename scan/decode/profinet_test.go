@@ -6,7 +6,6 @@ import (
 	"net/netip"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
@@ -329,25 +328,5 @@ func BenchmarkPROFINETCyclic(b *testing.B) {
 		in := pnFrame(dev, ctrl, append([]byte{0xc0, byte(i)}, make([]byte, 40)...))
 		frames = append(frames, out, in)
 	}
-	d := New(Options{Origin: "bench"})
-	c := gopacket.CaptureInfo{Timestamp: t0}
-	for _, f := range frames { // learn the pairs
-		c.CaptureLength, c.Length = len(f), len(f)
-		d.Decode(f, c, layers.LinkTypeEthernet, 0)
-	}
-	d.Flush()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		f := frames[i%len(frames)]
-		c.CaptureLength, c.Length = len(f), len(f)
-		c.Timestamp = t0.Add(time.Duration(i) * time.Microsecond)
-		d.Decode(f, c, layers.LinkTypeEthernet, 0)
-		if i%8192 == 8191 {
-			b.StopTimer()
-			d.Flush()
-			b.StartTimer()
-		}
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pkt/s")
+	benchFrames(b, frames)
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"net"
 	"testing"
-	"time"
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
@@ -359,31 +358,6 @@ func BenchmarkS7ReadVarPolling(b *testing.B) {
 			frame(b, eth(plc, hmi, layers.EthernetTypeIPv4), ip4(pip, hip, layers.IPProtocolTCP), tcpSeg(102, 40000+uint16(i), false, true), gopacket.Payload(ack)))
 	}
 	benchFrames(b, frames)
-}
-
-// benchFrames decodes frames round-robin, flushing every 8192 packets.
-func benchFrames(b *testing.B, frames [][]byte) {
-	d := New(Options{Origin: "bench"})
-	ci := gopacket.CaptureInfo{Timestamp: t0}
-	for _, f := range frames { // warm up: flows, hosts, once sets
-		ci.CaptureLength, ci.Length = len(f), len(f)
-		d.Decode(f, ci, layers.LinkTypeEthernet, 0)
-	}
-	d.Flush()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		f := frames[i%len(frames)]
-		ci.CaptureLength, ci.Length = len(f), len(f)
-		ci.Timestamp = t0.Add(time.Duration(i) * time.Microsecond)
-		d.Decode(f, ci, layers.LinkTypeEthernet, 0)
-		if i%8192 == 8191 {
-			b.StopTimer()
-			d.Flush()
-			b.StartTimer()
-		}
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pkt/s")
 }
 
 func TestMMSNamePlateCutAcrossSegments(t *testing.T) {

@@ -207,7 +207,7 @@ func BenchmarkSMBFileTransfer(b *testing.B) {
 	copy(rd[4:], "\xfeSMB")
 	binary.LittleEndian.PutUint16(rd[4+12:], 8) // READ
 	body := make([]byte, 1400)
-	ithBench(b, [][]byte{ithPkt(b, false, true, 445, 1234, rd), ithPkt(b, false, true, 445, 1234, body),
+	benchFrames(b, [][]byte{ithPkt(b, false, true, 445, 1234, rd), ithPkt(b, false, true, 445, 1234, body),
 		ithPkt(b, false, false, 1234, 445, rd[:4+64+48])})
 }
 

@@ -194,31 +194,7 @@ func BenchmarkSNMPPolling(b *testing.B) {
 	req := snmpMsg(1, "public", 0xa0, ber(0x30, ber(0x06, []byte{0x2b, 6, 1, 2, 1, 2, 2, 1, 10, 1}), ber(0x05, nil)))
 	resp := snmpMsg(1, "public", 0xa2, ctr, snmpVarbind(5, 0x04, []byte("sw1")))
 	frames := [][]byte{ithPkt(b, true, false, 40000, 161, req), ithPkt(b, true, true, 161, 40000, resp)}
-	ithBench(b, frames)
-}
-
-// ithBench decodes frames round-robin, reporting allocations.
-func ithBench(b *testing.B, frames [][]byte) {
-	d := New(Options{Origin: "bench"})
-	c := gopacket.CaptureInfo{Timestamp: t0}
-	for _, f := range frames { // warm up: flows, hosts, once bits
-		c.CaptureLength, c.Length = len(f), len(f)
-		d.Decode(f, c, layers.LinkTypeEthernet, 0)
-	}
-	d.Flush()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		f := frames[i%len(frames)]
-		c.CaptureLength, c.Length = len(f), len(f)
-		d.Decode(f, c, layers.LinkTypeEthernet, 0)
-		if i%8192 == 8191 {
-			b.StopTimer()
-			d.Flush()
-			b.StartTimer()
-		}
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pkt/s")
+	benchFrames(b, frames)
 }
 
 func FuzzSNMP(f *testing.F) {

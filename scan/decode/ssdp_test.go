@@ -27,7 +27,7 @@ func TestSSDPNotify(t *testing.T) {
 // BenchmarkSSDPRepeat: a device repeating the same NOTIFY.
 func BenchmarkSSDPRepeat(b *testing.B) {
 	n := []byte("NOTIFY * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nNT: upnp:rootdevice\r\nSERVER: Linux/4.9 UPnP/1.0 x/1\r\nUSN: uuid:1\r\n\r\n")
-	ithBench(b, [][]byte{ithPkt(b, true, false, 1900, 1900, n)})
+	benchFrames(b, [][]byte{ithPkt(b, true, false, 1900, 1900, n)})
 }
 
 func FuzzSSDP(f *testing.F) {

@@ -1,8 +1,6 @@
 package decode
 
 import (
-	"hash/maphash"
-
 	"otscope/model"
 )
 
@@ -87,14 +85,7 @@ func parseSV(d *Decoder, fi *frameInfo) {
 	if svID == nil {
 		return
 	}
-	var h maphash.Hash
-	h.SetSeed(l2Seed)
-	h.Write(svID)
-	h.WriteByte(0)
-	h.Write(datSet)
-	h.WriteByte(0)
-	h.Write(confRev)
-	if !d.once(onceKey{mac: fi.src, kind: onceKindSV, id: h.Sum64() ^ uint64(appid)<<48}) {
+	if !d.publisherOnce(fi, onceKindSV, appid, svID, datSet, confRev) {
 		return
 	}
 	pub := model.Endpoint{MAC: fi.src, VLAN: fi.vlan}

@@ -103,7 +103,7 @@ func BenchmarkTLSAppData(b *testing.B) {
 	rec := make([]byte, 1400)
 	rec[0], rec[1], rec[2] = 0x17, 3, 3
 	binary.BigEndian.PutUint16(rec[3:], 1395)
-	ithBench(b, [][]byte{ithPkt(b, false, false, 50000, 443, rec), ithPkt(b, false, true, 443, 50000, rec)})
+	benchFrames(b, [][]byte{ithPkt(b, false, false, 50000, 443, rec), ithPkt(b, false, true, 443, 50000, rec)})
 }
 
 func FuzzTLS(f *testing.F) {
