@@ -6,18 +6,23 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -34,12 +39,15 @@ import (
 	"otscope/assets/lifecycle"
 	"otscope/assets/oui"
 	"otscope/assets/policy"
+	"otscope/assets/review"
 	"otscope/assets/store"
 	"otscope/model"
 	"otscope/scan"
 	"otscope/scan/capture"
 	"otscope/scan/plant"
+	"otscope/scan/probe"
 	"otscope/ui"
+	"otscope/ui/pane/scanpane"
 )
 
 // version is set with -ldflags "-X main.version=v1.2.3"; otherwise it comes
@@ -69,7 +77,22 @@ Usage:
   otscope audit --session S [--policy F...] [--catalog F...] [--csaf P... [--kev F]]
                 [--format table|json|csv] [--fail-on SEVERITY]
                                    check the session against the default policy pack (and yours);
-                                   exits 3 when violations at or above --fail-on exist
+                                   exits 3 when violations at or above --fail-on exist; the session's
+                                   waivers apply (counted apart)
+  otscope waive --session S --rule ID --asset ID|* --reason TEXT [--until 2027-01-31 | --for 30d]
+  otscope waive --session S --rule ID --asset ID|* --revoke
+                                   acknowledge (or stop acknowledging) a violation in the session
+  otscope waivers --session S [--all] [--format table|json|csv]
+                                   the session's waivers: active, expired, revoked
+  otscope state --session S --asset ID [--set verified|decommissioned|identified|discovered --why TEXT]
+                                   an asset's inventory state and its history; --set records a
+                                   manual transition (walkdown, decommissioning)
+  otscope scan TARGET... --session S [--dry-run] [--yes] [--fill-gaps] [--probes LIST]
+               [--rate 50] [--per-host 5] [--exclude A,..] [--exclude-role R,..] [--community C]...
+                                   ask devices read-only identification questions under a hard
+                                   packet budget; TARGET: address, range, CIDR or "assets"
+  otscope scanlog --session S [--format table|json|csv]
+                                   every packet the scanner sent, for the change record
   otscope sessions                 list sessions with counts
   otscope version
 
@@ -129,6 +152,16 @@ func dispatch(args []string, stdout, stderr io.Writer) error {
 		return cmdAdvisories(rest, stdout, stderr)
 	case "audit":
 		return cmdAudit(rest, stdout, stderr)
+	case "scan":
+		return cmdScan(rest, os.Stdin, stdout, stderr)
+	case "scanlog":
+		return cmdScanLog(rest, stdout)
+	case "waive":
+		return cmdWaive(rest, stdout, stderr)
+	case "waivers":
+		return cmdWaivers(rest, stdout, stderr)
+	case "state":
+		return cmdState(rest, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "otscope", appVersion())
 		return nil
@@ -265,7 +298,14 @@ func (e *env) openSession(name string) (*assets.Session, error) {
 	if snap.Skipped > 0 {
 		e.logger.Printf("session %s: %d stored records could not be decoded and were skipped", name, snap.Skipped)
 	}
-	return assets.NewSession(name, e.st, snap, assets.SessionOptions{Vendor: oui.Lookup}), nil
+	j, err := assets.ReadJournals(e.st, name)
+	if err != nil {
+		return nil, err
+	}
+	if j.Skipped > 0 {
+		e.logger.Printf("session %s: %d journal records could not be decoded and were skipped", name, j.Skipped)
+	}
+	return assets.NewSession(name, e.st, snap, assets.SessionOptions{Vendor: oui.Lookup, States: j.States, Waivers: j.Waivers}), nil
 }
 
 // feed runs sources one after the other into a session, from a goroutine.
@@ -353,7 +393,15 @@ func cmdUI(args []string, stderr io.Writer) error {
 	c.register(fs, "session to open (default: the most recent, or \"default\")")
 	iface := fs.String("i", "", "capture live from this interface into the session")
 	filter := fs.String("filter", "", "capture filter (tcpdump syntax subset)")
+	var cat catalogFlags
+	cat.register(fs)
+	var policies multiFlag
+	fs.Var(&policies, "policy", "policy file or directory (YAML; repeatable), on top of the default pack")
 	files, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	src, err := tuiSources(cat, policies, stderr)
 	if err != nil {
 		return err
 	}
@@ -389,15 +437,25 @@ func cmdUI(args []string, stderr io.Writer) error {
 		open = func() (capture.Source, error) { return capture.OpenFiles(files, opts) }
 		sources = files
 	}
-	return runTUI(e, c.session, open, sources, scan.IngestOptions{Name: strings.Join(sources, " ")})
+	return runTUI(e, c.session, open, sources, scan.IngestOptions{Name: strings.Join(sources, " ")}, src)
 }
 
+// demoSourceName names the demo plant as a capture source.
+const demoSourceName = "demo plant"
+
 // runTUI runs the TUI over a session, with an optional source feeding it.
-func runTUI(e *env, session string, open func() (capture.Source, error), sources []string, io scan.IngestOptions) error {
+func runTUI(e *env, session string, open func() (capture.Source, error), sources []string, io scan.IngestOptions, src review.Sources) error {
 	sess, err := e.openSession(session)
 	if err != nil {
 		return err
 	}
+	// The demo plant's addresses are made up: on the user's network they
+	// may be real devices, so a session that holds the demo never scans.
+	var noScan string
+	if slices.Contains(sources, demoSourceName) || slices.ContainsFunc(sess.Inventory().Stats(), func(st model.CaptureStats) bool { return st.Source == demoSourceName }) {
+		noScan = "Scanning is off in the demo: its devices are simulated, and their addresses may belong to real devices on your network."
+	}
+	scanCtl := newScanControl(e, sess, noScan)
 	updates := sess.Watch()
 	runDone := make(chan error, 1)
 	go func() { runDone <- sess.Run(context.Background()) }()
@@ -409,9 +467,11 @@ func runTUI(e *env, session string, open func() (capture.Source, error), sources
 	if open != nil {
 		f.start(ctx, sess, open, io)
 	}
-	p := tea.NewProgram(ui.New(ui.Config{Session: session, Updates: updates, Sources: sources, Version: appVersion()}),
+	p := tea.NewProgram(ui.New(ui.Config{Session: session, Updates: updates, Sources: sources, Version: appVersion(),
+		Analysis: src, Ledger: sess, User: operator(), Scan: scanCtl}),
 		tea.WithAltScreen())
 	_, uiErr := p.Run()
+	scanCtl.wait()
 	cancel()
 	_, feedErr := f.wait()
 	sess.Close()
@@ -433,6 +493,10 @@ func cmdDemo(args []string, stdout, stderr io.Writer) error {
 	seed := fs.Int64("seed", 1, "random seed (the same seed gives the same bytes)")
 	speed := fs.Float64("speed", 1, "replay speed: 1 = real time, 10 = ten times faster")
 	noUI := fs.Bool("headless", false, "replay without the TUI, as fast as possible, and print a summary")
+	var cat catalogFlags
+	cat.register(fs)
+	var policies multiFlag
+	fs.Var(&policies, "policy", "policy file or directory (YAML; repeatable), on top of the default pack")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -465,9 +529,13 @@ func cmdDemo(args []string, stdout, stderr io.Writer) error {
 	}
 	open := func() (capture.Source, error) { return demoSource(po) }
 	if *noUI {
-		return headlessEnv(e, c.session, stderr, stdout, open, scan.IngestOptions{Name: "demo plant"}, true)
+		return headlessEnv(e, c.session, stderr, stdout, open, scan.IngestOptions{Name: demoSourceName}, true)
 	}
-	return runTUI(e, c.session, open, []string{"demo plant"}, scan.IngestOptions{Name: "demo plant", Pace: *speed})
+	src, err := tuiSources(cat, policies, stderr)
+	if err != nil {
+		return err
+	}
+	return runTUI(e, c.session, open, []string{demoSourceName}, scan.IngestOptions{Name: demoSourceName, Pace: *speed}, src)
 }
 
 // demoSource streams the generated plant as pcap bytes through a pipe into
@@ -590,7 +658,7 @@ func headless(c common, stderr, stdout io.Writer, open func() (capture.Source, e
 // fast as it can be decoded.
 func replayHeadless(e *env, session string, po plant.Options) error {
 	return headlessEnv(e, session, io.Discard, io.Discard, func() (capture.Source, error) { return demoSource(po) },
-		scan.IngestOptions{Name: "demo plant"}, false)
+		scan.IngestOptions{Name: demoSourceName}, false)
 }
 
 func headlessEnv(e *env, session string, stderr, stdout io.Writer, open func() (capture.Source, error), o scan.IngestOptions, progress bool) error {
@@ -668,7 +736,7 @@ func cmdAssets(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	snap, err := loadSnapshot(c)
+	snap, j, err := loadSession(c)
 	if err != nil {
 		return err
 	}
@@ -679,6 +747,7 @@ func cmdAssets(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	en.States = stateHistories(j)
 	return export.RecordsJSON(stdout, en.Enrich(snap.Assets))
 }
 
@@ -815,16 +884,8 @@ func cmdAudit(args []string, stdout, stderr io.Writer) error {
 		}
 		threshold = sev
 	}
-	pack, problems := policy.DefaultPack(), []policy.Problem(nil)
-	if len(policies) > 0 {
-		user, ps := policy.Load(policies...)
-		problems = ps
-		pack = policy.Merge(pack, user)
-	}
-	for _, p := range problems {
-		fmt.Fprintf(stderr, "otscope: policy: %v (skipped; the other rules run)\n", p)
-	}
-	snap, err := loadSnapshot(c)
+	pack := loadPack(policies, stderr)
+	snap, j, err := loadSession(c)
 	if err != nil {
 		return err
 	}
@@ -832,7 +893,8 @@ func cmdAudit(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rep := policy.Audit(auditInput(snap, en), pack, nil)
+	in := auditInput(snap, en)
+	rep := policy.Audit(in, pack, review.Effective(j.Waivers, in.Now))
 	if err := export.Audit(stdout, *format, rep); err != nil {
 		return err
 	}
@@ -848,26 +910,7 @@ func cmdAudit(args []string, stdout, stderr io.Writer) error {
 // auditInput connects a stored session and the offline catalogs to the
 // policy engine.
 func auditInput(snap store.Snapshot, en export.Enricher) policy.Input {
-	in := policy.Input{Assets: snap.Assets, Conversations: snap.Conversations, Now: time.Now()}
-	if en.Catalog != nil {
-		in.Lifecycle = func(a *model.Asset) (string, string, bool) {
-			res, ok := en.Catalog.Match(a)
-			if !ok {
-				return "", "", false
-			}
-			return res.PhaseAt(in.Now).String(), res.EndOfSupport.String(), true
-		}
-	}
-	if en.Advisories != nil {
-		in.Advisories = func(a *model.Asset) []policy.AdvisoryRef {
-			var out []policy.AdvisoryRef
-			for _, m := range en.Advisories.Match(a) {
-				out = append(out, policy.AdvisoryRef{ID: m.AdvisoryID, Title: m.Title, CVSS: m.MaxCVSS, KEV: m.KEV})
-			}
-			return out
-		}
-	}
-	return in
+	return review.AuditInput(snap.Assets, snap.Conversations, review.Sources{Catalog: en.Catalog, Advisories: en.Advisories}, time.Now())
 }
 
 func unwaived(vs []policy.Violation) []policy.Violation {
@@ -899,6 +942,874 @@ func cmdSessions(args []string, stdout, stderr io.Writer) error {
 	for _, s := range infos {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\n", s.Name, s.Assets, s.Conversations, s.Packets,
 			s.Updated.Local().Format("2006-01-02 15:04:05"), strings.Join(s.Sources, ", "))
+	}
+	return tw.Flush()
+}
+
+// ---- active scanner ------------------------------------------------------
+
+// scanFlags are the flags of `otscope scan`.
+type scanFlags struct {
+	c                                    common
+	exclude, excludeRole, communities    multiFlag
+	ports                                multiFlag
+	probes, modbusUnits, iface, commFile string
+	tcpPorts                             string
+	rate, perHost, inFlight, retries     int
+	timeout                              time.Duration
+	fillGaps, dryRun, yes                bool
+	allowLarge, allowPublic, allowBcast  bool
+}
+
+func cmdScan(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("scan", flag.ContinueOnError)
+	var f scanFlags
+	f.c.register(fs, "session whose assets are scanned and that receives the answers (required)")
+	fs.Var(&f.exclude, "exclude", "addresses, ranges or CIDRs never to touch (comma-separated; repeatable)")
+	fs.Var(&f.excludeRole, "exclude-role", "asset roles never to touch, e.g. plc,safety (comma-separated; repeatable)")
+	fs.IntVar(&f.rate, "rate", 50, "global cap: packets per second, every packet the scan causes counted")
+	fs.IntVar(&f.perHost, "per-host", 5, "per-device cap: packets per second to one target")
+	fs.IntVar(&f.inFlight, "in-flight", 4, "devices scanned at the same time (one connection each)")
+	fs.IntVar(&f.retries, "retries", 1, "UDP retransmissions when no answer comes (TCP is never retried)")
+	fs.DurationVar(&f.timeout, "timeout", 2*time.Second, "wait this long for a connection or an answer")
+	fs.StringVar(&f.probes, "probes", "all", "probes to use: all or a comma-separated list ("+probeNames()+")")
+	fs.BoolVar(&f.fillGaps, "fill-gaps", false, "passive first: ask only what the session does not already know")
+	fs.BoolVar(&f.dryRun, "dry-run", false, "print the plan and send nothing")
+	fs.BoolVar(&f.yes, "yes", false, "do not ask before sending")
+	fs.Var(&f.communities, "community", "SNMP community to try (repeatable, in order; kept secret)")
+	fs.StringVar(&f.commFile, "community-file", "", "file with SNMP communities, one per line (keeps them out of ps)")
+	fs.StringVar(&f.tcpPorts, "tcp-ports", "", "extra TCP ports the tcp probe may connect to (connect and close only), e.g. 9600,48898")
+	fs.StringVar(&f.modbusUnits, "modbus-units", "", "Modbus unit ids to ask besides those seen passively, e.g. 1,2")
+	fs.Var(&f.ports, "port", "probe=port for a service on a non-standard port, e.g. modbus=5020 (repeatable)")
+	fs.StringVar(&f.iface, "iface", "", "interface for layer-2 probes (ARP, DCP; default: the route's)")
+	fs.BoolVar(&f.allowLarge, "allow-large-scope", false, "allow a scope larger than a /16 (65536 addresses)")
+	fs.BoolVar(&f.allowPublic, "allow-public", false, "allow public (internet-routable) addresses in the scope")
+	fs.BoolVar(&f.allowBcast, "allow-broadcast", false, "allow broadcast addresses in the scope")
+	targets, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if f.c.session == "" {
+		return fmt.Errorf("%w: scan: --session is required", errUsage)
+	}
+	if len(targets) == 0 {
+		return fmt.Errorf("%w: scan: no targets (addresses, ranges, CIDRs or \"assets\")", errUsage)
+	}
+	if f.rate < 1 || f.perHost < 1 || f.inFlight < 1 || f.retries < 0 || f.timeout <= 0 {
+		return fmt.Errorf("%w: scan: --rate, --per-host and --in-flight must be >= 1, --retries >= 0, --timeout > 0", errUsage)
+	}
+	if f.perHost > f.rate {
+		return fmt.Errorf("%w: scan: --per-host %d is above --rate %d", errUsage, f.perHost, f.rate)
+	}
+	if err := store.ValidSessionName(f.c.session); err != nil {
+		return fmt.Errorf("%w: --session %q: %v", errUsage, f.c.session, err)
+	}
+	po, err := f.planOptions()
+	if err != nil {
+		return err
+	}
+	probes := probe.Probes()
+	if names := splitList(f.probes); !slices.Equal(names, []string{"all"}) {
+		probes, err = probe.Lookup(names)
+		po.Named = names
+	}
+	if err != nil {
+		return fmt.Errorf("%w: scan: --probes: %v", errUsage, err)
+	}
+	e, err := openEnv(f.c)
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	if _, err := e.st.EnsureSession(f.c.session, time.Now()); err != nil {
+		return err
+	}
+	snap, err := e.st.Load(f.c.session)
+	if err != nil {
+		return err
+	}
+	scope, err := f.scope(targets, snap.Assets)
+	if err != nil {
+		return err
+	}
+	plan := probe.BuildPlan(probe.Targets(scope, snap.Assets, splitList(f.excludeRole...)), probes, &po, f.budget())
+	plan.Write(stdout)
+	if f.dryRun {
+		fmt.Fprintln(stdout, "dry run: nothing was sent")
+		return nil
+	}
+	if plan.Packets == 0 {
+		fmt.Fprintln(stdout, "nothing to ask: no packet sent")
+		return nil
+	}
+	if !f.yes {
+		ok, err := confirm(stdin, stdout, fmt.Sprintf("send at most %d packets to %d targets? [y/N] ", plan.Packets, len(plan.Targets)))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			fmt.Fprintln(stdout, "nothing sent")
+			return nil
+		}
+	}
+	return runScan(e, f, scope, plan, po, stdout, stderr)
+}
+
+// planOptions turns the probe-shaping flags into probe.PlanOptions.
+func (f *scanFlags) planOptions() (probe.PlanOptions, error) {
+	po := probe.PlanOptions{FillGaps: f.fillGaps, Communities: f.communities, Ports: map[string]uint16{}}
+	if f.commFile != "" {
+		b, err := os.ReadFile(f.commFile)
+		if err != nil {
+			return po, fmt.Errorf("%w: scan: --community-file: %v", errUsage, err)
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+				po.Communities = append(po.Communities, l)
+			}
+		}
+	}
+	for _, u := range splitList(f.modbusUnits) {
+		n, err := strconv.ParseUint(u, 10, 8)
+		if err != nil {
+			return po, fmt.Errorf("%w: scan: --modbus-units %q: a unit id is 0-255", errUsage, u)
+		}
+		po.ModbusUnits = append(po.ModbusUnits, uint8(n))
+	}
+	for _, p := range splitList(f.tcpPorts) {
+		n, err := strconv.ParseUint(p, 10, 16)
+		if err != nil || n == 0 {
+			return po, fmt.Errorf("%w: scan: --tcp-ports %q: a port is 1-65535", errUsage, p)
+		}
+		po.TCPPorts = append(po.TCPPorts, uint16(n))
+	}
+	for _, p := range f.ports {
+		name, port, ok := strings.Cut(p, "=")
+		n, err := strconv.ParseUint(port, 10, 16)
+		if !ok || err != nil || n == 0 {
+			return po, fmt.Errorf("%w: scan: --port %q: want probe=port, e.g. modbus=5020", errUsage, p)
+		}
+		if _, err := probe.Lookup([]string{name}); err != nil {
+			return po, fmt.Errorf("%w: scan: --port %q: %v", errUsage, p, err)
+		}
+		po.Ports[name] = uint16(n)
+	}
+	return po, nil
+}
+
+func (f *scanFlags) budget() probe.BudgetOptions {
+	return probe.BudgetOptions{Rate: f.rate, PerHost: f.perHost, InFlight: f.inFlight}
+}
+
+// scope parses the targets; "assets" stands for every address of the
+// session's assets.
+func (f *scanFlags) scope(targets []string, as []model.Asset) (*probe.Scope, error) {
+	o := probe.ScopeOptions{Exclude: splitList(f.exclude...), AllowLarge: f.allowLarge, AllowPublic: f.allowPublic, AllowBroadcast: f.allowBcast}
+	var sc *probe.Scope
+	var err error
+	if slices.Contains(targets, "assets") {
+		if len(targets) > 1 {
+			return nil, fmt.Errorf("%w: scan: \"assets\" is the whole session: give it alone", errUsage)
+		}
+		sc, err = probe.ScopeFromAssets(as, o)
+	} else {
+		sc, err = probe.ParseScope(targets, o)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: scan: %v", errUsage, err)
+	}
+	return sc, nil
+}
+
+// splitList splits comma-separated values (of one or more flags).
+func splitList(vs ...string) []string {
+	var out []string
+	for _, v := range vs {
+		for _, s := range strings.Split(v, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+// confirm asks a yes/no question on a terminal; anything but y/yes is no.
+func confirm(stdin io.Reader, stdout io.Writer, q string) (bool, error) {
+	if f, ok := stdin.(*os.File); !ok || !term.IsTerminal(int(f.Fd())) {
+		return false, fmt.Errorf("%w: scan: not asking on a non-terminal: pass --yes to send, or --dry-run", errUsage)
+	}
+	fmt.Fprint(stdout, q)
+	line, _ := bufio.NewReader(stdin).ReadString('\n')
+	a := strings.ToLower(strings.TrimSpace(line))
+	return a == "y" || a == "yes", nil
+}
+
+// scanLogWriter appends packet-log records to the session in small batches
+// (every 200 ms), so a crash loses at most that much of the log.
+type scanLogWriter struct {
+	st      *store.Store
+	session string
+	mu      sync.Mutex
+	pending []any
+	err     error
+	n       int
+}
+
+func (w *scanLogWriter) add(r model.ScanRecord) {
+	w.mu.Lock()
+	w.pending = append(w.pending, r)
+	w.n++
+	w.mu.Unlock()
+}
+
+func (w *scanLogWriter) flush() error {
+	w.mu.Lock()
+	p := w.pending
+	w.pending = nil
+	w.mu.Unlock()
+	if len(p) > 0 {
+		if err := w.st.Append(w.session, store.ScanLog, p...); err != nil && w.err == nil {
+			w.err = err
+		}
+	}
+	return w.err
+}
+
+// scanJob is one scan in flight: the scanner, its packet log going to the
+// session's journal, and the newest log lines for the TUI.
+type scanJob struct {
+	id string
+	sc *probe.Scanner
+	lw *scanLogWriter
+	// done is closed when the scan has ended and its log is written; err
+	// is then final.
+	done chan struct{}
+
+	mu     sync.Mutex
+	recent []string
+	err    error
+}
+
+// recentLines is how many packet-log lines a scan keeps for the TUI.
+const recentLines = 200
+
+// startScan starts sending plan; answers go into sess, the packet log into
+// the session's journal (flushed every 200 ms until the scan ends).
+func startScan(e *env, sess *assets.Session, f *scanFlags, scope *probe.Scope, plan *probe.Plan, po probe.PlanOptions) *scanJob {
+	j := &scanJob{id: time.Now().UTC().Format(time.RFC3339), lw: &scanLogWriter{st: e.st, session: sess.Name()}, done: make(chan struct{})}
+	retries := f.retries
+	if retries == 0 {
+		retries = -1 // probe.Options: 0 is the default (1), negative is none
+	}
+	j.sc = probe.New(probe.Options{
+		Rate: f.rate, PerHost: f.perHost, InFlight: f.inFlight, Timeout: f.timeout, Retries: retries,
+		Iface: f.iface, Scope: scope, Plan: po, ScanID: j.id,
+		Log: func(r model.ScanRecord) {
+			j.lw.add(r)
+			j.note(r)
+		},
+		Observe: func(b model.Batch) { sess.Ingest() <- b },
+	})
+	e.logger.Printf("scan %s: session %s, scope %s, %d targets, at most %d packets, %d pps / %d per host",
+		j.id, sess.Name(), scope, len(plan.Targets), plan.Packets, f.rate, f.perHost)
+	flushDone := make(chan struct{})
+	go func() {
+		t := time.NewTicker(200 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				if err := j.lw.flush(); err != nil {
+					// a log that cannot be written stops the scan: no
+					// packet goes out unrecorded for long
+					j.sc.Stop()
+				}
+			case <-flushDone:
+				return
+			}
+		}
+	}()
+	go func() {
+		err := j.sc.Run(context.Background(), plan)
+		close(flushDone)
+		err = errors.Join(err, j.lw.flush())
+		e.logger.Printf("scan %s: ended: %v (%d log records)", j.id, err, j.lw.n)
+		j.mu.Lock()
+		j.err = err
+		j.mu.Unlock()
+		close(j.done)
+	}()
+	return j
+}
+
+// note keeps a packet-log line for the TUI.
+func (j *scanJob) note(r model.ScanRecord) {
+	ans := r.Answer
+	if r.Error != "" {
+		ans = "✗ " + r.Error
+	}
+	l := fmt.Sprintf("%s %-15s %-24s %3dB %2dp  %s", r.Time.Local().Format("15:04:05"), r.Target, r.Kind, r.Bytes, r.Packets, ans)
+	j.mu.Lock()
+	j.recent = append(j.recent, l)
+	if len(j.recent) > recentLines {
+		j.recent = slices.Delete(j.recent, 0, len(j.recent)-recentLines)
+	}
+	j.mu.Unlock()
+}
+
+// runScan sends the plan headless and merges the answers into the session;
+// SIGINT (Ctrl-C) is the panic key.
+func runScan(e *env, f scanFlags, scope *probe.Scope, plan *probe.Plan, po probe.PlanOptions, stdout, stderr io.Writer) error {
+	sess, err := e.openSession(f.c.session)
+	if err != nil {
+		return err
+	}
+	runDone := make(chan error, 1)
+	go func() { runDone <- sess.Run(context.Background()) }()
+	ctx, stop := signalContext()
+	defer stop()
+	j := startScan(e, sess, &f, scope, plan, po)
+	tty := isTerminal(stderr)
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	var runErr error
+loop:
+	for {
+		select {
+		case <-j.done:
+			runErr = j.err
+			break loop
+		case <-ctx.Done():
+			j.sc.Stop() // returns once nothing more can be sent
+			ctx = context.Background()
+		case <-tick.C:
+			if tty {
+				g := j.sc.Gauges()
+				fmt.Fprintf(stderr, "\r%d/%d targets  %d requests  %d answers  %d errors  %2d pps  %d open ",
+					g.TargetsDone, g.TargetsTotal, g.Requests, g.Answers, g.Errors, g.PPS, g.Conns)
+			}
+		}
+	}
+	if tty {
+		fmt.Fprint(stderr, "\r\033[K")
+	}
+	sess.Close()
+	saveErr := <-runDone
+	g := j.sc.Gauges()
+	fmt.Fprintf(stdout, "scan %s: %d/%d targets, %d requests, %d answers, %d errors, %d log records (otscope scanlog --session %s)\n",
+		j.id, g.TargetsDone, g.TargetsTotal, g.Requests, g.Answers, g.Errors, j.lw.n, f.c.session)
+	if g.Stopped || errors.Is(runErr, context.Canceled) || errors.Is(runErr, probe.ErrStopped) {
+		fmt.Fprintln(stdout, "  stopped: nothing more was sent; the answers so far are saved")
+		if errors.Is(runErr, context.Canceled) || errors.Is(runErr, probe.ErrStopped) {
+			runErr = nil
+		}
+	}
+	return errors.Join(runErr, saveErr)
+}
+
+func cmdScanLog(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("scanlog", flag.ContinueOnError)
+	var c common
+	c.register(fs, "session (required)")
+	format := fs.String("format", "table", "json, csv or table")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if c.session == "" {
+		return fmt.Errorf("%w: scanlog: --session is required", errUsage)
+	}
+	if !slices.Contains(export.Formats, *format) {
+		return fmt.Errorf("%w: scanlog: --format %q: %v", errUsage, *format, export.ErrFormat)
+	}
+	e, err := openEnv(c)
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	recs, skipped, err := store.ReadJournal[model.ScanRecord](e.st, c.session, store.ScanLog)
+	if err != nil {
+		return fmt.Errorf("session %q: %w", c.session, err)
+	}
+	if skipped > 0 {
+		e.logger.Printf("session %s: %d scan-log records could not be decoded", c.session, skipped)
+	}
+	return export.ScanLog(stdout, *format, recs)
+}
+
+// probeNames lists the probes for --probes' help.
+func probeNames() string {
+	var n []string
+	for _, p := range probe.Probes() {
+		n = append(n, p.Name())
+	}
+	return strings.Join(n, ",")
+}
+
+// scanControl drives the scanner from the TUI's scan pane: the same plan,
+// budget, packet log and session as `otscope scan`, with the defaults of
+// its flags.
+type scanControl struct {
+	e        *env
+	sess     *assets.Session
+	f        scanFlags
+	disabled string
+
+	mu    sync.Mutex
+	scope *probe.Scope
+	plan  *probe.Plan
+	po    probe.PlanOptions
+	job   *scanJob
+	ended bool
+}
+
+// newScanControl returns the TUI's scanner for sess; disabled, when not
+// empty, says why scanning is off (the demo plant is not a real network).
+func newScanControl(e *env, sess *assets.Session, disabled string) *scanControl {
+	return &scanControl{e: e, sess: sess, disabled: disabled, f: scanFlags{
+		rate: probe.DefaultRate, perHost: probe.DefaultPerHost, inFlight: probe.DefaultInFlight,
+		retries: 1, timeout: probe.DefaultTimeout,
+	}}
+}
+
+func (c *scanControl) Disabled() string { return c.disabled }
+
+func (c *scanControl) Plan(r scanpane.Request) (scanpane.Plan, error) {
+	if c.disabled != "" {
+		return scanpane.Plan{}, errors.New(c.disabled)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.job != nil && !c.ended {
+		return scanpane.Plan{}, errors.New("a scan is running: stop it or let it finish first")
+	}
+	targets := strings.FieldsFunc(r.Targets, func(r rune) bool { return r == ',' || r == ' ' })
+	f := c.f
+	f.fillGaps, f.probes = r.FillGaps, r.Probes
+	po, err := f.planOptions()
+	if err != nil {
+		return scanpane.Plan{}, uiError(err)
+	}
+	probes := probe.Probes()
+	if names := splitList(f.probes); !slices.Equal(names, []string{"all"}) {
+		if probes, err = probe.Lookup(names); err != nil {
+			return scanpane.Plan{}, err
+		}
+		po.Named = names
+	}
+	// the plan reads the session as last saved (at most a second old)
+	snap, err := c.e.st.Load(c.sess.Name())
+	if err != nil {
+		return scanpane.Plan{}, err
+	}
+	scope, err := f.scope(targets, snap.Assets)
+	if err != nil {
+		return scanpane.Plan{}, uiError(err)
+	}
+	plan := probe.BuildPlan(probe.Targets(scope, snap.Assets, nil), probes, &po, f.budget())
+	var b strings.Builder
+	plan.Write(&b)
+	c.scope, c.plan, c.po = scope, plan, po
+	return scanpane.Plan{Lines: strings.Split(strings.TrimRight(b.String(), "\n"), "\n"), Packets: plan.Packets, Targets: len(plan.Targets)}, nil
+}
+
+// uiError drops the command-line prefix of a flag error for the pane.
+func uiError(err error) error {
+	s := strings.TrimPrefix(err.Error(), errUsage.Error()+": ")
+	return errors.New(strings.TrimPrefix(s, "scan: "))
+}
+
+func (c *scanControl) Start() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.plan == nil {
+		return errors.New("no plan: build one first")
+	}
+	if c.job != nil && !c.ended {
+		return errors.New("a scan is running")
+	}
+	j := startScan(c.e, c.sess, &c.f, c.scope, c.plan, c.po)
+	c.job, c.ended, c.plan = j, false, nil
+	go func() {
+		<-j.done
+		c.mu.Lock()
+		c.ended = true
+		c.mu.Unlock()
+	}()
+	return nil
+}
+
+func (c *scanControl) running() *scanJob {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.job
+}
+
+func (c *scanControl) Pause() {
+	if j := c.running(); j != nil {
+		j.sc.Pause()
+	}
+}
+
+func (c *scanControl) Resume() {
+	if j := c.running(); j != nil {
+		j.sc.Resume()
+	}
+}
+
+// Stop is the panic key: Scanner.Stop returns once nothing more can leave.
+func (c *scanControl) Stop() {
+	if j := c.running(); j != nil {
+		j.sc.Stop()
+	}
+}
+
+func (c *scanControl) Status() scanpane.Status {
+	c.mu.Lock()
+	j, ended := c.job, c.ended
+	c.mu.Unlock()
+	st := scanpane.Status{Rate: c.f.rate, PerHost: c.f.perHost}
+	if j == nil {
+		return st
+	}
+	g := j.sc.Gauges()
+	st.Running, st.Paused, st.Stopped = !ended, g.Paused, g.Stopped
+	st.PPS, st.MaxHostPPS, st.Conns = g.PPS, g.MaxHostPPS, g.Conns
+	st.TargetsDone, st.TargetsTotal = g.TargetsDone, g.TargetsTotal
+	st.Requests, st.Answers, st.Errors = g.Requests, g.Answers, g.Errors
+	j.mu.Lock()
+	st.Recent = slices.Clone(j.recent)
+	if j.err != nil && !errors.Is(j.err, context.Canceled) && !errors.Is(j.err, probe.ErrStopped) {
+		st.Err = j.err.Error()
+	}
+	j.mu.Unlock()
+	return st
+}
+
+// wait stops a running scan (the TUI is quitting) and waits for its log.
+func (c *scanControl) wait() {
+	c.mu.Lock()
+	j, ended := c.job, c.ended
+	c.mu.Unlock()
+	if j != nil && !ended {
+		j.sc.Stop()
+		<-j.done
+	}
+}
+
+// ---- waivers and inventory states ---------------------------------------
+
+// The commands that keep a session's waivers and inventory states, and the
+// wiring of the TUI's analysis (lifecycle catalog, advisories, policy).
+
+// operator is who waivers and manual transitions are recorded as: $USER,
+// else "operator".
+func operator() string {
+	if u := strings.TrimSpace(os.Getenv("USER")); u != "" {
+		return u
+	}
+	return "operator"
+}
+
+// loadSession opens the database, loads one session with its journals and
+// closes it again.
+func loadSession(c common) (store.Snapshot, assets.Journals, error) {
+	e, err := openEnv(c)
+	if err != nil {
+		return store.Snapshot{}, assets.Journals{}, err
+	}
+	defer e.close()
+	snap, err := e.st.Load(c.session)
+	if err != nil {
+		return snap, assets.Journals{}, err // the store names the session
+	}
+	j, err := assets.ReadJournals(e.st, c.session)
+	if j.Skipped > 0 {
+		e.logger.Printf("session %s: %d journal records could not be decoded and were skipped", c.session, j.Skipped)
+	}
+	return snap, j, err
+}
+
+// stateHistories replays a session's state journal.
+func stateHistories(j assets.Journals) map[model.AssetID]lifecycle.History {
+	tr, _ := review.NewTracker(j.States, lifecycle.MissingPolicy{}, nil)
+	return tr.Snapshot()
+}
+
+// loadPack is the default policy pack plus the user's files; problems are
+// reported on stderr and the rest is used.
+func loadPack(policies []string, stderr io.Writer) *policy.Pack {
+	pack := policy.DefaultPack()
+	if len(policies) > 0 {
+		user, problems := policy.Load(policies...)
+		for _, p := range problems {
+			fmt.Fprintf(stderr, "otscope: policy: %v (skipped; the other rules run)\n", p)
+		}
+		pack = policy.Merge(pack, user)
+	}
+	return pack
+}
+
+// tuiSources loads what the TUI analyses the inventory with: the embedded
+// lifecycle catalog (plus --catalog files), advisories when --csaf is
+// given, and the policy pack.
+func tuiSources(cat catalogFlags, policies []string, stderr io.Writer) (review.Sources, error) {
+	en, err := cat.enricher(stderr, true)
+	if err != nil {
+		return review.Sources{}, err
+	}
+	return review.Sources{Catalog: en.Catalog, Advisories: en.Advisories, Pack: loadPack(policies, stderr)}, nil
+}
+
+// findAsset resolves an asset by ID, IP address, MAC address or name.
+func findAsset(snap store.Snapshot, session, ref string) (model.AssetID, error) {
+	ref = strings.TrimSpace(ref)
+	var hits []model.AssetID
+	ipRef, ipErr := netip.ParseAddr(ref)
+	macRef, macErr := model.ParseMAC(ref)
+	for i := range snap.Assets {
+		a := &snap.Assets[i]
+		switch {
+		case string(a.ID) == ref:
+			return a.ID, nil
+		case ipErr == nil && slices.Contains(a.IPs, ipRef),
+			macErr == nil && slices.Contains(a.MACs, macRef),
+			slices.ContainsFunc(a.Names, func(n string) bool { return strings.EqualFold(n, ref) }):
+			hits = append(hits, a.ID)
+		}
+	}
+	switch len(hits) {
+	case 0:
+		return "", fmt.Errorf("no asset %q in session %q (give its id, IP, MAC or name; see otscope assets)", ref, session)
+	case 1:
+		return hits[0], nil
+	}
+	return "", fmt.Errorf("%q names %d assets (%s): give the id", ref, len(hits), hits[0])
+}
+
+func cmdWaive(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("waive", flag.ContinueOnError)
+	var c common
+	c.register(fs, "session (required)")
+	rule := fs.String("rule", "", "rule ID the waiver acknowledges (required)")
+	asset := fs.String("asset", "", "asset id, IP, MAC or name, or * for every asset (required)")
+	reason := fs.String("reason", "", "why the violation is accepted (required unless --revoke)")
+	until := fs.String("until", "", "last day the waiver holds (2027-01-31)")
+	dur := fs.String("for", "", "how long the waiver holds (30d, 2w, 12h)")
+	revoke := fs.Bool("revoke", false, "end the waiver for --rule and --asset now")
+	by := fs.String("by", operator(), "who accepts it")
+	var policies multiFlag
+	fs.Var(&policies, "policy", "policy file or directory defining the rule, if not in the default pack")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	switch {
+	case c.session == "" || *rule == "" || *asset == "":
+		return fmt.Errorf("%w: waive: --session, --rule and --asset are required", errUsage)
+	case *until != "" && *dur != "":
+		return fmt.Errorf("%w: waive: give --until or --for, not both", errUsage)
+	case *revoke && (*until != "" || *dur != ""):
+		return fmt.Errorf("%w: waive: --revoke takes no expiry", errUsage)
+	case !*revoke && strings.TrimSpace(*reason) == "":
+		return fmt.Errorf("%w: waive: --reason is required", errUsage)
+	}
+	now := time.Now()
+	var expiry time.Time
+	var err error
+	if *dur != "" {
+		d, derr := review.ParseDuration(*dur)
+		if derr != nil {
+			return fmt.Errorf("%w: waive: --for: %v", errUsage, derr)
+		}
+		expiry = now.Add(d)
+	} else if expiry, err = review.ParseExpiry(*until, now); err != nil {
+		return fmt.Errorf("%w: waive: --until: %v", errUsage, err)
+	}
+	pack := loadPack(policies, stderr)
+	if !slices.ContainsFunc(pack.Rules, func(r *policy.Rule) bool { return r.ID == *rule }) {
+		return fmt.Errorf("%w: waive: unknown rule %q (rules: otscope audit; a rule of your own needs --policy)", errUsage, *rule)
+	}
+	e, err := openEnv(c)
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	snap, err := e.st.Load(c.session)
+	if err != nil {
+		return fmt.Errorf("session %q: %w", c.session, err)
+	}
+	id := model.AssetID("*")
+	if *asset != "*" {
+		if id, err = findAsset(snap, c.session, *asset); err != nil {
+			return err
+		}
+	}
+	var rec review.WaiverRecord
+	if *revoke {
+		j, err := assets.ReadJournals(e.st, c.session)
+		if err != nil {
+			return err
+		}
+		k := review.Key{Rule: *rule, Asset: id}
+		if !slices.ContainsFunc(review.Effective(j.Waivers, now), func(w policy.Waiver) bool { return review.KeyOf(w) == k }) {
+			return fmt.Errorf("no active waiver of %s for %s in session %q", *rule, id, c.session)
+		}
+		rec = review.Revoke(k, *reason, *by, now)
+	} else if rec, err = review.NewWaiver(*rule, id, *reason, *by, expiry, now); err != nil {
+		return fmt.Errorf("%w: waive: %v", errUsage, err)
+	}
+	if err := e.st.Append(c.session, store.Waivers, rec); err != nil {
+		return err
+	}
+	switch {
+	case *revoke:
+		fmt.Fprintf(stdout, "revoked the waiver of %s for %s\n", *rule, id)
+	case expiry.IsZero():
+		fmt.Fprintf(stdout, "waived %s for %s, no expiry (by %s)\n", *rule, id, rec.By)
+	default:
+		fmt.Fprintf(stdout, "waived %s for %s until %s (by %s)\n", *rule, id, expiry.Local().Format("2006-01-02 15:04"), rec.By)
+	}
+	return nil
+}
+
+func cmdWaivers(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("waivers", flag.ContinueOnError)
+	var c common
+	c.register(fs, "session (required)")
+	format := fs.String("format", "table", "json, csv or table")
+	all := fs.Bool("all", false, "every record, superseded ones too, oldest first")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if c.session == "" {
+		return fmt.Errorf("%w: waivers: --session is required", errUsage)
+	}
+	if !slices.Contains(export.Formats, *format) {
+		return fmt.Errorf("%w: waivers: --format %q: %v", errUsage, *format, export.ErrFormat)
+	}
+	_, j, err := loadSession(c)
+	if err != nil {
+		return err
+	}
+	recs := j.Waivers
+	if !*all {
+		recs = review.Latest(recs)
+	}
+	return writeWaivers(stdout, *format, recs, time.Now())
+}
+
+func writeWaivers(w io.Writer, format string, recs []review.WaiverRecord, now time.Time) error {
+	stamp := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.Local().Format("2006-01-02 15:04")
+	}
+	switch format {
+	case "json":
+		type out struct {
+			review.WaiverRecord
+			Status string `json:"status"`
+		}
+		list := make([]out, len(recs))
+		for i, r := range recs {
+			list[i] = out{r, r.Status(now)}
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(list)
+	case "csv":
+		cw := csv.NewWriter(w)
+		cw.Write([]string{"rule", "asset", "status", "until", "by", "at", "reason"})
+		for _, r := range recs {
+			cw.Write([]string{r.RuleID, string(r.AssetID), r.Status(now), stamp(r.Until), r.By, stamp(r.At), r.Reason})
+		}
+		cw.Flush()
+		return cw.Error()
+	}
+	if len(recs) == 0 {
+		_, err := fmt.Fprintln(w, "no waivers: acknowledge a violation with 'otscope waive' or 'a' in the Violations pane")
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "RULE\tASSET\tSTATUS\tUNTIL\tBY\tREASON")
+	for _, r := range recs {
+		until := stamp(r.Until)
+		if until == "" {
+			until = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.RuleID, r.AssetID, r.Status(now), until, r.By, r.Reason)
+	}
+	return tw.Flush()
+}
+
+func cmdState(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("state", flag.ContinueOnError)
+	var c common
+	c.register(fs, "session (required)")
+	asset := fs.String("asset", "", "asset id, IP, MAC or name (required)")
+	set := fs.String("set", "", "new state: verified, decommissioned, identified (withdraw a verification), discovered (recommission)")
+	why := fs.String("why", "", "reason for the transition (required with --set)")
+	by := fs.String("by", operator(), "who makes it")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if c.session == "" || *asset == "" {
+		return fmt.Errorf("%w: state: --session and --asset are required", errUsage)
+	}
+	var to lifecycle.State
+	if *set != "" {
+		if err := to.UnmarshalText([]byte(*set)); err != nil {
+			return fmt.Errorf("%w: state: --set: %v", errUsage, err)
+		}
+		if strings.TrimSpace(*why) == "" {
+			return fmt.Errorf("%w: state: --why is required with --set", errUsage)
+		}
+	}
+	e, err := openEnv(c)
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	snap, err := e.st.Load(c.session)
+	if err != nil {
+		return fmt.Errorf("session %q: %w", c.session, err)
+	}
+	id, err := findAsset(snap, c.session, *asset)
+	if err != nil {
+		return err
+	}
+	j, err := assets.ReadJournals(e.st, c.session)
+	if err != nil {
+		return err
+	}
+	tr, _ := review.NewTracker(j.States, review.MissingPolicyFor(snap.Stats, review.DefaultMissingAfter),
+		func(recs ...review.StateRecord) error {
+			rs := make([]any, len(recs))
+			for i := range recs {
+				rs[i] = recs[i]
+			}
+			return e.st.Append(c.session, store.StateHistory, rs...)
+		})
+	if *set != "" {
+		// A session recorded before states were tracked gets its automatic
+		// state first, so the manual transition starts from it.
+		for i := range snap.Assets {
+			if snap.Assets[i].ID == id && tr.Current(id) == lifecycle.Untracked {
+				if _, err := tr.Observe([]*model.Asset{&snap.Assets[i]}, review.NewestPacket(snap.Stats, snap.Assets), time.Now()); err != nil {
+					return err
+				}
+			}
+		}
+		if _, err := tr.Set(id, to, *by, *why, time.Now()); err != nil {
+			return fmt.Errorf("%s: %w", id, err)
+		}
+	}
+	h := tr.History(id)
+	fmt.Fprintf(stdout, "%s: %s\n", id, h.Current())
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	for _, t := range h {
+		fmt.Fprintf(tw, "  %s\t%s → %s\t%s\t%s\n", t.At.Local().Format("2006-01-02 15:04:05"), t.From, t.To, t.By, t.Why)
 	}
 	return tw.Flush()
 }

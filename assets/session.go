@@ -4,10 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"otscope/assets/lifecycle"
+	"otscope/assets/review"
 	"otscope/assets/store"
 	"otscope/model"
 )
@@ -26,6 +30,21 @@ type SessionOptions struct {
 	NotifyEvery time.Duration
 	// Vendor names MAC vendors (assets/oui.Lookup).
 	Vendor VendorFunc
+	// States and Waivers are the session's stored journals (ReadJournals).
+	States  []review.StateRecord
+	Waivers []review.WaiverRecord
+	// MissingAfter is how long an asset may be silent before it is
+	// missing (default review.DefaultMissingAfter; negative: never).
+	MissingAfter time.Duration
+	// SweepEvery is how often every asset's state is re-evaluated, so
+	// silent assets go missing during a long capture. Default 1 min.
+	SweepEvery time.Duration
+}
+
+// Journaler is the part of store.Store that keeps a session's journals. A
+// Persister that also implements it stores state transitions and waivers.
+type Journaler interface {
+	Append(session string, j store.Journal, records ...any) error
 }
 
 // Session owns the inventory of one named session: it merges batches from
@@ -39,9 +58,15 @@ type Session struct {
 	opts  SessionOptions
 	in    chan model.Batch
 
-	mu       sync.Mutex // guards watchers and saveErr
+	mu       sync.Mutex // guards watchers, saveErr and waivers
 	watchers []chan model.Update
 	saveErr  error
+	waivers  []review.WaiverRecord
+
+	// states tracks inventory states; latest is the newest packet time
+	// seen, what the missing policy measures silence against (Run only).
+	states *review.Tracker
+	latest time.Time
 
 	done chan struct{}
 
@@ -65,16 +90,38 @@ func NewSession(name string, p Persister, snap store.Snapshot, o SessionOptions)
 	if o.NotifyEvery <= 0 {
 		o.NotifyEvery = 100 * time.Millisecond
 	}
+	if o.MissingAfter == 0 {
+		o.MissingAfter = review.DefaultMissingAfter
+	}
+	if o.SweepEvery <= 0 {
+		o.SweepEvery = time.Minute
+	}
 	inv := NewInventory(o.Vendor)
 	inv.Restore(snap.Assets, snap.Conversations, snap.Stats)
-	return &Session{
-		name:  name,
-		store: p,
-		inv:   inv,
-		opts:  o,
-		in:    make(chan model.Batch, 64),
-		done:  make(chan struct{}),
+	s := &Session{
+		name:    name,
+		store:   p,
+		inv:     inv,
+		opts:    o,
+		in:      make(chan model.Batch, 64),
+		done:    make(chan struct{}),
+		waivers: slices.Clone(o.Waivers),
+		latest:  review.NewestPacket(snap.Stats, snap.Assets),
 	}
+	var journal func(recs ...review.StateRecord) error
+	if j, ok := p.(Journaler); ok {
+		journal = func(recs ...review.StateRecord) error { return j.Append(name, store.StateHistory, anys(recs)...) }
+	}
+	s.states, _ = review.NewTracker(o.States, review.MissingPolicyFor(snap.Stats, max(0, o.MissingAfter)), journal)
+	return s
+}
+
+func anys[T any](xs []T) []any {
+	out := make([]any, len(xs))
+	for i := range xs {
+		out[i] = xs[i]
+	}
+	return out
 }
 
 // Name returns the session name.
@@ -102,8 +149,11 @@ func (s *Session) Run(ctx context.Context) error {
 	defer close(s.done)
 	flush := time.NewTicker(s.opts.FlushEvery)
 	notify := time.NewTicker(s.opts.NotifyEvery)
+	sweep := time.NewTicker(s.opts.SweepEvery)
 	defer flush.Stop()
 	defer notify.Stop()
+	defer sweep.Stop()
+	s.sweep()
 	s.sendSnapshot()
 	for {
 		select {
@@ -117,6 +167,8 @@ func (s *Session) Run(ctx context.Context) error {
 			s.persist()
 		case <-notify.C:
 			s.notify()
+		case <-sweep.C:
+			s.sweep()
 		case <-ctx.Done():
 			// take what is already queued, then stop
 			for {
@@ -156,11 +208,15 @@ func (s *Session) finish() error {
 // persist writes the store's share of the changes.
 func (s *Session) persist() {
 	s.size.Store(int64(s.inv.Len() + s.inv.ConversationCount()))
+	u := s.inv.Changes(ForStore)
+	changed := make([]*model.Asset, len(u.Assets))
+	for i := range u.Assets {
+		changed[i] = &u.Assets[i]
+	}
+	s.track(changed)
 	if s.store == nil {
-		s.inv.Changes(ForStore)
 		return
 	}
-	u := s.inv.Changes(ForStore)
 	if len(u.Assets)+len(u.Removed)+len(u.Conversations)+len(u.Stats) == 0 {
 		return
 	}
@@ -176,6 +232,69 @@ func (s *Session) persist() {
 		// keep the changes for the next attempt
 		s.inv.remark(u)
 	}
+}
+
+// track evaluates the automatic state transitions of assets (changed ones,
+// or all on a sweep) and stores them.
+func (s *Session) track(assets []*model.Asset) {
+	for _, a := range assets {
+		if a.LastSeen.After(s.latest) {
+			s.latest = a.LastSeen
+		}
+	}
+	if _, err := s.states.Observe(assets, s.latest, time.Now()); err != nil {
+		s.fail(err)
+	}
+}
+
+// sweep evaluates every asset: on open (missing since the last run) and
+// periodically (silent for longer than the missing policy allows).
+func (s *Session) sweep() {
+	all := make([]*model.Asset, 0, len(s.inv.assets))
+	for _, a := range s.inv.assets {
+		all = append(all, a)
+	}
+	slices.SortFunc(all, func(x, y *model.Asset) int { return strings.Compare(string(x.ID), string(y.ID)) })
+	s.track(all)
+}
+
+func (s *Session) fail(err error) {
+	s.mu.Lock()
+	if s.saveErr == nil {
+		s.saveErr = fmt.Errorf("%w: %w", ErrSave, err)
+	}
+	s.mu.Unlock()
+}
+
+// States returns the session's inventory-state tracker. Its methods are
+// safe from any goroutine.
+func (s *Session) States() *review.Tracker { return s.states }
+
+// SetState records a manual transition of an asset (by a person, for a
+// reason), stored before it returns. Safe from any goroutine.
+func (s *Session) SetState(id model.AssetID, to lifecycle.State, by, why string) (review.StateRecord, error) {
+	return s.states.Set(id, to, by, why, time.Now())
+}
+
+// Waive stores a waiver record (a new waiver, a change or a revocation)
+// in the session's journal before it returns. Safe from any goroutine.
+func (s *Session) Waive(r review.WaiverRecord) error {
+	if j, ok := s.store.(Journaler); ok {
+		if err := j.Append(s.name, store.Waivers, r); err != nil {
+			return err
+		}
+	}
+	s.mu.Lock()
+	s.waivers = append(s.waivers, r)
+	s.mu.Unlock()
+	return nil
+}
+
+// Waivers returns the session's waiver records, oldest first.
+func (s *Session) Waivers() []review.WaiverRecord {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.waivers)
 }
 
 func (s *Session) sendSnapshot() {

@@ -25,7 +25,16 @@
 // keys (text input first, then global keys, then the focused pane), sizes
 // every pane on resize, and broadcasts data changes and clock ticks to all.
 //
+// Beside the inventory, the root runs an analysis (assets/review: lifecycle
+// catalog, advisories, policy audit with the session's waivers, inventory
+// states) off the UI goroutine, at most one at a time and at most every
+// AnalyseEvery while the data changes, and hands it to the panes as a
+// state.Change{Analysis: true}. Waivers and manual state transitions are
+// asked for by panes (pane.WaiveMsg, pane.SetStateMsg) and stored by the
+// root through Config.Ledger, also off the UI goroutine.
+//
 // The root Model and its panes are used only from the Bubble Tea goroutine.
-// The ui packages import model and the Charm libraries only: no capture,
+// The ui packages import model, the pure assets packages (review,
+// lifecycle, policy, advisory) and the Charm libraries: no capture,
 // storage or protocol code.
 package ui

@@ -9,6 +9,8 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 
+	"otscope/assets/lifecycle"
+	"otscope/assets/review"
 	"otscope/model"
 	"otscope/ui/format"
 	"otscope/ui/keys"
@@ -16,7 +18,10 @@ import (
 	"otscope/ui/pane/assetpane"
 	"otscope/ui/pane/capturepane"
 	"otscope/ui/pane/detailpane"
+	"otscope/ui/pane/lifecyclepane"
 	"otscope/ui/pane/matrixpane"
+	"otscope/ui/pane/scanpane"
+	"otscope/ui/pane/violationspane"
 	"otscope/ui/state"
 	"otscope/ui/theme"
 )
@@ -42,6 +47,28 @@ type Config struct {
 	Version string
 	// Now returns the current time; nil means time.Now. Tests pin it.
 	Now func() time.Time
+	// Analysis is what the inventory is analysed with: the lifecycle
+	// catalog, advisories (nil: "no advisories loaded") and the policy pack
+	// (nil: the default pack).
+	Analysis review.Sources
+	// Ledger keeps the session's inventory states and waivers (an
+	// *assets.Session); nil shows no states and refuses waivers and
+	// manual transitions.
+	Ledger Ledger
+	// User is who waivers and manual transitions are recorded as.
+	User string
+	// Scan drives the active scanner; nil: the scan pane explains that a
+	// live session is needed.
+	Scan scanpane.Control
+}
+
+// Ledger is the part of the session the UI records decisions in. Its
+// methods are called off the UI goroutine (they write to disk).
+type Ledger interface {
+	States() *review.Tracker
+	SetState(id model.AssetID, to lifecycle.State, by, why string) (review.StateRecord, error)
+	Waive(r review.WaiverRecord) error
+	Waivers() []review.WaiverRecord
 }
 
 // Focus identifies one of the panes, by its position in the tab bar.
@@ -53,9 +80,12 @@ const (
 	FocusDetail
 	FocusMatrix
 	FocusCapture
+	FocusLifecycle
+	FocusViolations
+	FocusScan
 )
 
-var focusNames = [...]string{"assets", "detail", "matrix", "capture"}
+var focusNames = [...]string{"assets", "detail", "matrix", "capture", "lifecycle", "violations", "scan"}
 
 // String names the pane.
 func (f Focus) String() string {
@@ -74,11 +104,21 @@ type Model struct {
 	state  *state.State
 	keys   keys.KeyMap
 
-	panes   []pane.Pane
-	assets  *assetpane.Model
-	detail  *detailpane.Model
-	matrix  *matrixpane.Model
-	capture *capturepane.Model
+	panes      []pane.Pane
+	assets     *assetpane.Model
+	detail     *detailpane.Model
+	matrix     *matrixpane.Model
+	capture    *capturepane.Model
+	lifecycle  *lifecyclepane.Model
+	violations *violationspane.Model
+	scan       *scanpane.Model
+
+	// an is the analysis loop's state (see analysis.go).
+	an *analysisLoop
+	// notice is a one-line message in the tab bar until noticeUntil.
+	notice      string
+	noticeErr   bool
+	noticeUntil time.Time
 
 	focus    Focus
 	back     Focus
@@ -105,8 +145,12 @@ func New(cfg Config) Model {
 	m.detail = detailpane.New(ctx)
 	m.matrix = matrixpane.New(ctx)
 	m.capture = capturepane.New(ctx, cfg.Sources)
+	m.lifecycle = lifecyclepane.New(ctx)
+	m.violations = violationspane.New(ctx)
+	m.scan = scanpane.New(ctx, cfg.Scan)
 	// Tab order; add new panes here (and a Focus constant).
-	m.panes = []pane.Pane{m.assets, m.detail, m.matrix, m.capture}
+	m.panes = []pane.Pane{m.assets, m.detail, m.matrix, m.capture, m.lifecycle, m.violations, m.scan}
+	m.an = newAnalysisLoop(cfg)
 	m.keys = keys.DefaultKeyMap(len(m.panes))
 	m.assets.Focus()
 	m.resize(80, 24)
@@ -179,7 +223,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.apply(msg)
 	case pane.TickMsg:
 		m.state.Sample(msg.Time)
-		cmds := []tea.Cmd{tick()}
+		cmds := []tea.Cmd{tick(), m.an.maybe(&m, false)}
 		for _, p := range m.panes {
 			cmds = append(cmds, p.Update(msg))
 		}
@@ -194,6 +238,17 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case pane.BackMsg:
 		m.setFocus(m.back)
+		return m, nil
+	case AnalysisMsg:
+		return m, m.an.done(&m, msg)
+	case pane.SetStateMsg:
+		return m, m.setState(msg)
+	case pane.WaiveMsg:
+		return m, m.waive(msg)
+	case actionMsg:
+		return m, m.actionDone(msg)
+	case pane.NoticeMsg:
+		m.setNotice(msg.Text, msg.Err)
 		return m, nil
 	case tea.KeyMsg:
 		return m.key(msg)
@@ -214,14 +269,18 @@ func (m *Model) apply(msg UpdatesMsg) tea.Cmd {
 			for _, p := range m.panes {
 				p.DataChanged(ch)
 			}
+			if ch.Reset || len(ch.Assets) > 0 || len(ch.Conversations) > 0 {
+				m.an.dirty = true
+			}
 		}
 	}
+	analyse := m.an.maybe(m, false)
 	if msg.Closed {
 		m.state.SetClosed()
 		m.capture.DataChanged(state.Change{Stats: true})
-		return nil
+		return analyse
 	}
-	return WaitForUpdates(m.cfg.Updates)
+	return tea.Batch(WaitForUpdates(m.cfg.Updates), analyse)
 }
 
 // key routes a key: text input first, then global keys, then the focused pane.
@@ -315,23 +374,55 @@ func (m Model) View() string {
 	return b.String()
 }
 
-// tabBar is " 1 Assets [2 Detail] 3 Matrix 4 Capture      summary".
+// minSummary is the room the tab bar keeps for the summary before it
+// shortens the names of the panes that are not focused.
+const minSummary = 26
+
+// tabBar is " 1 Assets [2 Detail] 3 Matrix 4 Capture      summary". When
+// the names leave too little room for the summary (all of it, up to
+// minSummary cells), the panes
+// that are not focused show a short name (a ShortTitle method), then only
+// its first letter.
 func (m Model) tabBar() string {
-	var b strings.Builder
-	plain := 0
-	for i, p := range m.panes {
-		t := strconv.Itoa(i+1) + " " + p.Title()
-		if Focus(i) == m.focus {
-			b.WriteString(m.styles.TabActive.Render("[" + t + "]"))
-		} else {
-			b.WriteString(m.styles.Tab.Render(" " + t + " "))
-		}
-		plain += format.Width(t) + 2
-	}
-	tabs := b.String()
 	summary := m.panes[m.focus].Summary()
 	if m.showHelp {
 		summary = "help · ? or esc closes"
+	}
+	notice := m.notice != "" && m.cfg.Now().Before(m.noticeUntil)
+	if notice {
+		summary = m.notice
+	}
+	need := min(format.Width(summary), minSummary)
+	var tabs string
+	var plain int
+	for level := range 3 {
+		var b strings.Builder
+		plain = 0
+		for i, p := range m.panes {
+			t := strconv.Itoa(i + 1)
+			switch {
+			case Focus(i) == m.focus || level == 0:
+				t += " " + p.Title()
+			case level == 1:
+				if st, ok := p.(interface{ ShortTitle() string }); ok {
+					t += " " + st.ShortTitle()
+				} else {
+					t += " " + p.Title()
+				}
+			default:
+				t += " " + string([]rune(p.Title())[:1])
+			}
+			if Focus(i) == m.focus {
+				b.WriteString(m.styles.TabActive.Render("[" + t + "]"))
+			} else {
+				b.WriteString(m.styles.Tab.Render(" " + t + " "))
+			}
+			plain += format.Width(t) + 2
+		}
+		tabs = b.String()
+		if m.width-plain-2 >= need {
+			break
+		}
 	}
 	room := m.width - plain - 2
 	if room < 8 {
@@ -339,7 +430,14 @@ func (m Model) tabBar() string {
 	}
 	summary = format.Truncate(summary, room)
 	gap := m.width - plain - format.Width(summary) - 1
-	return tabs + strings.Repeat(" ", max(1, gap)) + m.styles.Summary.Render(summary) + " "
+	style := m.styles.Summary
+	if notice {
+		style = m.styles.Good
+		if m.noticeErr {
+			style = m.styles.Error
+		}
+	}
+	return tabs + strings.Repeat(" ", max(1, gap)) + style.Render(summary) + " "
 }
 
 // statusBar is session, asset count, packets, pps (while a source runs),

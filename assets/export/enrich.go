@@ -23,6 +23,10 @@ type Record struct {
 	Lifecycle       *lifecycle.Result        `json:"lifecycle,omitempty"`
 	ModuleLifecycle []lifecycle.ModuleResult `json:"module_lifecycle,omitempty"`
 	Advisories      []Advisory               `json:"advisories,omitempty"`
+	// State is the inventory state (the last transition of StateHistory,
+	// from the session's journal); absent when the asset has no history.
+	State        string                 `json:"state,omitempty"`
+	StateHistory []lifecycle.Transition `json:"state_history,omitempty"`
 }
 
 // Advisory is one advisory match, as exported.
@@ -49,6 +53,8 @@ type Advisory struct {
 type Enricher struct {
 	Catalog    *lifecycle.Catalog
 	Advisories *advisory.DB
+	// States are the assets' inventory-state histories (may be nil).
+	States map[model.AssetID]lifecycle.History
 }
 
 // Enrich builds the records of a list of assets.
@@ -56,6 +62,9 @@ func (e Enricher) Enrich(assets []model.Asset) []Record {
 	out := make([]Record, len(assets))
 	for i := range assets {
 		r := Record{Asset: assets[i]}
+		if h := e.States[assets[i].ID]; len(h) > 0 {
+			r.State, r.StateHistory = h.Current().String(), h
+		}
 		if e.Catalog != nil {
 			if res, ok := e.Catalog.Match(&assets[i]); ok {
 				r.Lifecycle = &res

@@ -90,3 +90,46 @@ func TestTableAndBadFormat(t *testing.T) {
 		t.Errorf("xml: %v", err)
 	}
 }
+
+func TestScanLogFormats(t *testing.T) {
+	at := time.Date(2026, 11, 26, 3, 40, 0, 5e6, time.UTC)
+	recs := []model.ScanRecord{
+		{Scan: "s1", Seq: 1, Time: at, Target: netip.MustParseAddr("10.99.0.11"), Transport: "tcp", Port: 102,
+			Probe: "s7", Kind: "tcp.connect", Packets: 2, Answer: "connected"},
+		{Scan: "s1", Seq: 2, Time: at.Add(time.Second), Target: netip.MustParseAddr("10.99.0.11"), Transport: "tcp",
+			Port: 102, Probe: "s7", Kind: "s7.cotp_connect", Bytes: 22, Packets: 1, Error: "timeout"},
+	}
+	var j bytes.Buffer
+	if err := ScanLog(&j, "json", recs); err != nil {
+		t.Fatal(err)
+	}
+	var back []model.ScanRecord
+	if err := json.Unmarshal(j.Bytes(), &back); err != nil || len(back) != 2 || back[1].Error != "timeout" || back[0].Target != recs[0].Target {
+		t.Fatalf("json round trip: %v %+v", err, back)
+	}
+	var c bytes.Buffer
+	if err := ScanLog(&c, "csv", recs); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&c).ReadAll()
+	if err != nil || len(rows) != 3 || len(rows[0]) != len(ScanLogCSVHeader) {
+		t.Fatalf("csv: %v %q", err, rows)
+	}
+	if rows[2][7] != "s7.cotp_connect" || rows[2][12] != "timeout" || rows[1][2] != "2026-11-26T03:40:00.005Z" {
+		t.Fatalf("csv row: %q", rows[2])
+	}
+	var tb bytes.Buffer
+	if err := ScanLog(&tb, "table", recs); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(tb.String(), "tcp/102") || !strings.Contains(tb.String(), "timeout") {
+		t.Fatalf("table:\n%s", tb.String())
+	}
+	var empty bytes.Buffer
+	if err := ScanLog(&empty, "json", nil); err != nil || strings.TrimSpace(empty.String()) != "[]" {
+		t.Fatalf("empty log: %q", empty.String())
+	}
+	if err := ScanLog(&empty, "xml", recs); err == nil {
+		t.Fatal("xml accepted")
+	}
+}

@@ -1,7 +1,6 @@
 package policy
 
 import (
-	"cmp"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -46,21 +45,24 @@ func (a *activation) Parent() interpreter.Activation { return nil }
 
 // zoneModel assigns zones to assets and addresses and checks conduits.
 type zoneModel struct {
-	zones      []*zoneVal // index i is pack.Zones[i]; last is Unassigned
-	pack       *Pack
-	byAsset    map[model.AssetID]int
-	byIP       map[netip.Addr]int
-	conduitMem map[conduitKey]bool
+	zones   []*zoneVal // index i is pack.Zones[i]; last is Unassigned
+	pack    *Pack
+	byAsset map[model.AssetID]int
+	byIP    map[netip.Addr]int
+	// pairs holds, per ordered zone pair (from*len(zones)+to), what the
+	// conduits between them allow; built on first use.
+	pairs []*pairRule
 }
 
-type conduitKey struct {
-	from, to int
-	proto    string
-	port     uint16
+// pairRule is the union of the conduits from one zone to another.
+type pairRule struct {
+	all    bool
+	ports  []uint16
+	protos []string
 }
 
 func newZoneModel(p *Pack) *zoneModel {
-	zm := &zoneModel{pack: p, byAsset: map[model.AssetID]int{}, byIP: map[netip.Addr]int{}, conduitMem: map[conduitKey]bool{}}
+	zm := &zoneModel{pack: p, byAsset: map[model.AssetID]int{}, byIP: map[netip.Addr]int{}}
 	for i, z := range p.Zones {
 		zm.zones = append(zm.zones, &zoneVal{object{zoneType}, z.Name, z.Purdue})
 		for _, a := range z.Assets {
@@ -148,27 +150,27 @@ func (zm *zoneModel) allowed(a, b int, proto string, port uint16) bool {
 	if a == b {
 		return true
 	}
-	k := conduitKey{a, b, proto, port}
-	if v, ok := zm.conduitMem[k]; ok {
-		return v
+	if zm.pairs == nil {
+		zm.pairs = make([]*pairRule, len(zm.zones)*len(zm.zones))
 	}
-	from, to := zm.zones[a].name, zm.zones[b].name
-	ok := false
-	for _, c := range zm.pack.Conduits {
-		dir := zoneIs(c.From, from) && zoneIs(c.To, to)
-		rev := c.Bidirectional && zoneIs(c.From, to) && zoneIs(c.To, from)
-		if !dir && !rev {
-			continue
+	pr := zm.pairs[a*len(zm.zones)+b]
+	if pr == nil {
+		pr = &pairRule{}
+		from, to := zm.zones[a].name, zm.zones[b].name
+		for _, c := range zm.pack.Conduits {
+			dir := zoneIs(c.From, from) && zoneIs(c.To, to)
+			rev := c.Bidirectional && zoneIs(c.From, to) && zoneIs(c.To, from)
+			if !dir && !rev {
+				continue
+			}
+			pr.all = pr.all || len(c.Protocols) == 0 && len(c.Ports) == 0
+			pr.ports = append(pr.ports, c.Ports...)
+			pr.protos = append(pr.protos, c.Protocols...)
 		}
-		if (len(c.Protocols) == 0 && len(c.Ports) == 0) ||
-			slices.ContainsFunc(c.Protocols, func(p string) bool { return strings.EqualFold(p, proto) }) ||
-			slices.Contains(c.Ports, port) {
-			ok = true
-			break
-		}
+		zm.pairs[a*len(zm.zones)+b] = pr
 	}
-	zm.conduitMem[k] = ok
-	return ok
+	return pr.all || slices.Contains(pr.ports, port) ||
+		slices.ContainsFunc(pr.protos, func(p string) bool { return strings.EqualFold(p, proto) })
 }
 
 func zoneIs(pattern, name string) bool { return pattern == "*" || pattern == name }
@@ -182,6 +184,30 @@ type convKey struct {
 	port           uint16
 	cz, sz         int16
 	allowed        bool
+}
+
+// numProjection is projection for masks without strings, as two words.
+func numProjection(mask convField, cv *convView, ci, si int32, cz, sz int) [2]uint64 {
+	var k [2]uint64
+	if mask&cfClient != 0 {
+		k[0] |= uint64(uint32(ci)) << 32
+	}
+	if mask&cfServer != 0 {
+		k[0] |= uint64(uint32(si))
+	}
+	if mask&cfPort != 0 {
+		k[1] |= uint64(cv.c.Port) << 48
+	}
+	if mask&cfClientZone != 0 {
+		k[1] |= uint64(uint16(cz)) << 32
+	}
+	if mask&cfServerZone != 0 {
+		k[1] |= uint64(uint16(sz)) << 16
+	}
+	if mask&cfAllowed != 0 && cv.allowed {
+		k[1] |= 1
+	}
+	return k
 }
 
 func projection(mask convField, cv *convView, ci, si int32, cz, sz int) convKey {
@@ -211,50 +237,6 @@ func projection(mask convField, cv *convView, ci, si int32, cz, sz int) convKey 
 		k.allowed = cv.allowed
 	}
 	return k
-}
-
-// auditor holds the state of one audit (one goroutine).
-type auditor struct {
-	in      *Input
-	act     activation
-	errs    map[string]bool
-	report  *Report
-	waivers []Waiver
-}
-
-func (au *auditor) evalBool(r *Rule, who model.AssetID) bool {
-	out, _, err := r.when.Eval(&au.act)
-	if err != nil {
-		au.fail(r, who, err)
-		return false
-	}
-	b, ok := out.(types.Bool)
-	if !ok {
-		au.fail(r, who, fmt.Errorf("when returned %s, not bool", out.Type().TypeName()))
-		return false
-	}
-	return bool(b)
-}
-
-func (au *auditor) fail(r *Rule, who model.AssetID, err error) {
-	if au.errs[r.ID] {
-		return
-	}
-	au.errs[r.ID] = true
-	au.report.Errors = append(au.report.Errors, Problem{File: r.File, Line: r.Line, Rule: r.ID,
-		Reason: fmt.Sprintf("evaluation failed on %s: %v", who, err)})
-}
-
-func (au *auditor) evidence(r *Rule, who model.AssetID) []string {
-	if r.evidence == nil {
-		return nil
-	}
-	out, _, err := r.evidence.Eval(&au.act)
-	if err != nil {
-		au.fail(r, who, err)
-		return nil
-	}
-	return evidenceStrings(out)
 }
 
 func evidenceStrings(v ref.Val) []string {
@@ -294,205 +276,47 @@ func evidenceStrings(v ref.Val) []string {
 // Audit evaluates every rule of pack over the input and applies the
 // waivers that are still active at in.Now. Asset rules give one violation
 // per asset; conversation rules one per client, server and rule, listing
-// up to MaxFlowEvidence flows. A rule that fails to evaluate on an input
-// is reported once in Report.Errors and keeps running on the others.
-// Audit runs on the calling goroutine; it does not change its input.
+// up to MaxFlowEvidence flows. A rule that fails to evaluate is reported
+// once in Report.Errors (naming the first failing asset in ID order) and
+// keeps running on the other inputs. Audit runs on the calling goroutine;
+// it does not change its input. For repeated audits of a changing
+// inventory, an Auditor re-evaluates only what changed.
 func Audit(in Input, pack *Pack, waivers []Waiver) Report {
 	start := time.Now()
 	if in.Now.IsZero() {
 		in.Now = start
 	}
-	rep := Report{ByRule: map[string]int{}, Assets: len(in.Assets), Convs: len(in.Conversations)}
 	if pack == nil {
 		pack = &Pack{}
 	}
-	rep.Rules = len(pack.Rules)
-	au := &auditor{in: &in, errs: map[string]bool{}, report: &rep, waivers: waivers}
-	au.act.zonesDefined = types.Bool(len(pack.Zones) > 0)
-	au.act.now = types.Timestamp{Time: in.Now}
-
-	var assetRules, convRules []*Rule
-	for _, r := range pack.Rules {
-		if r.Scope == ScopeConversation {
-			convRules = append(convRules, r)
-		} else {
-			assetRules = append(assetRules, r)
+	e := newEngine(pack)
+	var r run
+	e.newRun(&in, &r)
+	assets := make([]result, len(in.Assets))
+	for i := range assets {
+		r.evalAsset(int32(i), e.assetRules, &assets[i])
+	}
+	var groups [][]*result
+	if len(e.convRules) > 0 {
+		r.groupFlows(nil)
+		res := make([]result, len(r.groups))
+		for i := range r.groups {
+			g := &r.groups[i]
+			res[i].client, res[i].server = r.id(g.ci), r.id(g.si)
+			g.res, g.dirty = &res[i], true
 		}
+		r.evalGroups()
+		groups = append(groups, r.sortedGroups())
 	}
-
-	zm := newZoneModel(pack)
-	views := make([]assetView, len(in.Assets))
-	index := make(map[model.AssetID]int32, len(in.Assets))
-	for i := range in.Assets {
-		a := &in.Assets[i]
-		views[i] = assetView{object: object{assetType}, a: a, in: &in, zone: zm.zones[zm.assetZone(a)]}
-		index[a.ID] = int32(i)
+	order := assetOrder(in.Assets)
+	byID := make([]*result, len(order))
+	for k, i := range order {
+		byID[k] = &assets[i]
 	}
-
-	// Asset rules.
-	for i := range views {
-		v := &views[i]
-		au.act.asset, au.act.conv = v, nil
-		for _, r := range assetRules {
-			if !au.evalBool(r, v.a.ID) {
-				continue
-			}
-			v.evFirst, v.evLast = time.Time{}, time.Time{}
-			ev := au.evidence(r, v.a.ID)
-			first, last := v.evFirst, v.evLast
-			if first.IsZero() {
-				first = v.a.FirstSeen
-			}
-			if last.IsZero() {
-				last = v.a.LastSeen
-			}
-			rep.Violations = append(rep.Violations, Violation{RuleID: r.ID, Title: r.Title, Severity: r.Severity,
-				AssetID: v.a.ID, Evidence: ev, FirstSeen: first, LastSeen: last})
-		}
-	}
-
-	if len(convRules) > 0 {
-		au.conversations(convRules, zm, views, index)
-	}
-
-	for i := range rep.Violations {
-		v := &rep.Violations[i]
-		if w := findWaiver(waivers, v, in.Now); w != nil {
-			v.Waived = w
-			rep.Waived++
-			continue
-		}
-		rep.BySeverity[v.Severity]++
-		rep.ByRule[v.RuleID]++
-	}
-	slices.SortStableFunc(rep.Violations, func(a, b Violation) int {
-		return cmp.Or(cmp.Compare(b.Severity, a.Severity), cmp.Compare(a.RuleID, b.RuleID),
-			cmp.Compare(a.AssetID, b.AssetID), cmp.Compare(a.ServerID, b.ServerID))
-	})
+	rep := Report{ByRule: map[string]int{}, Assets: len(in.Assets), Convs: len(in.Conversations), Rules: len(pack.Rules)}
+	e.assemble(append([][]*result{byID}, groups...), waivers, in.Now, &rep)
 	rep.Elapsed = time.Since(start)
 	return rep
-}
-
-// convGroup collects the flows of one (rule, client, server) violation.
-type convGroup struct {
-	v     int // index in Report.Violations
-	flows int
-}
-
-func (au *auditor) conversations(rules []*Rule, zm *zoneModel, views []assetView, index map[model.AssetID]int32) {
-	rep := au.report
-	// Rules that read the same fields share one projection per flow.
-	type memoSet struct {
-		mask  convField
-		rules []int
-		memo  map[convKey][]bool // results of rules, by projection
-	}
-	var sets []*memoSet
-	for i, r := range rules {
-		if r.convMask&cfVolatile != 0 {
-			continue
-		}
-		j := slices.IndexFunc(sets, func(s *memoSet) bool { return s.mask == r.convMask })
-		if j < 0 {
-			sets = append(sets, &memoSet{mask: r.convMask, memo: map[convKey][]bool{}})
-			j = len(sets) - 1
-		}
-		sets[j].rules = append(sets[j].rules, i)
-	}
-	volatile := make([]int, 0)
-	for i, r := range rules {
-		if r.convMask&cfVolatile != 0 {
-			volatile = append(volatile, i)
-		}
-	}
-	// groups holds, per client and server, the violation of each rule
-	// (one map lookup per flow, not per rule that fires).
-	groups := map[uint64][]convGroup{}
-	var pair []convGroup
-	empty := assetView{object: object{assetType}, a: &model.Asset{}, in: au.in, zone: zm.zones[zm.unassigned()]}
-	// Assets missing from the input get views numbered from len(views).
-	var orphans []*assetView
-	viewOf := func(id model.AssetID) (*assetView, int32) {
-		i, ok := index[id]
-		if !ok {
-			i = int32(len(views) + len(orphans))
-			index[id] = i
-			orphans = append(orphans, &assetView{object: object{assetType}, a: &model.Asset{ID: id}, in: au.in, zone: empty.zone})
-		}
-		if int(i) < len(views) {
-			return &views[i], i
-		}
-		return orphans[int(i)-len(views)], i
-	}
-	var cv convView
-	cv.object = object{convType}
-	var ci, si int32
-	hit := func(ri int, c *model.Conversation) {
-		r := rules[ri]
-		if pair == nil {
-			pk := uint64(uint32(ci))<<32 | uint64(uint32(si))
-			if pair = groups[pk]; pair == nil {
-				pair = make([]convGroup, len(rules))
-				for i := range pair {
-					pair[i].v = -1
-				}
-				groups[pk] = pair
-			}
-		}
-		g := &pair[ri]
-		if g.v < 0 {
-			ev := au.evidence(r, c.Client)
-			rep.Violations = append(rep.Violations, Violation{RuleID: r.ID, Title: r.Title, Severity: r.Severity,
-				AssetID: c.Client, ClientID: c.Client, ServerID: c.Server, Evidence: ev,
-				FirstSeen: c.FirstSeen, LastSeen: c.LastSeen})
-			g.v = len(rep.Violations) - 1
-		}
-		v := &rep.Violations[g.v]
-		g.flows++
-		switch {
-		case g.flows <= MaxFlowEvidence:
-			v.Evidence = append(v.Evidence, flowLine(c, cv.clientZone, cv.serverZone))
-		case g.flows == MaxFlowEvidence+1:
-			v.Evidence = append(v.Evidence, "… 1 more flow")
-		default:
-			v.Evidence[len(v.Evidence)-1] = "… " + strconv.Itoa(g.flows-MaxFlowEvidence) + " more flows"
-		}
-		timeSpan(&v.FirstSeen, &v.LastSeen, c.FirstSeen, c.LastSeen)
-	}
-	for i := range au.in.Conversations {
-		c := &au.in.Conversations[i]
-		var client, server *assetView
-		client, ci = viewOf(c.Client)
-		server, si = viewOf(c.Server)
-		cz := zm.endpointZone(c.Client, c.ClientIP, client)
-		sz := zm.endpointZone(c.Server, c.ServerIP, server)
-		cv.c, cv.client, cv.server = c, client, server
-		cv.clientZone, cv.serverZone = zm.zones[cz], zm.zones[sz]
-		cv.allowed = zm.allowed(cz, sz, c.Protocol, c.Port)
-		au.act.asset, au.act.conv = nil, &cv
-		pair = nil
-		for _, s := range sets {
-			k := projection(s.mask, &cv, ci, si, cz, sz)
-			res, ok := s.memo[k]
-			if !ok {
-				res = make([]bool, len(s.rules))
-				for j, ri := range s.rules {
-					res[j] = au.evalBool(rules[ri], c.Client)
-				}
-				s.memo[k] = res
-			}
-			for j, ri := range s.rules {
-				if res[j] {
-					hit(ri, c)
-				}
-			}
-		}
-		for _, ri := range volatile {
-			if au.evalBool(rules[ri], c.Client) {
-				hit(ri, c)
-			}
-		}
-	}
 }
 
 // flowLine formats a flow: "10.1.1.5 → 10.10.10.12 s7comm tcp/102, 40 pkts".
@@ -529,10 +353,9 @@ func flowLine(c *model.Conversation, cz, sz *zoneVal) string {
 }
 
 // findWaiver returns the active waiver for v (the latest expiry wins), or nil.
-func findWaiver(ws []Waiver, v *Violation, now time.Time) *Waiver {
+func findWaiver(ws []*Waiver, v *Violation, now time.Time) *Waiver {
 	var best *Waiver
-	for i := range ws {
-		w := &ws[i]
+	for _, w := range ws {
 		if w.RuleID != v.RuleID || !w.Active(now) {
 			continue
 		}

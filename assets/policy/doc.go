@@ -105,12 +105,69 @@
 // them out of the counts; an expired waiver does not apply. Waivers belong
 // to the session: the caller stores them and passes them to Audit.
 //
-// # Speed and concurrency
+// # Speed
 //
-// Every expression is compiled once, when the pack is parsed. Audit builds
-// one view per asset (its costly fields on first use), evaluates each
-// conversation rule once per distinct projection of the fields it reads
-// (zones, protocol, port, ... but not per-flow counters), and runs on the
-// calling goroutine. Packs are immutable and safe for concurrent audits;
-// Audit does not modify its Input.
+// Every expression is compiled once, when the pack is parsed; parsing also
+// derives, for each asset rule, a prefilter: a necessary condition made of
+// the helper calls and comparisons its condition requires (has_fact,
+// has_service, has_role, has_any_role, has_protocol, has_function, fact
+// equality, non-empty fields and lists, zones_defined, combined by && and
+// ||). An asset whose features cannot satisfy it is skipped: CEL would
+// return a plain false there, since its && and || let false win over
+// errors. Audit builds one view per asset (costly fields on first use).
+// Conversations are grouped by client and server with one map lookup per
+// flow; each conversation rule is evaluated once per distinct projection
+// of the fields it reads (zones, protocol, port, ... but not per-flow
+// counters), the flows of a group that share an outcome are aggregated
+// once, and evidence lines are built only for the first MaxFlowEvidence
+// flows of a violation. The report is assembled in its final order (rule
+// by severity and ID, asset, server) without sorting the violations.
+//
+// BenchmarkAudit (10,000 assets, the default pack replicated to 100 rules,
+// 1M conversations, 116,000 violations) on the 2-core VM, one core:
+//
+//	go test ./assets/policy -run '^$' -bench 'Audit$' -cpu 1 -count 5
+//	before: 2.63 s/op; now 0.57-0.76 s/op (the VM varies ±25%)
+//
+// TestAuditSpeed fails above 1.5 s (best of three). TestAuditMatchesReference
+// compares Audit with a straightforward evaluation (every rule on every
+// asset and flow, no prefilter, memo or grouping, one stable sort) on
+// generated plants and on the benchmark plant: same violations, evidence,
+// times, waivers, counts and errors.
+//
+// # Incremental audits
+//
+// The live violations pane calls an Auditor every second or two:
+//
+//	aud := policy.NewAuditor(pack, waivers)
+//	rep := aud.Audit(policy.Input{Assets: inv.Assets(), Conversations: inv.Conversations(), Now: now, ...})
+//
+// It keeps each asset's results and each client/server pair's results
+// and re-evaluates only those whose content hash changed (every field of
+// the asset; every flow of the pair and both assets), plus the rules that
+// read "now" when the clock moved. What remains per call is hashing the
+// input (about 4 ms per 10,000 assets and 4 ms per 100,000 flows) and
+// assembling the report. BenchmarkAuditorIncremental, 100 changed assets
+// of 10,000, 100 rules, flows in inventory order:
+//
+//	go test ./assets/policy -run '^$' -bench AuditorIncremental -cpu 1 -count 5
+//	100,000 conversations: 51-64 ms/op; 1M conversations: 150-174 ms/op
+//
+// (a third of it copies the 116,000 violations into the new report and
+// collects the garbage that makes: that part shrinks with the report).
+// TestAuditorMatchesAudit applies random changes (facts, roles changed in
+// place, modes, products, addresses, added and removed assets and flows,
+// reordered flows, the clock, waivers) and checks after each step that the
+// Auditor's report equals Audit's (and, now and then, the reference's).
+//
+// Errors (Report.Errors) name, once per rule in pack order, the first
+// failing asset in ID order (for conversation rules the first failing
+// client/server pair, at its first failing flow), so that both kinds of
+// audit report the same.
+//
+// # Concurrency
+//
+// Audit runs on the calling goroutine. Packs are immutable and safe for
+// concurrent audits; Audit does not modify its Input. An Auditor serves
+// one goroutine.
 package policy

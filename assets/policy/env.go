@@ -426,6 +426,7 @@ func containsFold(list []string, s string) bool {
 // "field=value (protocol · origin #frame)".
 func factLine(f *model.Fact) string {
 	var b strings.Builder
+	b.Grow(len(f.Field) + len(f.Value) + len(f.Detail) + len(f.Source.Protocol) + len(f.Source.Origin) + 40)
 	b.WriteString(f.Field)
 	b.WriteByte('=')
 	b.WriteString(f.Value)
@@ -434,23 +435,30 @@ func factLine(f *model.Fact) string {
 		b.WriteString(f.Detail)
 		b.WriteByte(']')
 	}
-	var src []string
+	n := 0
+	part := func(s string) {
+		if n == 0 {
+			b.WriteString(" (")
+		} else {
+			b.WriteString(" · ")
+		}
+		n++
+		b.WriteString(s)
+	}
 	if f.Source.Protocol != "" {
-		src = append(src, f.Source.Protocol)
+		part(f.Source.Protocol)
 	}
 	if f.Source.Origin != "" {
-		o := f.Source.Origin
+		part(f.Source.Origin)
 		if f.Source.Frame > 0 {
-			o += " #" + strconv.FormatUint(f.Source.Frame, 10)
+			b.WriteString(" #")
+			b.WriteString(strconv.FormatUint(f.Source.Frame, 10))
 		}
-		src = append(src, o)
 	}
 	if f.Source.Kind != model.Passive && f.Source.Kind != 0 {
-		src = append(src, f.Source.Kind.String())
+		part(f.Source.Kind.String())
 	}
-	if len(src) > 0 {
-		b.WriteString(" (")
-		b.WriteString(strings.Join(src, " · "))
+	if n > 0 {
 		b.WriteByte(')')
 	}
 	return b.String()

@@ -347,7 +347,10 @@ func parseRule(file string, n *yaml.Node) (*Rule, string, []Problem) {
 	}
 	if r.Scope == ScopeConversation {
 		r.convMask = convFields(checked.NativeRep().Expr())
+	} else {
+		r.pre = prefilterOf(checked.NativeRep().Expr())
 	}
+	r.readsNow = readsIdent(checked.NativeRep().Expr(), "now")
 	if strings.TrimSpace(r.Evidence) != "" {
 		ev, iss := env.Compile(r.Evidence)
 		if iss.Err() != nil {
@@ -360,6 +363,7 @@ func parseRule(file string, n *yaml.Node) (*Rule, string, []Problem) {
 		if r.evidence, err = env.Program(ev, cel.EvalOptions(cel.OptOptimize)); err != nil {
 			return fail(valueLine(n, "evidence"), "evidence: %v", err)
 		}
+		r.readsNow = r.readsNow || readsIdent(ev.NativeRep().Expr(), "now")
 	}
 	return r, "", nil
 }
@@ -542,4 +546,15 @@ func convFields(e ast.Expr) convField {
 		return cfAll
 	}
 	return mask
+}
+
+// readsIdent reports whether expression e reads the variable name.
+func readsIdent(e ast.Expr, name string) bool {
+	found := false
+	ast.PostOrderVisit(e, ast.NewExprVisitor(func(x ast.Expr) {
+		if x.Kind() == ast.IdentKind && x.AsIdent() == name {
+			found = true
+		}
+	}))
+	return found
 }

@@ -206,31 +206,32 @@ conduits:
 	return out
 }
 
-// TestAuditSpeed is the budget: 10,000 assets, 100 rules and 1M
-// conversations in under a second on one core.
-// TestAuditSpeed guards the audit's speed against regressions. The issue's
-// goal is under 1 s for 10,000 assets, 100 rules and 1M conversations on
-// one core; this engine takes about 2.2 s (BenchmarkAudit), so the test
-// fails only above 5 s. Skipped under the race detector, which is ~10x
-// slower.
+// TestAuditSpeed guards the budget: 10,000 assets, 100 rules and
+// 1M conversations in under a second on one core. BenchmarkAudit measures
+// about 0.6 s on the 2-core VM, which varies by ±25% and more while other
+// jobs run, so the test takes the best of three runs and fails above
+// 1.5 s. Skipped under the race detector, which is ~10x slower.
 func TestAuditSpeed(t *testing.T) {
 	if testing.Short() || raceEnabled {
 		t.Skip("speed test: 1M conversations (not under -short or -race)")
 	}
 	in, pack := benchInput(10000, 1000000), benchPack(t)
-	start := time.Now()
-	rep := Audit(in, pack, nil)
-	best := time.Since(start)
-	t.Logf("audit of %d assets, %d rules, %d conversations: %v (%d ns), %d violations",
-		rep.Assets, rep.Rules, rep.Convs, best, best.Nanoseconds(), len(rep.Violations))
+	best := time.Hour
+	var rep Report
+	for range 3 {
+		rep = Audit(in, pack, nil)
+		best = min(best, rep.Elapsed)
+	}
+	t.Logf("audit of %d assets, %d rules, %d conversations: %v, %d violations",
+		rep.Assets, rep.Rules, rep.Convs, best, len(rep.Violations))
 	if len(rep.Errors) > 0 {
 		t.Errorf("errors: %v", rep.Errors[:1])
 	}
 	if len(rep.Violations) == 0 {
 		t.Error("no violations: the benchmark plant should break rules")
 	}
-	if best > 5*time.Second {
-		t.Errorf("audit took %v: slower than the 5 s regression bound (goal 1 s)", best)
+	if best > 1500*time.Millisecond {
+		t.Errorf("audit took %v: slower than the 1.5 s bound (goal 1 s)", best)
 	}
 }
 

@@ -96,6 +96,12 @@ type Rule struct {
 	// convMask lists the conversation fields When reads (conversation
 	// scope), so that the audit evaluates it once per distinct projection.
 	convMask convField
+	// pre is a necessary condition of When on an asset (asset scope; nil:
+	// none found), so that the audit skips assets that cannot match.
+	pre []clause
+	// readsNow is set when When or Evidence reads "now": an Auditor
+	// re-evaluates the rule whenever Input.Now moves.
+	readsNow bool
 }
 
 // Zone is a set of addresses at one Purdue level. An asset belongs to the

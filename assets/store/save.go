@@ -151,6 +151,8 @@ func (s *Store) Load(session string) (Snapshot, error) {
 			switch kind {
 			case kindMeta:
 				continue
+			case byte(ScanLog), byte(Waivers), byte(StateHistory):
+				continue // journals: ReadJournal
 			case kindAsset:
 				var a model.Asset
 				if derr = item.Value(func(v []byte) error { return decodeValue(v, &a) }); derr == nil {

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"otscope/assets/review"
 	"otscope/model"
 )
 
@@ -32,6 +33,9 @@ type Change struct {
 	Conversations map[string]struct{}
 	// Stats is set when any source's counters changed.
 	Stats bool
+	// Analysis is set when a new analysis (lifecycle, advisories, audit,
+	// states) replaced the previous one.
+	Analysis bool
 }
 
 // AssetChanged reports whether the asset id was touched (always true on Reset).
@@ -45,7 +49,7 @@ func (c Change) AssetChanged(id model.AssetID) bool {
 
 // Empty reports whether nothing changed.
 func (c Change) Empty() bool {
-	return !c.Reset && len(c.Assets) == 0 && len(c.Conversations) == 0 && !c.Stats
+	return !c.Reset && len(c.Assets) == 0 && len(c.Conversations) == 0 && !c.Stats && !c.Analysis
 }
 
 // Source is one packet source: its latest counters and its rate history.
@@ -117,6 +121,8 @@ type State struct {
 	loaded    bool
 	// latest is the newest LastSeen or LastPacket applied.
 	latest time.Time
+	// analysis is the latest analysis of the inventory (nil before the first).
+	analysis *review.Analysis
 }
 
 // New returns an empty State.
@@ -355,4 +361,27 @@ func (s *State) Totals() (packets uint64, pps float64) {
 		pps += src.PPS()
 	}
 	return packets, pps
+}
+
+// SetAnalysis replaces the analysis of the inventory (lifecycle verdicts,
+// advisories, violations, inventory states). It is computed off the UI
+// goroutine from copies and never changed afterwards.
+func (s *State) SetAnalysis(a *review.Analysis) { s.analysis = a }
+
+// Analysis returns the latest analysis, or nil before the first one.
+func (s *State) Analysis() *review.Analysis { return s.analysis }
+
+// AssetPointers returns every asset and conversation as pointers, for an
+// analysis to read off the UI goroutine: Apply replaces values and never
+// changes them, so the pointers stay valid and unchanged.
+func (s *State) AssetPointers() ([]*model.Asset, []*model.Conversation) {
+	as := make([]*model.Asset, 0, len(s.assets))
+	for _, a := range s.assets {
+		as = append(as, a)
+	}
+	cs := make([]*model.Conversation, 0, len(s.convs))
+	for _, c := range s.convs {
+		cs = append(cs, c)
+	}
+	return as, cs
 }

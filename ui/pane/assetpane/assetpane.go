@@ -24,9 +24,11 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"otscope/assets/lifecycle"
 	"otscope/model"
 	"otscope/ui/format"
 	"otscope/ui/pane"
+	"otscope/ui/pane/form"
 	"otscope/ui/pane/grid"
 	"otscope/ui/state"
 )
@@ -67,21 +69,29 @@ type KeyMap struct {
 	Filter grid.FilterKeyMap
 	// Sort cycles the sort column; Reverse flips the order; Open shows the detail.
 	Sort, Reverse, Open key.Binding
+	// Verify and Decommission record manual state transitions of the
+	// selected asset (again: withdraw, recommission).
+	Verify, Decommission key.Binding
 }
 
 // DefaultKeyMap returns the default asset table keys.
 func DefaultKeyMap() KeyMap {
 	return KeyMap{
-		Move:    grid.DefaultKeyMap(),
-		Filter:  grid.DefaultFilterKeyMap(),
-		Sort:    key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort")),
-		Reverse: key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "reverse sort")),
-		Open:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "detail")),
+		Move:         grid.DefaultKeyMap(),
+		Filter:       grid.DefaultFilterKeyMap(),
+		Sort:         key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort")),
+		Reverse:      key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "reverse sort")),
+		Open:         key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "detail")),
+		Verify:       key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "verify (walkdown)")),
+		Decommission: key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "decommission")),
 	}
 }
 
 // ShortHelp implements help.KeyMap.
 func (m *Model) ShortHelp() []key.Binding {
+	if m.form.Active() {
+		return m.form.Help()
+	}
 	if m.filter.Typing() {
 		return []key.Binding{m.keys.Filter.Accept, m.keys.Filter.Clear}
 	}
@@ -93,6 +103,7 @@ func (m *Model) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		m.keys.Move.Bindings(),
 		{m.keys.Open, m.keys.Sort, m.keys.Reverse, m.keys.Filter.Open, m.keys.Filter.Accept, m.keys.Filter.Clear},
+		{m.keys.Verify, m.keys.Decommission},
 	}
 }
 
@@ -255,6 +266,7 @@ type Model struct {
 	keys    KeyMap
 	grid    grid.Model[model.AssetID]
 	filter  grid.Filter
+	form    form.Model
 	rows    map[model.AssetID]*row
 	sortBy  SortKey
 	reverse bool
@@ -282,6 +294,7 @@ func New(ctx pane.Context) *Model {
 		keys:   DefaultKeyMap(),
 		grid:   grid.New[model.AssetID](),
 		filter: grid.NewFilter(ctx.Styles),
+		form:   form.New(ctx.Styles),
 		rows:   make(map[model.AssetID]*row),
 	}
 	m.SetSize(80, 20)
@@ -314,8 +327,9 @@ func (m *Model) Focus() { m.focused = true }
 // Blur implements pane.Pane.
 func (m *Model) Blur() { m.focused = false }
 
-// Capturing implements pane.Pane: true while the filter is being typed.
-func (m *Model) Capturing() bool { return m.filter.Typing() }
+// Capturing implements pane.Pane: true while the filter is being typed or
+// a state transition is being confirmed.
+func (m *Model) Capturing() bool { return m.filter.Typing() || m.form.Active() }
 
 // SetSize implements pane.Pane.
 func (m *Model) SetSize(width, height int) {
@@ -350,7 +364,7 @@ func (m *Model) buildHeader() {
 // rowsHeight is the number of table rows that fit under the header and the
 // filter line.
 func (m *Model) rowsHeight() int {
-	h := m.height - 1
+	h := m.height - 1 - m.form.Height()
 	if m.filter.Active() {
 		h--
 	}
@@ -554,6 +568,11 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 	if !ok || !m.focused {
 		return nil
 	}
+	if m.form.Active() {
+		cmd := m.form.Update(k)
+		m.grid.SetHeight(m.rowsHeight())
+		return cmd
+	}
 	wasActive := m.filter.Active()
 	if consumed, changed := m.filter.Update(k); consumed {
 		if m.filter.Active() != wasActive {
@@ -580,6 +599,18 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		if id, ok := m.grid.Selected(); ok {
 			return pane.OpenAsset(id)
 		}
+	case key.Matches(k, m.keys.Verify), key.Matches(k, m.keys.Decommission):
+		id, ok := m.grid.Selected()
+		if !ok {
+			return nil
+		}
+		cur := lifecycle.Untracked
+		if an := m.ctx.State.Analysis(); an != nil {
+			cur = an.State(id)
+		}
+		cmd := pane.OpenTransition(&m.form, m.rows[id].a, cur, pane.Toggle(cur, key.Matches(k, m.keys.Verify)))
+		m.grid.SetHeight(m.rowsHeight())
+		return cmd
 	}
 	return nil
 }
@@ -619,6 +650,12 @@ func (m *Model) View() string {
 		} else {
 			lines = append(lines, " "+r.line+" "+seen)
 		}
+	}
+	if m.form.Active() {
+		for len(lines) < m.height-m.form.Height() {
+			lines = append(lines, "")
+		}
+		lines = append(lines, m.form.View(m.width)...)
 	}
 	return strings.Join(lines, "\n")
 }

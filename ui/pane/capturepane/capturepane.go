@@ -63,6 +63,9 @@ func New(ctx pane.Context, sources []string) *Model {
 // Title implements pane.Pane.
 func (m *Model) Title() string { return "Capture" }
 
+// ShortTitle is the tab name when the tab bar is crowded.
+func (m *Model) ShortTitle() string { return "Capt" }
+
 // Summary implements pane.Pane.
 func (m *Model) Summary() string {
 	st := m.ctx.State

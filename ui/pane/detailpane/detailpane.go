@@ -36,9 +36,11 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
+	"otscope/assets/lifecycle"
 	"otscope/model"
 	"otscope/ui/format"
 	"otscope/ui/pane"
+	"otscope/ui/pane/form"
 	"otscope/ui/pane/grid"
 	"otscope/ui/state"
 )
@@ -52,24 +54,32 @@ type KeyMap struct {
 	Scroll grid.KeyMap
 	// Back returns to the pane the detail was opened from.
 	Back key.Binding
+	// Verify and Decommission record manual state transitions (again:
+	// withdraw the verification, recommission).
+	Verify, Decommission key.Binding
 }
 
 // DefaultKeyMap returns the default detail keys.
 func DefaultKeyMap() KeyMap {
 	return KeyMap{
-		Scroll: grid.DefaultKeyMap(),
-		Back:   key.NewBinding(key.WithKeys("esc", "backspace"), key.WithHelp("esc", "back")),
+		Scroll:       grid.DefaultKeyMap(),
+		Back:         key.NewBinding(key.WithKeys("esc", "backspace"), key.WithHelp("esc", "back")),
+		Verify:       key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "verify (walkdown)")),
+		Decommission: key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "decommission")),
 	}
 }
 
 // ShortHelp implements help.KeyMap.
 func (m *Model) ShortHelp() []key.Binding {
-	return []key.Binding{m.keys.Back, m.keys.Scroll.PageDown}
+	if m.form.Active() {
+		return m.form.Help()
+	}
+	return []key.Binding{m.keys.Back, m.keys.Scroll.PageDown, m.keys.Verify, m.keys.Decommission}
 }
 
 // FullHelp implements help.KeyMap.
 func (m *Model) FullHelp() [][]key.Binding {
-	return [][]key.Binding{m.keys.Scroll.Bindings(), {m.keys.Back}}
+	return [][]key.Binding{m.keys.Scroll.Bindings(), {m.keys.Back, m.keys.Verify, m.keys.Decommission}}
 }
 
 // Model is the asset detail pane.
@@ -83,6 +93,8 @@ type Model struct {
 	// peerIDs are the clients among the industrial peers shown: their
 	// function facts feed the view, so a change to them rebuilds it.
 	peerIDs map[model.AssetID]struct{}
+	// form confirms a manual state transition and takes its reason.
+	form    form.Model
 	focused bool
 	width   int
 	height  int
@@ -90,7 +102,7 @@ type Model struct {
 
 // New returns a detail pane showing no asset.
 func New(ctx pane.Context) *Model {
-	m := &Model{ctx: ctx, keys: DefaultKeyMap(), vp: viewport.New(80, 20)}
+	m := &Model{ctx: ctx, keys: DefaultKeyMap(), vp: viewport.New(80, 20), form: form.New(ctx.Styles)}
 	m.vp.KeyMap = viewport.KeyMap{} // keys are matched here, with g/G added
 	m.SetSize(80, 20)
 	return m
@@ -120,13 +132,13 @@ func (m *Model) Focus() { m.focused = true }
 // Blur implements pane.Pane.
 func (m *Model) Blur() { m.focused = false }
 
-// Capturing implements pane.Pane; the detail takes no text input.
-func (m *Model) Capturing() bool { return false }
+// Capturing implements pane.Pane: true while the transition form is open.
+func (m *Model) Capturing() bool { return m.form.Active() }
 
 // SetSize implements pane.Pane.
 func (m *Model) SetSize(width, height int) {
 	m.width, m.height = max(1, width), max(1, height)
-	m.vp.Width, m.vp.Height = m.width, m.height
+	m.vp.Width, m.vp.Height = m.width, max(1, m.height-m.form.Height())
 	m.rebuild()
 }
 
@@ -155,7 +167,7 @@ func (m *Model) DataChanged(c state.Change) {
 	if m.id == "" {
 		return
 	}
-	if c.AssetChanged(m.id) {
+	if c.Analysis || c.AssetChanged(m.id) {
 		m.load()
 		return
 	}
@@ -184,10 +196,17 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		if !m.focused {
 			return nil
 		}
+		if m.form.Active() {
+			cmd := m.form.Update(msg)
+			m.vp.Height = max(1, m.height-m.form.Height())
+			return cmd
+		}
 		k := m.keys
 		switch {
 		case key.Matches(msg, k.Back):
 			return pane.Back()
+		case key.Matches(msg, k.Verify), key.Matches(msg, k.Decommission):
+			return m.transition(key.Matches(msg, k.Verify))
 		case key.Matches(msg, k.Scroll.Up):
 			m.vp.ScrollUp(1)
 		case key.Matches(msg, k.Scroll.Down):
@@ -215,7 +234,27 @@ const Legend = "IDENTITY: what the device said about itself, each value with the
 func (m *Model) Legend() string { return Legend }
 
 // View implements pane.Pane.
-func (m *Model) View() string { return m.vp.View() }
+func (m *Model) View() string {
+	if !m.form.Active() {
+		return m.vp.View()
+	}
+	return m.vp.View() + "\n" + strings.Join(m.form.View(m.width), "\n")
+}
+
+// transition opens the form for v (verify, or withdraw a verification) or
+// x (decommission, or recommission) on the asset shown.
+func (m *Model) transition(verify bool) tea.Cmd {
+	if m.asset == nil || m.removed {
+		return nil
+	}
+	cur := lifecycle.Untracked
+	if an := m.ctx.State.Analysis(); an != nil {
+		cur = an.State(m.asset.ID)
+	}
+	cmd := pane.OpenTransition(&m.form, m.asset, cur, pane.Toggle(cur, verify))
+	m.vp.Height = max(1, m.height-m.form.Height())
+	return cmd
+}
 
 // rebuild renders the asset into the viewport, keeping the scroll offset.
 func (m *Model) rebuild() {
@@ -307,8 +346,9 @@ func (b *builder) asset(a *model.Asset, removed bool) {
 	for i, v := range a.VLANs {
 		vlans[i] = strconv.Itoa(int(v))
 	}
+	an := b.st.State.Analysis()
 	// Vendor and roles have their own blocks below, with provenance and reasons.
-	b.items([]item{
+	b.items(append([]item{
 		{"MAC", join(a.MACs)},
 		{"IP", join(a.IPs)},
 		{"Names", strings.Join(a.Names, ", ")},
@@ -316,17 +356,19 @@ func (b *builder) asset(a *model.Asset, removed bool) {
 		{"Protocols", strings.Join(a.Protocols, ", ")},
 		{"Sent", format.Thousands(a.Packets) + " pkts · " + format.Bytes(a.Bytes)},
 		{"Seen", format.Clock(now, a.FirstSeen) + " → " + format.Clock(now, a.LastSeen) + " (" + format.Ago(now, a.LastSeen) + ago},
-	})
+	}, b.statusItems(a, an)...))
 	convs := b.conversations(a)
 	ind := b.industrialRows(a, convs)
 	b.programAlert(ind)
 	b.identity(a)
 	b.roles(a)
 	b.modules(a)
+	b.review(a, an)
 	b.industrialPeers(ind)
 	b.facts(a)
 	b.services(a)
 	b.peers(a, convs)
+	b.inventoryState(a, an)
 }
 
 // conversations returns the asset's conversations, most bytes first.

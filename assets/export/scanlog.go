@@ -1,0 +1,70 @@
+package export
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"otscope/model"
+)
+
+// ScanLogCSVHeader is the header row of ScanLog's CSV format.
+var ScanLogCSVHeader = []string{
+	"scan", "seq", "time", "target", "transport", "port", "probe", "kind",
+	"bytes", "packets", "answer", "answer_bytes", "error",
+}
+
+// ScanLog writes the active scanner's packet log in the named format: JSON
+// (an array of model.ScanRecord), CSV (one row per record) or a table. A
+// plant files it with its change record, so every record is written, in
+// order, with its times in UTC.
+func ScanLog(w io.Writer, format string, recs []model.ScanRecord) error {
+	switch format {
+	case "json":
+		if recs == nil {
+			recs = []model.ScanRecord{}
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(recs)
+	case "csv":
+		cw := csv.NewWriter(w)
+		if err := cw.Write(ScanLogCSVHeader); err != nil {
+			return err
+		}
+		for _, r := range recs {
+			if err := cw.Write([]string{
+				r.Scan, strconv.FormatUint(r.Seq, 10), r.Time.UTC().Format(time.RFC3339Nano), r.Target.String(),
+				r.Transport, strconv.Itoa(int(r.Port)), r.Probe, r.Kind, strconv.Itoa(r.Bytes),
+				strconv.Itoa(r.Packets), r.Answer, strconv.Itoa(r.AnswerBytes), r.Error,
+			}); err != nil {
+				return err
+			}
+		}
+		cw.Flush()
+		return cw.Error()
+	case "table":
+		tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', 0)
+		fmt.Fprintln(tw, "TIME\tTARGET\tPORT\tKIND\tBYTES\tPKTS\tANSWER")
+		for _, r := range recs {
+			port := "-"
+			if r.Port != 0 {
+				port = r.Transport + "/" + strconv.Itoa(int(r.Port))
+			} else if r.Transport != "" {
+				port = r.Transport
+			}
+			ans := r.Answer
+			if r.Error != "" {
+				ans = r.Error
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%s\n", r.Time.UTC().Format("15:04:05.000"), r.Target, port,
+				r.Kind, r.Bytes, r.Packets, dash(ans))
+		}
+		return tw.Flush()
+	}
+	return fmt.Errorf("%q: %w", format, ErrFormat)
+}

@@ -1,0 +1,238 @@
+package probe
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// The probe registry: each probe file registers its probe in init.
+var (
+	regMu    sync.RWMutex
+	registry = map[string]Probe{}
+)
+
+// Register adds p under p.Name(). Call from init; a duplicate panics.
+func Register(p Probe) {
+	regMu.Lock()
+	defer regMu.Unlock()
+	name := p.Name()
+	if name == "" {
+		panic("probe: a probe without a name")
+	}
+	if _, dup := registry[name]; dup {
+		panic("probe: two probes named " + name)
+	}
+	registry[name] = p
+}
+
+// Probes returns every registered probe, by name.
+func Probes() []Probe {
+	regMu.RLock()
+	defer regMu.RUnlock()
+	out := make([]Probe, 0, len(registry))
+	for _, p := range registry {
+		out = append(out, p)
+	}
+	slices.SortFunc(out, func(a, b Probe) int { return strings.Compare(a.Name(), b.Name()) })
+	return out
+}
+
+// Lookup returns the named probes in the order given (duplicates once); no
+// names means every probe. An unknown name is an error that lists the
+// known ones.
+func Lookup(names []string) ([]Probe, error) {
+	if len(names) == 0 {
+		return Probes(), nil
+	}
+	regMu.RLock()
+	defer regMu.RUnlock()
+	var out []Probe
+	seen := map[string]bool{}
+	for _, n := range names {
+		n = strings.ToLower(strings.TrimSpace(n))
+		if n == "" || seen[n] {
+			continue
+		}
+		p, ok := registry[n]
+		if !ok {
+			known := make([]string, 0, len(registry))
+			for k := range registry {
+				known = append(known, k)
+			}
+			slices.Sort(known)
+			return nil, fmt.Errorf("unknown probe %q (known: %s)", n, strings.Join(known, ", "))
+		}
+		seen[n] = true
+		out = append(out, p)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no probe named")
+	}
+	return out, nil
+}
+
+// TargetPlan is what the scan would send to one target.
+type TargetPlan struct {
+	Target  Target
+	Probes  []Planned
+	Packets int
+}
+
+// Requests counts the planned requests (steps other than connect/close).
+func (tp *TargetPlan) Requests() int {
+	n := 0
+	for i := range tp.Probes {
+		n += requests(&tp.Probes[i])
+	}
+	return n
+}
+
+func requests(p *Planned) int {
+	n := 0
+	for _, s := range p.Steps {
+		if s.Kind != KindTCPConnect && s.Kind != KindTCPClose {
+			n++
+		}
+	}
+	return n
+}
+
+// Plan is what a scan would send, before anything is sent.
+type Plan struct {
+	// Targets are those with something to ask, in scope order.
+	Targets []TargetPlan
+	// Nothing counts the targets no probe applies to.
+	Nothing int
+	// Probes counts planned probes; Packets bounds the packets.
+	Probes, Packets int
+	// Duration estimates the scan from the caps (answer waits not counted).
+	Duration time.Duration
+	Budget   BudgetOptions
+
+	probes map[string]Probe
+}
+
+// BuildPlan asks each probe what it would send to each target.
+func BuildPlan(targets []Target, probes []Probe, o *PlanOptions, b BudgetOptions) *Plan {
+	if o == nil {
+		o = &PlanOptions{}
+	}
+	oc := *o
+	oc.planned = map[string]bool{}
+	o = &oc
+	b = b.withDefaults()
+	p := &Plan{Budget: b, probes: map[string]Probe{}}
+	maxHost := 0
+	for _, t := range targets {
+		tp := TargetPlan{Target: t}
+		for _, pr := range probes {
+			pl, ok := pr.Plan(&tp.Target, o)
+			if !ok {
+				continue
+			}
+			if pl.Probe == "" {
+				pl.Probe = pr.Name()
+			}
+			p.probes[pl.Probe] = pr
+			tp.Probes = append(tp.Probes, pl)
+			tp.Packets += pl.Packets()
+		}
+		if len(tp.Probes) == 0 {
+			p.Nothing++
+			continue
+		}
+		p.Probes += len(tp.Probes)
+		p.Packets += tp.Packets
+		maxHost = max(maxHost, tp.Packets)
+		p.Targets = append(p.Targets, tp)
+	}
+	// The per-host cap bounds each target; InFlight targets share the
+	// global cap.
+	rate := min(float64(b.Rate), float64(b.InFlight*b.PerHost))
+	secs := math.Max(float64(p.Packets)/rate, float64(maxHost)/float64(b.PerHost))
+	p.Duration = time.Duration(secs * float64(time.Second)).Round(time.Second)
+	return p
+}
+
+// Write prints the plan as a table that fits 80 columns and a summary.
+func (p *Plan) Write(w io.Writer) error {
+	var sb strings.Builder
+	if len(p.Targets) > 0 {
+		fmt.Fprintf(&sb, "%-15s %-14s %-7s %5s %3s %4s %s\n", "TARGET", "ASSET", "PROBE", "PORT", "REQ", "PKTS", "WHY")
+	}
+	for i := range p.Targets {
+		tp := &p.Targets[i]
+		for j := range tp.Probes {
+			pl := &tp.Probes[j]
+			addr, asset := "", ""
+			if j == 0 {
+				addr, asset = tp.Target.Addr.String(), assetLabel(&tp.Target)
+			}
+			port := "-"
+			if pl.Port != 0 {
+				port = fmt.Sprint(pl.Port)
+			}
+			why := pl.Why
+			if pl.IfOpen {
+				why = "if open; " + why
+			}
+			fmt.Fprintf(&sb, "%-15s %-14s %-7s %5s %3d %4d %s\n", clip(addr, 15), clip(asset, 14), clip(pl.Probe, 7),
+				port, requests(pl), pl.Packets(), clip(why, 80-54))
+		}
+	}
+	if p.Nothing > 0 {
+		fmt.Fprintf(&sb, "%d targets: nothing to ask\n", p.Nothing)
+	}
+	fmt.Fprintf(&sb, "%d targets, %d probes, %d packets at most, about %s at %d pps / %d pps per host\n",
+		len(p.Targets), p.Probes, p.Packets, fmtDuration(p.Duration), p.Budget.Rate, p.Budget.PerHost)
+	_, err := io.WriteString(w, sb.String())
+	return err
+}
+
+// assetLabel is the vendor and product of a target's asset, or its name.
+func assetLabel(t *Target) string {
+	a := t.Asset
+	if a == nil {
+		return "-"
+	}
+	parts := []string{}
+	if a.Vendor != "" {
+		parts = append(parts, a.Vendor)
+	}
+	if a.Product != "" {
+		parts = append(parts, a.Product)
+	} else if len(a.Names) > 0 {
+		parts = append(parts, a.Names[0])
+	}
+	if len(parts) == 0 {
+		return "-"
+	}
+	return strings.Join(parts, " ")
+}
+
+// clip cuts s to n runes, marking the cut with an ellipsis.
+func clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}
+
+func fmtDuration(d time.Duration) string {
+	switch {
+	case d < time.Second:
+		return "1s"
+	case d < time.Minute:
+		return d.Round(time.Second).String()
+	case d < time.Hour:
+		return d.Round(time.Second).String()
+	}
+	return d.Round(time.Minute).String()
+}

@@ -1,0 +1,107 @@
+package probe
+
+import (
+	"net/netip"
+	"testing"
+
+	"otscope/model"
+)
+
+// mbDeviceID builds a Modbus/TCP FC 43/14 answer with the basic objects.
+func mbDeviceID(unit byte, objs ...string) []byte {
+	pdu := []byte{0x2b, 0x0e, 0x01, 0x01, 0x00, 0x00, byte(len(objs))}
+	for i, o := range objs {
+		pdu = append(pdu, byte(i), byte(len(o)))
+		pdu = append(pdu, o...)
+	}
+	l := len(pdu) + 1
+	return append([]byte{0x00, 0x07, 0x00, 0x00, byte(l >> 8), byte(l), unit}, pdu...)
+}
+
+// TestTranscriptModbus replays a Modbus FC 43 exchange through the passive
+// decoder: the device's identity becomes facts on the target with source
+// Active, the scan as origin and the log record as frame, and nothing is
+// said about the scanner.
+func TestTranscriptModbus(t *testing.T) {
+	for _, withMAC := range []bool{false, true} {
+		var got []model.Observation
+		sc := New(Options{ScanID: "2026-01-02T03:04:05Z", Scope: mustScope(t, "10.99.0.2"),
+			Observe: func(b model.Batch) { got = append(got, b.Obs...) }})
+		tg := &Target{Addr: netip.MustParseAddr("10.99.0.2")}
+		s := &Session{sc: sc, t: tg, local: netip.MustParseAddr("10.99.0.1")}
+		if withMAC {
+			tg.MAC = model.MAC{0x00, 0x80, 0xf4, 1, 2, 3}
+			s.mac = model.MAC{0x02, 0, 0, 0, 0, 1}
+		}
+		sc.tr.addSelf(s.local, s.mac)
+		// a non-standard port: the transcript uses 502 so the decoder knows it
+		c := &Conn{s: s, probe: "modbus", port: 5020, cport: s.nextClientPort(), cseq: 1000, sseq: 5000}
+		sc.tr.connect(s, c, 6)
+		req := []byte{0x00, 0x07, 0x00, 0x00, 0x00, 0x05, 0x01, 0x2b, 0x0e, 0x01, 0x00}
+		ans := mbDeviceID(1, "Schneider Electric", "BMX P34 2020", "v3.10")
+		sc.tr.tcpExchange(s, c, 7, req, ans)
+		s.End()
+
+		facts := map[string]model.Fact{}
+		for _, o := range got {
+			if o.Subject.IP == s.local || o.Peer.IP == s.local || (withMAC && o.Subject.MAC == s.mac) {
+				t.Fatalf("observation about the scanner: %+v", o)
+			}
+			if o.Kind == model.ObsFact && o.Subject.IP == tg.Addr {
+				facts[o.Fact.Field] = o.Fact
+			}
+		}
+		for field, want := range map[string]string{
+			model.FieldVendor: "Schneider Electric", model.FieldOrderNumber: "BMX P34 2020",
+			model.FieldFirmware: "v3.10", model.FieldModbusUnitID: "1",
+		} {
+			f, ok := facts[field]
+			if !ok || f.Value != want {
+				t.Fatalf("MAC %v: fact %s = %q, want %q (facts %+v)", withMAC, field, f.Value, want, facts)
+			}
+			src := f.Source
+			if src.Kind != model.Active || src.Origin != "scan:2026-01-02T03:04:05Z" || src.Frame != 7 || src.Protocol != "modbus" {
+				t.Fatalf("fact %s source %+v", field, src)
+			}
+		}
+		// the service is named from the payload; with a MAC, the SYN/ACK
+		// also ties it to the target's MAC
+		service, onMAC := false, false
+		for _, o := range got {
+			if o.Kind == model.ObsService && o.Subject.IP == tg.Addr && o.Service.Port == 502 {
+				service = service || o.Service.Protocol == "modbus"
+				onMAC = onMAC || o.Subject.MAC == tg.MAC
+			}
+		}
+		if withMAC && !onMAC {
+			t.Fatalf("no service on the target's MAC: %+v", got)
+		}
+		if !service {
+			t.Fatalf("MAC %v: no modbus service on the target: %+v", withMAC, got)
+		}
+	}
+}
+
+// TestTranscriptLargeAnswer checks an answer above the IPv4 length limit is
+// split, not dropped: the decoder sees both segments.
+func TestTranscriptLargeAnswer(t *testing.T) {
+	var got []model.Observation
+	sc := New(Options{Scope: mustScope(t, "10.99.0.2"), Observe: func(b model.Batch) { got = append(got, b.Obs...) }})
+	s := &Session{sc: sc, t: &Target{Addr: netip.MustParseAddr("10.99.0.2")}, local: netip.MustParseAddr("10.99.0.1")}
+	sc.tr.addSelf(s.local, s.mac)
+	c := &Conn{s: s, probe: "http", port: 80, cport: 49152, cseq: 1000, sseq: 5000}
+	sc.tr.connect(s, c, 1)
+	sc.tr.tcpExchange(s, c, 2, []byte("GET / HTTP/1.0\r\n\r\n"), make([]byte, MaxAnswer))
+	if st := sc.tr.dec.Stats(); st.Packets != 3+1+2 || st.Undecodable != 0 {
+		t.Fatalf("decoder stats %+v", st)
+	}
+	if c.sseq != 5000+MaxAnswer {
+		t.Fatalf("server sequence %d", c.sseq)
+	}
+	s.End()
+	for _, o := range got {
+		if o.Subject.IP == s.local {
+			t.Fatalf("observation about the scanner: %+v", o)
+		}
+	}
+}
