@@ -8,7 +8,7 @@ BENCHFILE ?= /tmp/otscope-bench.pcap
 BENCHPKTS ?= 1000000
 FUZZTIME  ?= 10s
 
-.PHONY: help build run test test-short bench bench-go fuzz lint fmt vet oui clean
+.PHONY: help build run test test-short itest bench bench-go fuzz lint fmt vet oui clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -23,6 +23,21 @@ test: ## run every test (race detector on); tests needing ../shared, tshark or r
 	$(GO) vet $(PKGS)
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(GO) test -race -count=1 -timeout 15m $(PKGS)
+
+# itest needs root and, from Debian (what .ci/run installs):
+#   apt-get install -y --no-install-recommends snmpd snmp python3-pymodbus python3-serial python3-serial-asyncio \
+#     python3-scapy libmodbus-dev gcc pkg-config tcpdump iproute2 tshark
+# It installs the npm peers (testdata/lab/node_modules) itself when they are missing; a peer whose package is
+# missing is skipped (the test says which), one that is installed and does not answer fails the test.
+ITEST_OUT ?= /tmp/otscope-itest-runs
+itest: ## the scanner against real servers in a network-namespace plant, checked from a capture (root)
+	@if [ ! -d testdata/lab/node_modules ] && command -v npm >/dev/null; then \
+	  echo "npm ci in testdata/lab (node-opcua, @bacnet-js/client, node-snap7)"; \
+	  ( cd testdata/lab && npm_config_nodedir=/usr npm ci --no-audit --no-fund --loglevel=error && \
+	    { [ -f node_modules/node-snap7/build/Release/node_snap7.node ] || npm_config_nodedir=/usr npm rebuild node-snap7; } ) \
+	  || { rm -rf testdata/lab/node_modules; echo "npm install failed: the node peers will be skipped"; }; \
+	fi
+	ITEST_OUT=$(ITEST_OUT) $(GO) test -tags itest -count=1 -v -timeout 20m ./scan/probe/itest/
 
 test-short: ## quick unit tests only
 	$(GO) test -short -count=1 $(PKGS)

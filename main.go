@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net"
 	"net/netip"
 	"os"
 	"os/signal"
@@ -201,6 +202,9 @@ func (c *common) register(fs *flag.FlagSet, sessionHelp string) {
 	}
 }
 
+// helpOut receives a command's flag list for -h / --help.
+var helpOut io.Writer = os.Stdout
+
 // parse parses flags that may come before, between or after positional
 // arguments (`read a.pcap --session S`).
 func parse(fs *flag.FlagSet, args []string) ([]string, error) {
@@ -209,6 +213,9 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				fmt.Fprintf(helpOut, "otscope %s: flags (see 'otscope help' for the commands)\n", fs.Name())
+				fs.SetOutput(helpOut)
+				fs.PrintDefaults()
 				return nil, err
 			}
 			return nil, fmt.Errorf("%w: %s: %v", errUsage, fs.Name(), err)
@@ -748,6 +755,9 @@ func cmdAssets(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	en.States = stateHistories(j)
+	in := auditInput(snap, en)
+	rep := policy.Audit(in, loadPack(nil, stderr), review.Effective(j.Waivers, in.Now))
+	en.Audit = &rep
 	return export.RecordsJSON(stdout, en.Enrich(snap.Assets))
 }
 
@@ -1012,6 +1022,9 @@ func cmdScan(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if names := splitList(f.probes); !slices.Equal(names, []string{"all"}) {
 		probes, err = probe.Lookup(names)
 		po.Named = names
+	} else if len(po.Communities) > 0 {
+		// giving a community asks for SNMP, on unknown hosts too
+		po.Named = []string{"snmp"}
 	}
 	if err != nil {
 		return fmt.Errorf("%w: scan: --probes: %v", errUsage, err)
@@ -1104,7 +1117,8 @@ func (f *scanFlags) budget() probe.BudgetOptions {
 // scope parses the targets; "assets" stands for every address of the
 // session's assets.
 func (f *scanFlags) scope(targets []string, as []model.Asset) (*probe.Scope, error) {
-	o := probe.ScopeOptions{Exclude: splitList(f.exclude...), AllowLarge: f.allowLarge, AllowPublic: f.allowPublic, AllowBroadcast: f.allowBcast}
+	// never this host's own addresses: the scanner would only talk to itself
+	o := probe.ScopeOptions{Exclude: append(splitList(f.exclude...), localAddrs()...), AllowLarge: f.allowLarge, AllowPublic: f.allowPublic, AllowBroadcast: f.allowBcast}
 	var sc *probe.Scope
 	var err error
 	if slices.Contains(targets, "assets") {
@@ -1119,6 +1133,20 @@ func (f *scanFlags) scope(targets []string, as []model.Asset) (*probe.Scope, err
 		return nil, fmt.Errorf("%w: scan: %v", errUsage, err)
 	}
 	return sc, nil
+}
+
+// localAddrs are the addresses of this host's interfaces.
+func localAddrs() []string {
+	var out []string
+	addrs, _ := net.InterfaceAddrs()
+	for _, a := range addrs {
+		if pn, ok := a.(*net.IPNet); ok {
+			if ip, ok := netip.AddrFromSlice(pn.IP); ok {
+				out = append(out, ip.Unmap().String())
+			}
+		}
+	}
+	return out
 }
 
 // splitList splits comma-separated values (of one or more flags).

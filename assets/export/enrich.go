@@ -12,6 +12,7 @@ import (
 
 	"otscope/assets/advisory"
 	"otscope/assets/lifecycle"
+	"otscope/assets/policy"
 	"otscope/model"
 )
 
@@ -27,6 +28,23 @@ type Record struct {
 	// from the session's journal); absent when the asset has no history.
 	State        string                 `json:"state,omitempty"`
 	StateHistory []lifecycle.Transition `json:"state_history,omitempty"`
+	// Violations are the policy violations that name the asset (as the
+	// client, or as the server of a conversation rule), waived ones
+	// included with their waiver.
+	Violations []Violation `json:"violations,omitempty"`
+}
+
+// Violation is one policy violation of an asset, as exported.
+type Violation struct {
+	Rule      string    `json:"rule"`
+	Title     string    `json:"title"`
+	Severity  string    `json:"severity"`
+	Evidence  []string  `json:"evidence"`
+	FirstSeen time.Time `json:"first_seen,omitzero"`
+	LastSeen  time.Time `json:"last_seen,omitzero"`
+	// Peer is the other end of a conversation rule's violation.
+	Peer   model.AssetID  `json:"peer,omitempty"`
+	Waived *policy.Waiver `json:"waived,omitempty"`
 }
 
 // Advisory is one advisory match, as exported.
@@ -55,13 +73,34 @@ type Enricher struct {
 	Advisories *advisory.DB
 	// States are the assets' inventory-state histories (may be nil).
 	States map[model.AssetID]lifecycle.History
+	// Audit, when set, is the session's audit: each asset's record lists
+	// the violations that name it.
+	Audit *policy.Report
 }
 
 // Enrich builds the records of a list of assets.
 func (e Enricher) Enrich(assets []model.Asset) []Record {
+	byAsset := map[model.AssetID][]Violation{}
+	if e.Audit != nil {
+		for _, v := range e.Audit.Violations {
+			ev := Violation{Rule: v.RuleID, Title: v.Title, Severity: v.Severity.String(), Evidence: v.Evidence,
+				FirstSeen: v.FirstSeen, LastSeen: v.LastSeen, Waived: v.Waived}
+			if ev.Evidence == nil {
+				ev.Evidence = []string{}
+			}
+			mine := ev
+			mine.Peer = v.ServerID
+			byAsset[v.AssetID] = append(byAsset[v.AssetID], mine)
+			if v.ServerID != "" && v.ServerID != v.AssetID {
+				theirs := ev
+				theirs.Peer = v.AssetID
+				byAsset[v.ServerID] = append(byAsset[v.ServerID], theirs)
+			}
+		}
+	}
 	out := make([]Record, len(assets))
 	for i := range assets {
-		r := Record{Asset: assets[i]}
+		r := Record{Asset: assets[i], Violations: byAsset[assets[i].ID]}
 		if h := e.States[assets[i].ID]; len(h) > 0 {
 			r.State, r.StateHistory = h.Current().String(), h
 		}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"otscope/assets/policy"
 	"otscope/model"
 )
 
@@ -131,5 +132,41 @@ func TestScanLogFormats(t *testing.T) {
 	}
 	if err := ScanLog(&empty, "xml", recs); err == nil {
 		t.Fatal("xml accepted")
+	}
+}
+
+func TestEnrichViolations(t *testing.T) {
+	as := fixture()
+	client, server := as[0].ID, as[1].ID
+	until := time.Date(2027, 1, 31, 0, 0, 0, 0, time.UTC)
+	rep := policy.Report{Violations: []policy.Violation{
+		{RuleID: "cleartext-telnet", Title: "Telnet", Severity: policy.High, AssetID: client, Evidence: []string{"tcp/23 open"}},
+		{RuleID: "program-download-non-ews", Title: "Download", Severity: policy.Critical, AssetID: client, ServerID: server,
+			Waived: &policy.Waiver{RuleID: "program-download-non-ews", AssetID: client, Reason: "commissioning", Until: until}},
+	}}
+	recs := Enricher{Audit: &rep}.Enrich(as)
+	if len(recs[0].Violations) != 2 || recs[0].Violations[1].Peer != server || recs[0].Violations[1].Waived == nil {
+		t.Fatalf("client violations: %+v", recs[0].Violations)
+	}
+	if len(recs[1].Violations) != 1 || recs[1].Violations[0].Peer != client || recs[1].Violations[0].Severity != "critical" {
+		t.Fatalf("server violations: %+v", recs[1].Violations)
+	}
+	var b bytes.Buffer
+	if err := RecordsJSON(&b, recs); err != nil {
+		t.Fatal(err)
+	}
+	var back []map[string]any
+	if err := json.Unmarshal(b.Bytes(), &back); err != nil {
+		t.Fatal(err)
+	}
+	vs, _ := back[0]["violations"].([]any)
+	if len(vs) != 2 || vs[0].(map[string]any)["rule"] != "cleartext-telnet" {
+		t.Fatalf("JSON violations: %v", back[0]["violations"])
+	}
+	if _, ok := back[1]["violations"]; !ok {
+		t.Fatal("the server of a conversation violation has none")
+	}
+	if recs := (Enricher{}).Enrich(as); recs[0].Violations != nil {
+		t.Fatal("violations without an audit")
 	}
 }

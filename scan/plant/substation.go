@@ -5,27 +5,12 @@ import (
 	"math"
 
 	"otscope/model"
+	"otscope/scan/internal/dnp3crc"
 )
 
 // The substation corner: the SCADA server polls a DNP3 outstation and an
 // IEC 60870-5-104 controlled station; two IEC 61850 relays publish GOOSE
 // and answer the gateway's MMS Identify.
-
-// dnp3CRC computes the DNP3 link-layer CRC of b.
-func dnp3CRC(b []byte) uint16 {
-	var crc uint16
-	for _, c := range b {
-		crc ^= uint16(c)
-		for i := 0; i < 8; i++ {
-			if crc&1 != 0 {
-				crc = crc>>1 ^ 0xa6bc
-			} else {
-				crc >>= 1
-			}
-		}
-	}
-	return ^crc
-}
 
 // dnp3App is a DNP3 master's class 0 poll (READ g60v1) and the
 // outstation's response with binary inputs and analog inputs.
@@ -43,11 +28,11 @@ func dnp3Frame(b []byte, ctrl byte, dst, src uint16, user []byte) []byte {
 	b = append(b, 0x05, 0x64, byte(5+len(user)), ctrl)
 	b = le16(b, dst)
 	b = le16(b, src)
-	b = le16(b, dnp3CRC(b[h:]))
+	b = le16(b, dnp3crc.Sum(b[h:]))
 	for len(user) > 0 {
 		n := min(16, len(user))
 		b = append(b, user[:n]...)
-		b = le16(b, dnp3CRC(user[:n]))
+		b = le16(b, dnp3crc.Sum(user[:n]))
 		user = user[n:]
 	}
 	return b

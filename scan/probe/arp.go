@@ -58,7 +58,12 @@ func (arpProbe) Run(ctx context.Context, s *Session, t *Target, p *Planned, o *P
 		return fmt.Errorf("arp: %s is not on a directly connected subnet of %q", t.Addr, s.Iface())
 	}
 	r := &Request{Kind: KindARPRequest, Payload: arpRequestFrame(s.LocalMAC(), local, t.Addr)}
-	_, err := s.ExchangeL2(ctx, "arp", r, arpMatch(t.Addr))
+	frames, err := s.ExchangeL2(ctx, "arp", r, arpMatch(t.Addr))
+	var xe *ExchangeError
+	if err == nil && len(frames) == 0 || errors.As(err, &xe) && xe.Answer == "timeout" {
+		// a host on the segment that does not answer ARP is not there
+		s.MarkAbsent("no ARP reply")
+	}
 	return stopErr(ctx, err)
 }
 

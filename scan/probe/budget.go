@@ -121,6 +121,30 @@ func NewBudget(o BudgetOptions) *Budget {
 // Options returns the caps in force.
 func (b *Budget) Options() BudgetOptions { return b.o }
 
+// Headroom: the kernel sends a few packets no reservation can time — the
+// delayed ACK of a peer's FIN that comes after the close was settled, its
+// own ARP for a neighbour — and they count on the wire like any other. So
+// reservations may fill a cap only up to the cap minus this headroom: one
+// packet per second per host (when the per-host cap is 3 or more), and one
+// per target in flight globally (when the global cap leaves room for it).
+func (o BudgetOptions) hostHeadroom() int {
+	if o.PerHost >= 3 {
+		return 1
+	}
+	return 0
+}
+
+func (o BudgetOptions) globalHeadroom() int {
+	if o.Rate >= 2*o.InFlight+o.PerHost {
+		return o.InFlight
+	}
+	return 0
+}
+
+// MaxReserve is the largest reservation for one host: the per-host cap
+// less its headroom.
+func (o BudgetOptions) MaxReserve() int { return o.PerHost - o.hostHeadroom() }
+
 // notify wakes every waiter; b.mu held.
 func (b *Budget) notify() {
 	close(b.wake)
@@ -152,8 +176,8 @@ func (b *Budget) Reserve(ctx context.Context, host netip.Addr, n int) (*Reservat
 	if n <= 0 {
 		return nil, fmt.Errorf("reservation of %d packets", n)
 	}
-	if n > b.o.PerHost {
-		return nil, fmt.Errorf("reservation of %d packets exceeds the per-host cap of %d/s", n, b.o.PerHost)
+	if n > b.o.MaxReserve() {
+		return nil, fmt.Errorf("reservation of %d packets exceeds the per-host cap of %d/s (less %d of headroom)", n, b.o.PerHost, b.o.hostHeadroom())
 	}
 	var timer *time.Timer
 	defer func() {
@@ -177,8 +201,8 @@ func (b *Budget) Reserve(ctx context.Context, host netip.Addr, n int) (*Reservat
 			hw := b.host(host)
 			b.global.prune(now, b.o.Window)
 			hw.prune(now, b.o.Window)
-			dg := b.global.wait(now, b.o.Window, n, b.o.Rate)
-			dh := hw.wait(now, b.o.Window, n, b.o.PerHost)
+			dg := b.global.wait(now, b.o.Window, n, b.o.Rate-b.o.globalHeadroom())
+			dh := hw.wait(now, b.o.Window, n, b.o.MaxReserve())
 			if dg == 0 && dh == 0 {
 				b.global.pending += n
 				hw.pending += n

@@ -94,9 +94,11 @@ func TestBudgetSlidingWindow(t *testing.T) {
 		}
 	}
 	pps := float64(n) / to.Sub(from).Seconds()
-	t.Logf("%d packets in %v; steady %.1f pps (cap %d)", len(stamps), elapsed.Round(time.Millisecond), pps, rate)
-	if pps < 0.9*rate {
-		t.Fatalf("throughput %.1f pps, want >= 90%% of %d", pps, rate)
+	// reservations may fill the cap less the kernel's headroom
+	eff := rate - b.Options().globalHeadroom()
+	t.Logf("%d packets in %v; steady %.1f pps (cap %d, %d reservable)", len(stamps), elapsed.Round(time.Millisecond), pps, rate, eff)
+	if pps < 0.9*float64(eff) {
+		t.Fatalf("throughput %.1f pps, want >= 90%% of %d", pps, eff)
 	}
 }
 
@@ -121,8 +123,9 @@ func TestBudgetPerHostThroughput(t *testing.T) {
 	if got := maxInWindow(stamps, h, time.Second); got > 5 {
 		t.Fatalf("%d packets in one second, cap 5", got)
 	}
-	if pps < 4.5 {
-		t.Fatalf("throughput %.2f pps, want >= 4.5", pps)
+	// one packet a second is headroom for the kernel's own (delayed ACKs, ARP)
+	if want := 0.9 * float64(b.Options().MaxReserve()); pps < want || b.Options().MaxReserve() != 4 {
+		t.Fatalf("throughput %.2f pps, want >= %.1f (4 reservable of 5)", pps, want)
 	}
 }
 

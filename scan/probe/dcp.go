@@ -70,7 +70,7 @@ func (dcpProbe) Plan(t *Target, o *PlanOptions) (Planned, bool) {
 		return Planned{}, false
 	}
 	return Planned{
-		Probe: "dcp", Transport: L2, Why: why + "; needs CAP_NET_RAW",
+		Probe: "dcp", Transport: L2, Segment: true, Why: why + "; needs CAP_NET_RAW",
 		Steps: []Step{{KindDCPIdentify, l2Packets}},
 	}, true
 }

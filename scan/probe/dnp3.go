@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"otscope/model"
+	"otscope/scan/internal/dnp3crc"
 )
 
 // DNP3 (IEEE 1815) on tcp/20000: only the data link layer's Request Link
@@ -123,33 +124,8 @@ func dnp3LinkStatus(dest, src uint16) []byte {
 	b := []byte{0x05, 0x64, 5, dnp3CtrlReq, 0, 0, 0, 0, 0, 0}
 	binary.LittleEndian.PutUint16(b[4:], dest)
 	binary.LittleEndian.PutUint16(b[6:], src)
-	binary.LittleEndian.PutUint16(b[8:], dnp3CRC(b[:8]))
+	binary.LittleEndian.PutUint16(b[8:], dnp3crc.Sum(b[:8]))
 	return b
-}
-
-// dnp3CRCTable is CRC-16/DNP: polynomial 0x3D65, reflected (0xA6BC).
-var dnp3CRCTable = func() (t [256]uint16) {
-	for i := range t {
-		crc := uint16(i)
-		for range 8 {
-			if crc&1 != 0 {
-				crc = crc>>1 ^ 0xa6bc
-			} else {
-				crc >>= 1
-			}
-		}
-		t[i] = crc
-	}
-	return t
-}()
-
-// dnp3CRC is the CRC DNP3 appends (little endian) to a block.
-func dnp3CRC(b []byte) uint16 {
-	var crc uint16
-	for _, x := range b {
-		crc = crc>>8 ^ dnp3CRCTable[byte(crc)^x]
-	}
-	return ^crc
 }
 
 // dnp3Frame frames one link-layer frame: the header, then the user data in
@@ -176,7 +152,7 @@ func dnp3Summary(b []byte) string {
 	if len(b) < dnp3FrameSize {
 		return strconv.Itoa(len(b)) + " bytes, too short"
 	}
-	if binary.LittleEndian.Uint16(b[8:]) != dnp3CRC(b[:8]) {
+	if binary.LittleEndian.Uint16(b[8:]) != dnp3crc.Sum(b[:8]) {
 		return "bad header CRC"
 	}
 	ctrl := b[3]
@@ -205,7 +181,7 @@ func dissectDNP3(p []byte) (Kind, error) {
 	if p[2] != 5 {
 		return "", errors.New("link length must be 5 (no user data)")
 	}
-	if binary.LittleEndian.Uint16(p[8:]) != dnp3CRC(p[:8]) {
+	if binary.LittleEndian.Uint16(p[8:]) != dnp3crc.Sum(p[:8]) {
 		return "", errors.New("header CRC is wrong")
 	}
 	ctrl := p[3]

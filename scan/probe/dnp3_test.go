@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"otscope/model"
+	"otscope/scan/internal/dnp3crc"
 	"otscope/scan/probe/sim"
 )
 
@@ -31,7 +32,7 @@ func crcDNP3Bitwise(b []byte) uint16 {
 
 func TestDNP3RequestBytes(t *testing.T) {
 	// CRC-16/DNP check value (the CRC catalogue's "123456789" test).
-	if got := dnp3CRC([]byte("123456789")); got != 0xea82 {
+	if got := dnp3crc.Sum([]byte("123456789")); got != 0xea82 {
 		t.Fatalf("CRC check value %#04x, want 0xea82", got)
 	}
 	b := dnp3LinkStatus(1, 3)
@@ -57,7 +58,7 @@ func dnp3Frame10(ctrl byte, dest, src uint16) []byte {
 	b := []byte{0x05, 0x64, 5, ctrl, 0, 0, 0, 0, 0, 0}
 	binary.LittleEndian.PutUint16(b[4:], dest)
 	binary.LittleEndian.PutUint16(b[6:], src)
-	binary.LittleEndian.PutUint16(b[8:], dnp3CRC(b[:8]))
+	binary.LittleEndian.PutUint16(b[8:], dnp3crc.Sum(b[:8]))
 	return b
 }
 
@@ -70,10 +71,10 @@ func TestDNP3Dissector(t *testing.T) {
 	// a confirmed user data frame carrying an application read request
 	userData := []byte{0x05, 0x64, 0x08, 0xc4, 1, 0, 3, 0}
 	binary.LittleEndian.PutUint16(userData[6:], 3)
-	userData = binary.LittleEndian.AppendUint16(userData, dnp3CRC(userData))
+	userData = binary.LittleEndian.AppendUint16(userData, dnp3crc.Sum(userData))
 	blk := []byte{0xc0, 0xc0, 0x01}
 	userData = append(userData, blk...)
-	userData = binary.LittleEndian.AppendUint16(userData, dnp3CRC(blk))
+	userData = binary.LittleEndian.AppendUint16(userData, dnp3crc.Sum(blk))
 	refused := []struct {
 		name string
 		p    []byte

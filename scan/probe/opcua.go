@@ -24,9 +24,11 @@ import (
 
 const (
 	opcuaPort = 4840
-	// opcuaMaxMessage is the message size the Hello accepts: MaxAnswer
-	// less room for the chunk headers.
-	opcuaMaxMessage = MaxAnswer - 4096
+	// opcuaMaxMessage is the message size the Hello accepts: 0, no limit
+	// (Part 6, 7.1.2.3). A limit below the receive buffer makes some
+	// servers (node-opcua) refuse to send even the OpenSecureChannel answer
+	// (BadTcpMessageTooLarge); the reader bounds answers at MaxAnswer.
+	opcuaMaxMessage = 0
 	opcuaRecvBuffer = 65535
 	opcuaSendBuffer = 8192 // the smallest a server must accept
 	opcuaMaxChunks  = 16

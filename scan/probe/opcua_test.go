@@ -39,7 +39,7 @@ func TestOPCUARequestBytes(t *testing.T) {
 	want = append(want, 0, 0, 0, 0) // protocol version
 	want = binary.LittleEndian.AppendUint32(want, 65535)
 	want = binary.LittleEndian.AppendUint32(want, 8192)
-	want = binary.LittleEndian.AppendUint32(want, MaxAnswer-4096)
+	want = binary.LittleEndian.AppendUint32(want, 0) // max message size: no limit
 	want = binary.LittleEndian.AppendUint32(want, 16)
 	want = append(want, opcuaTestString(url)...)
 	if !bytes.Equal(hel, want) {

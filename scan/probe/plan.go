@@ -154,8 +154,8 @@ func BuildPlan(targets []Target, probes []Probe, o *PlanOptions, b BudgetOptions
 	}
 	// The per-host cap bounds each target; InFlight targets share the
 	// global cap.
-	rate := min(float64(b.Rate), float64(b.InFlight*b.PerHost))
-	secs := math.Max(float64(p.Packets)/rate, float64(maxHost)/float64(b.PerHost))
+	rate := min(float64(b.Rate-b.globalHeadroom()), float64(b.InFlight*b.MaxReserve()))
+	secs := math.Max(float64(p.Packets)/rate, float64(maxHost)/float64(b.MaxReserve()))
 	p.Duration = time.Duration(secs * float64(time.Second)).Round(time.Second)
 	return p
 }

@@ -89,6 +89,10 @@ type Planned struct {
 	// IfOpen marks a probe that runs only when its port accepts a TCP
 	// connection (targets nothing is known of).
 	IfOpen bool
+	// Segment marks a probe that asks the whole layer-2 segment (a DCP
+	// Identify to the multicast address), not the target: it runs even
+	// when the target it was planned with turns out to be absent.
+	Segment bool
 }
 
 // Packets is the plan's packet bound.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -112,6 +113,7 @@ func (sc *Scanner) NewSession(t *Target) (*Session, error) {
 			s.mac = model.MACFrom(ifc.HardwareAddr)
 		}
 	}
+	s.onLink = s.local.Is4() && itOnLink(t.Addr, s.iface) != ""
 	sc.tr.addSelf(s.local, s.mac)
 	return s, nil
 }
@@ -218,11 +220,25 @@ func (sc *Scanner) runTarget(ctx context.Context, p *Plan, tp *TargetPlan) {
 		return
 	}
 	defer s.End()
+	var skipped []string
+	var absent string
+	defer func() {
+		if len(skipped) > 0 {
+			sc.record(model.ScanRecord{Target: tp.Target.Addr, Answer: "skipped " + strings.Join(skipped, ", "), Error: absent})
+		}
+	}()
 	for i := range tp.Probes {
 		if ctx.Err() != nil || sc.budget.Stopped() {
 			return
 		}
 		pl := &tp.Probes[i]
+		if why := s.Absent(); why != "" && !pl.Segment {
+			// nobody is there: asking on would only make the kernel ARP
+			// again for every probe
+			skipped = append(skipped, pl.Probe)
+			absent = why
+			continue
+		}
 		pr := p.probes[pl.Probe]
 		if pr == nil {
 			continue

@@ -62,6 +62,80 @@ type Session struct {
 	mu    sync.Mutex
 	conn  *Conn
 	cport uint16 // next synthetic client port for the transcript
+
+	// onLink: the target is on a directly connected IPv4 subnet, so the
+	// kernel ARPs for it before the first IP packet (neighbourChecked once
+	// that is accounted for). absent says why the target is known not to
+	// be there (no answer to ARP): its remaining probes are skipped.
+	onLink, neighbourChecked bool
+	absent                   string
+}
+
+// MarkAbsent records that the target is not there (why: "no ARP reply");
+// the runner skips its remaining probes and nothing more is sent to it.
+func (s *Session) MarkAbsent(why string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.absent == "" {
+		s.absent = why
+	}
+}
+
+// Absent returns why the target is known not to be there ("" when it may be).
+func (s *Session) Absent() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.absent
+}
+
+// errAbsent refuses a request to a target known not to be there.
+func (s *Session) errAbsent() error {
+	if why := s.Absent(); why != "" {
+		return &ExchangeError{Answer: "absent", Err: fmt.Errorf("%s is not there: %s", s.t.Addr, why)}
+	}
+	return nil
+}
+
+// viaNeighbour budgets the kernel's ARP for an on-link target before the
+// first IP packet to it, unless the kernel already knows the target's MAC.
+// Call finish once that packet's exchange is over: it charges the requests
+// the kernel sent (read back from the neighbour table), logs them, and
+// marks the target absent when nobody answered.
+func (s *Session) viaNeighbour(ctx context.Context) (finish func(), err error) {
+	s.mu.Lock()
+	first := s.onLink && !s.neighbourChecked
+	s.neighbourChecked = true
+	s.mu.Unlock()
+	if !first {
+		return func() {}, nil
+	}
+	if st := neighbour(s.t.Addr); st.found && st.resolved {
+		return func() {}, nil
+	}
+	// one request when the target answers; more (one a second) are charged
+	// as they are found, and the headroom absorbs them
+	res, err := s.sc.budget.Reserve(ctx, s.t.Addr, 1)
+	if err != nil {
+		return nil, err
+	}
+	return func() {
+		// an answered entry was asked once (NDA_PROBES then counts other
+		// things); an unanswered one as often as the kernel tried
+		st := neighbour(s.t.Addr)
+		n := 1
+		if !st.resolved && st.probes > 1 && st.probes <= 10 {
+			n = st.probes
+		}
+		res.Sent(n)
+		res.Done()
+		rec := model.ScanRecord{Target: s.t.Addr, Transport: "l2", Probe: "kernel", Kind: string(KindARPRequest),
+			Packets: n, Answer: "resolved"}
+		if !st.resolved {
+			rec.Answer, rec.Error = "no reply", "the kernel's ARP for the target got no answer"
+			s.MarkAbsent("no reply to ARP")
+		}
+		s.sc.record(rec)
+	}, nil
 }
 
 // Target is the address the session may send to.
@@ -164,15 +238,23 @@ func (s *Session) DialTCP(ctx context.Context, probe string, port uint16) (*Conn
 	if err := s.inScope(); err != nil {
 		return nil, s.refuse(TCP, port, probe, KindTCPConnect, 0, err)
 	}
+	if err := s.errAbsent(); err != nil {
+		return nil, err
+	}
 	s.mu.Lock()
 	busy := s.conn != nil
 	s.mu.Unlock()
 	if busy {
 		return nil, s.refuse(TCP, port, probe, KindTCPConnect, 0, fmt.Errorf("refused: %s already has an open connection", s.t.Addr))
 	}
+	finish, err := s.viaNeighbour(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer finish()
 	// SYN, one SYN retransmission (TCP_SYNCNT=1), the ACK; under a per-host
 	// cap below 3 the retransmission, if any, is charged as debt
-	res, err := s.sc.budget.Reserve(ctx, s.t.Addr, min(3, s.sc.budget.o.PerHost))
+	res, err := s.sc.budget.Reserve(ctx, s.t.Addr, min(3, s.sc.budget.o.MaxReserve()))
 	if err != nil {
 		return nil, err
 	}
@@ -311,7 +393,7 @@ func (c *Conn) Exchange(ctx context.Context, r *Request) ([]byte, error) {
 	if !r.NoAnswer {
 		want++ // the ACK of the answer
 	}
-	res, err := s.sc.budget.Reserve(ctx, s.t.Addr, min(want, s.sc.budget.o.PerHost))
+	res, err := s.sc.budget.Reserve(ctx, s.t.Addr, min(want, s.sc.budget.o.MaxReserve()))
 	if err != nil {
 		return nil, err
 	}
@@ -452,7 +534,7 @@ func (c *Conn) Close() error {
 	pre := c.delta()
 	s.sc.budget.Charge(s.t.Addr, pre)
 	// FIN, one retransmission, the ACK of the peer's FIN
-	res, err := s.sc.budget.Reserve(context.Background(), s.t.Addr, min(3, s.sc.budget.o.PerHost))
+	res, err := s.sc.budget.Reserve(context.Background(), s.t.Addr, min(3, s.sc.budget.o.MaxReserve()))
 	if err != nil {
 		c.abort()
 		rec.Packets, rec.Answer, rec.Error = pre+1, "reset sent", err.Error()
@@ -513,6 +595,14 @@ func (s *Session) ExchangeUDP(ctx context.Context, probe string, port uint16, r 
 	if err := s.check(probe, r.Kind, r.Payload, MaxPayload); err != nil {
 		return nil, s.refuse(UDP, port, probe, r.Kind, len(r.Payload), err)
 	}
+	if err := s.errAbsent(); err != nil {
+		return nil, err
+	}
+	finish, err := s.viaNeighbour(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer finish()
 	rec := model.ScanRecord{Target: s.t.Addr, Transport: "udp", Port: port, Probe: probe, Kind: string(r.Kind), Bytes: len(r.Payload)}
 	// a connected socket only receives datagrams from target:port
 	uc, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(s.t.Addr, port)))

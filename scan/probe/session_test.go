@@ -236,8 +236,10 @@ func TestBadPeers(t *testing.T) {
 			t.Fatalf("%s: record %+v, want answer %q", h, r, ans)
 		}
 		if h == "127.0.0.13" {
-			// the slow loris is cut at the deadline, not at its last byte
-			if d := r.Time.Sub(recs[0].Time); d < timeout-50*time.Millisecond || d > timeout+300*time.Millisecond {
+			// the slow loris is cut at the deadline, not at its last byte;
+			// the request itself may wait up to one budget window for the
+			// per-host cap after the handshake
+			if d := r.Time.Sub(recs[0].Time); d < timeout-50*time.Millisecond || d > timeout+DefaultWindow+300*time.Millisecond {
 				t.Fatalf("slow loris answer cut after %v, deadline %v", d, timeout)
 			}
 		}

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net"
+
+	"otscope/scan/internal/dnp3crc"
 )
 
 // DNP3Outstation is a DNP3 outstation's data link layer (IEEE 1815-2012
@@ -40,7 +42,7 @@ func (o DNP3Outstation) serve(s *Server, c net.Conn) {
 		ctrl := hdr[3]
 		dest, src := binary.LittleEndian.Uint16(hdr[4:]), binary.LittleEndian.Uint16(hdr[6:])
 		s.log(fmt.Sprintf("tcp link 0x%02x to %d", ctrl, dest))
-		if binary.LittleEndian.Uint16(hdr[8:]) != crcDNP3(hdr[:8]) || dest != o.Address || ctrl&0x40 == 0 || data > 0 {
+		if binary.LittleEndian.Uint16(hdr[8:]) != dnp3crc.Sum(hdr[:8]) || dest != o.Address || ctrl&0x40 == 0 || data > 0 {
 			continue
 		}
 		var fn byte
@@ -56,26 +58,9 @@ func (o DNP3Outstation) serve(s *Server, c net.Conn) {
 		ans := []byte{0x05, 0x64, 5, fn, 0, 0, 0, 0, 0, 0}
 		binary.LittleEndian.PutUint16(ans[4:], src)
 		binary.LittleEndian.PutUint16(ans[6:], o.Address)
-		binary.LittleEndian.PutUint16(ans[8:], crcDNP3(ans[:8]))
+		binary.LittleEndian.PutUint16(ans[8:], dnp3crc.Sum(ans[:8]))
 		if _, err := c.Write(ans); err != nil {
 			return
 		}
 	}
-}
-
-// crcDNP3 is CRC-16/DNP (polynomial 0x3D65 reflected, complemented), the
-// two bytes a DNP3 block ends with, little endian.
-func crcDNP3(b []byte) uint16 {
-	var crc uint16
-	for _, x := range b {
-		crc ^= uint16(x)
-		for range 8 {
-			if crc&1 != 0 {
-				crc = crc>>1 ^ 0xa6bc
-			} else {
-				crc >>= 1
-			}
-		}
-	}
-	return ^crc
 }

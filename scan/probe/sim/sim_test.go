@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"otscope/scan/internal/dnp3crc"
 )
 
 // These tests speak to the simulators with hand-built bytes from the
@@ -162,11 +164,11 @@ func dnp3Hdr(ctrl byte, dest, src uint16) []byte {
 	b := []byte{0x05, 0x64, 5, ctrl, 0, 0, 0, 0}
 	binary.LittleEndian.PutUint16(b[4:], dest)
 	binary.LittleEndian.PutUint16(b[6:], src)
-	return binary.LittleEndian.AppendUint16(b, crcDNP3(b))
+	return binary.LittleEndian.AppendUint16(b, dnp3crc.Sum(b))
 }
 
 func TestDNP3Outstation(t *testing.T) {
-	if crcDNP3([]byte("123456789")) != 0xea82 {
+	if dnp3crc.Sum([]byte("123456789")) != 0xea82 {
 		t.Fatal("CRC-16/DNP check value")
 	}
 	s, err := ListenDNP3("127.0.0.40:0", DNP3Outstation{Address: 10})
