@@ -237,14 +237,14 @@ func opcuaFindServersRequest(c opcuaChannel, now time.Time, url string) *Request
 	e := opcuaSymmetric(c, opcuaFindServersReq).requestHeader(now, c.reqID)
 	e = e.str([]byte(url))
 	e = e.u32(0).u32(0) // no locale ids, no server uris
-	return &Request{Kind: KindOPCUAFindServers, Payload: opcuaMessage("MSG", e), Frame: opcuaFrame("MSG"), Summary: opcuaSummary}
+	return &Request{Kind: KindOPCUAFindServers, Payload: opcuaMessage("MSG", e), Frame: opcuaFrame("MSG"), Summary: opcuaSummary, Decoded: opcuaJoinChunks}
 }
 
 func opcuaGetEndpointsRequest(c opcuaChannel, now time.Time, url string) *Request {
 	e := opcuaSymmetric(c, opcuaGetEndpointsReq).requestHeader(now, c.reqID)
 	e = e.str([]byte(url))
 	e = e.u32(0).u32(0) // no locale ids, no profile uris
-	return &Request{Kind: KindOPCUAGetEndpoints, Payload: opcuaMessage("MSG", e), Frame: opcuaFrame("MSG"), Summary: opcuaSummary}
+	return &Request{Kind: KindOPCUAGetEndpoints, Payload: opcuaMessage("MSG", e), Frame: opcuaFrame("MSG"), Summary: opcuaSummary, Decoded: opcuaJoinChunks}
 }
 
 // opcuaCloseRequest closes the channel; the server answers by closing the
@@ -612,4 +612,38 @@ func opcuaSummaryOne(b []byte) string {
 		return "service i=" + strconv.Itoa(int(id))
 	}
 	return string(b[:3])
+}
+
+// opcuaJoinChunks returns a MSG answer sent in several chunks ('C' ... 'F',
+// security policy None) as one final chunk: the first chunk's headers (its
+// 24 bytes: message header, secure channel id, token id, sequence header)
+// and every chunk's body in order. Anything else (one chunk, an abort, a
+// malformed chunk) is returned as it is.
+func opcuaJoinChunks(b []byte) []byte {
+	const hdr = 24
+	if len(b) < hdr || b[3] != 'C' || string(b[:3]) != "MSG" {
+		return b
+	}
+	out := append([]byte(nil), b[:hdr]...)
+	for off := 0; off < len(b); {
+		if len(b)-off < hdr || string(b[off:off+3]) != "MSG" {
+			return b
+		}
+		size := int(binary.LittleEndian.Uint32(b[off+4:]))
+		if size < hdr || off+size > len(b) {
+			return b
+		}
+		out = append(out, b[off+hdr:off+size]...)
+		switch b[off+3] {
+		case 'F':
+			out[3] = 'F'
+			binary.LittleEndian.PutUint32(out[4:], uint32(len(out)))
+			return out
+		case 'C':
+		default:
+			return b
+		}
+		off += size
+	}
+	return b
 }

@@ -165,6 +165,11 @@ type Request struct {
 	// Summary describes a complete answer for the packet log ("3 objects",
 	// "exception 01"). Nil: "<n> bytes".
 	Summary func(b []byte) string
+	// Decoded, when set, turns a complete answer into the bytes the
+	// passive decoders read (an OPC UA answer in several chunks becomes
+	// one final chunk: the decoders read final chunks only). The packet
+	// log and the probe still see the answer as it came.
+	Decoded func(answer []byte) []byte
 	// NoAnswer marks a request that gets no reply (a disconnect).
 	NoAnswer bool
 	// Timeout bounds the wait for the answer; 0: the session's default.

@@ -452,7 +452,11 @@ func (c *Conn) Exchange(ctx context.Context, r *Request) ([]byte, error) {
 		rec.Answer, rec.AnswerBytes = summary(r, answer), len(answer)
 	}
 	seq := s.sc.record(rec)
-	s.sc.tr.tcpExchange(s, c, seq, r.Payload, answer)
+	decoded := answer
+	if r.Decoded != nil && len(answer) > 0 {
+		decoded = r.Decoded(answer)
+	}
+	s.sc.tr.tcpExchange(s, c, seq, r.Payload, decoded)
 	return answer, nil
 }
 
