@@ -431,19 +431,8 @@ func (c *Conn) Exchange(ctx context.Context, r *Request) ([]byte, error) {
 		if !errors.As(werr, &xe) {
 			xe = &ExchangeError{Answer: classify(werr), Err: werr}
 		}
-		if ctx.Err() != nil || s.sc.budget.Stopped() {
-			xe.Answer = "stopped"
-		}
-		rec.Answer, rec.Error, rec.AnswerBytes = xe.Answer, xe.Error(), len(answer)
-		s.sc.errors.Add(1)
-		s.sc.record(rec)
-		if xe.Answer == "stopped" {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			return nil, ErrStopped
-		}
-		return nil, xe
+		rec.AnswerBytes = len(answer)
+		return nil, s.failed(ctx, &rec, xe)
 	}
 	if r.NoAnswer {
 		rec.Answer = "none expected"
@@ -673,19 +662,25 @@ func (s *Session) ExchangeUDP(ctx context.Context, probe string, port uint16, r 
 	if !errors.As(lastErr, &xe) {
 		xe = &ExchangeError{Answer: classify(lastErr), Err: lastErr}
 	}
+	return nil, s.failed(ctx, &rec, xe)
+}
+
+// failed logs an exchange that got no good answer and returns the error
+// for the probe: the scan's own stop when it was stopped, else xe.
+func (s *Session) failed(ctx context.Context, rec *model.ScanRecord, xe *ExchangeError) error {
 	if ctx.Err() != nil || s.sc.budget.Stopped() {
 		xe.Answer = "stopped"
 	}
 	rec.Answer, rec.Error = xe.Answer, xe.Error()
 	s.sc.errors.Add(1)
-	s.sc.record(rec)
+	s.sc.record(*rec)
 	if xe.Answer == "stopped" {
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
+			return ctx.Err()
 		}
-		return nil, ErrStopped
+		return ErrStopped
 	}
-	return nil, xe
+	return xe
 }
 
 // summary is the log's description of an answer.
