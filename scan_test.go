@@ -86,7 +86,11 @@ func TestScanLoopbackHTTP(t *testing.T) {
 		t.Fatalf("server saw %v, want HEAD / first", hits)
 	}
 	var found []string
-	for _, a := range exportAssets(t, dir, "lab") {
+	as := exportAssets(t, dir, "lab")
+	if len(as) != 1 || len(as[0].Services) != 1 || int(as[0].Services[0].Port) != port || as[0].Services[0].Protocol != "http" {
+		t.Fatalf("want one asset serving http on tcp/%d (where it was found, not the standard port): %+v", port, as)
+	}
+	for _, a := range as {
 		for _, f := range a.Facts {
 			if f.Source.Kind == model.Active && strings.HasPrefix(f.Source.Origin, "scan:") {
 				found = append(found, f.Field+"="+f.Value)

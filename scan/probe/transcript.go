@@ -43,18 +43,23 @@ type transcript struct {
 	observe func(model.Batch)
 	now     func() time.Time
 	self    map[netip.Addr]bool
-	selfMAC map[model.MAC]bool
-	buf     gopacket.SerializeBuffer
+	// realPorts maps a target's standard port, as the transcript used it,
+	// back to the port the scan really reached it on (--port modbus=5020),
+	// so its service is recorded where it is.
+	realPorts map[portOf]uint16
+	selfMAC   map[model.MAC]bool
+	buf       gopacket.SerializeBuffer
 }
 
 func newTranscript(scanID string, observe func(model.Batch), now func() time.Time) *transcript {
 	return &transcript{
-		dec:     decode.New(decode.Options{Origin: "scan:" + scanID, Kind: model.Active}),
-		observe: observe,
-		now:     now,
-		self:    map[netip.Addr]bool{},
-		selfMAC: map[model.MAC]bool{},
-		buf:     gopacket.NewSerializeBuffer(),
+		dec:       decode.New(decode.Options{Origin: "scan:" + scanID, Kind: model.Active}),
+		observe:   observe,
+		now:       now,
+		self:      map[netip.Addr]bool{},
+		realPorts: map[portOf]uint16{},
+		selfMAC:   map[model.MAC]bool{},
+		buf:       gopacket.NewSerializeBuffer(),
 	}
 }
 
@@ -76,11 +81,28 @@ type wire struct {
 	cport, sport uint16
 }
 
-func (s *Session) wire(probe string, port uint16, cport uint16) wire {
-	if p, ok := StandardPorts[probe]; ok {
+// portOf is a target's port on one transport.
+type portOf struct {
+	ip   netip.Addr
+	udp  bool
+	port uint16
+}
+
+// wire is the synthetic conversation for one exchange; t.mu held.
+func (s *Session) wire(probe string, port uint16, cport uint16, udp bool) wire {
+	if p, ok := StandardPorts[probe]; ok && p != port {
+		s.sc.tr.realPorts[portOf{s.t.Addr, udp, p}] = port
 		port = p
 	}
 	return wire{s: s, cport: cport, sport: port}
+}
+
+// realPort undoes wire's port mapping for an observation about ip.
+func (t *transcript) realPort(ip netip.Addr, transport string, port uint16) uint16 {
+	if p, ok := t.realPorts[portOf{ip, transport == "udp", port}]; ok {
+		return p
+	}
+	return port
 }
 
 // targetMAC is the target's MAC when the frames may carry one.
@@ -161,7 +183,7 @@ func (w wire) tcpSeg(fromTarget bool, seq, ack uint32, syn, fin bool) *layers.TC
 func (t *transcript) connect(s *Session, c *Conn, seq uint64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	w := s.wire(c.probe, c.port, c.cport)
+	w := s.wire(c.probe, c.port, c.cport, false)
 	t.frame(w, false, w.tcpSeg(false, c.cseq-1, 0, true, false), seq, nil)
 	t.frame(w, true, w.tcpSeg(true, c.sseq-1, c.cseq, true, false), seq, nil)
 	t.frame(w, false, w.tcpSeg(false, c.cseq, c.sseq, false, false), seq, nil)
@@ -171,7 +193,7 @@ func (t *transcript) connect(s *Session, c *Conn, seq uint64) {
 func (t *transcript) tcpExchange(s *Session, c *Conn, seq uint64, req, ans []byte) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	w := s.wire(c.probe, c.port, c.cport)
+	w := s.wire(c.probe, c.port, c.cport, false)
 	t.frame(w, false, w.tcpSeg(false, c.cseq, c.sseq, false, false), seq, req)
 	c.cseq += uint32(len(req))
 	for len(ans) > 0 {
@@ -187,7 +209,7 @@ func (t *transcript) udpExchange(s *Session, probe string, port uint16, seq uint
 	cport := s.nextClientPort()
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	w := s.wire(probe, port, cport)
+	w := s.wire(probe, port, cport, true)
 	udp := func(fromTarget bool) *layers.UDP {
 		sp, dp := w.cport, w.sport
 		if fromTarget {
@@ -221,6 +243,10 @@ func (t *transcript) flush() {
 	for _, o := range b.Obs {
 		if t.isSelf(o.Subject) || (o.Kind == model.ObsConversation && t.isSelf(o.Peer)) {
 			continue
+		}
+		// (conversations all have the scanner at one end: dropped above)
+		if o.Kind == model.ObsService {
+			o.Service.Port = t.realPort(o.Subject.IP, o.Service.Transport, o.Service.Port)
 		}
 		obs = append(obs, o)
 	}

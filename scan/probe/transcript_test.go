@@ -64,11 +64,15 @@ func TestTranscriptModbus(t *testing.T) {
 				t.Fatalf("fact %s source %+v", field, src)
 			}
 		}
-		// the service is named from the payload; with a MAC, the SYN/ACK
-		// also ties it to the target's MAC
+		// the service is named from the payload and recorded on the port
+		// the scan reached (5020), not the standard one the transcript
+		// used; with a MAC, the SYN/ACK also ties it to the target's MAC
 		service, onMAC := false, false
 		for _, o := range got {
-			if o.Kind == model.ObsService && o.Subject.IP == tg.Addr && o.Service.Port == 502 {
+			if o.Kind == model.ObsService && o.Service.Port == 502 {
+				t.Fatalf("service recorded on the standard port: %+v", o)
+			}
+			if o.Kind == model.ObsService && o.Subject.IP == tg.Addr && o.Service.Port == 5020 {
 				service = service || o.Service.Protocol == "modbus"
 				onMAC = onMAC || o.Subject.MAC == tg.MAC
 			}
