@@ -37,7 +37,8 @@ func (f *fakeScan) Plan(r scanpane.Request) (scanpane.Plan, error) {
 	return scanpane.Plan{Packets: 38, Targets: 1, Lines: []string{
 		"TARGET          ASSET          PROBE    PORT REQ PKTS WHY",
 		"10.10.10.12     Siemens CPU 3… s7        102   9   38 tcp/102 known open; firmware unknown",
-		"1 targets, 1 probes, 38 packets at most, about 8s at 50 pps / 5 pps per host",
+		"1 target, 1 probe: at most 38 packets",
+		"sending them takes up to 10s at 50 pps, 5 per host (answers add to it)",
 	}}, nil
 }
 

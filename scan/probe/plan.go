@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -187,10 +188,14 @@ func (p *Plan) Write(w io.Writer) error {
 		}
 	}
 	if p.Nothing > 0 {
-		fmt.Fprintf(&sb, "%d targets: nothing to ask\n", p.Nothing)
+		fmt.Fprintf(&sb, "%s: nothing to ask\n", plural(p.Nothing, "target"))
 	}
-	fmt.Fprintf(&sb, "%d targets, %d probes, %d packets at most, about %s at %d pps / %d pps per host\n",
-		len(p.Targets), p.Probes, p.Packets, fmtDuration(p.Duration), p.Budget.Rate, p.Budget.PerHost)
+	// Duration is the packets at the caps: an upper bound on the sending,
+	// not on the scan (answers and timeouts take their time; absent
+	// devices are skipped after one ARP)
+	fmt.Fprintf(&sb, "%s, %s: at most %d packets\n", plural(len(p.Targets), "target"), plural(p.Probes, "probe"), p.Packets)
+	fmt.Fprintf(&sb, "sending them takes up to %s at %d pps, %d per host (answers add to it)\n",
+		fmtDuration(p.Duration), p.Budget.Rate, p.Budget.PerHost)
 	_, err := io.WriteString(w, sb.String())
 	return err
 }
@@ -235,4 +240,12 @@ func fmtDuration(d time.Duration) string {
 		return d.Round(time.Second).String()
 	}
 	return d.Round(time.Minute).String()
+}
+
+// plural returns "1 target" or "3 targets".
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return strconv.Itoa(n) + " " + what + "s"
 }

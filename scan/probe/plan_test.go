@@ -136,7 +136,7 @@ func TestBuildPlan(t *testing.T) {
 			t.Fatalf("line of %d columns: %q", utf8.RuneCountInString(line), line)
 		}
 	}
-	if !strings.Contains(out, "4 targets, 6 probes, 49 packets at most, about 5s at 50 pps / 5 pps per host\n") ||
+	if !strings.Contains(out, "4 targets, 6 probes: at most 49 packets\nsending them takes up to 5s at 50 pps, 5 per host (answers add to it)\n") ||
 		!strings.Contains(out, "10.0.0.2        Schneider Ele… testpr…     1   1    9 test\n") || !strings.Contains(out, "…") {
 		t.Fatalf("plan output:\n%s", out)
 	}
@@ -144,7 +144,7 @@ func TestBuildPlan(t *testing.T) {
 	buf.Reset()
 	_ = only.Write(&buf)
 	if only.Nothing != 2 || len(only.Targets) != 2 || !strings.Contains(buf.String(), "2 targets: nothing to ask\n") ||
-		!strings.Contains(buf.String(), "at 10 pps / 2 pps per host") {
+		!strings.Contains(buf.String(), "at 10 pps, 2 per host") {
 		t.Fatalf("plan output:\n%s", buf.String())
 	}
 }
