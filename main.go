@@ -1387,8 +1387,11 @@ type scanControl struct {
 	scope *probe.Scope
 	plan  *probe.Plan
 	po    probe.PlanOptions
-	job   *scanJob
-	ended bool
+	// planFlags are the flags (caps) the plan was built with; started
+	// those of the scan started last.
+	planFlags, started scanFlags
+	job                *scanJob
+	ended              bool
 }
 
 // newScanControl returns the TUI's scanner for sess; disabled, when not
@@ -1414,6 +1417,9 @@ func (c *scanControl) Plan(r scanpane.Request) (scanpane.Plan, error) {
 	targets := strings.FieldsFunc(r.Targets, func(r rune) bool { return r == ',' || r == ' ' })
 	f := c.f
 	f.fillGaps, f.probes = r.FillGaps, r.Probes
+	if r.Rate > 0 && r.PerHost > 0 {
+		f.rate, f.perHost = r.Rate, r.PerHost
+	}
 	po, err := f.planOptions()
 	if err != nil {
 		return scanpane.Plan{}, uiError(err)
@@ -1437,7 +1443,7 @@ func (c *scanControl) Plan(r scanpane.Request) (scanpane.Plan, error) {
 	plan := probe.BuildPlan(probe.Targets(scope, snap.Assets, nil), probes, &po, f.budget())
 	var b strings.Builder
 	plan.Write(&b)
-	c.scope, c.plan, c.po = scope, plan, po
+	c.scope, c.plan, c.po, c.planFlags = scope, plan, po, f
 	return scanpane.Plan{Lines: strings.Split(strings.TrimRight(b.String(), "\n"), "\n"), Packets: plan.Packets, Targets: len(plan.Targets)}, nil
 }
 
@@ -1456,7 +1462,8 @@ func (c *scanControl) Start() error {
 	if c.job != nil && !c.ended {
 		return errors.New("a scan is running")
 	}
-	j := startScan(c.e, c.sess, &c.f, c.scope, c.plan, c.po)
+	c.started = c.planFlags
+	j := startScan(c.e, c.sess, &c.started, c.scope, c.plan, c.po)
 	c.job, c.ended, c.plan = j, false, nil
 	go func() {
 		<-j.done
@@ -1494,9 +1501,17 @@ func (c *scanControl) Stop() {
 
 func (c *scanControl) Status() scanpane.Status {
 	c.mu.Lock()
-	j, ended := c.job, c.ended
+	j, ended, started, planned, hasPlan := c.job, c.ended, c.started, c.planFlags, c.plan != nil
 	c.mu.Unlock()
+	// the caps shown: those of the plan on screen, else of the last scan,
+	// else the defaults
 	st := scanpane.Status{Rate: c.f.rate, PerHost: c.f.perHost}
+	switch {
+	case hasPlan:
+		st.Rate, st.PerHost = planned.rate, planned.perHost
+	case j != nil:
+		st.Rate, st.PerHost = started.rate, started.perHost
+	}
 	if j == nil {
 		return st
 	}

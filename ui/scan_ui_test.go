@@ -111,8 +111,13 @@ func TestScanPaneFlow(t *testing.T) {
 	}
 	// n opens the scope form; it takes every key (q types, does not quit)
 	m = run(t, m, "n", "ctrl+u")
-	m = run(t, m, "10.10.10.12", "enter", "enter", "enter")
-	if len(f.asked) != 1 || f.asked[0].Targets != "10.10.10.12" || !f.asked[0].FillGaps || f.asked[0].Probes != "all" {
+	m = run(t, m, "10.10.10.12", "enter", "enter", "enter", "ctrl+u", "5/9", "enter")
+	if len(f.asked) != 0 || !strings.Contains(view(m), "per device at most the global cap") {
+		t.Fatalf("caps 5/9 accepted: %+v\n%s", f.asked, view(m))
+	}
+	m = run(t, m, "ctrl+u", "20/2", "enter")
+	if len(f.asked) != 1 || f.asked[0].Targets != "10.10.10.12" || !f.asked[0].FillGaps || f.asked[0].Probes != "all" ||
+		f.asked[0].Rate != 20 || f.asked[0].PerHost != 2 {
 		t.Fatalf("plan asked %+v", f.asked)
 	}
 	v := view(m)
@@ -144,7 +149,7 @@ func TestScanPaneFlow(t *testing.T) {
 		t.Fatalf("stopped view:\n%s", v)
 	}
 	// a refused scope shows the reason and no plan
-	m = run(t, m, "n", "ctrl+u", "8.8.8.8", "enter", "enter", "enter")
+	m = run(t, m, "n", "ctrl+u", "8.8.8.8", "enter", "enter", "enter", "enter")
 	if v := view(m); !strings.Contains(v, "--allow-public") || strings.Contains(v, "Nothing sent yet") {
 		t.Fatalf("refused scope:\n%s", v)
 	}

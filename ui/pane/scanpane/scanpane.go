@@ -32,6 +32,9 @@ type Request struct {
 	FillGaps bool
 	// Probes is "all" or a comma-separated list.
 	Probes string
+	// Rate and PerHost are the caps in packets per second, globally and
+	// per device (0: the defaults, 50 and 5).
+	Rate, PerHost int
 }
 
 // Plan is a scan plan as the pane shows it.
@@ -132,7 +135,7 @@ type Model struct {
 // session opened read-only).
 func New(ctx pane.Context, ctl Control) *Model {
 	m := &Model{ctx: ctx, keys: DefaultKeyMap(), ctl: ctl, form: form.New(ctx.Styles),
-		req: Request{Targets: "assets", Probes: "all", FillGaps: true}}
+		req: Request{Targets: "assets", Probes: "all", FillGaps: true, Rate: 50, PerHost: 5}}
 	m.SetSize(80, 20)
 	return m
 }
@@ -263,9 +266,19 @@ func (m *Model) openForm() {
 			{Label: "Targets", Value: m.req.Targets, Hint: "assets"},
 			{Label: "Fill gaps", Value: gaps, Hint: "yes: ask only what passive capture has not told"},
 			{Label: "Probes", Value: m.req.Probes, Hint: "all"},
+			{Label: "Packets/s", Value: caps(m.req), Hint: "50/5: at most 50 a second, 5 to one device"},
 		},
 		func(v []string) (tea.Cmd, error) {
 			r := Request{Targets: strings.TrimSpace(v[0]), Probes: strings.TrimSpace(v[2])}
+			if c := strings.TrimSpace(v[3]); c != "" {
+				rate, per, ok := strings.Cut(c, "/")
+				var err1, err2 error
+				r.Rate, err1 = strconv.Atoi(strings.TrimSpace(rate))
+				r.PerHost, err2 = strconv.Atoi(strings.TrimSpace(per))
+				if !ok || err1 != nil || err2 != nil || r.Rate < 1 || r.PerHost < 1 || r.PerHost > r.Rate {
+					return nil, fmt.Errorf("packets/s: global/per device, e.g. 20/2 (per device at most the global cap)")
+				}
+			}
 			switch strings.ToLower(strings.TrimSpace(v[1])) {
 			case "y", "yes", "":
 				r.FillGaps = true
@@ -425,4 +438,12 @@ func plural(n int, what string) string {
 		return "1 " + what
 	}
 	return strconv.Itoa(n) + " " + what + "s"
+}
+
+// caps shows a request's caps as the form's "rate/per-device" field.
+func caps(r Request) string {
+	if r.Rate <= 0 || r.PerHost <= 0 {
+		return ""
+	}
+	return strconv.Itoa(r.Rate) + "/" + strconv.Itoa(r.PerHost)
 }
