@@ -55,50 +55,55 @@ import (
 // from the build info.
 var version = ""
 
-const usage = `otscope — passive OT asset inventory for plant networks
+const usage = `otscope — OT asset inventory for plant networks (passive first)
 
 Usage:
-  otscope                          open the TUI on the most recent session
-  otscope ui [--session S] [-i IFACE | FILE...]
-                                   TUI; optionally capture live or read files into S
+  otscope
+      open the TUI on the most recent session
+  otscope ui [--session S] [-i IFACE | FILE...] [--csaf P] [--kev F]
+      TUI; optionally capture live or read files into S
   otscope demo [--session S] [--speed X] [--headless]
-                                   replay the built-in demo plant into a new session, in the TUI
+      replay the built-in demo plant into a new session, in the TUI
   otscope demo --write FILE [--duration D | --packets N] [--scale N]
-                                   write the demo plant as a pcap file
+      write the demo plant as a pcap file
   otscope read FILE... --session S [--filter F] [--speed X]
-                                   ingest pcap/pcapng files (gzip ok), print a summary
+      ingest pcap/pcapng files (gzip ok), print a summary
   otscope capture -i IFACE --session S [--duration D] [--filter F]
-                                   live capture without the TUI (needs CAP_NET_RAW)
-  otscope assets --session S [--format json|csv|table] [--catalog F...] [--csaf P...] [--kev F]
-                                   export a session's assets (JSON: with lifecycle and advisories)
+      live capture without the TUI (needs CAP_NET_RAW)
+  otscope assets --session S [--format json|csv|table] [--catalog F...]
+                 [--csaf P...] [--kev F]
+      export a session's assets (JSON: lifecycle, advisories, violations)
   otscope lifecycle --session S [--catalog F...] [--format table|json|csv]
-                                   product lifecycle phase of every asset (embedded catalog + yours)
-  otscope advisories --session S --csaf PATH... [--kev FILE] [--format table|json|csv]
-                                   CISA ICS advisories (CSAF 2.0, offline) that name the session's assets
-  otscope audit --session S [--policy F...] [--catalog F...] [--csaf P... [--kev F]]
-                [--format table|json|csv] [--fail-on SEVERITY]
-                                   check the session against the default policy pack (and yours);
-                                   exits 3 when violations at or above --fail-on exist; the session's
-                                   waivers apply (counted apart)
-  otscope waive --session S --rule ID --asset ID|* --reason TEXT [--until 2027-01-31 | --for 30d]
+      product lifecycle phase of every asset (embedded catalog + yours)
+  otscope advisories --session S --csaf PATH... [--kev FILE] [--format ...]
+      CISA ICS advisories (CSAF 2.0, offline) that name the session's assets
+  otscope audit --session S [--policy F...] [--catalog F...] [--csaf P...]
+                [--kev F] [--format table|json|csv] [--fail-on SEVERITY]
+      check the session against the default policy pack (and yours); exits 3
+      when violations at or above --fail-on exist; waivers apply
+  otscope waive --session S --rule ID --asset ID|* --reason TEXT
+                [--until 2027-01-31 | --for 30d]
   otscope waive --session S --rule ID --asset ID|* --revoke
-                                   acknowledge (or stop acknowledging) a violation in the session
+      acknowledge (or stop acknowledging) a violation in the session
   otscope waivers --session S [--all] [--format table|json|csv]
-                                   the session's waivers: active, expired, revoked
-  otscope state --session S --asset ID [--set verified|decommissioned|identified|discovered --why TEXT]
-                                   an asset's inventory state and its history; --set records a
-                                   manual transition (walkdown, decommissioning)
-  otscope scan TARGET... --session S [--dry-run] [--yes] [--fill-gaps] [--probes LIST]
-               [--rate 50] [--per-host 5] [--exclude A,..] [--exclude-role R,..] [--community C]...
-                                   ask devices read-only identification questions under a hard
-                                   packet budget; TARGET: address, range, CIDR or "assets"
+      the session's waivers: active, expired, revoked
+  otscope state --session S --asset ID [--set STATE --why TEXT]
+      an asset's inventory state and history; --set verified|decommissioned|
+      identified|discovered records a manual transition (walkdown)
+  otscope scan TARGET... --session S [--dry-run] [--yes] [--fill-gaps]
+               [--probes LIST] [--rate 50] [--per-host 5] [--exclude A,..]
+               [--exclude-role R,..] [--community C]... (see scan --help)
+      ask devices read-only identification questions under a hard packet
+      budget; TARGET: address, range, CIDR or "assets" (the session's)
   otscope scanlog --session S [--format table|json|csv]
-                                   every packet the scanner sent, for the change record
-  otscope sessions                 list sessions with counts
+      every packet the scanner sent, for the change record
+  otscope sessions
+      list sessions with counts
   otscope version
 
 Every command takes --db DIR (default: $XDG_DATA_HOME/otscope/db) and
---log FILE (default: $XDG_STATE_HOME/otscope/otscope.log).
+--log FILE (default: $XDG_STATE_HOME/otscope/otscope.log); COMMAND --help
+lists its flags.
 `
 
 // errUsage marks command-line mistakes (exit status 2).
