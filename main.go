@@ -1019,21 +1019,6 @@ func cmdScan(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err := store.ValidSessionName(f.c.session); err != nil {
 		return fmt.Errorf("%w: --session %q: %v", errUsage, f.c.session, err)
 	}
-	po, err := f.planOptions()
-	if err != nil {
-		return err
-	}
-	probes := probe.Probes()
-	if names := splitList(f.probes); !slices.Equal(names, []string{"all"}) {
-		probes, err = probe.Lookup(names)
-		po.Named = names
-	} else if len(po.Communities) > 0 {
-		// giving a community asks for SNMP, on unknown hosts too
-		po.Named = []string{"snmp"}
-	}
-	if err != nil {
-		return fmt.Errorf("%w: scan: --probes: %v", errUsage, err)
-	}
 	e, err := openEnv(f.c)
 	if err != nil {
 		return err
@@ -1046,11 +1031,10 @@ func cmdScan(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	scope, err := f.scope(targets, snap.Assets)
+	scope, plan, po, err := f.plan(targets, snap.Assets)
 	if err != nil {
 		return err
 	}
-	plan := probe.BuildPlan(probe.Targets(scope, snap.Assets, splitList(f.excludeRole...)), probes, &po, f.budget())
 	plan.Write(stdout)
 	if f.dryRun {
 		fmt.Fprintln(stdout, "dry run: nothing was sent")
@@ -1113,6 +1097,32 @@ func (f *scanFlags) planOptions() (probe.PlanOptions, error) {
 		po.Ports[name] = uint16(n)
 	}
 	return po, nil
+}
+
+// plan builds the scan plan for targets over the session's assets: the
+// scope, the probes --probes names (all by default), their options and the
+// plan. Mistakes in the flags are usage errors.
+func (f *scanFlags) plan(targets []string, as []model.Asset) (*probe.Scope, *probe.Plan, probe.PlanOptions, error) {
+	po, err := f.planOptions()
+	if err != nil {
+		return nil, nil, po, err
+	}
+	probes := probe.Probes()
+	if names := splitList(f.probes); !slices.Equal(names, []string{"all"}) {
+		if probes, err = probe.Lookup(names); err != nil {
+			return nil, nil, po, fmt.Errorf("%w: scan: --probes: %v", errUsage, err)
+		}
+		po.Named = names
+	} else if len(po.Communities) > 0 {
+		// giving a community asks for SNMP, on unknown hosts too
+		po.Named = []string{"snmp"}
+	}
+	scope, err := f.scope(targets, as)
+	if err != nil {
+		return nil, nil, po, err
+	}
+	plan := probe.BuildPlan(probe.Targets(scope, as, splitList(f.excludeRole...)), probes, &po, f.budget())
+	return scope, plan, po, nil
 }
 
 func (f *scanFlags) budget() probe.BudgetOptions {
@@ -1425,27 +1435,15 @@ func (c *scanControl) Plan(r scanpane.Request) (scanpane.Plan, error) {
 	if r.Rate > 0 && r.PerHost > 0 {
 		f.rate, f.perHost = r.Rate, r.PerHost
 	}
-	po, err := f.planOptions()
-	if err != nil {
-		return scanpane.Plan{}, uiError(err)
-	}
-	probes := probe.Probes()
-	if names := splitList(f.probes); !slices.Equal(names, []string{"all"}) {
-		if probes, err = probe.Lookup(names); err != nil {
-			return scanpane.Plan{}, err
-		}
-		po.Named = names
-	}
 	// the plan reads the session as last saved (at most a second old)
 	snap, err := c.e.st.Load(c.sess.Name())
 	if err != nil {
 		return scanpane.Plan{}, err
 	}
-	scope, err := f.scope(targets, snap.Assets)
+	scope, plan, po, err := f.plan(targets, snap.Assets)
 	if err != nil {
 		return scanpane.Plan{}, uiError(err)
 	}
-	plan := probe.BuildPlan(probe.Targets(scope, snap.Assets, nil), probes, &po, f.budget())
 	var b strings.Builder
 	plan.Write(&b)
 	c.scope, c.plan, c.po, c.planFlags = scope, plan, po, f

@@ -34,8 +34,6 @@ import (
 	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/charmbracelet/x/ansi"
-
 	"otscope/assets/lifecycle"
 	"otscope/model"
 	"otscope/ui/format"
@@ -312,7 +310,7 @@ func (b *builder) items(items []item) {
 			continue
 		}
 		room := b.width - labelWidth - 2
-		for n, part := range wrap(it.value, max(8, room)) {
+		for n, part := range format.Wrap(it.value, max(8, room)) {
 			if n == 0 {
 				b.add(cell(item{it.label, part}))
 			} else {
@@ -335,7 +333,7 @@ func (b *builder) asset(a *model.Asset, removed bool) {
 		b.add(" " + st.Warn.Render("⚠ removed from the inventory; last known state shown"))
 	}
 	if a.Gateway {
-		for i, part := range wrap("G gateway: sends traffic for other IPs; hosts behind it are listed by IP", max(8, b.width-2)) {
+		for i, part := range format.Wrap("G gateway: sends traffic for other IPs; hosts behind it are listed by IP", max(8, b.width-2)) {
 			if i == 0 {
 				part = st.Warn.Render("G gateway:") + strings.TrimPrefix(part, "G gateway:")
 			}
@@ -475,7 +473,7 @@ func (b *builder) facts(a *model.Asset) {
 				if strings.HasSuffix(f.Field, ".function") {
 					why = "category: "
 				}
-				for _, part := range wrap(why+f.Detail, max(8, b.width-indent-2)) {
+				for _, part := range format.Wrap(why+f.Detail, max(8, b.width-indent-2)) {
 					b.add(strings.Repeat(" ", indent+2) + st.Muted.Render(part))
 				}
 			}
@@ -518,7 +516,7 @@ func (b *builder) value(lead string, indent, vw int, value, prov string) {
 		b.add(lead + value + "  " + st.Muted.Render(prov))
 		return
 	}
-	for i, part := range wrap(value, max(8, b.width-indent)) {
+	for i, part := range format.Wrap(value, max(8, b.width-indent)) {
 		if i == 0 {
 			b.add(lead + part)
 		} else {
@@ -655,12 +653,4 @@ func (b *builder) peers(a *model.Asset, convs []*model.Conversation) {
 		}
 		b.add(" " + grid.Join(cols, ws, cells))
 	}
-}
-
-// wrap breaks s into lines of at most width cells, at spaces where it can.
-func wrap(s string, width int) []string {
-	if format.Width(s) <= width {
-		return []string{s}
-	}
-	return strings.Split(ansi.Wrap(s, width, ""), "\n")
 }

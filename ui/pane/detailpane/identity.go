@@ -199,7 +199,7 @@ func (b *builder) identity(a *model.Asset) {
 			lead = " " + st.Muted.Render(format.Fit(l.mark, lw)) + " "
 		}
 		if l.prov == "" {
-			for i, part := range wrap(l.value, max(8, b.width-indent)) {
+			for i, part := range format.Wrap(l.value, max(8, b.width-indent)) {
 				if i == 0 {
 					b.add(lead + part)
 				} else {
@@ -246,7 +246,7 @@ func (b *builder) roles(a *model.Asset) {
 			lead = strings.Repeat(" ", indent)
 		}
 		for _, w := range why {
-			for i, part := range wrap(w, max(8, b.width-indent)) {
+			for i, part := range format.Wrap(w, max(8, b.width-indent)) {
 				if i == 0 {
 					b.add(lead + st.Muted.Render(part))
 				} else {

@@ -105,7 +105,7 @@ func (b *builder) lifecycle(a *model.Asset, an *review.Analysis) {
 		if !mr.EndOfSupport.IsZero() {
 			line += " · support " + mr.EndOfSupport.String()
 		}
-		for _, part := range wrap(line, max(8, b.width-2)) {
+		for _, part := range format.Wrap(line, max(8, b.width-2)) {
 			b.add(" " + part)
 		}
 	}
@@ -201,7 +201,7 @@ func (b *builder) advisories(a *model.Asset, an *review.Analysis) {
 			if strings.TrimSpace(text) == "" {
 				return
 			}
-			for i, part := range wrap(label+" "+text, max(8, b.width-5)) {
+			for i, part := range format.Wrap(label+" "+text, max(8, b.width-5)) {
 				if i == 0 {
 					b.add("     " + st.Label.Render(label) + strings.TrimPrefix(part, label))
 				} else {
@@ -247,7 +247,7 @@ func (b *builder) inventoryState(a *model.Asset, an *review.Analysis) {
 		none = append(none, "no advisory names it")
 	}
 	if len(none) > 0 {
-		for _, part := range wrap(strings.Join(none, " · "), max(8, b.width-2)) {
+		for _, part := range format.Wrap(strings.Join(none, " · "), max(8, b.width-2)) {
 			b.muted(" " + part)
 		}
 	}
@@ -261,7 +261,7 @@ func (b *builder) inventoryState(a *model.Asset, an *review.Analysis) {
 		head := format.Fit(format.Clock(now, t.At), 12) + " " + t.From.String() + " → " + t.To.String() + "  " + t.By
 		b.add(" " + format.Truncate(head, b.width-1))
 		if t.Why != "" {
-			for _, part := range wrap(t.Why, max(8, b.width-15)) {
+			for _, part := range format.Wrap(t.Why, max(8, b.width-15)) {
 				b.add(strings.Repeat(" ", 14) + st.Muted.Render(part))
 			}
 		}

@@ -314,7 +314,7 @@ func (m *Model) View() string {
 	}
 	if why := m.ctl.Disabled(); why != "" {
 		add(" " + st.Section.Render("Active scanner"))
-		for _, l := range wrap(why, w-2) {
+		for _, l := range format.Wrap(why, w-2) {
 			add(st.Muted.Render(" " + l))
 		}
 		return m.box(lines)
@@ -409,27 +409,6 @@ func gauge(name string, v, limit int) string {
 		return name + " " + strconv.Itoa(v) + " pps"
 	}
 	return fmt.Sprintf("%s %d/%d pps", name, v, limit)
-}
-
-// wrap breaks s into lines of at most width cells, at spaces.
-func wrap(s string, width int) []string {
-	var out []string
-	line := ""
-	for _, w := range strings.Fields(s) {
-		switch {
-		case line == "":
-			line = w
-		case format.Width(line)+1+format.Width(w) <= width:
-			line += " " + w
-		default:
-			out = append(out, line)
-			line = w
-		}
-	}
-	if line != "" {
-		out = append(out, format.Truncate(line, width))
-	}
-	return out
 }
 
 // plural returns "1 target" or "3 targets".
