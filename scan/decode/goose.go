@@ -67,30 +67,13 @@ func parseGOOSE(d *Decoder, fi *frameInfo) {
 		d.stats.DecodeErrors++
 		return
 	}
-	var gocbRef, datSet, goID, confRev []byte
-	for b := pdu.content; len(b) > 0; {
-		e, rest, ok := berNext(b)
-		if !ok {
-			d.stats.DecodeErrors++
-			return
-		}
-		if e.class == berContext && !e.constructed {
-			switch e.tag {
-			case 0:
-				gocbRef = e.content
-			case 2:
-				datSet = e.content
-			case 3:
-				goID = e.content
-			case 8:
-				confRev = e.content
-			}
-		}
-		if e.tag >= 8 {
-			break // the identity fields come first; skip the data set values
-		}
-		b = rest
+	// gocbRef [0], datSet [2], goID [3], ..., confRev [8]
+	var f [9][]byte
+	if !berContextFields(pdu.content, f[:]) {
+		d.stats.DecodeErrors++
+		return
 	}
+	gocbRef, datSet, goID, confRev := f[0], f[2], f[3], f[8]
 	if gocbRef == nil {
 		return
 	}

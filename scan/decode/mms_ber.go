@@ -117,3 +117,26 @@ func berUint(b []byte) (uint32, bool) {
 	}
 	return v, true
 }
+
+// berContextFields walks the elements of a constructed value and puts the
+// content of each context-specific primitive with tag 0..len(out)-1 in
+// out[tag], stopping after the element with tag len(out)-1: the identity
+// fields of GOOSE and SV PDUs come first, their data set values after. ok
+// is false for a malformed element.
+func berContextFields(b []byte, out [][]byte) (ok bool) {
+	last := uint32(len(out) - 1)
+	for len(b) > 0 {
+		e, rest, ok := berNext(b)
+		if !ok {
+			return false
+		}
+		if e.class == berContext && !e.constructed && e.tag <= last {
+			out[e.tag] = e.content
+		}
+		if e.tag >= last {
+			return true
+		}
+		b = rest
+	}
+	return true
+}

@@ -60,28 +60,13 @@ func parseSV(d *Decoder, fi *frameInfo) {
 		d.stats.DecodeErrors++
 		return
 	}
-	var svID, datSet, confRev []byte
-	for b := asdu.content; len(b) > 0; {
-		e, rest, ok := berNext(b)
-		if !ok {
-			d.stats.DecodeErrors++
-			return
-		}
-		if e.class == berContext && !e.constructed {
-			switch e.tag {
-			case 0:
-				svID = e.content
-			case 1:
-				datSet = e.content
-			case 3:
-				confRev = e.content
-			}
-		}
-		if e.tag >= 3 {
-			break
-		}
-		b = rest
+	// svID [0], datSet [1], smpCnt [2], confRev [3]
+	var f [4][]byte
+	if !berContextFields(asdu.content, f[:]) {
+		d.stats.DecodeErrors++
+		return
 	}
+	svID, datSet, confRev := f[0], f[1], f[3]
 	if svID == nil {
 		return
 	}
