@@ -14,6 +14,7 @@ import (
 	"otscope/model"
 	"otscope/scan"
 	"otscope/scan/capture"
+	"otscope/scan/job"
 	"otscope/ui"
 )
 
@@ -102,7 +103,11 @@ func (a *app) runTUI(e *env, session string, open func() (capture.Source, error)
 	if slices.Contains(sources, demoSourceName) || slices.ContainsFunc(sess.Inventory().Stats(), func(st model.CaptureStats) bool { return st.Source == demoSourceName }) {
 		noScan = "Scanning is off in the demo: its devices are simulated, and their addresses may belong to real devices on your network."
 	}
-	scanCtl := newScanControl(e, sess, noScan)
+	scanCtl := job.NewController(func() ([]model.Asset, error) {
+		// the plan reads the session as last saved (at most a second old)
+		snap, err := e.st.Load(session)
+		return snap.Assets, err
+	}, scanSink(e, sess), noScan)
 	updates := sess.Watch()
 	runDone := make(chan error, 1)
 	go func() { runDone <- sess.Run(context.Background()) }()
@@ -118,7 +123,7 @@ func (a *app) runTUI(e *env, session string, open func() (capture.Source, error)
 		Analysis: src, Ledger: sess, User: operator(), Scan: scanCtl}),
 		tea.WithAltScreen())
 	_, uiErr := p.Run()
-	scanCtl.wait()
+	scanCtl.Wait()
 	cancel()
 	_, feedErr := f.wait()
 	sess.Close()
