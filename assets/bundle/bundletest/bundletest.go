@@ -16,7 +16,9 @@ import (
 	"time"
 
 	"otscope/assets"
+	"otscope/assets/advisory"
 	"otscope/assets/bundle"
+	"otscope/assets/export"
 	"otscope/assets/lifecycle"
 	"otscope/assets/oui"
 	"otscope/assets/policy"
@@ -204,4 +206,59 @@ func SharedDir(tb testing.TB) string {
 		tb.Skipf("../shared is absent (%v)", err)
 	}
 	return dir
+}
+
+// Report enriches the session as the export commands do: the embedded
+// lifecycle catalog, the advisories of ../shared when present, the default
+// policy pack's audit with the session's waivers, its state histories and
+// its scan log.
+func Report(tb testing.TB, s *bundle.Session, now time.Time) *export.Report {
+	tb.Helper()
+	cat, problems := lifecycle.Load()
+	if cat == nil {
+		tb.Fatalf("lifecycle catalog: %v", problems)
+	}
+	en := export.Enricher{Catalog: cat, States: map[model.AssetID]lifecycle.History{}}
+	_, file, _, _ := runtime.Caller(0)
+	adv := filepath.Join(filepath.Dir(file), "..", "..", "..", "..", "shared", "advisories")
+	if _, err := os.Stat(adv); err == nil {
+		db, _ := advisory.Load(filepath.Join(adv, "csaf"))
+		if db != nil {
+			db.LoadKEV(filepath.Join(adv, "kev", "known_exploited_vulnerabilities.json"))
+			en.Advisories = db
+		}
+	}
+	rep := &export.Report{Session: s.Name, Site: s.Site, Sensor: s.Sensor, Otscope: "test", Now: now,
+		Audited: true, Conversations: s.Conversations, Stats: s.Stats}
+	var waivers []review.WaiverRecord
+	for _, j := range s.Journals {
+		for _, r := range j.Records {
+			var err error
+			switch j.Name {
+			case "waivers":
+				var w review.WaiverRecord
+				if err = json.Unmarshal(r, &w); err == nil {
+					waivers = append(waivers, w)
+				}
+			case "state history":
+				var st review.StateRecord
+				if err = json.Unmarshal(r, &st); err == nil {
+					en.States[st.AssetID] = append(en.States[st.AssetID], st.Transition)
+				}
+			case "scan log":
+				var sr model.ScanRecord
+				if err = json.Unmarshal(r, &sr); err == nil {
+					rep.ScanLog = append(rep.ScanLog, sr)
+				}
+			}
+			if err != nil {
+				tb.Fatalf("%s record: %v", j.Name, err)
+			}
+		}
+	}
+	in := review.AuditInput(s.Assets, s.Conversations, review.Sources{Catalog: cat, Advisories: en.Advisories}, now)
+	audit := policy.Audit(in, policy.DefaultPack(), review.Effective(waivers, now))
+	en.Audit = &audit
+	rep.Records = en.Enrich(s.Assets)
+	return rep
 }
