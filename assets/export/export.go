@@ -121,7 +121,7 @@ func ReportCSV(w io.Writer, rep *Report) error {
 	for i := range order {
 		order[i] = i
 	}
-	slices.SortStableFunc(order, func(x, y int) int { return CompareByAddress(&rep.Records[x].Asset, &rep.Records[y].Asset) })
+	sortByAddress(rep.Records, order)
 	row := make([]string, len(CSVHeader))
 	for _, i := range order {
 		r := &rep.Records[i]

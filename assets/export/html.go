@@ -104,7 +104,7 @@ func HTML(w io.Writer, rep *Report) error {
 	for i := range order {
 		order[i] = i
 	}
-	slices.SortStableFunc(order, func(x, y int) int { return CompareByAddress(&rep.Records[x].Asset, &rep.Records[y].Asset) })
+	sortByAddress(rep.Records, order)
 	vendors, roles, phases, verdicts, sev := map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
 	for n, i := range order {
 		r := &rep.Records[i]

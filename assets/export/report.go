@@ -1,6 +1,7 @@
 package export
 
 import (
+	"slices"
 	"time"
 
 	"otscope/model"
@@ -90,4 +91,10 @@ func (r *Report) walkdown(id model.AssetID) *Walkdown {
 		return &w
 	}
 	return nil
+}
+
+// sortByAddress sorts order, indices into recs, by the records' addresses
+// (CompareByAddress).
+func sortByAddress(recs []Record, order []int) {
+	slices.SortStableFunc(order, func(x, y int) int { return CompareByAddress(&recs[x].Asset, &recs[y].Asset) })
 }
