@@ -151,14 +151,9 @@ func TestDemoPlantReplayMatchesCapture(t *testing.T) {
 		t.Fatalf("read: %d %s", code, errs)
 	}
 	// the replay path without the TUI: the same generator through a pipe
-	e, err := openEnv(common{db: filepath.Join(dir, "db"), logPath: filepath.Join(dir, "otscope.log")})
-	if err != nil {
-		t.Fatal(err)
+	if code, _, errs := otscope(t, append([]string{"demo", "--headless", "--session", "replay", "--seed", "1", "--duration", "90s"}, dbArgs(dir)...)...); code != 0 {
+		t.Fatalf("demo --headless: %d %s", code, errs)
 	}
-	if err := replayHeadless(e, "replay", plant.Options{Seed: 1, Duration: 90 * time.Second}); err != nil {
-		t.Fatal(err)
-	}
-	e.close()
 	fromFile := summarize(exportAssets(t, dir, "file"))
 	fromReplay := summarize(exportAssets(t, dir, "replay"))
 	if !slices.Equal(fromFile, fromReplay) {
