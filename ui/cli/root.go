@@ -64,6 +64,7 @@ func (a *app) commands() []*cobra.Command {
 		a.newAssetsCmd(), a.newLifecycleCmd(), a.newAdvisoriesCmd(), a.newAuditCmd(),
 		a.newWaiveCmd(), a.newWaiversCmd(), a.newStateCmd(),
 		a.newScanCmd(), a.newScanLogCmd(), a.newSessionsCmd(),
+		a.newPushCmd(), a.newPullCmd(), a.newSitesCmd(),
 		a.newVersionCmd(), a.newCompletionCmd(),
 	}
 }

@@ -77,7 +77,7 @@ CREATE TABLE otscope.record (
     type      text NOT NULL,
     key       text NOT NULL,
     hash      bytea NOT NULL,
-    data      jsonb NOT NULL,
+    data      json NOT NULL, -- json, not jsonb: the record's bytes come back as they went
     PRIMARY KEY (sensor_id, type, key)
 );
 
