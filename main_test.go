@@ -24,6 +24,7 @@ import (
 	"otscope/scan"
 	"otscope/scan/capture"
 	"otscope/scan/plant"
+	"otscope/scan/testenv"
 )
 
 const sharedPcaps = "../shared/pcaps"
@@ -70,11 +71,11 @@ type truthFile struct {
 // and are not counted here.
 func TestReadRealCaptures(t *testing.T) {
 	if _, err := os.Stat(sharedPcaps); err != nil {
-		t.Skip("../shared/pcaps not present")
+		testenv.Skip(t, "../shared/pcaps not present")
 	}
 	truths, _ := filepath.Glob(filepath.Join(sharedPcaps, "truth", "*", "*.json"))
 	if len(truths) == 0 {
-		t.Skip("no truth files")
+		testenv.Skip(t, "no truth files")
 	}
 	dir := t.TempDir()
 	var expected, found, withVendor, macAssets int
@@ -324,7 +325,7 @@ func TestKillDuringIngest(t *testing.T) {
 // to 127.0.0.1, and checks the sender became an asset.
 func TestCaptureLoopback(t *testing.T) {
 	if os.Geteuid() != 0 || testing.Short() {
-		t.Skip("live capture needs root (CAP_NET_RAW)")
+		testenv.Skip(t, "live capture needs root (CAP_NET_RAW)")
 	}
 	dir := t.TempDir()
 	done := make(chan struct{})
@@ -353,7 +354,7 @@ func TestCaptureLoopback(t *testing.T) {
 	<-done
 	if code != 0 {
 		if strings.Contains(errs, "CAP_NET_RAW") {
-			t.Skip(errs)
+			testenv.Skip(t, errs)
 		}
 		t.Fatalf("capture: exit %d: %s", code, errs)
 	}

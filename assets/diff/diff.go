@@ -107,10 +107,10 @@ func StatusFromRecords(rep *export.Report) map[model.AssetID]Status {
 	out := make(map[model.AssetID]Status, len(rep.Records))
 	for i := range rep.Records {
 		r := &rep.Records[i]
-		st := Status{Phase: r.Phase(rep.Now), Verdict: r.Verdict(rep.Audited), State: r.State}
+		st := Status{Phase: r.Phase(rep.Now), Verdict: r.Verdict(rep.Audited), State: r.State()}
 		for _, v := range r.Violations {
-			if v.Waived == nil && !slices.Contains(st.Violations, v.Rule) {
-				st.Violations = append(st.Violations, v.Rule)
+			if v.Waived == nil && !slices.Contains(st.Violations, v.RuleID) {
+				st.Violations = append(st.Violations, v.RuleID)
 			}
 		}
 		slices.Sort(st.Violations)

@@ -147,7 +147,7 @@ func device(rep *Report, r *Record) cdx.Component {
 		add(propPrefix+"name", n)
 	}
 	add(propPrefix+"location", Location(a, rep.walkdown(a.ID)))
-	add(propPrefix+"state", r.State)
+	add(propPrefix+"state", r.State())
 	add(propPrefix+"verdict", r.Verdict(rep.Audited))
 	if wd := rep.walkdown(a.ID); wd != nil {
 		add(propPrefix+"walkdown", wd.State)
@@ -156,7 +156,7 @@ func device(rep *Report, r *Record) cdx.Component {
 	add(propPrefix+"firstSeen", stamp(a.FirstSeen))
 	add(propPrefix+"lastSeen", stamp(a.LastSeen))
 	for _, adv := range r.Advisories {
-		add(propPrefix+"advisory", adv.ID)
+		add(propPrefix+"advisory", adv.AdvisoryID)
 	}
 	if len(props) > 0 {
 		c.Properties = &props

@@ -132,7 +132,7 @@ func ReportCSV(w io.Writer, rep *Report) error {
 			strings.Join(a.Protocols, ";"), stamp(a.FirstSeen), stamp(a.LastSeen),
 			strconv.FormatUint(a.Packets, 10), strconv.FormatUint(a.Bytes, 10), strconv.FormatBool(a.Gateway),
 			a.Product, a.OrderNumber, a.Firmware, a.HardwareVersion, a.Serial, a.DeviceType,
-			r.State, r.Phase(rep.Now), Location(a, rep.walkdown(a.ID)), r.Verdict(rep.Audited),
+			r.State(), r.Phase(rep.Now), Location(a, rep.walkdown(a.ID)), r.Verdict(rep.Audited),
 		)
 		for k := range row {
 			row[k] = safe.CSV(row[k])

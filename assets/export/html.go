@@ -125,7 +125,7 @@ func HTML(w io.Writer, rep *Report) error {
 		}
 		for _, v := range r.Violations {
 			if v.Waived == nil {
-				sev[v.Severity]++
+				sev[v.Severity.String()]++
 			}
 			d.Violations++
 		}

@@ -104,7 +104,7 @@ func TestHTMLReport(t *testing.T) {
 			for _, e := range v.Evidence {
 				evidence++
 				if !strings.Contains(out, html.EscapeString(e)) {
-					t.Errorf("evidence %q of %s is not in the report", e, v.Rule)
+					t.Errorf("evidence %q of %s is not in the report", e, v.RuleID)
 				}
 			}
 		}

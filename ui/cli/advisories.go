@@ -15,15 +15,15 @@ func (a *app) newAdvisoriesCmd() *cobra.Command {
 			if len(r.cat.csaf) == 0 {
 				return usagef("advisories", "--csaf PATH is required (CSAF 2.0 files or a directory of them)")
 			}
-			snap, err := a.loadSnapshot(r.session)
+			src, err := r.cat.sources(a.io.Stderr, false, nil)
 			if err != nil {
 				return err
 			}
-			en, err := r.cat.enricher(a.io.Stderr, false)
+			snap, an, err := a.analyse(r.session, src)
 			if err != nil {
 				return err
 			}
-			return export.Advisories(a.io.Stdout, r.format, en.Enrich(snap.Assets))
+			return export.Advisories(a.io.Stdout, r.format, export.Records(snap.Assets, an))
 		},
 	}
 	a.reportFlags(cmd, &r)

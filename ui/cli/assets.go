@@ -4,8 +4,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"otscope/assets/export"
-	"otscope/assets/policy"
-	"otscope/assets/review"
 )
 
 // reportCmd is a command that reports on one stored session in a format,
@@ -45,22 +43,22 @@ func (a *app) newAssetsCmd() *cobra.Command {
 			case r.session == "":
 				return usagef("assets", "--session is required (or --from DSN for the central database)")
 			}
-			snap, j, err := a.loadSession(r.session)
-			if err != nil {
-				return err
-			}
 			if r.format != "json" {
+				snap, err := a.loadSnapshot(r.session)
+				if err != nil {
+					return err
+				}
 				return export.Assets(a.io.Stdout, r.format, snap.Assets)
 			}
-			en, err := r.cat.enricher(a.io.Stderr, true)
+			src, err := r.cat.sources(a.io.Stderr, true, nil)
 			if err != nil {
 				return err
 			}
-			en.States = stateHistories(j.States)
-			in := auditInput(snap, en)
-			rep := policy.Audit(in, loadPack(nil, a.io.Stderr), review.Effective(j.Waivers, in.Now))
-			en.Audit = &rep
-			return export.RecordsJSON(a.io.Stdout, en.Enrich(snap.Assets))
+			snap, an, err := a.analyse(r.session, src)
+			if err != nil {
+				return err
+			}
+			return export.RecordsJSON(a.io.Stdout, export.Records(snap.Assets, an))
 		},
 	}
 	a.reportFlags(cmd, &r)

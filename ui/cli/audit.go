@@ -7,7 +7,6 @@ import (
 
 	"otscope/assets/export"
 	"otscope/assets/policy"
-	"otscope/assets/review"
 )
 
 func (a *app) newAuditCmd() *cobra.Command {
@@ -30,17 +29,15 @@ Exits 3 when unwaived violations at or above --fail-on exist.`,
 				}
 				threshold = sev
 			}
-			pack := loadPack(policies, a.io.Stderr)
-			snap, j, err := a.loadSession(r.session)
+			src, err := r.cat.sources(a.io.Stderr, true, policies)
 			if err != nil {
 				return err
 			}
-			en, err := r.cat.enricher(a.io.Stderr, true)
+			_, an, err := a.analyse(r.session, src)
 			if err != nil {
 				return err
 			}
-			in := auditInput(snap, en)
-			rep := policy.Audit(in, pack, review.Effective(j.Waivers, in.Now))
+			rep := an.Report
 			if err := export.Audit(a.io.Stdout, r.format, rep); err != nil {
 				return err
 			}

@@ -59,7 +59,7 @@ reads cleanly.`,
 			if headless {
 				return a.headless(session, open, scan.IngestOptions{Name: demoSourceName}, true)
 			}
-			src, err := tuiSources(cat, policies, a.io.Stderr)
+			src, err := cat.sources(a.io.Stderr, true, policies)
 			if err != nil {
 				return err
 			}

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"time"
-
 	"github.com/spf13/cobra"
 
 	"otscope/assets/export"
@@ -14,16 +12,16 @@ func (a *app) newLifecycleCmd() *cobra.Command {
 		Use:   "lifecycle -s SESSION [--catalog F]... [-f table|json|csv]",
 		Short: "lifecycle phase of every asset (embedded catalog + yours)",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			snap, err := a.loadSnapshot(r.session)
+			src, err := r.cat.sources(a.io.Stderr, true, nil)
 			if err != nil {
 				return err
 			}
-			en, err := r.cat.enricher(a.io.Stderr, true)
+			src.Advisories = nil
+			snap, an, err := a.analyse(r.session, src)
 			if err != nil {
 				return err
 			}
-			en.Advisories = nil
-			return export.Lifecycle(a.io.Stdout, r.format, en.Enrich(snap.Assets), time.Now())
+			return export.Lifecycle(a.io.Stdout, r.format, export.Records(snap.Assets, an), an.Now)
 		},
 	}
 	a.reportFlags(cmd, &r)

@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"otscope/assets/advisory"
-	"otscope/assets/export"
 	"otscope/assets/lifecycle"
 	"otscope/assets/policy"
 	"otscope/assets/review"
@@ -39,19 +38,21 @@ func policyFlag(cmd *cobra.Command, p *[]string, help string) {
 	cmd.Flags().StringArrayVar(p, "policy", nil, help)
 }
 
-// enricher loads the catalogs; problems in them are reported on stderr and
-// skipped (the rest is used), a file that cannot be read at all is an error.
-func (cf *catalogFlags) enricher(stderr io.Writer, withLifecycle bool) (export.Enricher, error) {
-	var en export.Enricher
+// sources loads the catalogs (the lifecycle catalog when withLifecycle,
+// advisories when --csaf is given) and the policy pack; problems in them are
+// reported on stderr and skipped (the rest is used), a file that cannot be
+// read at all is an error.
+func (cf *catalogFlags) sources(stderr io.Writer, withLifecycle bool, policies []string) (review.Sources, error) {
+	src := review.Sources{Pack: loadPack(policies, stderr)}
 	if withLifecycle {
 		cat, problems := lifecycle.Load(cf.catalogs...)
 		for _, p := range problems {
 			fmt.Fprintf(stderr, "otscope: catalog: %v (skipped)\n", p)
 		}
 		if cat == nil {
-			return en, fmt.Errorf("lifecycle catalog could not be loaded")
+			return src, fmt.Errorf("lifecycle catalog could not be loaded")
 		}
-		en.Catalog = cat
+		src.Catalog = cat
 	}
 	if len(cf.csaf) > 0 {
 		db, errs := advisory.Load(cf.csaf...)
@@ -64,13 +65,30 @@ func (cf *catalogFlags) enricher(stderr io.Writer, withLifecycle bool) (export.E
 			}
 		}
 		if db.Len() == 0 {
-			return en, fmt.Errorf("no advisories could be loaded from %s", strings.Join(cf.csaf, ", "))
+			return src, fmt.Errorf("no advisories could be loaded from %s", strings.Join(cf.csaf, ", "))
 		}
-		en.Advisories = db
+		src.Advisories = db
 	} else if cf.kev != "" {
-		return en, fmt.Errorf("%w: --kev needs --csaf (KEV flags CVEs of the advisories)", ErrUsage)
+		return src, fmt.Errorf("%w: --kev needs --csaf (KEV flags CVEs of the advisories)", ErrUsage)
 	}
-	return en, nil
+	return src, nil
+}
+
+// analyse runs over a stored session the analysis the TUI renders:
+// lifecycle, advisories, the audit with the session's waivers, states.
+func (a *app) analyse(session string, src review.Sources) (store.Snapshot, *review.Analysis, error) {
+	snap, j, err := a.loadSession(session)
+	if err != nil {
+		return snap, nil, err
+	}
+	job := review.Job{States: stateHistories(j.States), Waivers: j.Waivers, Now: time.Now()}
+	for i := range snap.Assets {
+		job.Assets = append(job.Assets, &snap.Assets[i])
+	}
+	for i := range snap.Conversations {
+		job.Conversations = append(job.Conversations, &snap.Conversations[i])
+	}
+	return snap, review.NewAnalyzer(src).Run(job), nil
 }
 
 // loadPack is the default policy pack plus the user's files; problems are
@@ -85,23 +103,6 @@ func loadPack(policies []string, stderr io.Writer) *policy.Pack {
 		pack = policy.Merge(pack, user)
 	}
 	return pack
-}
-
-// tuiSources loads what the TUI analyses the inventory with: the embedded
-// lifecycle catalog (plus --catalog files), advisories when --csaf is
-// given, and the policy pack.
-func tuiSources(cat catalogFlags, policies []string, stderr io.Writer) (review.Sources, error) {
-	en, err := cat.enricher(stderr, true)
-	if err != nil {
-		return review.Sources{}, err
-	}
-	return review.Sources{Catalog: en.Catalog, Advisories: en.Advisories, Pack: loadPack(policies, stderr)}, nil
-}
-
-// auditInput connects a stored session and the offline catalogs to the
-// policy engine.
-func auditInput(snap store.Snapshot, en export.Enricher) policy.Input {
-	return review.AuditInput(snap.Assets, snap.Conversations, review.Sources{Catalog: en.Catalog, Advisories: en.Advisories}, time.Now())
 }
 
 func unwaived(vs []policy.Violation) []policy.Violation {

@@ -50,7 +50,7 @@ into it while you watch.`,
 }
 
 func (a *app) runUI(o uiOptions, files []string) error {
-	src, err := tuiSources(o.cat, o.policies, a.io.Stderr)
+	src, err := o.cat.sources(a.io.Stderr, true, o.policies)
 	if err != nil {
 		return err
 	}

@@ -218,19 +218,19 @@ func Report(tb testing.TB, s *bundle.Session, now time.Time) *export.Report {
 	if cat == nil {
 		tb.Fatalf("lifecycle catalog: %v", problems)
 	}
-	en := export.Enricher{Catalog: cat, States: map[model.AssetID]lifecycle.History{}}
+	src := review.Sources{Catalog: cat}
 	_, file, _, _ := runtime.Caller(0)
 	adv := filepath.Join(filepath.Dir(file), "..", "..", "..", "..", "shared", "advisories")
 	if _, err := os.Stat(adv); err == nil {
 		db, _ := advisory.Load(filepath.Join(adv, "csaf"))
 		if db != nil {
 			db.LoadKEV(filepath.Join(adv, "kev", "known_exploited_vulnerabilities.json"))
-			en.Advisories = db
+			src.Advisories = db
 		}
 	}
 	rep := &export.Report{Session: s.Name, Site: s.Site, Sensor: s.Sensor, Otscope: "test", Now: now,
 		Audited: true, Conversations: s.Conversations, Stats: s.Stats}
-	var waivers []review.WaiverRecord
+	job := review.Job{States: map[model.AssetID]lifecycle.History{}, Now: now}
 	for _, j := range s.Journals {
 		for _, r := range j.Records {
 			var err error
@@ -238,12 +238,12 @@ func Report(tb testing.TB, s *bundle.Session, now time.Time) *export.Report {
 			case "waivers":
 				var w review.WaiverRecord
 				if err = json.Unmarshal(r, &w); err == nil {
-					waivers = append(waivers, w)
+					job.Waivers = append(job.Waivers, w)
 				}
 			case "state history":
 				var st review.StateRecord
 				if err = json.Unmarshal(r, &st); err == nil {
-					en.States[st.AssetID] = append(en.States[st.AssetID], st.Transition)
+					job.States[st.AssetID] = append(job.States[st.AssetID], st.Transition)
 				}
 			case "scan log":
 				var sr model.ScanRecord
@@ -256,9 +256,13 @@ func Report(tb testing.TB, s *bundle.Session, now time.Time) *export.Report {
 			}
 		}
 	}
-	in := review.AuditInput(s.Assets, s.Conversations, review.Sources{Catalog: cat, Advisories: en.Advisories}, now)
-	audit := policy.Audit(in, policy.DefaultPack(), review.Effective(waivers, now))
-	en.Audit = &audit
-	rep.Records = en.Enrich(s.Assets)
+	for i := range s.Assets {
+		job.Assets = append(job.Assets, &s.Assets[i])
+	}
+	for i := range s.Conversations {
+		job.Conversations = append(job.Conversations, &s.Conversations[i])
+	}
+	an := review.NewAnalyzer(src).Run(job)
+	rep.Records = export.Records(s.Assets, an)
 	return rep
 }
