@@ -22,6 +22,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"otscope/scan/testenv"
 )
 
 // Server is a running test cluster.
@@ -250,10 +252,7 @@ func freePort(t testing.TB) int {
 
 func need(t testing.TB, what string) {
 	t.Helper()
-	if os.Getenv("OTSCOPE_STRICT") == "1" {
-		t.Fatalf("OTSCOPE_STRICT=1 and %s is missing", what)
-	}
-	t.Skipf("%s is not installed", what)
+	testenv.Need(t, what, false)
 }
 
 // Wait polls until f succeeds or the deadline passes.
