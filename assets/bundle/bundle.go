@@ -152,18 +152,25 @@ func (s *Session) Normalize() {
 func Write(w io.Writer, s *Session, o Options) error {
 	s.Normalize()
 	var body bytes.Buffer
+	body.Grow(4096 * (len(s.Assets) + 1))
 	counts := map[string]int{}
+	je := json.NewEncoder(&body)
+	// Each line is {"type":T[,"journal":J],"data":D}: the prefix is written
+	// by hand and D by the encoder straight into the buffer (which ends it
+	// with a newline, replaced by the closing brace and a newline).
 	enc := func(typ, journal string, v any) error {
-		data, err := json.Marshal(v)
-		if err != nil {
+		body.WriteString(`{"type":`)
+		writeJSONString(&body, typ)
+		if journal != "" {
+			body.WriteString(`,"journal":`)
+			writeJSONString(&body, journal)
+		}
+		body.WriteString(`,"data":`)
+		if err := je.Encode(v); err != nil {
 			return fmt.Errorf("encode %s record: %w", typ, err)
 		}
-		b, err := json.Marshal(line{Type: typ, Journal: journal, Data: data})
-		if err != nil {
-			return fmt.Errorf("encode %s record: %w", typ, err)
-		}
-		body.Write(b)
-		body.WriteByte('\n')
+		body.Truncate(body.Len() - 1)
+		body.WriteString("}\n")
 		counts[typ]++
 		return nil
 	}
@@ -239,6 +246,12 @@ func Write(w io.Writer, s *Session, o Options) error {
 		}
 	}
 	return nil
+}
+
+// writeJSONString writes s as a JSON string, as encoding/json would.
+func writeJSONString(b *bytes.Buffer, s string) {
+	q, _ := json.Marshal(s) // a string always marshals
+	b.Write(q)
 }
 
 // ReadOptions configure Read.
@@ -373,9 +386,11 @@ func decode(br *bufio.Reader) (Session, Header, error) {
 		n++
 		sum.Write(l)
 		sum.Write([]byte{'\n'})
-		var rec line
-		if err := json.Unmarshal(l, &rec); err != nil {
-			return Session{}, h, fmt.Errorf("%w: record %d is not JSON: %v", ErrCorrupt, n, err)
+		rec, ok := splitLine(l)
+		if !ok {
+			if err := json.Unmarshal(l, &rec); err != nil {
+				return Session{}, h, fmt.Errorf("%w: record %d is not JSON: %v", ErrCorrupt, n, err)
+			}
 		}
 		if err := migrate(h.Schema, &rec); err != nil {
 			return Session{}, h, fmt.Errorf("%w: record %d: %v", ErrCorrupt, n, err)
@@ -440,6 +455,31 @@ func decode(br *bufio.Reader) (Session, Header, error) {
 		return Session{}, h, fmt.Errorf("%w: no session record", ErrCorrupt)
 	}
 	return s, h, nil
+}
+
+// linePrefixes are the line starts Write produces for records without a
+// journal name.
+var linePrefixes = func() map[string][]byte {
+	m := map[string][]byte{}
+	for _, t := range []string{TypeSession, TypeAsset, TypeConversation, TypeStats} {
+		m[t] = []byte(`{"type":"` + t + `","data":`)
+	}
+	return m
+}()
+
+// splitLine takes a record line apart without decoding its data, when it
+// has the exact shape Write gives it; ok is false otherwise (and the line
+// is then decoded as JSON). The data is validated when it is decoded.
+func splitLine(l []byte) (line, bool) {
+	if len(l) < 2 || l[len(l)-1] != '}' {
+		return line{}, false
+	}
+	for t, p := range linePrefixes {
+		if bytes.HasPrefix(l, p) {
+			return line{Type: t, Data: l[len(p) : len(l)-1]}, true
+		}
+	}
+	return line{}, false
 }
 
 // migrate upgrades a record of an older schema to the current one in place.

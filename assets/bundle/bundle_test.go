@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -405,7 +406,17 @@ func TestRealCaptures(t *testing.T) {
 }
 
 func FuzzRead(f *testing.F) {
-	s := bundletest.Ingest(f, "fuzz", "plant.pcap", bundletest.PlantPcap(f, 2*time.Second))
+	// A small hand-made session: the fuzz workers build it quickly.
+	ip := netip.MustParseAddr("10.0.0.7")
+	s := bundle.Session{Name: "fuzz", Site: "north", Created: created, Updated: created,
+		Assets: []model.Asset{{ID: "mac:00:1b:1b:01:02:03", MACs: []model.MAC{{0, 0x1b, 0x1b, 1, 2, 3}}, IPs: []netip.Addr{ip},
+			Product: "CPU 315-2 PN/DP", Firmware: "V3.2.7", Facts: []model.Fact{{Field: "firmware", Value: "V3.2.7",
+				Source: model.Source{Kind: model.Active, Protocol: "s7", Origin: "probe", Time: created}, Count: 1}}}},
+		Conversations: []model.Conversation{{Client: "ip:10.0.0.9", Server: "mac:00:1b:1b:01:02:03", ServerIP: ip,
+			ClientIP: netip.MustParseAddr("10.0.0.9"), Transport: "tcp", Port: 102, Protocol: "s7comm", Packets: 4}},
+		Stats:    []model.CaptureStats{{Source: "plant.pcap", Packets: 9}},
+		Journals: []bundle.Journal{{Name: "waivers", Records: []json.RawMessage{json.RawMessage(`{"rule_id":"x","at":"2026-01-01T00:00:00Z"}`)}}},
+	}
 	var b bytes.Buffer
 	bundle.Write(&b, &s, bundle.Options{Created: created})
 	f.Add(b.Bytes())
