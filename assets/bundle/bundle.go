@@ -134,6 +134,10 @@ type Options struct {
 	// Pseudonymized is recorded in the header; set it when the session was
 	// passed through Pseudonymize.
 	Pseudonymized bool
+	// Progress, when set, is called as records are encoded (every 1,000
+	// records and at the end) with the records done and the total; the
+	// TUI's export shows it.
+	Progress func(done, total int)
 }
 
 // Normalize sorts the session's lists into bundle order, so that two
@@ -154,6 +158,10 @@ func Write(w io.Writer, s *Session, o Options) error {
 	var body bytes.Buffer
 	body.Grow(4096 * (len(s.Assets) + 1))
 	counts := map[string]int{}
+	done, total := 0, 1+len(s.Assets)+len(s.Conversations)+len(s.Stats)
+	for _, j := range s.Journals {
+		total += len(j.Records)
+	}
 	je := json.NewEncoder(&body)
 	// Each line is {"type":T[,"journal":J],"data":D}: the prefix is written
 	// by hand and D by the encoder straight into the buffer (which ends it
@@ -172,8 +180,12 @@ func Write(w io.Writer, s *Session, o Options) error {
 		body.Truncate(body.Len() - 1)
 		body.WriteString("}\n")
 		counts[typ]++
+		if done++; o.Progress != nil && done%1000 == 0 {
+			o.Progress(done, total)
+		}
 		return nil
 	}
+
 	if err := enc(TypeSession, "", meta{Name: s.Name, Site: s.Site, Sensor: s.Sensor, Created: s.Created, Updated: s.Updated}); err != nil {
 		return err
 	}
@@ -201,6 +213,9 @@ func Write(w io.Writer, s *Session, o Options) error {
 				return err
 			}
 		}
+	}
+	if o.Progress != nil {
+		o.Progress(done, total)
 	}
 	sum := sha256.Sum256(body.Bytes())
 	created := o.Created

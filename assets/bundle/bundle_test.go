@@ -104,7 +104,11 @@ func TestRoundTripThroughStore(t *testing.T) {
 		t.Fatalf("stored session has %d journals, %d assets, %d conversations; want 3, %d, %d",
 			len(first.Journals), len(first.Assets), len(first.Conversations), len(src.Assets), len(src.Conversations))
 	}
-	b1 := write(t, first, bundle.Options{})
+	var lastDone, lastTotal, calls int
+	b1 := write(t, first, bundle.Options{Progress: func(d, tot int) { lastDone, lastTotal, calls = d, tot, calls+1 }})
+	if calls == 0 || lastDone != lastTotal || lastTotal != 1+len(first.Assets)+len(first.Conversations)+len(first.Stats)+5 {
+		t.Fatalf("progress ended at %d/%d after %d calls", lastDone, lastTotal, calls)
+	}
 	in, h := read(t, b1)
 	if h.Counts[bundle.TypeAsset] != len(src.Assets) || h.Counts[bundle.TypeJournal] != 5 || h.Session != "north" {
 		t.Fatalf("header %+v", h)
