@@ -445,3 +445,28 @@ func FuzzRead(f *testing.F) {
 		}
 	})
 }
+
+func TestKeyFile(t *testing.T) {
+	k, err := bundle.NewKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := bundle.ParseKey([]byte(" " + strings.ToUpper(hexOf(k)) + "\n"))
+	if err != nil || !bytes.Equal(got, k) {
+		t.Fatalf("ParseKey: %v", err)
+	}
+	for _, bad := range []string{"", "zz", hexOf(k[:16])} {
+		if _, err := bundle.ParseKey([]byte(bad)); !errors.Is(err, bundle.ErrKey) {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+}
+
+func hexOf(b []byte) string {
+	const digits = "0123456789abcdef"
+	out := make([]byte, 0, 2*len(b))
+	for _, v := range b {
+		out = append(out, digits[v>>4], digits[v&15])
+	}
+	return string(out)
+}
