@@ -93,7 +93,7 @@ func TestHTMLReport(t *testing.T) {
 	}
 	for _, want := range []string{"By vendor", "By role", "By lifecycle phase", "By verdict", "Open violations by severity",
 		"Facts and provenance", "Lifecycle", "Violations", "Advisories", "Walkdown", "verified by anna", "Hall 2, cabinet &lt;7&gt;",
-		"Scan log", "1 requests, 6 packets"} {
+		"Scan log", "1 requests, 6 packets", "&lt;img src=x onerror=alert(1)&gt;", "&lt;/td&gt;&lt;script&gt;alert(2)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q", want)
 		}

@@ -27,6 +27,8 @@ func plantReport(t testing.TB) (*export.Report, bundle.Session) {
 	bundletest.AddJournals(t, &s)
 	evil := model.Asset{ID: "ip:10.10.10.9", IPs: []netip.Addr{netip.MustParseAddr("10.10.10.9")},
 		Names: []string{`=cmd|' /C calc'!A0`}, Vendor: "<script>alert('x')</script>", Product: "\x1b]8;;http://evil\x07PLC",
+		Facts: []model.Fact{{Field: model.FieldSNMPSysDescr, Value: `<img src=x onerror=alert(1)>`, Detail: "</td><script>alert(2)</script>",
+			Source: model.Source{Kind: model.Active, Protocol: "snmp", Origin: "probe\x1b[2J"}, Count: 1}},
 		Services: []model.Service{
 			{Transport: "tcp", Port: 502, Protocol: "modbus", IP: netip.MustParseAddr("10.10.10.9")},
 			{Transport: "tcp", Port: 502, Protocol: "modbus", IP: netip.MustParseAddr("10.10.10.19")},
