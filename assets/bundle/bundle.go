@@ -134,6 +134,10 @@ type Options struct {
 	// Pseudonymized is recorded in the header; set it when the session was
 	// passed through Pseudonymize.
 	Pseudonymized bool
+	// Progress, when set, is called as records are encoded (every 1,000
+	// records and at the end) with the records done and the total; the
+	// TUI's export shows it.
+	Progress func(done, total int)
 }
 
 // Normalize sorts the session's lists into bundle order, so that two
@@ -152,21 +156,36 @@ func (s *Session) Normalize() {
 func Write(w io.Writer, s *Session, o Options) error {
 	s.Normalize()
 	var body bytes.Buffer
+	body.Grow(4096 * (len(s.Assets) + 1))
 	counts := map[string]int{}
+	done, total := 0, 1+len(s.Assets)+len(s.Conversations)+len(s.Stats)
+	for _, j := range s.Journals {
+		total += len(j.Records)
+	}
+	je := json.NewEncoder(&body)
+	// Each line is {"type":T[,"journal":J],"data":D}: the prefix is written
+	// by hand and D by the encoder straight into the buffer (which ends it
+	// with a newline, replaced by the closing brace and a newline).
 	enc := func(typ, journal string, v any) error {
-		data, err := json.Marshal(v)
-		if err != nil {
+		body.WriteString(`{"type":`)
+		writeJSONString(&body, typ)
+		if journal != "" {
+			body.WriteString(`,"journal":`)
+			writeJSONString(&body, journal)
+		}
+		body.WriteString(`,"data":`)
+		if err := je.Encode(v); err != nil {
 			return fmt.Errorf("encode %s record: %w", typ, err)
 		}
-		b, err := json.Marshal(line{Type: typ, Journal: journal, Data: data})
-		if err != nil {
-			return fmt.Errorf("encode %s record: %w", typ, err)
-		}
-		body.Write(b)
-		body.WriteByte('\n')
+		body.Truncate(body.Len() - 1)
+		body.WriteString("}\n")
 		counts[typ]++
+		if done++; o.Progress != nil && done%1000 == 0 {
+			o.Progress(done, total)
+		}
 		return nil
 	}
+
 	if err := enc(TypeSession, "", meta{Name: s.Name, Site: s.Site, Sensor: s.Sensor, Created: s.Created, Updated: s.Updated}); err != nil {
 		return err
 	}
@@ -194,6 +213,9 @@ func Write(w io.Writer, s *Session, o Options) error {
 				return err
 			}
 		}
+	}
+	if o.Progress != nil {
+		o.Progress(done, total)
 	}
 	sum := sha256.Sum256(body.Bytes())
 	created := o.Created
@@ -239,6 +261,12 @@ func Write(w io.Writer, s *Session, o Options) error {
 		}
 	}
 	return nil
+}
+
+// writeJSONString writes s as a JSON string, as encoding/json would.
+func writeJSONString(b *bytes.Buffer, s string) {
+	q, _ := json.Marshal(s) // a string always marshals
+	b.Write(q)
 }
 
 // ReadOptions configure Read.
@@ -373,9 +401,11 @@ func decode(br *bufio.Reader) (Session, Header, error) {
 		n++
 		sum.Write(l)
 		sum.Write([]byte{'\n'})
-		var rec line
-		if err := json.Unmarshal(l, &rec); err != nil {
-			return Session{}, h, fmt.Errorf("%w: record %d is not JSON: %v", ErrCorrupt, n, err)
+		rec, ok := splitLine(l)
+		if !ok {
+			if err := json.Unmarshal(l, &rec); err != nil {
+				return Session{}, h, fmt.Errorf("%w: record %d is not JSON: %v", ErrCorrupt, n, err)
+			}
 		}
 		if err := migrate(h.Schema, &rec); err != nil {
 			return Session{}, h, fmt.Errorf("%w: record %d: %v", ErrCorrupt, n, err)
@@ -440,6 +470,31 @@ func decode(br *bufio.Reader) (Session, Header, error) {
 		return Session{}, h, fmt.Errorf("%w: no session record", ErrCorrupt)
 	}
 	return s, h, nil
+}
+
+// linePrefixes are the line starts Write produces for records without a
+// journal name.
+var linePrefixes = func() map[string][]byte {
+	m := map[string][]byte{}
+	for _, t := range []string{TypeSession, TypeAsset, TypeConversation, TypeStats} {
+		m[t] = []byte(`{"type":"` + t + `","data":`)
+	}
+	return m
+}()
+
+// splitLine takes a record line apart without decoding its data, when it
+// has the exact shape Write gives it; ok is false otherwise (and the line
+// is then decoded as JSON). The data is validated when it is decoded.
+func splitLine(l []byte) (line, bool) {
+	if len(l) < 2 || l[len(l)-1] != '}' {
+		return line{}, false
+	}
+	for t, p := range linePrefixes {
+		if bytes.HasPrefix(l, p) {
+			return line{Type: t, Data: l[len(p) : len(l)-1]}, true
+		}
+	}
+	return line{}, false
 }
 
 // migrate upgrades a record of an older schema to the current one in place.

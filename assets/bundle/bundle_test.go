@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -103,7 +104,11 @@ func TestRoundTripThroughStore(t *testing.T) {
 		t.Fatalf("stored session has %d journals, %d assets, %d conversations; want 3, %d, %d",
 			len(first.Journals), len(first.Assets), len(first.Conversations), len(src.Assets), len(src.Conversations))
 	}
-	b1 := write(t, first, bundle.Options{})
+	var lastDone, lastTotal, calls int
+	b1 := write(t, first, bundle.Options{Progress: func(d, tot int) { lastDone, lastTotal, calls = d, tot, calls+1 }})
+	if calls == 0 || lastDone != lastTotal || lastTotal != 1+len(first.Assets)+len(first.Conversations)+len(first.Stats)+5 {
+		t.Fatalf("progress ended at %d/%d after %d calls", lastDone, lastTotal, calls)
+	}
 	in, h := read(t, b1)
 	if h.Counts[bundle.TypeAsset] != len(src.Assets) || h.Counts[bundle.TypeJournal] != 5 || h.Session != "north" {
 		t.Fatalf("header %+v", h)
@@ -405,7 +410,17 @@ func TestRealCaptures(t *testing.T) {
 }
 
 func FuzzRead(f *testing.F) {
-	s := bundletest.Ingest(f, "fuzz", "plant.pcap", bundletest.PlantPcap(f, 2*time.Second))
+	// A small hand-made session: the fuzz workers build it quickly.
+	ip := netip.MustParseAddr("10.0.0.7")
+	s := bundle.Session{Name: "fuzz", Site: "north", Created: created, Updated: created,
+		Assets: []model.Asset{{ID: "mac:00:1b:1b:01:02:03", MACs: []model.MAC{{0, 0x1b, 0x1b, 1, 2, 3}}, IPs: []netip.Addr{ip},
+			Product: "CPU 315-2 PN/DP", Firmware: "V3.2.7", Facts: []model.Fact{{Field: "firmware", Value: "V3.2.7",
+				Source: model.Source{Kind: model.Active, Protocol: "s7", Origin: "probe", Time: created}, Count: 1}}}},
+		Conversations: []model.Conversation{{Client: "ip:10.0.0.9", Server: "mac:00:1b:1b:01:02:03", ServerIP: ip,
+			ClientIP: netip.MustParseAddr("10.0.0.9"), Transport: "tcp", Port: 102, Protocol: "s7comm", Packets: 4}},
+		Stats:    []model.CaptureStats{{Source: "plant.pcap", Packets: 9}},
+		Journals: []bundle.Journal{{Name: "waivers", Records: []json.RawMessage{json.RawMessage(`{"rule_id":"x","at":"2026-01-01T00:00:00Z"}`)}}},
+	}
 	var b bytes.Buffer
 	bundle.Write(&b, &s, bundle.Options{Created: created})
 	f.Add(b.Bytes())
@@ -429,4 +444,29 @@ func FuzzRead(f *testing.F) {
 			t.Fatalf("re-read: %v", err)
 		}
 	})
+}
+
+func TestKeyFile(t *testing.T) {
+	k, err := bundle.NewKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := bundle.ParseKey([]byte(" " + strings.ToUpper(hexOf(k)) + "\n"))
+	if err != nil || !bytes.Equal(got, k) {
+		t.Fatalf("ParseKey: %v", err)
+	}
+	for _, bad := range []string{"", "zz", hexOf(k[:16])} {
+		if _, err := bundle.ParseKey([]byte(bad)); !errors.Is(err, bundle.ErrKey) {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+}
+
+func hexOf(b []byte) string {
+	const digits = "0123456789abcdef"
+	out := make([]byte, 0, 2*len(b))
+	for _, v := range b {
+		out = append(out, digits[v>>4], digits[v&15])
+	}
+	return string(out)
 }

@@ -48,6 +48,11 @@ type htmlAsset struct {
 	Location string
 	Walkdown *Walkdown
 	Conflict []string
+	// FactRows are the rows of the facts table, each cell escaped by
+	// html/template's own escaper: an asset has dozens of facts, and one
+	// action per table instead of nine per fact keeps a 10,000-asset
+	// report fast.
+	FactRows template.HTML
 	*Record
 }
 
@@ -105,12 +110,14 @@ func HTML(w io.Writer, rep *Report) error {
 		order[i] = i
 	}
 	sortByAddress(rep.Records, order)
+	var sb strings.Builder
 	vendors, roles, phases, verdicts, sev := map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
 	for n, i := range order {
 		r := &rep.Records[i]
 		a := htmlAsset{Anchor: "asset-" + strconv.Itoa(n+1), Label: r.Label(), IPs: joinStringers(r.IPs), MACs: joinStringers(r.MACs),
 			Phase: r.Phase(rep.Now), Verdict: r.Verdict(rep.Audited), Walkdown: rep.walkdown(r.ID), Conflict: r.Conflicts(), Record: r}
 		a.Location = Location(&r.Asset, a.Walkdown)
+		a.FactRows = factRows(&sb, r.Facts)
 		d.Assets = append(d.Assets, a)
 		vendors[orNone(r.Vendor)]++
 		if len(r.Roles) == 0 {
@@ -141,6 +148,45 @@ func HTML(w io.Writer, rep *Report) error {
 		return err
 	}
 	return bw.Flush()
+}
+
+// factRows renders the facts table's rows: field, value (and detail), how
+// it was learnt, protocol, origin, frame, first and last seen, count. Every
+// device string goes through safe.Text and template.HTMLEscapeString.
+func factRows(sb *strings.Builder, facts []model.Fact) template.HTML {
+	sb.Reset()
+	cell := func(s string) {
+		sb.WriteString("<td>")
+		sb.WriteString(template.HTMLEscapeString(safe.Text(s)))
+		sb.WriteString("</td>")
+	}
+	for i := range facts {
+		f := &facts[i]
+		sb.WriteString("<tr>")
+		cell(f.Field)
+		sb.WriteString("<td>")
+		sb.WriteString(template.HTMLEscapeString(safe.Text(f.Value)))
+		if f.Detail != "" {
+			sb.WriteString(` <span class="muted">(`)
+			sb.WriteString(template.HTMLEscapeString(safe.Text(f.Detail)))
+			sb.WriteString(")</span>")
+		}
+		sb.WriteString("</td>")
+		cell(f.Source.Kind.String())
+		cell(f.Source.Protocol)
+		cell(f.Source.Origin)
+		sb.WriteString(`<td class="num">`)
+		if f.Source.Frame != 0 {
+			sb.WriteString(strconv.FormatUint(f.Source.Frame, 10))
+		}
+		sb.WriteString("</td>")
+		cell(stamp(f.Source.Time))
+		cell(stamp(f.LastSeen))
+		sb.WriteString(`<td class="num">`)
+		sb.WriteString(strconv.FormatUint(f.Count, 10))
+		sb.WriteString("</td></tr>\n")
+	}
+	return template.HTML(sb.String())
 }
 
 func orNone(s string) string {

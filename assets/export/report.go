@@ -1,6 +1,9 @@
 package export
 
 import (
+	"errors"
+	"fmt"
+	"io"
 	"slices"
 	"time"
 
@@ -98,3 +101,28 @@ func (r *Report) walkdown(id model.AssetID) *Walkdown {
 func sortByAddress(recs []Record, order []int) {
 	slices.SortStableFunc(order, func(x, y int) int { return CompareByAddress(&recs[x].Asset, &recs[y].Asset) })
 }
+
+// ReportFormats are the formats WriteReport writes.
+var ReportFormats = []string{"json", "csv", "html", "cyclonedx", "cyclonedx-1.7"}
+
+// WriteReport writes rep in the named format: "json" (the enriched records,
+// RecordsJSON), "csv" (ReportCSV), "html" (HTML), "cyclonedx" (CycloneDX
+// 1.6) or "cyclonedx-1.7". The bundle is written by assets/bundle.
+func WriteReport(w io.Writer, format string, rep *Report) error {
+	switch format {
+	case "json":
+		return RecordsJSON(w, rep.Records)
+	case "csv":
+		return ReportCSV(w, rep)
+	case "html":
+		return HTML(w, rep)
+	case "cyclonedx":
+		return CycloneDX(w, rep, CycloneDX16)
+	case "cyclonedx-1.7":
+		return CycloneDX(w, rep, CycloneDX17)
+	}
+	return fmt.Errorf("%q: %w", format, ErrReportFormat)
+}
+
+// ErrReportFormat is returned by WriteReport for an unknown format.
+var ErrReportFormat = errors.New("unknown report format (use json, csv, html, cyclonedx or cyclonedx-1.7; bundle is written by the bundle package)")

@@ -3,6 +3,7 @@ package export_test
 import (
 	"bytes"
 	"encoding/csv"
+	"errors"
 	"net/netip"
 	"slices"
 	"strings"
@@ -26,6 +27,8 @@ func plantReport(t testing.TB) (*export.Report, bundle.Session) {
 	bundletest.AddJournals(t, &s)
 	evil := model.Asset{ID: "ip:10.10.10.9", IPs: []netip.Addr{netip.MustParseAddr("10.10.10.9")},
 		Names: []string{`=cmd|' /C calc'!A0`}, Vendor: "<script>alert('x')</script>", Product: "\x1b]8;;http://evil\x07PLC",
+		Facts: []model.Fact{{Field: model.FieldSNMPSysDescr, Value: `<img src=x onerror=alert(1)>`, Detail: "</td><script>alert(2)</script>",
+			Source: model.Source{Kind: model.Active, Protocol: "snmp", Origin: "probe\x1b[2J"}, Count: 1}},
 		Services: []model.Service{
 			{Transport: "tcp", Port: 502, Protocol: "modbus", IP: netip.MustParseAddr("10.10.10.9")},
 			{Transport: "tcp", Port: 502, Protocol: "modbus", IP: netip.MustParseAddr("10.10.10.19")},
@@ -95,5 +98,25 @@ func TestReportCSV(t *testing.T) {
 		if filled[h] == 0 {
 			t.Errorf("column %s is empty in every row of the demo plant", h)
 		}
+	}
+}
+
+func TestWriteReportFormats(t *testing.T) {
+	rep, _ := plantReport(t)
+	starts := map[string]string{"json": "[", "csv": "id,", "html": "<!DOCTYPE html>", "cyclonedx": "{", "cyclonedx-1.7": "{"}
+	for _, f := range export.ReportFormats {
+		var b bytes.Buffer
+		if err := export.WriteReport(&b, f, rep); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if !strings.HasPrefix(b.String(), starts[f]) {
+			t.Errorf("%s starts %q", f, b.String()[:min(20, b.Len())])
+		}
+		if strings.HasPrefix(f, "cyclonedx") && !strings.Contains(b.String(), `"specVersion": "1.`+map[string]string{"cyclonedx": "6", "cyclonedx-1.7": "7"}[f]+`"`) {
+			t.Errorf("%s: wrong spec version", f)
+		}
+	}
+	if err := export.WriteReport(&bytes.Buffer{}, "pdf", rep); !errors.Is(err, export.ErrReportFormat) {
+		t.Fatalf("pdf: %v", err)
 	}
 }

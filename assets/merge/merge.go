@@ -139,7 +139,6 @@ type merger struct {
 	byIP   map[siteIP]int
 	byID   map[model.AssetID]int
 	convs  map[string]*model.Conversation
-	order  []string
 	stats  []model.CaptureStats
 	jnames []string
 	jrecs  map[string][]json.RawMessage

@@ -228,3 +228,21 @@ func ipsOf(s ...string) []nip.Addr {
 	}
 	return out
 }
+
+func TestWriteReport(t *testing.T) {
+	r := merge.Report{Inputs: []string{"a", "b"}, Assets: 2, Joined: 1, Conflicts: []merge.Conflict{{Asset: "ip:10.0.0.7",
+		Fields: []string{"firmware"}, Values: map[string][]string{"firmware": {"V1 (active s7, probe)", "V2\x1b[31m (active s7, probe)"}}}}}
+	var b bytes.Buffer
+	if err := merge.WriteReport(&b, "table", "c", &r); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if !strings.Contains(out, "merged a, b into c: 2 assets (1 joined") || !strings.Contains(out, "firmware: V1 (active s7, probe) | V2") ||
+		strings.ContainsRune(out, 0x1b) {
+		t.Fatalf("table:\n%s", out)
+	}
+	b.Reset()
+	if err := merge.WriteReport(&b, "json", "c", &r); err != nil || !strings.Contains(b.String(), `"joined": 1`) {
+		t.Fatalf("json: %v\n%s", err, b.String())
+	}
+}

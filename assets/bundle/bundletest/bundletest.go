@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"syscall"
 	"testing"
 	"time"
 
@@ -265,4 +266,31 @@ func Report(tb testing.TB, s *bundle.Session, now time.Time) *export.Report {
 	an := review.NewAnalyzer(src).Run(job)
 	rep.Records = export.Records(s.Assets, an)
 	return rep
+}
+
+// Large returns a session of n assets built from 30 s of the demo plant
+// (Scale), with journals: the benchmarks' 10,000-asset plant.
+func Large(tb testing.TB, name string, n int) bundle.Session {
+	tb.Helper()
+	s := Ingest(tb, name, "plant.pcap", PlantPcap(tb, 30*time.Second))
+	big := Scale(s, n)
+	big.Name = name
+	AddJournals(tb, &big)
+	return big
+}
+
+// CPUTime returns the CPU time the process has used (user and system, all
+// threads). Benchmarks report it beside the wall-clock time, which a
+// loaded machine stretches.
+func CPUTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// ReportCPU reports the CPU seconds per operation since start.
+func ReportCPU(b *testing.B, start time.Duration) {
+	b.ReportMetric((CPUTime()-start).Seconds()/float64(b.N), "cpu-s/op")
 }
