@@ -52,6 +52,9 @@ type handle struct {
 	// owner is the owner file this process wrote (read-write opens).
 	owner string
 
+	// refs counts the operations holding the handle (guarded by s.mu).
+	refs int
+
 	// mu is held for reading by every operation on the handle and for
 	// writing by close. wmu serialises writers.
 	mu  sync.RWMutex
@@ -59,8 +62,9 @@ type handle struct {
 
 	// meta is the session's metadata with its counts, kept current by
 	// writers (read-write handles) and computed once by readers.
-	metaMu sync.Mutex
-	meta   Meta
+	metaMu     sync.Mutex
+	meta       Meta
+	metaLoaded bool
 
 	done chan struct{} // closed by close to stop value-log GC
 	wg   sync.WaitGroup
@@ -110,9 +114,12 @@ func (s *Store) openHandle(name string, m mode) (*handle, error) {
 		_ = h.close()
 		return nil, err
 	}
-	if err := h.loadMeta(); err != nil {
-		_ = h.close()
-		return nil, err
+	if !h.readOnly {
+		// Readers compute the metadata when asked (currentMeta).
+		if err := h.loadMeta(); err != nil {
+			_ = h.close()
+			return nil, err
+		}
 	}
 	if !h.readOnly && h.dir != "" {
 		tighten(h.dir)

@@ -149,9 +149,9 @@ func AppendJournal[T any](s *Store, session string, j Journal, records ...T) err
 	return s.AppendRawJournal(session, j, raw...)
 }
 
-// Append is AppendJournal for records of mixed static type.
-//
-// Deprecated: use AppendJournal, which takes the journal's record type.
+// Append is AppendJournal as a method, for interfaces (a generic function
+// cannot be an interface method): assets.Session journals through it.
+// Prefer AppendJournal where the store itself is at hand.
 func (s *Store) Append(session string, j Journal, records ...any) error {
 	return AppendJournal(s, session, j, records...)
 }

@@ -181,7 +181,7 @@ func (h *handle) loadMeta() error {
 		}
 	}
 	h.metaMu.Lock()
-	h.meta = m
+	h.meta, h.metaLoaded = m, true
 	h.metaMu.Unlock()
 	if !h.readOnly {
 		return h.writeMetaFile()
@@ -206,12 +206,22 @@ func (h *handle) writeMetaFile() error {
 	return nil
 }
 
-func (h *handle) currentMeta() Meta {
+// currentMeta returns the session's metadata, computing it first on a
+// read-only handle. The caller holds h.
+func (h *handle) currentMeta() (Meta, error) {
+	h.metaMu.Lock()
+	loaded := h.metaLoaded
+	h.metaMu.Unlock()
+	if !loaded {
+		if err := h.loadMeta(); err != nil {
+			return Meta{}, err
+		}
+	}
 	h.metaMu.Lock()
 	defer h.metaMu.Unlock()
 	m := h.meta
 	m.Sources = slices.Clone(m.Sources)
-	return m
+	return m, nil
 }
 
 // SessionMeta returns the named session's metadata without opening its
@@ -225,13 +235,16 @@ func (s *Store) SessionMeta(name string) (Meta, error) {
 		s.mu.Unlock()
 		return Meta{}, ErrClosed
 	}
-	h := s.open[name]
+	_, isOpen := s.open[name]
 	s.mu.Unlock()
-	if h != nil {
-		return h.currentMeta(), nil
-	}
-	if s.root == "" {
-		return Meta{}, fmt.Errorf("session %q: %w", name, ErrNotFound)
+	if isOpen || s.root == "" {
+		// This store has it open (or it lives in memory): ask the handle.
+		h, end, err := s.acquire(name, modeRead)
+		if err != nil {
+			return Meta{}, err
+		}
+		defer end()
+		return h.currentMeta()
 	}
 	dir := filepath.Join(s.root, name)
 	if _, err := os.Stat(filepath.Join(dir, dbDirName)); errors.Is(err, fs.ErrNotExist) {
@@ -250,7 +263,7 @@ func (s *Store) SessionMeta(name string) (Meta, error) {
 		return Meta{}, err
 	}
 	defer end()
-	return h.currentMeta(), nil
+	return h.currentMeta()
 }
 
 // ListMeta returns the metadata of every stored session, sorted by name.

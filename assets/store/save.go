@@ -287,7 +287,9 @@ func (s *Store) Load(session string) (Snapshot, error) {
 	slices.SortStableFunc(snap.Assets, func(a, b model.Asset) int { return strings.Compare(string(a.ID), string(b.ID)) })
 	slices.SortStableFunc(snap.Conversations, func(a, b model.Conversation) int { return strings.Compare(a.Key(), b.Key()) })
 	slices.SortStableFunc(snap.Stats, func(a, b model.CaptureStats) int { return strings.Compare(a.Source, b.Source) })
-	snap.Meta = h.currentMeta()
+	if snap.Meta, err = h.currentMeta(); err != nil {
+		return Snapshot{}, err
+	}
 	snap.Info = model.SessionInfo{Name: session, Created: snap.Meta.Created, Updated: snap.Meta.Updated}
 	snap.Info.Assets = len(snap.Assets)
 	snap.Info.Conversations = len(snap.Conversations)

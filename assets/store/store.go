@@ -209,8 +209,11 @@ func (s *Store) Close() error {
 
 // acquire returns the session's open database, opening it (read-only for
 // reads, read-write for writes) if needed, with the handle held for an
-// operation; call end when done. A write on a session open read-only
-// reopens it read-write once the reads in flight are done.
+// operation; call end when done. A read-only handle is closed when its
+// last operation ends, so a reading store never keeps another process
+// from writing the session; a read-write handle stays open (and the
+// session locked) until Close. A write on a session open read-only waits
+// for the reads in flight and reopens it read-write.
 func (s *Store) acquire(name string, m mode) (h *handle, end func(), err error) {
 	write := m != modeRead
 	if err := ValidSessionName(name); err != nil {
@@ -219,21 +222,22 @@ func (s *Store) acquire(name string, m mode) (h *handle, end func(), err error) 
 	if write && s.opts.ReadOnly {
 		return nil, nil, ErrReadOnly
 	}
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return nil, nil, ErrClosed
-	}
-	h = s.open[name]
-	if h != nil && write && h.readOnly {
-		h.mu.Lock()
-		err := h.close()
-		h.mu.Unlock()
-		delete(s.open, name)
-		if err != nil && s.logger != nil {
-			s.logger.Printf("store: close read-only session %s: %v", name, err)
+	for {
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			return nil, nil, ErrClosed
 		}
-		h = nil
+		h = s.open[name]
+		if h != nil && write && h.readOnly {
+			delete(s.open, name)
+			s.mu.Unlock()
+			h.mu.Lock()
+			_ = h.close()
+			h.mu.Unlock()
+			continue
+		}
+		break
 	}
 	if h == nil {
 		if h, err = s.openHandle(name, m); err != nil {
@@ -242,13 +246,30 @@ func (s *Store) acquire(name string, m mode) (h *handle, end func(), err error) 
 		}
 		s.open[name] = h
 	}
+	h.refs++
 	h.mu.RLock()
 	s.mu.Unlock()
-	if !write {
-		return h, h.mu.RUnlock, nil
+	if write {
+		h.wmu.Lock()
 	}
-	h.wmu.Lock()
-	return h, func() { h.wmu.Unlock(); h.mu.RUnlock() }, nil
+	return h, func() {
+		if write {
+			h.wmu.Unlock()
+		}
+		h.mu.RUnlock()
+		s.mu.Lock()
+		h.refs--
+		idle := h.readOnly && h.refs == 0 && s.open[h.name] == h
+		if idle {
+			delete(s.open, h.name)
+		}
+		s.mu.Unlock()
+		if idle {
+			h.mu.Lock()
+			_ = h.close()
+			h.mu.Unlock()
+		}
+	}, nil
 }
 
 // release closes the session's database if this store has it open, so its
