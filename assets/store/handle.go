@@ -13,6 +13,8 @@ import (
 
 	badger "github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/options"
+	"github.com/dgraph-io/badger/v4/table"
+	"github.com/dgraph-io/ristretto/v2/z"
 )
 
 // Small-footprint Badger settings: otscope runs on jump hosts and laptops,
@@ -434,7 +436,37 @@ func inspect(dir string) (dirState, error) {
 	case empty > 0:
 		return dirMissing, fmt.Errorf("%d table files are empty", empty)
 	}
+	// Badger skips a table whose checksum fails ("Ignoring table") and
+	// panics in its own goroutine on a truncated one: check every table
+	// here first, where a failure is an error.
+	for id, tm := range mf.Tables {
+		if err := verifyTable(filepath.Join(dir, fmt.Sprintf("%06d.sst", id)), tm.Compression); err != nil {
+			return dirMissing, err
+		}
+	}
 	return dirDatabase, nil
+}
+
+// verifyTable opens a table file read-only with Badger's table reader and
+// verifies the checksums of its index and every block.
+func verifyTable(path string, c options.CompressionType) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("table %s is damaged: %s", filepath.Base(path), strings.Join(strings.Fields(fmt.Sprint(r)), " "))
+		}
+	}()
+	mf, err := z.OpenMmapFile(path, os.O_RDONLY, 0)
+	if err != nil {
+		return fmt.Errorf("table %s: %w", filepath.Base(path), err)
+	}
+	t, err := table.OpenTable(mf, table.Options{ChkMode: options.OnTableRead, Compression: c, BlockSize: 4 << 10})
+	if err != nil {
+		// OpenTable has closed the file on most of its error paths; a
+		// mapping left open here is never read again.
+		return fmt.Errorf("table %s is damaged: %w", filepath.Base(path), oneLine{err})
+	}
+	return t.MmapFile.Close(-1)
 }
 
 // replayManifest parses a MANIFEST with Badger's own reader, turning a

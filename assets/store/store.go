@@ -130,7 +130,7 @@ func Open(o Options) (*Store, error) {
 	if err := s.migrateIfNeeded(); err != nil {
 		return nil, err
 	}
-	if !o.ReadOnly {
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) && !o.ReadOnly {
 		if err := mkdirPrivate(dir); err != nil {
 			return nil, fmt.Errorf("create database directory (pass --db DIR for another place): %w", err)
 		}
