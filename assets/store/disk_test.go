@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -470,6 +471,50 @@ func BenchmarkSave(b *testing.B) {
 			assets[j].Packets = uint64(i)
 		}
 		if err := s.Save("bench", Flush{Assets: assets, Time: t0}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkOpenLoad10k opens a store and loads a 10,000-asset session
+// (with 20,000 conversations) from disk, as a command or the TUI does at
+// start (issue 12 goal: opens in ≤ 1 s).
+func BenchmarkOpenLoad10k(b *testing.B) {
+	dir := b.TempDir()
+	s, err := Open(Options{Dir: dir})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := s.EnsureSession("big", t0); err != nil {
+		b.Fatal(err)
+	}
+	var f Flush
+	for i := range 10000 {
+		id := fmt.Sprintf("ip:10.%d.%d.%d", i>>16, (i>>8)&0xff, i&0xff)
+		f.Assets = append(f.Assets, testAsset(id, uint64(i)))
+		for _, port := range []uint16{502, 102} {
+			c := testConv(id, "ip:10.0.0.1", port)
+			c.ClientIP = netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)})
+			f.Conversations = append(f.Conversations, c)
+		}
+	}
+	if err := s.Save("big", f); err != nil {
+		b.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		s, err := Open(Options{Dir: dir, ReadOnly: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		snap, err := s.Load("big")
+		if err != nil || len(snap.Assets) != 10000 || len(snap.Conversations) != 20000 {
+			b.Fatalf("Load: %d assets, %v", len(snap.Assets), err)
+		}
+		if err := s.Close(); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -3,8 +3,10 @@ package store
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
@@ -187,6 +189,36 @@ func (h *handle) write(meta *dbMeta, f *Flush) (d delta, err error) {
 	return d, b.commit()
 }
 
+// decodeAll decodes values written by encodeValue, in parallel, keeping
+// their order; values that fail to decode are dropped and counted.
+func decodeAll[T any](vals [][]byte) ([]T, int) {
+	out := make([]T, len(vals))
+	bad := make([]bool, len(vals))
+	workers := min(runtime.GOMAXPROCS(0), 1+len(vals)/512)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(vals); i += workers {
+				bad[i] = decodeValue(vals[i], &out[i]) != nil
+			}
+		}()
+	}
+	wg.Wait()
+	n := 0
+	kept := out[:0]
+	for i := range out {
+		if bad[i] {
+			n++
+			continue
+		}
+		kept = append(kept, out[i])
+	}
+	clear(out[len(kept):])
+	return kept, n
+}
+
 // put encodes v and adds it to b under key.
 func put(b *batch, key []byte, v any) error {
 	enc, err := encodeValue(v)
@@ -232,7 +264,13 @@ func (s *Store) Load(session string) (Snapshot, error) {
 		return snap, err
 	}
 	defer end()
-	var oldPackets uint64
+	var (
+		oldPackets            uint64
+		assetVals, convVals   [][]byte
+		statVals, oldStatVals [][]byte
+	)
+	// Copy the values out in one pass, then decode them on every core:
+	// decoding JSON is most of the time a 10,000-asset session takes.
 	err = h.view(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, PrefetchSize: 100})
 		defer it.Close()
@@ -243,44 +281,41 @@ func (s *Store) Load(session string) (Snapshot, error) {
 				snap.Skipped++
 				continue
 			}
-			var derr error
+			var dst *[][]byte
 			switch kind {
-			case kindMeta:
-				continue
 			case kindAsset:
-				var a model.Asset
-				if derr = item.Value(func(v []byte) error { return decodeValue(v, &a) }); derr == nil {
-					snap.Assets = append(snap.Assets, a)
-				}
+				dst = &assetVals
 			case kindConv:
-				var c model.Conversation
-				if derr = item.Value(func(v []byte) error { return decodeValue(v, &c) }); derr == nil {
-					snap.Conversations = append(snap.Conversations, c)
-				}
+				dst = &convVals
 			case kindStats:
-				var st model.CaptureStats
-				if derr = item.Value(func(v []byte) error { return decodeValue(v, &st) }); derr == nil {
-					snap.Stats = append(snap.Stats, st)
-				}
+				dst = &statVals
 			case kindOldStats:
-				var st model.CaptureStats
-				if derr = item.Value(func(v []byte) error { return decodeValue(v, &st) }); derr == nil {
-					oldPackets += st.Packets
-				}
+				dst = &oldStatVals
 			default:
-				continue // journals: ReadJournal
+				continue // meta; journals: ReadJournal
 			}
-			if derr != nil {
-				if isChecksumErr(derr) {
-					return derr
-				}
-				snap.Skipped++
+			v, err := item.ValueCopy(nil)
+			if err != nil {
+				return err
 			}
+			*dst = append(*dst, v)
 		}
 		return nil
 	})
 	if err != nil {
 		return Snapshot{}, h.readErr("load", err)
+	}
+	var skipped [4]int
+	snap.Assets, skipped[0] = decodeAll[model.Asset](assetVals)
+	snap.Conversations, skipped[1] = decodeAll[model.Conversation](convVals)
+	snap.Stats, skipped[2] = decodeAll[model.CaptureStats](statVals)
+	old, n := decodeAll[model.CaptureStats](oldStatVals)
+	skipped[3] = n
+	for _, st := range old {
+		oldPackets += st.Packets
+	}
+	for _, n := range skipped {
+		snap.Skipped += n
 	}
 	// Keys are sorted by their bytes, which is the order asked for, but the
 	// records' own fields may disagree with a damaged key: sort explicitly.
