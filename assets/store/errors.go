@@ -93,5 +93,5 @@ func corruptErr(dir string, cause error) error {
 // damagedErr wraps ErrCorrupt for a session whose files failed the check
 // before opening: nothing was changed.
 func damagedErr(session, dir string, cause error) error {
-	return fmt.Errorf("session %q %w (%v); otscope left its files untouched: copy %s somewhere safe, then delete or rename the session", session, ErrCorrupt, oneLine{cause}, dir)
+	return fmt.Errorf("session %q %w (%v); otscope left its files untouched: salvage what can be read into a new session, or move %s aside", session, ErrCorrupt, oneLine{cause}, dir)
 }

@@ -487,3 +487,47 @@ func TestOwnerAlive(t *testing.T) {
 		t.Errorf("owner string %q", me)
 	}
 }
+
+// Salvage reads what can be read of a damaged session into a new one and
+// leaves the damaged one as it is.
+func TestSalvage(t *testing.T) {
+	root, dbDir := damagedSession(t, 200)
+	m := filepath.Join(dbDir, "MANIFEST")
+	fi, _ := os.Stat(m)
+	if err := os.Truncate(m, fi.Size()-4); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshotFiles(t, dbDir)
+	s := openDisk(t, root)
+	if _, err := s.Salvage("d", "ok"); !errors.Is(err, ErrExists) {
+		t.Errorf("Salvage into an existing session = %v, want ErrExists", err)
+	}
+	rep, err := s.Salvage("d", "d-salvaged")
+	if err != nil {
+		t.Fatalf("Salvage: %v", err)
+	}
+	if len(rep.Tables) != 1 || len(rep.Damaged) != 0 || rep.Records < 201 {
+		t.Errorf("report %+v", rep)
+	}
+	snap := mustLoad(t, s, "d-salvaged")
+	if len(snap.Assets) != 200 || snap.Info.Created.IsZero() {
+		t.Errorf("salvaged %d assets (created %v), want 200", len(snap.Assets), snap.Info.Created)
+	}
+	if after := snapshotFiles(t, dbDir); !reflect.DeepEqual(before, after) {
+		t.Error("Salvage changed the damaged session")
+	}
+
+	// A table that fails its checksums is reported and not read.
+	root, dbDir = damagedSession(t, 300)
+	sst := tableFile(t, dbDir)
+	b, _ := os.ReadFile(sst)
+	for i := len(b) / 3; i < len(b)/3+8; i++ {
+		b[i] ^= 0x5a
+	}
+	os.WriteFile(sst, b, 0o600)
+	s = openDisk(t, root)
+	rep, err = s.Salvage("d", "d2")
+	if err != nil || len(rep.Damaged) != 1 || len(rep.Tables) != 0 {
+		t.Errorf("Salvage with a bad table = %+v, %v", rep, err)
+	}
+}
