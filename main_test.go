@@ -271,9 +271,23 @@ func TestLockedDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	code, _, errs := otscope(t, append([]string{"sessions"}, dbArgs(dir)...)...)
-	if code != 1 || !strings.Contains(errs, "in use") {
-		t.Errorf("exit %d, %q: want a clear 'in use' error", code, errs)
+	// This process writes session "held"; other commands go on.
+	if _, err := st.EnsureSession("held", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Save("held", store.Flush{Time: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := otscope(t, append([]string{"sessions"}, dbArgs(dir)...)...)
+	if code != 0 || !strings.Contains(out, "held") {
+		t.Errorf("sessions while another otscope writes one: exit %d, %q %q", code, out, errs)
+	}
+	if code, _, errs := otscope(t, append([]string{"demo", "--headless", "-s", "other", "--duration", "30s"}, dbArgs(dir)...)...); code != 0 {
+		t.Errorf("writing another session while one is held: exit %d: %s", code, errs)
+	}
+	code, _, errs = otscope(t, append([]string{"assets", "-s", "held"}, dbArgs(dir)...)...)
+	if code != 1 || !strings.Contains(errs, "being written by pid") {
+		t.Errorf("assets on the held session: exit %d, %q: want a clear error naming the writer", code, errs)
 	}
 }
 
@@ -297,27 +311,46 @@ func TestKillDuringIngest(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(2500 * time.Millisecond)
+	// Kill it once something was flushed: the session's metadata (written
+	// with each flush) counts assets while the reader runs.
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		_, out, _ := otscope(t, append([]string{"sessions"}, dbArgs(dir)...)...)
+		if n := sessionAssets(out, "crash"); n >= 5 {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("nothing flushed after 2 minutes:\n%s", out)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	cmd.Process.Signal(syscall.SIGKILL)
 	cmd.Wait()
 	code, out, errs := otscope(t, append([]string{"sessions"}, dbArgs(dir)...)...)
 	if code != 0 {
 		t.Fatalf("reopen after kill -9: exit %d: %s", code, errs)
 	}
-	sc := bufio.NewScanner(strings.NewReader(out))
-	var n int
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		if len(f) > 1 && f[0] == "crash" {
-			fmt.Sscan(f[1], &n)
-		}
-	}
+	n := sessionAssets(out, "crash")
 	if n < 5 {
 		t.Fatalf("after kill -9 the session holds %d assets (want the ones flushed before the kill):\n%s", n, out)
 	}
 	if as := exportAssets(t, dir, "crash"); len(as) != n {
 		t.Errorf("export lists %d assets, sessions says %d", len(as), n)
 	}
+}
+
+// sessionAssets reads a session's asset count from the sessions table.
+func sessionAssets(table, session string) int {
+	sc := bufio.NewScanner(strings.NewReader(table))
+	var n int
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) > 1 && f[0] == session {
+			fmt.Sscan(f[1], &n)
+		}
+	}
+	return n
 }
 
 // TestCaptureLoopback runs `otscope capture -i lo` as a real process (it
