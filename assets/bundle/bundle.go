@@ -94,7 +94,7 @@ type Session struct {
 	Conversations []model.Conversation
 	Stats         []model.CaptureStats
 	// Journals are the session's journals by name (the store's name of the
-	// journal kind, "scan log", "waivers", ...). Records are kept as the
+	// journal kind, "scanlog", "waivers", ...). Records are kept as the
 	// JSON the store holds, so journal kinds added later travel without
 	// changes here.
 	Journals []Journal

@@ -3,17 +3,11 @@ package bundle
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 
 	"otscope/assets/store"
 )
-
-// journalKinds are the store's journal kinds a bundle carries, each under
-// its name (Journal.String()). When the store lists its kinds itself, this
-// list is replaced by that call; nothing else here names a kind.
-var journalKinds = []store.Journal{store.ScanLog, store.Waivers, store.StateHistory}
 
 // ErrExists is returned by Import for a session name that is taken.
 var ErrExists = errors.New("a session with that name exists")
@@ -34,24 +28,33 @@ func FromStore(st *store.Store, name string) (s Session, skipped int, err error)
 		Name: name, Created: snap.Info.Created, Updated: snap.Info.Updated,
 		Assets: snap.Assets, Conversations: snap.Conversations, Stats: snap.Stats,
 	}
+	if m, err := st.SessionMeta(name); err == nil {
+		s.Site, s.Sensor = m.Site, m.Sensor
+	}
 	skipped = snap.Skipped
-	for _, k := range journalKinds {
-		recs, n, err := store.ReadJournal[json.RawMessage](st, name, k)
+	// Every journal the session holds, registered here or not: a bundle
+	// carries what a newer otscope wrote too.
+	kinds, err := st.JournalKinds(name)
+	if err != nil {
+		return Session{}, 0, err
+	}
+	for _, k := range kinds {
+		recs, n, err := st.ReadRawJournal(name, k)
 		if err != nil {
 			return Session{}, 0, err
 		}
 		skipped += n
-		if len(recs) > 0 {
-			s.Journals = append(s.Journals, Journal{Name: k.String(), Records: recs})
+		if len(recs) == 0 {
+			continue
 		}
+		j := Journal{Name: k.String()}
+		for _, r := range recs {
+			j.Records = append(j.Records, r.JSON)
+		}
+		s.Journals = append(s.Journals, j)
 	}
 	s.Normalize()
 	return s, skipped, nil
-}
-
-// renamer is the store's session rename, when it has one.
-type renamer interface {
-	RenameSession(from, to string) error
 }
 
 // ToStore creates the session name from s (s.Name is ignored): its times,
@@ -71,32 +74,25 @@ func ToStore(st *store.Store, name string, s *Session) error {
 		return err
 	}
 	kinds := map[string]store.Journal{}
-	for _, k := range journalKinds {
-		kinds[k.String()] = k
-	}
 	for _, j := range s.Journals {
-		if _, ok := kinds[j.Name]; !ok {
+		k, ok := store.JournalByName(j.Name)
+		if !ok {
 			return fmt.Errorf("import %q: %w: %q", name, ErrUnknownJournal, j.Name)
 		}
+		kinds[j.Name] = k
 	}
-	target := name
-	rn, canRename := any(st).(renamer)
-	if canRename {
-		var b [6]byte
-		_, _ = rand.Read(b[:])
-		target = "import-" + hex.EncodeToString(b[:])
-	}
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	target := "import-" + hex.EncodeToString(b[:])
 	if err := write(st, target, s, kinds); err != nil {
 		if derr := st.DeleteSession(target); derr != nil && !errors.Is(derr, store.ErrNotFound) {
 			return fmt.Errorf("import %q: %w (and removing the partial session %q failed: %v)", name, err, target, derr)
 		}
 		return fmt.Errorf("import %q: %w", name, err)
 	}
-	if canRename {
-		if err := rn.RenameSession(target, name); err != nil {
-			_ = st.DeleteSession(target)
-			return fmt.Errorf("import %q: %w", name, err)
-		}
+	if err := st.Rename(target, name); err != nil {
+		_ = st.DeleteSession(target)
+		return fmt.Errorf("import %q: %w", name, err)
 	}
 	return nil
 }
@@ -112,15 +108,21 @@ func write(st *store.Store, name string, s *Session, kinds map[string]store.Jour
 	if err := st.Save(name, store.Flush{Assets: s.Assets, Conversations: s.Conversations, Stats: s.Stats, Time: s.Updated}); err != nil {
 		return err
 	}
-	for _, j := range s.Journals {
-		recs := make([]any, len(j.Records))
-		for i, r := range j.Records {
-			recs[i] = r
+	if s.Site != "" {
+		if err := st.SetSite(name, s.Site); err != nil {
+			return err
 		}
-		if len(recs) == 0 {
+	}
+	if s.Sensor != "" {
+		if err := st.SetSensor(name, s.Sensor); err != nil {
+			return err
+		}
+	}
+	for _, j := range s.Journals {
+		if len(j.Records) == 0 {
 			continue
 		}
-		if err := st.Append(name, kinds[j.Name], recs...); err != nil {
+		if err := st.AppendRawJournal(name, kinds[j.Name], j.Records...); err != nil {
 			return err
 		}
 	}

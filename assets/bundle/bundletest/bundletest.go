@@ -120,9 +120,9 @@ func AddJournals(tb testing.TB, s *bundle.Session) {
 	log = append(log, raw(model.ScanRecord{Scan: at.Format(time.RFC3339), Seq: 1, Time: at, Target: target, Transport: "tcp",
 		Port: 502, Probe: "modbus", Kind: "modbus.read_device_id", Bytes: 12, Packets: 6, Answer: "3 objects", AnswerBytes: 40}))
 	s.Journals = append(s.Journals,
-		bundle.Journal{Name: "state history", Records: states},
+		bundle.Journal{Name: "state-history", Records: states},
 		bundle.Journal{Name: "waivers", Records: waivers},
-		bundle.Journal{Name: "scan log", Records: log})
+		bundle.Journal{Name: "scanlog", Records: log})
 	s.Normalize()
 }
 
@@ -241,12 +241,12 @@ func Report(tb testing.TB, s *bundle.Session, now time.Time) *export.Report {
 				if err = json.Unmarshal(r, &w); err == nil {
 					job.Waivers = append(job.Waivers, w)
 				}
-			case "state history":
+			case "state-history":
 				var st review.StateRecord
 				if err = json.Unmarshal(r, &st); err == nil {
 					job.States[st.AssetID] = append(job.States[st.AssetID], st.Transition)
 				}
-			case "scan log":
+			case "scanlog":
 				var sr model.ScanRecord
 				if err = json.Unmarshal(r, &sr); err == nil {
 					rep.ScanLog = append(rep.ScanLog, sr)
