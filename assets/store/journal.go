@@ -19,9 +19,11 @@ const (
 	ScanLog      Journal = 'p'
 	Waivers      Journal = 'w'
 	StateHistory Journal = 'h'
+	// Walkdown holds walkdown records (assets/walkdown.Record).
+	Walkdown Journal = 'k'
 )
 
-func (j Journal) valid() bool { return j == ScanLog || j == Waivers || j == StateHistory }
+func (j Journal) valid() bool { return j == ScanLog || j == Waivers || j == StateHistory || j == Walkdown }
 
 func (j Journal) String() string {
 	switch j {
@@ -31,6 +33,8 @@ func (j Journal) String() string {
 		return "waivers"
 	case StateHistory:
 		return "state history"
+	case Walkdown:
+		return "walkdown"
 	}
 	return fmt.Sprintf("journal(%q)", byte(j))
 }
