@@ -23,7 +23,9 @@ const (
 	Walkdown Journal = 'k'
 )
 
-func (j Journal) valid() bool { return j == ScanLog || j == Waivers || j == StateHistory || j == Walkdown }
+func (j Journal) valid() bool {
+	return j == ScanLog || j == Waivers || j == StateHistory || j == Walkdown
+}
 
 func (j Journal) String() string {
 	switch j {
