@@ -460,19 +460,29 @@ func ReadXLSX(name string, r io.Reader, o ImportOptions) (Imported, error) {
 		return Imported{}, fmt.Errorf("%s: sheet %s is empty: no header row", name, sheet)
 	}
 	// Merged cells: the value sits in the top-left cell only, so the other
-	// rows of the range would import with that field empty.
-	merges, err := f.GetMergeCells(sheet, true)
-	if err != nil {
-		return Imported{}, fmt.Errorf("%s: sheet %s: %v", name, sheet, err)
+	// rows of the range would import with that field empty. Formulas: the
+	// value is computed, not what the plate says.
+	var marks sheetMarks
+	if raw := rawSheet(f, sheet); raw != nil {
+		marks = scanSheet(raw)
+	} else {
+		merges, err := f.GetMergeCells(sheet, true)
+		if err != nil {
+			return Imported{}, fmt.Errorf("%s: sheet %s: %v", name, sheet, err)
+		}
+		marks.formulas = nil
+		for _, m := range merges {
+			marks.merges = append(marks.merges, m.GetStartAxis()+":"+m.GetEndAxis())
+		}
 	}
 	mergedRow := map[int]string{}
-	for _, m := range merges {
-		_, r0, e1 := excelize.CellNameToCoordinates(m.GetStartAxis())
-		_, r1, e2 := excelize.CellNameToCoordinates(m.GetEndAxis())
+	for _, rng := range marks.merges {
+		a, b, _ := strings.Cut(rng, ":")
+		_, r0, e1 := excelize.CellNameToCoordinates(a)
+		_, r1, e2 := excelize.CellNameToCoordinates(b)
 		if e1 != nil || e2 != nil {
 			continue
 		}
-		rng := m.GetStartAxis() + ":" + m.GetEndAxis()
 		if r0 <= headerRow && headerRow <= r1 {
 			return Imported{}, fmt.Errorf("%s:%s!%s: the header has merged cells; unmerge them and give every column its own header", name, sheet, rng)
 		}
@@ -494,7 +504,15 @@ func ReadXLSX(name string, r io.Reader, o ImportOptions) (Imported, error) {
 				continue
 			}
 			cell, _ := excelize.CoordinatesToCellName(c+1, d.n)
-			if fm, err := f.GetCellFormula(sheet, cell); err == nil && fm != "" {
+			fm, ok := marks.formulas[cell]
+			if marks.formulas == nil {
+				fm, _ = f.GetCellFormula(sheet, cell)
+				ok = fm != ""
+			}
+			if ok {
+				if fm == "" {
+					fm = "(shared)"
+				}
 				formulas = append(formulas, fmt.Sprintf("%s %s =%s", t.cols[c], cell, fm))
 			}
 		}
