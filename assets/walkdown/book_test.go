@@ -62,11 +62,11 @@ func TestMatchingOrderAndVerdicts(t *testing.T) {
 	}
 	docs := []model.DocumentedDevice{
 		{Tag: "K1", Vendor: "Siemens", OrderNumber: "6ES73152EH140AB0", Serial: "S1", Firmware: "V3.2", MAC: "00-1B-1B-00-00-01"},
-		{Tag: "K2", Vendor: "Siemens", OrderNumber: cpu, Serial: "OLD", IP: "10.0.0.2"},              // serial differs: compatible
-		{Tag: "K3", Vendor: "Siemens", OrderNumber: cpu, Serial: "S3", MAC: "00:1b:1b:00:00:03"},     // order differs: mismatch
-		{Tag: "K4", Vendor: "Siemens", OrderNumber: cpu, Serial: "S4"},                               // by serial
-		{Tag: "K5", Vendor: "Siemens", OrderNumber: cpu, Serial: "NOPE", IP: "10.9.9.9"},             // unseen
-		{Tag: "K6", Vendor: "Siemens", OrderNumber: cpu, Serial: "TW"},                               // ambiguous by serial
+		{Tag: "K2", Vendor: "Siemens", OrderNumber: cpu, Serial: "OLD", IP: "10.0.0.2"},               // serial differs: compatible
+		{Tag: "K3", Vendor: "Siemens", OrderNumber: cpu, Serial: "S3", MAC: "00:1b:1b:00:00:03"},      // order differs: mismatch
+		{Tag: "K4", Vendor: "Siemens", OrderNumber: cpu, Serial: "S4"},                                // by serial
+		{Tag: "K5", Vendor: "Siemens", OrderNumber: cpu, Serial: "NOPE", IP: "10.9.9.9"},              // unseen
+		{Tag: "K6", Vendor: "Siemens", OrderNumber: cpu, Serial: "TW"},                                // ambiguous by serial
 		{Tag: "K7", Vendor: "Rockwell", OrderNumber: "1756-L85E", IP: "10.0.0.4", Location: "Site B"}, // plc4 is placed in site A
 	}
 	b, _ := NewBook(nil, nil)
