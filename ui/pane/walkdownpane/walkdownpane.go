@@ -737,7 +737,7 @@ func (m *Model) View() string {
 	lines := []string{format.Truncate(" "+m.progress(), w), ""}
 	tw := m.treeWidth()
 	rw := w - tw - 1
-	widths := grid.Layout(cols, rw-1)
+	widths := grid.Layout(cols, rw-2)
 	body := m.bodyHeight()
 	// tree window
 	if m.tcur < m.toff {
