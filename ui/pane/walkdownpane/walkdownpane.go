@@ -388,6 +388,7 @@ func (m *Model) key(k tea.KeyMsg) tea.Cmd {
 	if !m.right {
 		if m.moveTree(k) {
 			m.showNode()
+			m.list.Top()
 			return nil
 		}
 	} else if m.list.Update(k) {
@@ -460,6 +461,7 @@ func (m *Model) SelectLocation(path string) bool {
 	if ok {
 		m.tcur = i
 		m.showNode()
+		m.list.Top()
 	}
 	return ok
 }
