@@ -296,5 +296,3 @@ func TestWalkdownOfTheDemoPlant(t *testing.T) {
 		t.Errorf("plc-a1 nameplate after reopen = %+v", fs)
 	}
 }
-
-
