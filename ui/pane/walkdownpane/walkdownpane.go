@@ -189,7 +189,7 @@ func (m *Model) SetSize(width, height int) {
 }
 
 // treeWidth is the width of the location tree.
-func (m *Model) treeWidth() int { return min(32, max(16, m.width/3)) }
+func (m *Model) treeWidth() int { return min(32, max(16, m.width*3/10)) }
 
 // bodyHeight is the height of the tree and checklist.
 func (m *Model) bodyHeight() int {
@@ -690,10 +690,10 @@ var short = map[model.VerdictValue]string{
 
 var cols = []grid.Column{
 	{Title: "VERDICT", Width: 10},
-	{Title: "TAG", Width: 10, Max: 20, Flex: 1},
-	{Title: "ORDER NUMBER", Width: 12, Max: 22, Flex: 1},
-	{Title: "SERIAL", Width: 8, Max: 16, Flex: 1},
-	{Title: "ADDRESS", Width: 9, Max: 17, Flex: 1},
+	{Title: "TAG", Width: 9, Max: 22, Flex: 2},
+	{Title: "ORDER NUMBER", Width: 10, Max: 22, Flex: 2},
+	{Title: "SERIAL", Width: 7, Max: 18, Flex: 1},
+	{Title: "ADDRESS", Width: 7, Max: 15, Flex: 1},
 }
 
 func (m *Model) line(it *walkdown.Item, widths []int) string {
@@ -847,7 +847,17 @@ func (m *Model) detail(w int) []string {
 	}
 	out = append(out, format.Truncate(head, w))
 	var cmp []string
-	for _, c := range v.Compared {
+	compared := slices.Clone(v.Compared)
+	slices.SortStableFunc(compared, func(x, y model.Comparison) int {
+		if x.Agree == y.Agree {
+			return 0
+		}
+		if !x.Agree {
+			return -1
+		}
+		return 1
+	})
+	for _, c := range compared {
 		mark := "="
 		if !c.Agree {
 			mark = "≠"
