@@ -216,3 +216,11 @@ const (
 	FieldParent   = "parent"   // asset ID of the device a manual asset sits in
 	FieldSlot     = "slot"     // slot in the parent
 )
+
+// Facts a walkdown evaluation adds to the assets an audit sees (see
+// assets/walkdown.Evaluation.AuditAssets): the verdict, and one fact per
+// field where the nameplate and the network disagree.
+const (
+	FieldWalkdownVerdict           = "walkdown.verdict"
+	FieldWalkdownNameplateMismatch = "walkdown.nameplate_mismatch"
+)
