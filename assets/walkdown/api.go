@@ -2,6 +2,7 @@ package walkdown
 
 import (
 	"fmt"
+	"io"
 	"net/netip"
 	"slices"
 	"strings"
@@ -207,4 +208,23 @@ func (b *Book) Annotate(assets []model.Asset) map[model.AssetID]model.Walkdown {
 		out[it.Asset.ID] = model.Walkdown{Location: it.Location.String(), Verdict: &v, Documented: it.Doc}
 	}
 	return out
+}
+
+// Checklist is `otscope inventory checklist --session S [--at PATH]
+// [--format html|csv]`: the printable checklist of a location (the whole
+// plant when at is empty) written to w.
+func Checklist(st *store.Store, session string, assets []model.Asset, at, format string, w io.Writer) error {
+	b, _, err := Open(st, session)
+	if err != nil {
+		return err
+	}
+	ev := b.Evaluate(assets)
+	loc := model.ParseLocation(at)
+	switch strings.ToLower(format) {
+	case "", "html":
+		return WriteChecklistHTML(w, ev, loc, session, time.Now())
+	case "csv":
+		return WriteChecklistCSV(w, ev, loc)
+	}
+	return fmt.Errorf("--format %q: give html or csv", format)
 }
