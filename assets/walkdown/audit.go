@@ -42,9 +42,7 @@ func (e *Evaluation) AuditAssets() []model.Asset {
 		}
 		a.Facts = append(a.Facts, model.Fact{Field: model.FieldWalkdownVerdict, Value: string(v.Value), Detail: why, Source: src, Count: 1})
 		if it.Asset != nil {
-			for _, f := range nameplateMismatches(it.Asset) {
-				a.Facts = append(a.Facts, f)
-			}
+			a.Facts = append(a.Facts, nameplateMismatches(it.Asset)...)
 		}
 		out = append(out, a)
 	}
