@@ -255,3 +255,46 @@ func TestViewFitsSmallTerminal(t *testing.T) {
 		}
 	}
 }
+
+func TestAddDeviceTheNetworkCannotSee(t *testing.T) {
+	assets, docs := plant(2, 2)
+	m, book := newPane(t, assets, docs, nil)
+	m.SelectLocation("Plant/Hall 0/Cabinet +C000")
+	press(m, "right")
+	parent, _ := m.Selected()
+	press(m, "a")
+	if !m.Capturing() {
+		t.Fatal("add form not open")
+	}
+	// name, parent (prefilled), slot, location (prefilled), vendor, product, order number
+	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("DI 16 slot 4")})
+	m.Update(keyMsg("enter"))
+	m.Update(keyMsg("enter"))
+	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("4")})
+	m.Update(keyMsg("enter"))
+	m.Update(keyMsg("enter"))
+	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("Siemens")})
+	m.Update(keyMsg("enter"))
+	m.Update(keyMsg("enter"))
+	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("6ES7 321-1BH02-0AA0")})
+	var cmd tea.Cmd
+	for m.Capturing() {
+		cmd = m.Update(keyMsg("enter"))
+	}
+	for _, msg := range run(cmd) {
+		for _, msg2 := range run(m.Update(msg)) {
+			m.Update(msg2)
+		}
+	}
+	ma, ok := book.Manual("manual:di-16-slot-4")
+	if !ok || string(ma.Parent) != parent || ma.Slot != "4" {
+		t.Fatalf("manual asset = %+v %v (parent want %s)", ma, ok, parent)
+	}
+	if i := m.ev.Find("manual:di-16-slot-4"); i < 0 || m.ev.Items[i].Location.String() != "Plant/Hall 0/Cabinet +C000" ||
+		m.ev.Items[i].Verdict.Value != model.VerdictNew || m.ev.Items[i].Asset.OrderNumber != "6ES7 321-1BH02-0AA0" {
+		t.Errorf("new device not in the checklist of its cabinet")
+	}
+	if v := ansi.Strip(m.View()); !strings.Contains(v, "DI 16 slot") {
+		t.Errorf("view:\n%s", v)
+	}
+}
