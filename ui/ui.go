@@ -11,6 +11,7 @@ import (
 
 	"otscope/assets/lifecycle"
 	"otscope/assets/review"
+	"otscope/assets/walkdown"
 	"otscope/model"
 	"otscope/ui/format"
 	"otscope/ui/keys"
@@ -22,6 +23,7 @@ import (
 	"otscope/ui/pane/matrixpane"
 	"otscope/ui/pane/scanpane"
 	"otscope/ui/pane/violationspane"
+	"otscope/ui/pane/walkdownpane"
 	"otscope/ui/state"
 	"otscope/ui/theme"
 )
@@ -60,6 +62,9 @@ type Config struct {
 	// Scan drives the active scanner; nil: the scan pane explains that a
 	// live session is needed.
 	Scan scanpane.Control
+	// Walkdown is the session's walkdown book (walkdown.Open); nil: the
+	// Walkdown pane explains that a stored session is needed.
+	Walkdown *walkdown.Book
 }
 
 // Ledger is the part of the session the UI records decisions in. Its
@@ -83,9 +88,10 @@ const (
 	FocusLifecycle
 	FocusViolations
 	FocusScan
+	FocusWalkdown
 )
 
-var focusNames = [...]string{"assets", "detail", "matrix", "capture", "lifecycle", "violations", "scan"}
+var focusNames = [...]string{"assets", "detail", "matrix", "capture", "lifecycle", "violations", "scan", "walkdown"}
 
 // String names the pane.
 func (f Focus) String() string {
@@ -112,6 +118,7 @@ type Model struct {
 	lifecycle  *lifecyclepane.Model
 	violations *violationspane.Model
 	scan       *scanpane.Model
+	walk       *walkdownpane.Model
 
 	// an is the analysis loop's state (see analysis.go).
 	an *analysisLoop
@@ -148,8 +155,14 @@ func New(cfg Config) Model {
 	m.lifecycle = lifecyclepane.New(ctx)
 	m.violations = violationspane.New(ctx)
 	m.scan = scanpane.New(ctx, cfg.Scan)
+	m.walk = walkdownpane.New(ctx, walkdownpane.Config{Book: cfg.Walkdown, User: cfg.User, Now: cfg.Now, States: func() walkdown.States {
+		if cfg.Ledger == nil {
+			return nil
+		}
+		return cfg.Ledger.States()
+	}})
 	// Tab order; add new panes here (and a Focus constant).
-	m.panes = []pane.Pane{m.assets, m.detail, m.matrix, m.capture, m.lifecycle, m.violations, m.scan}
+	m.panes = []pane.Pane{m.assets, m.detail, m.matrix, m.capture, m.lifecycle, m.violations, m.scan, m.walk}
 	m.an = newAnalysisLoop(cfg)
 	m.keys = keys.DefaultKeyMap(len(m.panes))
 	m.assets.Focus()

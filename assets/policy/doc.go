@@ -95,7 +95,9 @@
 // snmp-default-community, snmp-v1-v2c, smbv1, opcua-security-none,
 // plc-not-in-run, plc-key-remote, program-change-from-non-ews,
 // diagnostic-from-non-ews, write-from-unexpected-client,
-// control-zone-unknown-device, advisory-kev-or-critical and
+// control-zone-unknown-device, advisory-kev-or-critical,
+// undocumented-device, documented-device-unseen, nameplate-mismatch (these
+// three read the walkdown.* facts assets/walkdown adds) and
 // cross-zone-flow.
 //
 // # Waivers

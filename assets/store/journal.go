@@ -63,6 +63,10 @@ var (
 	Waivers      = RegisterJournal('w', "waivers")
 	StateHistory = RegisterJournal('h', "state-history")
 	Runs         = RegisterJournal('r', "runs")
+	// Walkdown holds the walkdown records (assets/walkdown): documented
+	// inventory imports and rows, nameplate facts, manual assets,
+	// locations and verdicts.
+	Walkdown = RegisterJournal('k', "walkdown")
 )
 
 // Journals returns every registered journal kind, sorted by name.
