@@ -65,6 +65,11 @@ type Config struct {
 	// Walkdown is the session's walkdown book (walkdown.Open); nil: the
 	// Walkdown pane explains that a stored session is needed.
 	Walkdown *walkdown.Book
+	// Exporter writes the session to a file (`e`); Differ compares it with
+	// another session (`d`). Nil: the keys explain that a stored session
+	// is needed. See travel.go.
+	Exporter Exporter
+	Differ   Differ
 }
 
 // Ledger is the part of the session the UI records decisions in. Its
@@ -122,6 +127,8 @@ type Model struct {
 
 	// an is the analysis loop's state (see analysis.go).
 	an *analysisLoop
+	// tr is the export form and the diff view (see travel.go).
+	tr *travel
 	// notice is a one-line message in the tab bar until noticeUntil.
 	notice      string
 	noticeErr   bool
@@ -164,6 +171,7 @@ func New(cfg Config) Model {
 	// Tab order; add new panes here (and a Focus constant).
 	m.panes = []pane.Pane{m.assets, m.detail, m.matrix, m.capture, m.lifecycle, m.violations, m.scan, m.walk}
 	m.an = newAnalysisLoop(cfg)
+	m.tr = newTravel(&styles)
 	m.keys = keys.DefaultKeyMap(len(m.panes))
 	m.assets.Focus()
 	m.resize(80, 24)
@@ -228,6 +236,9 @@ func (m Model) HelpShown() bool { return m.showHelp }
 
 // Update implements tea.Model.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if cmd, ok := m.travelMsg(msg); ok {
+		return m, cmd
+	}
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.resize(msg.Width, msg.Height)
@@ -301,6 +312,9 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	if key.Matches(msg, m.keys.ForceQuit) {
 		return m, tea.Quit
 	}
+	if m.tr.active() {
+		return m, m.travelKey(msg)
+	}
 	p := m.panes[m.focus]
 	if p.Capturing() {
 		return m, p.Update(msg)
@@ -319,6 +333,10 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m, tea.Quit
 	case key.Matches(msg, m.keys.Help):
 		m.showHelp = true
+	case key.Matches(msg, m.keys.Export):
+		return m, m.openExport()
+	case key.Matches(msg, m.keys.Diff):
+		return m, m.openDiff()
 	case key.Matches(msg, m.keys.Next):
 		m.setFocus((m.focus + 1) % Focus(len(m.panes)))
 	case key.Matches(msg, m.keys.Prev):
@@ -355,6 +373,7 @@ func (m *Model) resize(w, h int) {
 	for _, p := range m.panes {
 		p.SetSize(pw, ph)
 	}
+	m.tr.setSize(pw, ph)
 }
 
 // View implements tea.Model.
@@ -370,7 +389,7 @@ func (m Model) View() string {
 	if m.showHelp {
 		body = m.helpView()
 	} else {
-		body = m.panes[m.focus].View()
+		body = m.tr.overlay(m.styles, m.panes[m.focus].View(), m.width, m.height-2, m.cfg.Now())
 	}
 	var b strings.Builder
 	b.WriteString(m.tabBar())
@@ -398,6 +417,9 @@ const minSummary = 26
 // its first letter.
 func (m Model) tabBar() string {
 	summary := m.panes[m.focus].Summary()
+	if s := m.tr.summary(); s != "" {
+		summary = s
+	}
 	if m.showHelp {
 		summary = "help · ? or esc closes"
 	}
@@ -475,7 +497,9 @@ func (m Model) statusBar() string {
 	// takes text input "?" and "q" type, so only its own keys are listed.
 	p := m.panes[m.focus]
 	bindings := p.ShortHelp()
-	if !p.Capturing() {
+	if tb := m.tr.help(); tb != nil {
+		bindings = tb
+	} else if !p.Capturing() {
 		bindings = append(append([]key.Binding{m.keys.Help}, bindings...), m.keys.Quit)
 	}
 	need := m.helpWidth(bindings, 2)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"otscope/assets"
 	"otscope/assets/advisory"
 	"otscope/assets/lifecycle"
 	"otscope/assets/policy"
@@ -81,14 +82,20 @@ func (a *app) analyse(session string, src review.Sources) (store.Snapshot, *revi
 	if err != nil {
 		return snap, nil, err
 	}
-	job := review.Job{States: stateHistories(j.States), Waivers: j.Waivers, Now: time.Now()}
+	return snap, analyseSnapshot(&snap, j, src, time.Now()), nil
+}
+
+// analyseSnapshot runs the analysis over a loaded session and its journals
+// at now (analyse, and the TUI's export and diff over its open store).
+func analyseSnapshot(snap *store.Snapshot, j assets.Journals, src review.Sources, now time.Time) *review.Analysis {
+	job := review.Job{States: stateHistories(j.States), Waivers: j.Waivers, Now: now}
 	for i := range snap.Assets {
 		job.Assets = append(job.Assets, &snap.Assets[i])
 	}
 	for i := range snap.Conversations {
 		job.Conversations = append(job.Conversations, &snap.Conversations[i])
 	}
-	return snap, review.NewAnalyzer(src).Run(job), nil
+	return review.NewAnalyzer(src).Run(job)
 }
 
 // loadPack is the default policy pack plus the user's files; problems are

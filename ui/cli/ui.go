@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/spf13/cobra"
@@ -119,8 +120,9 @@ func (a *app) runTUI(e *env, session string, open func() (capture.Source, error)
 	if open != nil {
 		f.start(ctx, sess, open, io)
 	}
+	trav := &tuiTravel{st: e.st, session: session, version: a.appVersion(), src: src, now: time.Now}
 	p := tea.NewProgram(ui.New(ui.Config{Session: session, Updates: updates, Sources: sources, Version: a.appVersion(),
-		Analysis: src, Ledger: sess, User: operator(), Scan: scanCtl}),
+		Analysis: src, Ledger: sess, User: operator(), Scan: scanCtl, Exporter: trav, Differ: trav}),
 		tea.WithAltScreen())
 	_, uiErr := p.Run()
 	scanCtl.Wait()

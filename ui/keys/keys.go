@@ -28,6 +28,10 @@ type KeyMap struct {
 	// Quit leaves the program. Quit's "q" is not seen while a pane is
 	// taking text input; ForceQuit (ctrl+c) always is.
 	Quit, ForceQuit key.Binding
+	// Export writes the session to a file (bundle or report); Diff shows
+	// what changed since another session. No pane binds "e" or "d", so
+	// they work on every pane.
+	Export, Diff key.Binding
 }
 
 // DefaultKeyMap returns the global keys for a UI with panes panes (1-9).
@@ -44,6 +48,8 @@ func DefaultKeyMap(panes int) KeyMap {
 		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Quit:      key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
 		ForceQuit: key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit (always)")),
+		Export:    key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "export session")),
+		Diff:      key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "diff with session")),
 	}
 }
 
@@ -52,5 +58,5 @@ func (k KeyMap) ShortHelp() []key.Binding { return []key.Binding{k.Help, k.Quit}
 
 // FullHelp returns the global keys shown in the help overlay.
 func (k KeyMap) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{k.Next, k.Prev, k.Goto, k.Help, k.Quit, k.ForceQuit}}
+	return [][]key.Binding{{k.Next, k.Prev, k.Goto, k.Help, k.Quit, k.ForceQuit}, {k.Export, k.Diff}}
 }
