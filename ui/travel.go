@@ -80,6 +80,20 @@ func exportFormat(s string) (ExportFormat, error) {
 	return ExportFormat{}, fmt.Errorf("unknown format %q (the formats are listed above)", s)
 }
 
+// formatOfPath is the format a file name's extension names (".html" is
+// html), else def: a path typed with the format left empty chooses it.
+func formatOfPath(path string, def ExportFormat) ExportFormat {
+	p := strings.ToLower(path)
+	best := def
+	for _, f := range ExportFormats {
+		// the longest extension wins: .cdx.json is not json
+		if strings.HasSuffix(p, f.Ext) && (best == def || len(f.Ext) > len(best.Ext)) {
+			best = f
+		}
+	}
+	return best
+}
+
 func formatList() string {
 	names := make([]string, 0, len(ExportFormats))
 	for _, f := range ExportFormats[:len(ExportFormats)-1] {
@@ -301,17 +315,20 @@ func (m *Model) openExport() tea.Cmd {
 	}
 	confirmed, session, now := "", m.cfg.Session, m.cfg.Now()
 	def := defaultExportPath(session, now, ExportFormat{Ext: ".<ext>"})
-	info := []string{"formats: " + formatList() + " (a start will do)", "an empty field takes the default; ~ is your home"}
+	info := []string{"formats: " + formatList() + " (a start will do)", "an empty format follows the file's extension, else bundle; ~ is your home"}
 	fields := []form.Field{
 		{Label: "format", Hint: ExportFormats[0].Name},
 		{Label: "file", Hint: def},
 	}
 	m.tr.form.Open("Export session "+m.cfg.Session, info, fields, func(v []string) (tea.Cmd, error) {
+		path := strings.TrimSpace(v[1])
 		f, err := exportFormat(v[0])
 		if err != nil {
 			return nil, err
 		}
-		path := strings.TrimSpace(v[1])
+		if strings.TrimSpace(v[0]) == "" {
+			f = formatOfPath(path, f)
+		}
 		if path == "" {
 			path = defaultExportPath(session, now, f)
 		}

@@ -172,6 +172,10 @@ func TestExportFormatsPathsAndErrors(t *testing.T) {
 		{"cy", dir + "/bom.json", "cyclonedx " + dir + "/bom.json"},
 		{"cyclonedx-1.7", "", "cyclonedx-1.7 ./plant-a-20250304-1005.cdx.json"},
 		{"j", "", "json ./plant-a-20250304-1005.json"},
+		{"", dir + "/inv.CSV", "csv " + dir + "/inv.CSV"},
+		{"", dir + "/bom.cdx.json", "cyclonedx " + dir + "/bom.cdx.json"},
+		{"", dir + "/north", "bundle " + dir + "/north"},
+		{"bundle", dir + "/north.html", "bundle " + dir + "/north.html"},
 	} {
 		f := &fakeExporter{sum: ExportSummary{Assets: 3, Bytes: 800}}
 		m, run, _ := startExport(t, exportModel(t, f), tc.format, tc.path)
