@@ -1,17 +1,22 @@
 package ui
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
+	"github.com/charmbracelet/x/exp/teatest"
 
 	"otscope/assets/bundle"
 	"otscope/assets/diff"
@@ -479,4 +484,46 @@ func TestDiffViewNoChanges(t *testing.T) {
 	if v := view(m); !strings.Contains(v, "no changes: the 11 assets of both sessions are the same") {
 		t.Fatalf("no-change view:\n%s", v)
 	}
+}
+
+// TestTravelEndToEnd runs the real program at 80x24: e exports through the
+// runtime's commands (progress, then the result), d compares with the
+// proposed session and esc closes the view.
+func TestTravelEndToEnd(t *testing.T) {
+	ch := make(chan model.Update, 1)
+	cfg := testConfig(ch)
+	f := &fakeExporter{release: make(chan struct{}), sum: ExportSummary{Assets: 11, Bytes: 4096}}
+	cfg.Exporter, cfg.Differ = f, twoVisits()
+	tm := teatest.NewTestModel(t, New(cfg), teatest.WithInitialTermSize(80, 24))
+	waitFor := func(what string) {
+		t.Helper()
+		teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
+			return bytes.Contains([]byte(ansi.Strip(string(b))), []byte(what))
+		}, teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
+	}
+	ch <- fixtureSnapshot()
+	waitFor("11 assets")
+	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("e")})
+	waitFor("Export session plant-a")
+	tm.Type("csv")
+	tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
+	tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
+	waitFor("exporting csv to ./plant-a-20250304-1005.csv: 50%")
+	close(f.release)
+	waitFor("✓ wrote 11 assets (4 KB) to ./plant-a-20250304-1005.csv")
+	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("d")})
+	waitFor("since session")
+	tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
+	waitFor("what changed: plant-a-june → plant-a")
+	tm.Send(tea.KeyMsg{Type: tea.KeyEsc})
+	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q")})
+	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+	final := tm.FinalModel(t).(Model)
+	if final.tr.showing || final.tr.job != nil {
+		t.Fatal("the diff view or the export outlived esc and the export's end")
+	}
+	if got := f.Calls(); len(got) != 1 || got[0] != "csv ./plant-a-20250304-1005.csv" {
+		t.Fatalf("exports %q", got)
+	}
+	_, _ = io.Copy(io.Discard, tm.FinalOutput(t))
 }

@@ -3,10 +3,12 @@ package cli
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"slices"
+	"sync"
 	"time"
 
 	"otscope/assets"
@@ -28,6 +30,36 @@ type tuiTravel struct {
 	version string
 	src     review.Sources
 	now     func() time.Time
+
+	// running counts exports and diffs in progress; after close, none
+	// starts (the store is about to close).
+	mu      sync.Mutex
+	closed  bool
+	running sync.WaitGroup
+}
+
+// errClosing is the error of an export or a diff asked for as the TUI
+// quits.
+var errClosing = errors.New("otscope is closing")
+
+func (t *tuiTravel) begin() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return errClosing
+	}
+	t.running.Add(1)
+	return nil
+}
+
+// close waits for a running export or diff to finish and refuses new
+// ones: the TUI quit and the store is about to close. An export in
+// progress is finished, not cut (it takes seconds at most).
+func (t *tuiTravel) close() {
+	t.mu.Lock()
+	t.closed = true
+	t.mu.Unlock()
+	t.running.Wait()
 }
 
 var (
@@ -37,6 +69,10 @@ var (
 
 // Export writes the session in format to path, whole or not at all.
 func (t *tuiTravel) Export(ctx context.Context, format, path string, progress func(done, total int)) (ui.ExportSummary, error) {
+	if err := t.begin(); err != nil {
+		return ui.ExportSummary{}, err
+	}
+	defer t.running.Done()
 	write, n, skipped, err := sessionWriter(t.st, t.session, format, t.version, t.src, t.now(), progress)
 	if err != nil {
 		return ui.ExportSummary{}, err
@@ -126,6 +162,10 @@ func analyseStored(st *store.Store, session string, src review.Sources, now time
 
 // Sessions lists the other sessions, the most recently updated first.
 func (t *tuiTravel) Sessions() ([]string, error) {
+	if err := t.begin(); err != nil {
+		return nil, err
+	}
+	defer t.running.Done()
 	infos, err := t.st.Sessions()
 	if err != nil {
 		return nil, err
@@ -144,6 +184,10 @@ func (t *tuiTravel) Sessions() ([]string, error) {
 
 // Diff compares session from with the TUI's session.
 func (t *tuiTravel) Diff(ctx context.Context, from string) (diff.Result, error) {
+	if err := t.begin(); err != nil {
+		return diff.Result{}, err
+	}
+	defer t.running.Done()
 	return diffStored(ctx, t.st, from, t.session, t.src, t.now())
 }
 

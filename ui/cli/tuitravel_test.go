@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -107,6 +108,39 @@ func TestTUITravel(t *testing.T) {
 	if _, err := tr.Export(context.Background(), "csv", filepath.Join(dir, "no", "x.csv"), nil); err == nil {
 		t.Error("an export into a missing directory succeeded")
 	}
+
+	// quitting waits for a running export to finish, then refuses new work
+	late := filepath.Join(dir, "late.otsb")
+	inside, release, exported := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	once := false
+	go func() {
+		_, err := tr.Export(context.Background(), "bundle", late, func(int, int) {
+			if !once {
+				once = true
+				close(inside)
+				<-release
+			}
+		})
+		exported <- err
+	}()
+	<-inside
+	if _, err := os.Stat(late); !os.IsNotExist(err) {
+		t.Fatalf("the export's file is there before it finished: %v", err)
+	}
+	closed := make(chan struct{})
+	go func() { tr.close(); close(closed) }()
+	close(release)
+	<-closed
+	if _, err := os.Stat(late); err != nil {
+		t.Fatalf("close returned before the export finished: %v", err)
+	}
+	if err := <-exported; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.Export(context.Background(), "csv", filepath.Join(dir, "after.csv"), nil); !errors.Is(err, errClosing) {
+		t.Fatalf("an export after close: %v, want errClosing", err)
+	}
+	tr = &tuiTravel{st: st, session: "north-dec", version: "v9.9.9", src: review.Sources{Catalog: cat}, now: time.Now}
 
 	names, err := tr.Sessions()
 	if err != nil || !slices.Equal(names, []string{"north-jun"}) {

@@ -125,6 +125,7 @@ func (a *app) runTUI(e *env, session string, open func() (capture.Source, error)
 		Analysis: src, Ledger: sess, User: operator(), Scan: scanCtl, Exporter: trav, Differ: trav}),
 		tea.WithAltScreen())
 	_, uiErr := p.Run()
+	trav.close() // an export or a diff in progress finishes before the store closes
 	scanCtl.Wait()
 	cancel()
 	_, feedErr := f.wait()
