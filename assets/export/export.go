@@ -5,7 +5,6 @@
 package export
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,7 +12,6 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"otscope/model"
@@ -93,7 +91,7 @@ var CSVHeader = []string{
 // CSV writes one row per asset; list cells are joined with ";" and services
 // are written as transport/port/protocol.
 func CSV(w io.Writer, assets []model.Asset) error {
-	cw := csv.NewWriter(w)
+	cw := newCSV(w)
 	if err := cw.Write(CSVHeader); err != nil {
 		return err
 	}
@@ -114,8 +112,8 @@ func CSV(w io.Writer, assets []model.Asset) error {
 
 // Table writes an aligned text table for a terminal.
 func Table(w io.Writer, assets []model.Asset) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "IP\tMAC\tVENDOR\tNAME\tROLES\tSERVICES\tLAST SEEN")
+	tw := newTable(w, 2)
+	tw.row("IP", "MAC", "VENDOR", "NAME", "ROLES", "SERVICES", "LAST SEEN")
 	for i := range assets {
 		a := &assets[i]
 		ip, mac, name := "-", "-", "-"
@@ -131,8 +129,7 @@ func Table(w io.Writer, assets []model.Asset) error {
 		if len(a.Names) > 0 {
 			name = a.Names[0]
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", ip, mac, dash(a.Vendor), name,
-			dash(strings.Join(a.Roles, ",")), dash(services(a.Services)), stamp(a.LastSeen))
+		tw.row(ip, mac, dash(a.Vendor), name, dash(strings.Join(a.Roles, ",")), dash(services(a.Services)), stamp(a.LastSeen))
 	}
 	return tw.Flush()
 }
