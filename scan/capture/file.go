@@ -39,6 +39,8 @@ type fileSource struct {
 	lt      layers.LinkType
 	done    bool
 	snaplen int
+	// emptyRun counts the zero-length records in a row (see maxEmptyRun).
+	emptyRun int
 
 	filter   string
 	filters  []ltFilter // compiled per link type; usually one
@@ -166,6 +168,10 @@ func newFileSource(path string, r io.ReadCloser, o Options, c *counters) (*fileS
 	return fsrc, nil
 }
 
+// maxEmptyRun is how many zero-length records in a row a file may hold
+// before it is refused as not a capture.
+const maxEmptyRun = 4096
+
 // truncated turns a record reader's badRecord into a *TruncatedError.
 func (f *fileSource) truncated(br *badRecord, packets uint64) *TruncatedError {
 	return &TruncatedError{
@@ -194,6 +200,19 @@ func (f *fileSource) ZeroCopyReadPacketData() ([]byte, gopacket.CaptureInfo, err
 			return nil, gopacket.CaptureInfo{}, err
 		}
 		f.frame++
+		if len(data) == 0 {
+			// A record with no captured byte is no packet: it is not
+			// counted or decoded. A long run of them is a crafted or
+			// broken file (16 bytes each, they compress to nothing: a
+			// 2 MB gzip held 134 million) and ends the file.
+			if f.emptyRun++; f.emptyRun > maxEmptyRun {
+				f.done = true
+				return nil, gopacket.CaptureInfo{}, f.truncated(&badRecord{off: f.rd.offset(), reason: fmt.Sprintf(
+					"more than %d records in a row hold no packet data: not a capture", maxEmptyRun)}, f.c.packets.Load())
+			}
+			continue
+		}
+		f.emptyRun = 0
 		f.c.packets.Add(1)
 		f.c.bytes.Add(uint64(len(data)))
 		hand, ok := supportedLinkType(lt)
