@@ -41,6 +41,8 @@ type fileSource struct {
 	snaplen int
 	// emptyRun counts the zero-length records in a row (see maxEmptyRun).
 	emptyRun int
+	// pipe reads a non-regular file's records on a goroutine (pipe.go).
+	pipe *pipeRecords
 
 	filter   string
 	filters  []ltFilter // compiled per link type; usually one
@@ -77,6 +79,11 @@ func openFile(path string, o Options, c *counters) (*fileSource, error) {
 	if err != nil {
 		_ = f.Close()
 		return nil, err
+	}
+	if st, err := f.Stat(); err == nil && !st.Mode().IsRegular() {
+		// a pipe, a FIFO or a terminal: reads must not block Ctrl-C
+		p := newPipeRecords(fsrc.rd)
+		fsrc.rd, fsrc.pipe = p, p
 	}
 	return fsrc, nil
 }
@@ -191,6 +198,9 @@ func (f *fileSource) ZeroCopyReadPacketData() ([]byte, gopacket.CaptureInfo, err
 			return nil, gopacket.CaptureInfo{}, io.EOF
 		}
 		data, ci, lt, err := f.rd.next()
+		if err == ErrIdle {
+			return nil, gopacket.CaptureInfo{}, ErrIdle
+		}
 		if err != nil {
 			f.done = true
 			var br *badRecord
@@ -304,6 +314,11 @@ func (f *fileSource) Stats() Stats { return f.c.snapshot() }
 // Close closes the file. Closing twice is harmless.
 func (f *fileSource) Close() error {
 	f.done = true
+	if f.pipe != nil {
+		// the goroutine may be inside the gzip reader: leave it alone
+		f.pipe.close()
+		f.gz = nil
+	}
 	if f.closer == nil {
 		return nil
 	}
