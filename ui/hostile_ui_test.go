@@ -1,6 +1,10 @@
 package ui
 
 import (
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
+
+	"otscope/model"
 	"strings"
 	"testing"
 
@@ -28,5 +32,25 @@ func TestScanPaneShowsDeviceTextSafely(t *testing.T) {
 	f.st = scanpane.Status{Stopped: true, TargetsTotal: 1, Err: "target said \x1b]0;x\x07"}
 	if v := send(t, m, pane.TickMsg{Time: fixtureNow}).View(); strings.Contains(v, "\x1b]") || strings.Contains(v, "\x07") {
 		t.Fatalf("error reason reached the screen raw:\n%q", v)
+	}
+}
+
+// An asset whose names, vendor and product a device chose shows in the
+// Assets table and the Detail pane as text only (issue 13 item 11).
+func TestAssetPanesShowDeviceTextSafely(t *testing.T) {
+	a := fixtureAssets()[0]
+	a.Names = []string{"plc\x1b]0;pwned\x07", "bidi\u202egnp"}
+	a.Vendor = "Acme\u009b31m"
+	a.Product = "zero\u200bwidth\x1b[2J"
+	m := New(testConfig(make(chan model.Update)))
+	m = send(t, m, tea.WindowSizeMsg{Width: 120, Height: 40},
+		UpdatesMsg{Updates: []model.Update{{Reset: true, Assets: []model.Asset{a}}}})
+	for _, v := range []string{m.View(), run(t, m, "enter").View()} {
+		if strings.ContainsAny(v, "\x07\u009b\u202e\u200b") || strings.Contains(v, "\x1b]") || strings.Contains(v, "\x1b[2J") {
+			t.Fatalf("a device's control characters reached the screen:\n%q", v)
+		}
+	}
+	if v := ansi.Strip(run(t, m, "enter").View()); !strings.Contains(v, "plc\uFFFD]0;pwned") {
+		t.Fatalf("the name is not shown:\n%s", v)
 	}
 }
