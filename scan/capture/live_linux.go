@@ -100,6 +100,12 @@ func OpenLive(iface string, o Options) (Source, error) {
 			h.Close()
 			return nil, liveOpenError(iface, err)
 		}
+		if fd, ok := handleFD(h); ok && loopback {
+			// Frames queued between binding the socket and attaching the
+			// filter came through unfiltered, both copies of each: drop
+			// them, as libpcap does, so no frame is read twice.
+			drainSocket(fd)
+		}
 	}
 	if fd, ok := handleFD(h); ok {
 		tv := unix.NsecToTimeval(liveReadTimeout.Nanoseconds())
@@ -109,6 +115,17 @@ func OpenLive(iface string, o Options) (Source, error) {
 }
 
 func htons(v uint16) uint16 { return v<<8 | v>>8 }
+
+// drainSocket discards what is queued on a packet socket (at most a
+// socket buffer's worth), without waiting.
+func drainSocket(fd int) {
+	var b [1]byte
+	for range 1 << 16 {
+		if _, _, err := unix.Recvfrom(fd, b[:], unix.MSG_DONTWAIT|unix.MSG_TRUNC); err != nil {
+			return
+		}
+	}
+}
 
 // checkInterface checks that the interface exists.
 func checkInterface(iface string) error {

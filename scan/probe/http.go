@@ -8,6 +8,8 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"otscope/model/safe"
 )
 
 // HTTP/1.1 on tcp/80: HEAD / for the Server header, then GET / for the
@@ -202,12 +204,15 @@ func httpSummary(b []byte) string {
 	if len(parts) < 2 {
 		return "not an HTTP response"
 	}
-	s := "HTTP " + parts[1]
+	// Everything after the status is the device's own text: it is made
+	// harmless for a terminal before it is clipped (an escape cut in half
+	// is still an escape).
+	s := "HTTP " + httpClip(safe.Text(parts[1]))
 	if v := httpHeader(httpHeaders(b), "server"); v != "" {
-		s += ", Server: " + httpClip(v)
+		s += ", Server: " + httpClip(safe.Text(v))
 	}
 	if t := httpTitle(b); t != "" {
-		s += ", title " + strconv.Quote(httpClip(t))
+		s += ", title " + strconv.Quote(httpClip(safe.Text(t)))
 	}
 	return s
 }

@@ -36,6 +36,7 @@ import (
 
 	"otscope/assets/lifecycle"
 	"otscope/model"
+	"otscope/model/safe"
 	"otscope/ui/format"
 	"otscope/ui/pane"
 	"otscope/ui/pane/form"
@@ -299,6 +300,9 @@ func (b *builder) items(items []item) {
 	}
 	cellWidth := func(it item) int { return 2 + labelWidth + format.Width(it.value) }
 	half := (b.width - 1) / 2
+	for i := range items {
+		items[i].value = safe.Text(items[i].value) // names, vendors, products: a device's text
+	}
 	for i := 0; i < len(items); i++ {
 		it := items[i]
 		if it.value == "" {
@@ -327,7 +331,7 @@ func (b *builder) asset(a *model.Asset, removed bool) {
 	if rel {
 		ago = " before the last packet)"
 	}
-	title := " " + st.Section.Render(a.Label()) + "  " + st.Muted.Render(string(a.ID))
+	title := " " + st.Section.Render(safe.Text(a.Label())) + "  " + st.Muted.Render(safe.Text(string(a.ID)))
 	b.add(title)
 	if removed {
 		b.add(" " + st.Warn.Render("⚠ removed from the inventory; last known state shown"))
@@ -505,6 +509,7 @@ func factValue(f model.Fact) string {
 // the provenance on the next line.
 func (b *builder) value(lead string, indent, vw int, value, prov string) {
 	st := b.st.Styles
+	value, prov = safe.Text(value), safe.Text(prov) // a device's text, and a capture file's name
 	vwidth, pwidth := format.Width(value), format.Width(prov)
 	switch {
 	case vwidth <= vw && indent+vw+2+pwidth <= b.width:

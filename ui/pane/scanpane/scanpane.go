@@ -279,7 +279,10 @@ func (m *Model) View() string {
 	w := m.width
 	var lines []string
 	add := func(s string) { lines = append(lines, s) }
-	line := func(s string) string { return format.Truncate(s, w) }
+	// line and window are the pane's two boundaries for text a device
+	// chose (answers, banners, error reasons): both pass it through
+	// safe.Text before it is styled.
+	line := func(s string) string { return format.Truncate(safe.Text(s), w) }
 	if m.ctl == nil {
 		add(st.Muted.Render(line(" Active scanning needs a live session: otscope ui --session S")))
 		return m.box(lines)
@@ -393,7 +396,7 @@ func (m *Model) window(body []string, room int) []string {
 	end := min(len(body), start+room)
 	out := make([]string, 0, end-start)
 	for _, l := range body[start:end] {
-		out = append(out, format.Truncate(" "+l, m.width))
+		out = append(out, format.Truncate(" "+safe.Text(l), m.width))
 	}
 	return out
 }
