@@ -516,6 +516,7 @@ const (
 
 var convFieldBits = map[string]convField{
 	"client": cfClient, "server": cfServer, "transport": cfTransport, "port": cfPort, "protocol": cfProtocol,
+	"industrial":  cfProtocol, // model.IsIndustrial(protocol)
 	"client_zone": cfClientZone, "server_zone": cfServerZone, "allowed": cfAllowed,
 }
 

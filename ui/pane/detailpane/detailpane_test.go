@@ -27,15 +27,23 @@ func TestShortOrigin(t *testing.T) {
 	}
 }
 
+// TestIndustrialProtocol checks INDUSTRIAL PEERS counts exactly the
+// protocols model's registry classes industrial, like the asset list and
+// role inference do.
 func TestIndustrialProtocol(t *testing.T) {
-	for _, p := range []string{"s7comm", "modbus", "enip", "enip-io", "profinet-rt", "bacnet", "dnp3", "iec104", "goose", "mms", "opcua", "s7comm-plus", "some-new-ot-protocol"} {
+	for _, p := range []string{"s7comm", "modbus", "enip", "enip-io", "profinet-rt", "bacnet", "dnp3", "iec104", "goose", "mms", "opcua", "s7comm-plus"} {
 		if !industrialProtocol(p) {
 			t.Errorf("%s is not industrial", p)
 		}
 	}
-	for _, p := range []string{"http", "DNS", "smb", "rtsp", "snmp", "tcp", "udp", "arp", "rdp", ""} {
+	for _, p := range []string{"http", "DNS", "smb", "rtsp", "snmp", "tcp", "udp", "arp", "rdp", "", "some-unregistered-name"} {
 		if industrialProtocol(p) {
 			t.Errorf("%q is industrial", p)
+		}
+	}
+	for _, p := range model.Protocols() {
+		if industrialProtocol(p.Name) != (p.Class == model.ClassIndustrial) {
+			t.Errorf("%s (%s): INDUSTRIAL PEERS disagrees with the registry", p.Name, p.Class)
 		}
 	}
 }
