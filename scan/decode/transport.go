@@ -8,11 +8,10 @@ import (
 
 // serviceKey identifies a reported service.
 type serviceKey struct {
-	mac       model.MAC
-	ip        netip.Addr
-	udp       bool
-	port      uint16
-	transport uint8
+	mac  model.MAC
+	ip   netip.Addr
+	udp  bool
+	port uint16
 }
 
 // ntpServerMode reports an NTP packet in server (4) or broadcast (5) mode:
