@@ -60,6 +60,9 @@ func TestFunctionCategories(t *testing.T) {
 		fn("cip.function", "0x4c read tag", "read", time.Minute),
 		fn("cip.function", "0x4d write tag", "", 2*time.Minute),
 		fn("modbus.function", "16 write multiple registers", "write", time.Minute),
+		fn("fins.function", "0x0102 memory area write", "write", time.Minute),
+		fn("hart.function", "0 read unique identifier", "identify", time.Minute),
+		fn("c37118.function", "send config-2", "identify", time.Minute),
 	}}
 	conv := func(proto string, from, to time.Duration) *model.Conversation {
 		return &model.Conversation{Protocol: proto, FirstSeen: t0.Add(from), LastSeen: t0.Add(to)}
@@ -73,6 +76,10 @@ func TestFunctionCategories(t *testing.T) {
 		{conv("enip", 0, 10*time.Minute), []string{"read", "other"}},
 		{conv("modbus-tls", 0, 10*time.Minute), []string{"write"}},
 		{conv("bacnet", 0, 10*time.Minute), nil},
+		// the conversation and the facts name these differently; one family
+		{conv("omron-fins", 0, 10*time.Minute), []string{"write"}},
+		{conv("hart-ip", 0, 10*time.Minute), []string{"identify"}},
+		{conv("c37.118", 0, 10*time.Minute), []string{"identify"}},
 		{&model.Conversation{Protocol: "s7comm"}, []string{"read", "program"}}, // no times: no window
 	} {
 		if got := functionCategories(nil, client, tc.c); !slices.Equal(got, tc.want) {
