@@ -8,7 +8,7 @@ BENCHFILE ?= /tmp/otscope-bench.pcap
 BENCHPKTS ?= 1000000
 FUZZTIME  ?= 10s
 
-.PHONY: help build run test test-short itest bench bench-go fuzz lint fmt vet oui clean
+.PHONY: help build run test test-short speed peers itest bench bench-go fuzz lint fmt vet oui clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -19,10 +19,26 @@ build: ## build ./otscope (pure Go, no libpcap: CGO_ENABLED=0)
 run: build ## run the TUI on the built-in demo plant
 	./$(BIN) demo
 
-test: ## run every test (race detector on); tests needing ../shared, tshark or root skip cleanly
+test: ## run every test (race detector on); tests missing ../shared, tshark, a peer or root skip (fail with OTSCOPE_STRICT=1)
 	$(GO) vet $(PKGS)
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(GO) test -race -count=1 -timeout 15m $(PKGS)
+
+# The speed tests skip under -race (the detector slows everything 5-20x):
+# this runs them without it.
+SPEED_TESTS := TestKeypressUnder16ms|TestAuditSpeed|TestAuditorSpeed
+speed: ## the wall-clock speed tests, without the race detector
+	$(GO) test -count=1 -v -run '^($(SPEED_TESTS))$$' ./ui/ ./assets/policy/
+
+# The npm peers (node-opcua, @bacnet-js/client, node-snap7) of the probe
+# tests and of make itest, in testdata/lab/node_modules.
+peers: ## install the npm protocol peers into testdata/lab (needs npm)
+	@if [ ! -d testdata/lab/node_modules ] && command -v npm >/dev/null; then \
+	  echo "npm ci in testdata/lab (node-opcua, @bacnet-js/client, node-snap7)"; \
+	  ( cd testdata/lab && npm_config_nodedir=/usr npm ci --no-audit --no-fund --loglevel=error && \
+	    { [ -f node_modules/node-snap7/build/Release/node_snap7.node ] || npm_config_nodedir=/usr npm rebuild node-snap7; } ) \
+	  || { rm -rf testdata/lab/node_modules; echo "npm install failed: the node peers will be skipped"; }; \
+	fi
 
 # itest needs root and, from Debian (what .ci/run installs):
 #   apt-get install -y --no-install-recommends snmpd snmp python3-pymodbus python3-serial python3-serial-asyncio \
@@ -30,13 +46,7 @@ test: ## run every test (race detector on); tests needing ../shared, tshark or r
 # It installs the npm peers (testdata/lab/node_modules) itself when they are missing; a peer whose package is
 # missing is skipped (the test says which), one that is installed and does not answer fails the test.
 ITEST_OUT ?= /tmp/otscope-itest-runs
-itest: ## the scanner against real servers in a network-namespace plant, checked from a capture (root)
-	@if [ ! -d testdata/lab/node_modules ] && command -v npm >/dev/null; then \
-	  echo "npm ci in testdata/lab (node-opcua, @bacnet-js/client, node-snap7)"; \
-	  ( cd testdata/lab && npm_config_nodedir=/usr npm ci --no-audit --no-fund --loglevel=error && \
-	    { [ -f node_modules/node-snap7/build/Release/node_snap7.node ] || npm_config_nodedir=/usr npm rebuild node-snap7; } ) \
-	  || { rm -rf testdata/lab/node_modules; echo "npm install failed: the node peers will be skipped"; }; \
-	fi
+itest: peers ## the scanner against real servers in a network-namespace plant, checked from a capture (root)
 	ITEST_OUT=$(ITEST_OUT) $(GO) test -tags itest -count=1 -v -timeout 20m ./scan/probe/itest/
 
 test-short: ## quick unit tests only
@@ -55,9 +65,9 @@ fuzz: ## run each fuzz target for FUZZTIME (default 10s)
 	    echo "fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s $$pkg; \
 	  done; done
 
-lint: vet ## gofmt + go vet + staticcheck when installed
+lint: vet ## gofmt + go vet + staticcheck (pinned in go.mod: go tool staticcheck)
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
-	@command -v staticcheck >/dev/null && staticcheck ./... || echo "staticcheck not installed: skipped"
+	$(GO) tool staticcheck ./...
 
 fmt: ## gofmt the tree
 	gofmt -w .

@@ -24,6 +24,7 @@ import (
 	"otscope/scan"
 	"otscope/scan/capture"
 	"otscope/scan/plant"
+	"otscope/scan/testenv"
 )
 
 const sharedPcaps = "../shared/pcaps"
@@ -70,11 +71,11 @@ type truthFile struct {
 // and are not counted here.
 func TestReadRealCaptures(t *testing.T) {
 	if _, err := os.Stat(sharedPcaps); err != nil {
-		t.Skip("../shared/pcaps not present")
+		testenv.Skip(t, "../shared/pcaps not present")
 	}
 	truths, _ := filepath.Glob(filepath.Join(sharedPcaps, "truth", "*", "*.json"))
 	if len(truths) == 0 {
-		t.Skip("no truth files")
+		testenv.Skip(t, "no truth files")
 	}
 	dir := t.TempDir()
 	var expected, found, withVendor, macAssets int
@@ -151,14 +152,9 @@ func TestDemoPlantReplayMatchesCapture(t *testing.T) {
 		t.Fatalf("read: %d %s", code, errs)
 	}
 	// the replay path without the TUI: the same generator through a pipe
-	e, err := openEnv(common{db: filepath.Join(dir, "db"), logPath: filepath.Join(dir, "otscope.log")})
-	if err != nil {
-		t.Fatal(err)
+	if code, _, errs := otscope(t, append([]string{"demo", "--headless", "--session", "replay", "--seed", "1", "--duration", "90s"}, dbArgs(dir)...)...); code != 0 {
+		t.Fatalf("demo --headless: %d %s", code, errs)
 	}
-	if err := replayHeadless(e, "replay", plant.Options{Seed: 1, Duration: 90 * time.Second}); err != nil {
-		t.Fatal(err)
-	}
-	e.close()
 	fromFile := summarize(exportAssets(t, dir, "file"))
 	fromReplay := summarize(exportAssets(t, dir, "replay"))
 	if !slices.Equal(fromFile, fromReplay) {
@@ -275,9 +271,23 @@ func TestLockedDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	code, _, errs := otscope(t, append([]string{"sessions"}, dbArgs(dir)...)...)
-	if code != 1 || !strings.Contains(errs, "in use") {
-		t.Errorf("exit %d, %q: want a clear 'in use' error", code, errs)
+	// This process writes session "held"; other commands go on.
+	if _, err := st.EnsureSession("held", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Save("held", store.Flush{Time: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := otscope(t, append([]string{"sessions"}, dbArgs(dir)...)...)
+	if code != 0 || !strings.Contains(out, "held") {
+		t.Errorf("sessions while another otscope writes one: exit %d, %q %q", code, out, errs)
+	}
+	if code, _, errs := otscope(t, append([]string{"demo", "--headless", "-s", "other", "--duration", "30s"}, dbArgs(dir)...)...); code != 0 {
+		t.Errorf("writing another session while one is held: exit %d: %s", code, errs)
+	}
+	code, _, errs = otscope(t, append([]string{"assets", "-s", "held"}, dbArgs(dir)...)...)
+	if code != 1 || !strings.Contains(errs, "being written by pid") {
+		t.Errorf("assets on the held session: exit %d, %q: want a clear error naming the writer", code, errs)
 	}
 }
 
@@ -301,21 +311,27 @@ func TestKillDuringIngest(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(2500 * time.Millisecond)
+	// Kill it once something was flushed: the session's metadata (written
+	// with each flush) counts assets while the reader runs.
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		_, out, _ := otscope(t, append([]string{"sessions"}, dbArgs(dir)...)...)
+		if n := sessionAssets(out, "crash"); n >= 5 {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("nothing flushed after 2 minutes:\n%s", out)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	cmd.Process.Signal(syscall.SIGKILL)
 	cmd.Wait()
 	code, out, errs := otscope(t, append([]string{"sessions"}, dbArgs(dir)...)...)
 	if code != 0 {
 		t.Fatalf("reopen after kill -9: exit %d: %s", code, errs)
 	}
-	sc := bufio.NewScanner(strings.NewReader(out))
-	var n int
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		if len(f) > 1 && f[0] == "crash" {
-			fmt.Sscan(f[1], &n)
-		}
-	}
+	n := sessionAssets(out, "crash")
 	if n < 5 {
 		t.Fatalf("after kill -9 the session holds %d assets (want the ones flushed before the kill):\n%s", n, out)
 	}
@@ -324,12 +340,25 @@ func TestKillDuringIngest(t *testing.T) {
 	}
 }
 
+// sessionAssets reads a session's asset count from the sessions table.
+func sessionAssets(table, session string) int {
+	sc := bufio.NewScanner(strings.NewReader(table))
+	var n int
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) > 1 && f[0] == session {
+			fmt.Sscan(f[1], &n)
+		}
+	}
+	return n
+}
+
 // TestCaptureLoopback runs `otscope capture -i lo` as a real process (it
 // needs CAP_NET_RAW: skipped otherwise) while this test sends UDP datagrams
 // to 127.0.0.1, and checks the sender became an asset.
 func TestCaptureLoopback(t *testing.T) {
 	if os.Geteuid() != 0 || testing.Short() {
-		t.Skip("live capture needs root (CAP_NET_RAW)")
+		testenv.Skip(t, "live capture needs root (CAP_NET_RAW)")
 	}
 	dir := t.TempDir()
 	done := make(chan struct{})
@@ -358,7 +387,7 @@ func TestCaptureLoopback(t *testing.T) {
 	<-done
 	if code != 0 {
 		if strings.Contains(errs, "CAP_NET_RAW") {
-			t.Skip(errs)
+			testenv.Skip(t, errs)
 		}
 		t.Fatalf("capture: exit %d: %s", code, errs)
 	}

@@ -86,9 +86,9 @@ func TestWaiversAndStatesCommands(t *testing.T) {
 			t.Errorf("telnet violation waived by %s, want the later waiver", v.Waived)
 		}
 	}
-	code, out, _ := cmd("audit", "--session", "p")
+	code, out, errs := cmd("audit", "--session", "p")
 	if code != 0 || !strings.Contains(out, ", 1 waived") || !strings.Contains(out, "high (waived)") {
-		t.Errorf("audit table does not count the waiver apart:\n%s", out)
+		t.Errorf("audit table does not count the waiver apart (exit %d %s):\n%s", code, errs, out)
 	}
 	code, out, _ = cmd("waivers", "--session", "p")
 	if code != 0 || strings.Count(out, "cleartext-telnet") != 1 || !strings.Contains(out, "active") || !strings.Contains(out, "bo") {
@@ -110,7 +110,10 @@ func TestWaiversAndStatesCommands(t *testing.T) {
 		!strings.Contains(errs, "no active waiver") {
 		t.Errorf("second revoke: %d %q", code, errs)
 	}
-	code, out, _ = cmd("waivers", "--session", "p", "--format", "json")
+	code, out, errs = cmd("waivers", "--session", "p", "--format", "json")
+	if code != 0 {
+		t.Fatalf("waivers: exit %d: %s", code, errs)
+	}
 	var ws []struct {
 		Rule   string `json:"rule_id"`
 		Status string `json:"status"`
@@ -121,7 +124,7 @@ func TestWaiversAndStatesCommands(t *testing.T) {
 
 	// states: the read recorded automatic ones; verify the S7-300 by name
 	const s7300 = "mac:00:0e:8c:9a:02:12"
-	code, out, errs := cmd("state", "--session", "p", "--asset", "PRESS_LINE_A", "--set", "verified", "--why", "walkdown, cabinet +A2", "--by", "ana")
+	code, out, errs = cmd("state", "--session", "p", "--asset", "PRESS_LINE_A", "--set", "verified", "--why", "walkdown, cabinet +A2", "--by", "ana")
 	if code != 0 || !strings.Contains(out, s7300+": verified") || !strings.Contains(out, "identified → verified") {
 		t.Fatalf("state --set: %d %q %q", code, out, errs)
 	}

@@ -2,14 +2,17 @@ package ui
 
 import (
 	"errors"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/exp/golden"
 
 	"otscope/model"
+	"otscope/scan/job"
 	"otscope/ui/pane"
 	"otscope/ui/pane/scanpane"
 )
@@ -27,19 +30,16 @@ type fakeScan struct {
 
 func (f *fakeScan) Disabled() string { return f.disabled }
 
-func (f *fakeScan) Plan(r scanpane.Request) (scanpane.Plan, error) {
+func (f *fakeScan) Plan(r scanpane.Request) (*job.Plan, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.asked = append(f.asked, r)
 	if strings.Contains(r.Targets, "8.8.8.8") {
-		return scanpane.Plan{}, errors.New("8.8.8.8 is a public address: pass --allow-public")
+		return nil, errors.New("8.8.8.8 is a public address: pass --allow-public")
 	}
-	return scanpane.Plan{Packets: 38, Targets: 1, Lines: []string{
-		"TARGET          ASSET          PROBE    PORT REQ PKTS WHY",
-		"10.10.10.12     Siemens CPU 3… s7        102   9   38 tcp/102 known open; firmware unknown",
-		"1 target, 1 probe: at most 38 packets",
-		"sending them takes up to 10s at 50 pps, 5 per host (answers add to it)",
-	}}, nil
+	return &job.Plan{Targets: 1, Probes: 1, Packets: 38, Duration: 10 * time.Second, Rate: 50, PerHost: 5,
+		Rows: []job.Row{{Target: netip.MustParseAddr("10.10.10.12"), Asset: "Siemens CPU 315-2 PN/DP", Probe: "s7",
+			Port: 102, Requests: 9, Packets: 38, Why: "tcp/102 known open; firmware unknown"}}}, nil
 }
 
 func (f *fakeScan) Start() error {

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"otscope/scan/testenv"
 )
 
 // sharedDir is the public advisory data set (see its README.md), or the
@@ -21,7 +23,7 @@ var sharedDir = func() string {
 func needShared(t testing.TB) string {
 	t.Helper()
 	if _, err := os.Stat(filepath.Join(sharedDir, "csaf", "TRUTH.tsv")); err != nil {
-		t.Skipf("shared advisory data not present (%v)", err)
+		testenv.Skipf(t, "shared advisory data not present (%v)", err)
 	}
 	return sharedDir
 }

@@ -13,111 +13,35 @@ import (
 	"otscope/assets/advisory"
 	"otscope/assets/lifecycle"
 	"otscope/assets/policy"
+	"otscope/assets/review"
 	"otscope/model"
 )
 
-// Record is an asset with what the offline catalogs say about it: its
-// product lifecycle (and its modules') and the advisories that name it. The
-// asset's own fields are inlined in JSON.
+// Record is an asset with what the session's analysis (review.Analysis,
+// the one the TUI renders) says of it: its product lifecycle (and its
+// modules'), the advisories that name it, its inventory-state history and
+// the policy violations that name it (as the client, or as the server of a
+// conversation rule), waived ones included with their waiver. JSON inlines
+// the asset's own fields (docs/schema.md).
 type Record struct {
 	model.Asset
-	Lifecycle       *lifecycle.Result        `json:"lifecycle,omitempty"`
-	ModuleLifecycle []lifecycle.ModuleResult `json:"module_lifecycle,omitempty"`
-	Advisories      []Advisory               `json:"advisories,omitempty"`
-	// State is the inventory state (the last transition of StateHistory,
-	// from the session's journal); absent when the asset has no history.
-	State        string                 `json:"state,omitempty"`
-	StateHistory []lifecycle.Transition `json:"state_history,omitempty"`
-	// Violations are the policy violations that name the asset (as the
-	// client, or as the server of a conversation rule), waived ones
-	// included with their waiver.
-	Violations []Violation `json:"violations,omitempty"`
+	Lifecycle       *lifecycle.Result
+	ModuleLifecycle []lifecycle.ModuleResult
+	Advisories      []advisory.Match
+	StateHistory    lifecycle.History
+	Violations      []policy.Violation
 }
 
-// Violation is one policy violation of an asset, as exported.
-type Violation struct {
-	Rule      string    `json:"rule"`
-	Title     string    `json:"title"`
-	Severity  string    `json:"severity"`
-	Evidence  []string  `json:"evidence"`
-	FirstSeen time.Time `json:"first_seen,omitzero"`
-	LastSeen  time.Time `json:"last_seen,omitzero"`
-	// Peer is the other end of a conversation rule's violation.
-	Peer   model.AssetID  `json:"peer,omitempty"`
-	Waived *policy.Waiver `json:"waived,omitempty"`
-}
-
-// Advisory is one advisory match, as exported.
-type Advisory struct {
-	ID             string   `json:"id"`
-	Title          string   `json:"title"`
-	URL            string   `json:"url,omitempty"`
-	Product        string   `json:"product"`
-	Versions       string   `json:"versions,omitempty"`
-	Module         string   `json:"module,omitempty"`
-	CVEs           []string `json:"cves"`
-	CVSS           float64  `json:"cvss"`
-	Vector         string   `json:"cvss_vector,omitempty"`
-	KEV            bool     `json:"kev"`
-	KEVCVEs        []string `json:"kev_cves,omitempty"`
-	RequiredAction string   `json:"kev_required_action,omitempty"`
-	Remediation    string   `json:"remediation,omitempty"`
-	Reason         string   `json:"reason"`
-	Confidence     string   `json:"confidence"`
-}
-
-// Enricher holds the offline catalogs used to enrich assets. Either may be
-// nil.
-type Enricher struct {
-	Catalog    *lifecycle.Catalog
-	Advisories *advisory.DB
-	// States are the assets' inventory-state histories (may be nil).
-	States map[model.AssetID]lifecycle.History
-	// Audit, when set, is the session's audit: each asset's record lists
-	// the violations that name it.
-	Audit *policy.Report
-}
-
-// Enrich builds the records of a list of assets.
-func (e Enricher) Enrich(assets []model.Asset) []Record {
-	byAsset := map[model.AssetID][]Violation{}
-	if e.Audit != nil {
-		for _, v := range e.Audit.Violations {
-			ev := Violation{Rule: v.RuleID, Title: v.Title, Severity: v.Severity.String(), Evidence: v.Evidence,
-				FirstSeen: v.FirstSeen, LastSeen: v.LastSeen, Waived: v.Waived}
-			if ev.Evidence == nil {
-				ev.Evidence = []string{}
-			}
-			mine := ev
-			mine.Peer = v.ServerID
-			byAsset[v.AssetID] = append(byAsset[v.AssetID], mine)
-			if v.ServerID != "" && v.ServerID != v.AssetID {
-				theirs := ev
-				theirs.Peer = v.AssetID
-				byAsset[v.ServerID] = append(byAsset[v.ServerID], theirs)
-			}
-		}
-	}
+// Records pairs each asset with what an says of it; an may be nil.
+func Records(assets []model.Asset, an *review.Analysis) []Record {
 	out := make([]Record, len(assets))
 	for i := range assets {
-		r := Record{Asset: assets[i], Violations: byAsset[assets[i].ID]}
-		if h := e.States[assets[i].ID]; len(h) > 0 {
-			r.State, r.StateHistory = h.Current().String(), h
-		}
-		if e.Catalog != nil {
-			if res, ok := e.Catalog.Match(&assets[i]); ok {
-				r.Lifecycle = &res
-			}
-			r.ModuleLifecycle = e.Catalog.MatchModules(&assets[i])
-		}
-		if e.Advisories != nil {
-			for _, m := range e.Advisories.Match(&assets[i]) {
-				r.Advisories = append(r.Advisories, Advisory{
-					ID: m.AdvisoryID, Title: m.Title, URL: m.URL, Product: m.ProductName, Versions: m.Versions,
-					Module: m.Module, CVEs: m.CVEs, CVSS: m.MaxCVSS, Vector: m.Vector, KEV: m.KEV, KEVCVEs: m.KEVCVEs,
-					RequiredAction: m.RequiredAction, Remediation: m.Remediation, Reason: m.Reason,
-					Confidence: m.Confidence.String(),
-				})
+		r := Record{Asset: assets[i]}
+		if an != nil {
+			id := assets[i].ID
+			r.Lifecycle, r.ModuleLifecycle, r.Advisories, r.StateHistory = an.Lifecycle[id], an.Modules[id], an.Advisories[id], an.States[id]
+			for _, k := range an.ByAsset[id] {
+				r.Violations = append(r.Violations, an.Report.Violations[k])
 			}
 		}
 		out[i] = r
@@ -125,14 +49,98 @@ func (e Enricher) Enrich(assets []model.Asset) []Record {
 	return out
 }
 
-// RecordsJSON writes enriched assets as one JSON array (the asset schema
-// plus lifecycle, module_lifecycle and advisories).
-func RecordsJSON(w io.Writer, recs []Record) error {
-	for i := range recs {
-		fillLists(&recs[i].Asset)
+// State is the asset's inventory state: the last transition of its
+// history, "" when it has none.
+func (r *Record) State() string {
+	if len(r.StateHistory) == 0 {
+		return ""
 	}
+	return r.StateHistory.Current().String()
+}
+
+// MarshalJSON writes the asset's fields and then lifecycle,
+// module_lifecycle, advisories, state, state_history and violations.
+func (r Record) MarshalJSON() ([]byte, error) {
+	a := r.Asset
+	fillLists(&a)
+	ab, err := json.Marshal(a)
+	if err != nil {
+		return nil, err
+	}
+	ext := struct {
+		Lifecycle       *lifecycle.Result        `json:"lifecycle,omitempty"`
+		ModuleLifecycle []lifecycle.ModuleResult `json:"module_lifecycle,omitempty"`
+		Advisories      []any                    `json:"advisories,omitempty"`
+		State           string                   `json:"state,omitempty"`
+		StateHistory    []lifecycle.Transition   `json:"state_history,omitempty"`
+		Violations      []any                    `json:"violations,omitempty"`
+	}{Lifecycle: r.Lifecycle, ModuleLifecycle: r.ModuleLifecycle, StateHistory: r.StateHistory}
+	ext.State = r.State()
+	for i := range r.Advisories {
+		ext.Advisories = append(ext.Advisories, advisoryJSON(&r.Advisories[i]))
+	}
+	for i := range r.Violations {
+		ext.Violations = append(ext.Violations, assetViolationJSON(r.ID, &r.Violations[i]))
+	}
+	eb, err := json.Marshal(ext)
+	if err != nil || len(eb) <= 2 || len(ab) < 2 {
+		return ab, err
+	}
+	return append(append(ab[:len(ab)-1:len(ab)-1], ','), eb[1:]...), nil
+}
+
+// advisoryJSON is an advisory match in the export schema (docs/schema.md).
+func advisoryJSON(m *advisory.Match) any {
+	return struct {
+		ID             string   `json:"id"`
+		Title          string   `json:"title"`
+		URL            string   `json:"url,omitempty"`
+		Product        string   `json:"product"`
+		Versions       string   `json:"versions,omitempty"`
+		Module         string   `json:"module,omitempty"`
+		CVEs           []string `json:"cves"`
+		CVSS           float64  `json:"cvss"`
+		Vector         string   `json:"cvss_vector,omitempty"`
+		KEV            bool     `json:"kev"`
+		KEVCVEs        []string `json:"kev_cves,omitempty"`
+		RequiredAction string   `json:"kev_required_action,omitempty"`
+		Remediation    string   `json:"remediation,omitempty"`
+		Reason         string   `json:"reason"`
+		Confidence     string   `json:"confidence"`
+	}{m.AdvisoryID, m.Title, m.URL, m.ProductName, m.Versions, m.Module, m.CVEs, m.MaxCVSS, m.Vector, m.KEV, m.KEVCVEs,
+		m.RequiredAction, m.Remediation, m.Reason, m.Confidence.String()}
+}
+
+// assetViolationJSON is a violation as the asset id sees it in the
+// export schema: peer is the other end of a conversation rule's violation.
+func assetViolationJSON(id model.AssetID, v *policy.Violation) any {
+	peer := v.ServerID
+	if v.AssetID != id {
+		peer = v.AssetID
+	}
+	ev := v.Evidence
+	if ev == nil {
+		ev = []string{}
+	}
+	return struct {
+		Rule      string          `json:"rule"`
+		Title     string          `json:"title"`
+		Severity  policy.Severity `json:"severity"`
+		Evidence  []string        `json:"evidence"`
+		FirstSeen time.Time       `json:"first_seen,omitzero"`
+		LastSeen  time.Time       `json:"last_seen,omitzero"`
+		Peer      model.AssetID   `json:"peer,omitempty"`
+		Waived    *policy.Waiver  `json:"waived,omitempty"`
+	}{v.RuleID, v.Title, v.Severity, ev, v.FirstSeen, v.LastSeen, peer, v.Waived}
+}
+
+// RecordsJSON writes enriched assets as one JSON array.
+func RecordsJSON(w io.Writer, recs []Record) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	if recs == nil {
+		recs = []Record{}
+	}
 	return enc.Encode(recs)
 }
 
@@ -217,12 +225,16 @@ func Advisories(w io.Writer, format string, recs []Record) error {
 	case "json":
 		type out struct {
 			ID         model.AssetID `json:"id"`
-			Advisories []Advisory    `json:"advisories"`
+			Advisories []any         `json:"advisories"`
 		}
 		list := []out{}
 		for _, r := range recs {
 			if len(r.Advisories) > 0 {
-				list = append(list, out{ID: r.ID, Advisories: r.Advisories})
+				o := out{ID: r.ID}
+				for i := range r.Advisories {
+					o.Advisories = append(o.Advisories, advisoryJSON(&r.Advisories[i]))
+				}
+				list = append(list, o)
 			}
 		}
 		enc := json.NewEncoder(w)
@@ -233,8 +245,8 @@ func Advisories(w io.Writer, format string, recs []Record) error {
 		cw.Write([]string{"id", "address", "advisory", "title", "product", "module", "cves", "cvss", "kev", "confidence", "reason", "remediation"})
 		for _, r := range recs {
 			for _, a := range r.Advisories {
-				cw.Write([]string{string(r.ID), label(&r.Asset), a.ID, a.Title, a.Product, a.Module, strings.Join(a.CVEs, ";"),
-					strconv.FormatFloat(a.CVSS, 'f', 1, 64), strconv.FormatBool(a.KEV), a.Confidence, a.Reason, a.Remediation})
+				cw.Write([]string{string(r.ID), label(&r.Asset), a.AdvisoryID, a.Title, a.ProductName, a.Module, strings.Join(a.CVEs, ";"),
+					strconv.FormatFloat(a.MaxCVSS, 'f', 1, 64), strconv.FormatBool(a.KEV), a.Confidence.String(), a.Reason, a.Remediation})
 			}
 		}
 		cw.Flush()
@@ -250,7 +262,7 @@ func Advisories(w io.Writer, format string, recs []Record) error {
 				if a.KEV {
 					kev = "KEV"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%.1f\t%s\t%d\t%s\t%s\n", label(&r.Asset), a.ID, a.CVSS, kev, len(a.CVEs), a.Confidence, a.Reason)
+				fmt.Fprintf(tw, "%s\t%s\t%.1f\t%s\t%d\t%s\t%s\n", label(&r.Asset), a.AdvisoryID, a.MaxCVSS, kev, len(a.CVEs), a.Confidence, a.Reason)
 			}
 		}
 		if err := tw.Flush(); err != nil {

@@ -5,18 +5,21 @@
 package export
 
 import (
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"otscope/model"
+	"otscope/model/safe"
 )
 
 // ErrFormat is returned for an unknown format name.
@@ -84,32 +87,89 @@ func fillLists(a *model.Asset) {
 	}
 }
 
-// CSVHeader is the header row of the CSV export.
+// CSVHeader is the header row of the CSV export: addresses and traffic,
+// then every identity column, then the inventory state, lifecycle phase,
+// location and audit verdict.
 var CSVHeader = []string{
 	"id", "macs", "ips", "vlans", "vendor", "names", "roles", "services", "protocols",
 	"first_seen", "last_seen", "packets", "bytes", "gateway",
+	"product", "order_number", "firmware", "hardware_version", "serial", "device_type",
+	"state", "lifecycle_phase", "location", "verdict",
 }
 
-// CSV writes one row per asset; list cells are joined with ";" and services
-// are written as transport/port/protocol.
+// CSV writes one row per asset (see ReportCSV) without the columns that
+// need an analysis (state, lifecycle phase and verdict are empty).
 func CSV(w io.Writer, assets []model.Asset) error {
+	recs := make([]Record, len(assets))
+	for i := range assets {
+		recs[i].Asset = assets[i]
+	}
+	return ReportCSV(w, &Report{Records: recs})
+}
+
+// ReportCSV writes one row per asset, sorted by address (numerically by
+// IP, then by MAC, then by ID): list cells are joined with ";", each
+// service is written once as transport/port/protocol, and every cell passes
+// through safe.CSV so that no device-controlled text starts a spreadsheet
+// formula.
+func ReportCSV(w io.Writer, rep *Report) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(CSVHeader); err != nil {
 		return err
 	}
-	for i := range assets {
-		a := &assets[i]
-		if err := cw.Write([]string{
+	order := make([]int, len(rep.Records))
+	for i := range order {
+		order[i] = i
+	}
+	sortByAddress(rep.Records, order)
+	row := make([]string, len(CSVHeader))
+	for _, i := range order {
+		r := &rep.Records[i]
+		a := &r.Asset
+		row = append(row[:0],
 			string(a.ID), join(a.MACs), join(a.IPs), joinInts(a.VLANs), a.Vendor,
 			strings.Join(a.Names, ";"), strings.Join(a.Roles, ";"), services(a.Services),
 			strings.Join(a.Protocols, ";"), stamp(a.FirstSeen), stamp(a.LastSeen),
 			strconv.FormatUint(a.Packets, 10), strconv.FormatUint(a.Bytes, 10), strconv.FormatBool(a.Gateway),
-		}); err != nil {
+			a.Product, a.OrderNumber, a.Firmware, a.HardwareVersion, a.Serial, a.DeviceType,
+			r.State(), r.Phase(rep.Now), Location(a, rep.walkdown(a.ID)), r.Verdict(rep.Audited),
+		)
+		for k := range row {
+			row[k] = safe.CSV(row[k])
+		}
+		if err := cw.Write(row); err != nil {
 			return err
 		}
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// CompareByAddress orders assets by their first IP (numerically, IPv4
+// before IPv6), assets without an IP after them by their first MAC, then by
+// ID.
+func CompareByAddress(a, b *model.Asset) int {
+	switch {
+	case len(a.IPs) > 0 && len(b.IPs) > 0:
+		if c := a.IPs[0].Compare(b.IPs[0]); c != 0 {
+			return c
+		}
+	case len(a.IPs) > 0:
+		return -1
+	case len(b.IPs) > 0:
+		return 1
+	}
+	switch {
+	case len(a.MACs) > 0 && len(b.MACs) > 0:
+		if c := bytes.Compare(a.MACs[0][:], b.MACs[0][:]); c != 0 {
+			return c
+		}
+	case len(a.MACs) > 0:
+		return -1
+	case len(b.MACs) > 0:
+		return 1
+	}
+	return strings.Compare(string(a.ID), string(b.ID))
 }
 
 // Table writes an aligned text table for a terminal.
@@ -160,10 +220,15 @@ func joinInts(lst []uint16) string {
 	return strings.Join(parts, ";")
 }
 
+// services writes each service once as transport/port/protocol (a service
+// offered on two of the asset's addresses is one entry).
 func services(lst []model.Service) string {
-	parts := make([]string, len(lst))
-	for i, s := range lst {
-		parts[i] = s.Transport + "/" + strconv.Itoa(int(s.Port)) + "/" + s.Protocol
+	parts := make([]string, 0, len(lst))
+	for _, s := range lst {
+		p := s.Transport + "/" + strconv.Itoa(int(s.Port)) + "/" + s.Protocol
+		if !slices.Contains(parts, p) {
+			parts = append(parts, p)
+		}
 	}
 	return strings.Join(parts, ";")
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"otscope/assets/policy"
+	"otscope/assets/review"
 	"otscope/model"
 )
 
@@ -144,12 +145,10 @@ func TestEnrichViolations(t *testing.T) {
 		{RuleID: "program-download-non-ews", Title: "Download", Severity: policy.Critical, AssetID: client, ServerID: server,
 			Waived: &policy.Waiver{RuleID: "program-download-non-ews", AssetID: client, Reason: "commissioning", Until: until}},
 	}}
-	recs := Enricher{Audit: &rep}.Enrich(as)
-	if len(recs[0].Violations) != 2 || recs[0].Violations[1].Peer != server || recs[0].Violations[1].Waived == nil {
-		t.Fatalf("client violations: %+v", recs[0].Violations)
-	}
-	if len(recs[1].Violations) != 1 || recs[1].Violations[0].Peer != client || recs[1].Violations[0].Severity != "critical" {
-		t.Fatalf("server violations: %+v", recs[1].Violations)
+	an := &review.Analysis{Report: rep, ByAsset: map[model.AssetID][]int{client: {0, 1}, server: {1}}}
+	recs := Records(as, an)
+	if len(recs[0].Violations) != 2 || recs[0].Violations[1].Waived == nil || len(recs[1].Violations) != 1 {
+		t.Fatalf("violations: %+v / %+v", recs[0].Violations, recs[1].Violations)
 	}
 	var b bytes.Buffer
 	if err := RecordsJSON(&b, recs); err != nil {
@@ -160,13 +159,17 @@ func TestEnrichViolations(t *testing.T) {
 		t.Fatal(err)
 	}
 	vs, _ := back[0]["violations"].([]any)
-	if len(vs) != 2 || vs[0].(map[string]any)["rule"] != "cleartext-telnet" {
+	if len(vs) != 2 || vs[0].(map[string]any)["rule"] != "cleartext-telnet" || vs[1].(map[string]any)["peer"] != string(server) {
 		t.Fatalf("JSON violations: %v", back[0]["violations"])
 	}
-	if _, ok := back[1]["violations"]; !ok {
-		t.Fatal("the server of a conversation violation has none")
+	theirs, _ := back[1]["violations"].([]any)
+	if len(theirs) != 1 || theirs[0].(map[string]any)["peer"] != string(client) || theirs[0].(map[string]any)["severity"] != "critical" {
+		t.Fatalf("the server of a conversation violation: %v", back[1]["violations"])
 	}
-	if recs := (Enricher{}).Enrich(as); recs[0].Violations != nil {
-		t.Fatal("violations without an audit")
+	if back[0]["id"] != string(client) || back[0]["macs"] == nil {
+		t.Fatalf("asset fields not inlined: %v", back[0])
+	}
+	if recs := Records(as, nil); recs[0].Violations != nil {
+		t.Fatal("violations without an analysis")
 	}
 }

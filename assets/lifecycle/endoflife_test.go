@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"otscope/scan/testenv"
 )
 
 // eolDir holds real endoflife.date product pages (Markdown with a YAML front
@@ -52,7 +54,7 @@ func readEOL(t *testing.T, name string) map[string]eolRelease {
 // and FortiOS against endoflife.date's "eol" (end of security support).
 func TestEndOfSupportMatchesEndOfLifeDate(t *testing.T) {
 	if _, err := os.Stat(eolDir); err != nil {
-		t.Skip("endoflife.date pages not available: ", err)
+		testenv.Skip(t, "endoflife.date pages not available: ", err)
 	}
 	checks := map[string][2]string{ // entry id -> page, releaseCycle
 		"windows-xp":                    {"windows.md", "5-sp3"},

@@ -19,31 +19,6 @@ type Sources struct {
 	Pack       *policy.Pack
 }
 
-// AuditInput connects assets, conversations and the offline catalogs to
-// the policy engine, at time now.
-func AuditInput(assets []model.Asset, convs []model.Conversation, src Sources, now time.Time) policy.Input {
-	in := policy.Input{Assets: assets, Conversations: convs, Now: now}
-	if src.Catalog != nil {
-		in.Lifecycle = func(a *model.Asset) (string, string, bool) {
-			res, ok := src.Catalog.Match(a)
-			if !ok {
-				return "", "", false
-			}
-			return res.PhaseAt(now).String(), res.EndOfSupport.String(), true
-		}
-	}
-	if src.Advisories != nil {
-		in.Advisories = func(a *model.Asset) []policy.AdvisoryRef {
-			var out []policy.AdvisoryRef
-			for _, m := range src.Advisories.Match(a) {
-				out = append(out, policy.AdvisoryRef{ID: m.AdvisoryID, Title: m.Title, CVSS: m.MaxCVSS, KEV: m.KEV})
-			}
-			return out
-		}
-	}
-	return in
-}
-
 // Analysis is everything the TUI shows beside the inventory, computed in
 // one pass off the UI goroutine: lifecycle verdicts, advisories, the audit
 // with the session's waivers applied, and the inventory states.

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -195,18 +196,46 @@ func TestReopenOnDisk(t *testing.T) {
 	}
 }
 
-func TestLockedBySecondOpen(t *testing.T) {
+// TestLockedSessionNamesOwner: a session written by one store is refused
+// to another with the writer's pid, and other sessions stay usable
+// (issue 10: a TUI on session A never locks out session B).
+func TestLockedSessionNamesOwner(t *testing.T) {
 	dir := t.TempDir()
-	openDisk(t, dir)
-	_, err := Open(Options{Dir: dir})
-	if !errors.Is(err, ErrLocked) {
-		t.Fatalf("second Open = %v, want ErrLocked", err)
+	a := openDisk(t, dir)
+	ensure(t, a, "busy")
+	b := openDisk(t, dir)
+	for what, err := range map[string]error{
+		"Load": func() error { _, err := b.Load("busy"); return err }(),
+		"Save": b.Save("busy", Flush{}),
+	} {
+		if !errors.Is(err, ErrLocked) {
+			t.Fatalf("%s of a session another store writes = %v, want ErrLocked", what, err)
+		}
+		msg := err.Error()
+		if !strings.Contains(msg, fmt.Sprintf("pid %d", os.Getpid())) || !strings.Contains(msg, `"busy"`) || strings.Contains(msg, "\n") {
+			t.Errorf("lock error %q should be one line naming the session and pid %d", msg, os.Getpid())
+		}
 	}
-	if msg := err.Error(); !strings.Contains(msg, dir) || !strings.Contains(msg, "--db") || strings.Contains(msg, "\n") {
-		t.Errorf("lock error %q should be one line naming the dir and --db", msg)
+	// Another session, and listing, work meanwhile.
+	ensure(t, b, "other")
+	mustSave(t, b, "other", Flush{Assets: []model.Asset{testAsset("x", 1)}})
+	list, err := b.Sessions()
+	if err != nil || len(list) != 2 {
+		t.Fatalf("Sessions while another store writes = %v, %v", list, err)
 	}
-	if _, err := Open(Options{Dir: dir, ReadOnly: true}); !errors.Is(err, ErrLocked) {
-		t.Errorf("read-only Open while a writer holds it = %v, want ErrLocked", err)
+	mustSave(t, a, "busy", Flush{Assets: []model.Asset{testAsset("y", 1), testAsset("z", 1)}})
+	if info, err := b.Session("busy"); err != nil || info.Assets != 2 {
+		t.Errorf("Session(busy) from the metadata file = %+v, %v; want 2 assets", info, err)
+	}
+	// Closing the writer frees the session and removes the owner file.
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "busy", ownerFileName)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("owner file left after Close: %v", err)
+	}
+	if snap := mustLoad(t, b, "busy"); len(snap.Assets) != 2 {
+		t.Errorf("Load after the writer closed: %d assets", len(snap.Assets))
 	}
 }
 
@@ -228,8 +257,11 @@ func TestReadOnly(t *testing.T) {
 		t.Fatalf("second read-only Open: %v", err)
 	}
 	defer r2.Close()
-	if snap := mustLoad(t, r2, "ro"); len(snap.Assets) != 1 {
+	if snap := mustLoad(t, r1, "ro"); len(snap.Assets) != 1 {
 		t.Errorf("read-only Load: %d assets, want 1", len(snap.Assets))
+	}
+	if snap := mustLoad(t, r2, "ro"); len(snap.Assets) != 1 {
+		t.Errorf("second reader's Load: %d assets, want 1", len(snap.Assets))
 	}
 	if err := r1.Save("ro", Flush{}); !errors.Is(err, ErrReadOnly) {
 		t.Errorf("Save on read-only store = %v, want ErrReadOnly", err)
@@ -249,7 +281,8 @@ func TestReadOnly(t *testing.T) {
 func TestSchemaNewer(t *testing.T) {
 	dir := t.TempDir()
 	s := openDisk(t, dir)
-	if err := s.db.Update(func(txn *badger.Txn) error {
+	ensure(t, s, "x")
+	if err := sessionDB(t, s, "x").Update(func(txn *badger.Txn) error {
 		return txn.Set(schemaKey, []byte(strconv.Itoa(SchemaVersion+1)))
 	}); err != nil {
 		t.Fatal(err)
@@ -257,27 +290,25 @@ func TestSchemaNewer(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Open(Options{Dir: dir})
+	s2 := openDisk(t, dir)
+	_, err := s2.Load("x")
 	if !errors.Is(err, ErrSchema) {
-		t.Fatalf("Open of a newer schema = %v, want ErrSchema", err)
+		t.Fatalf("Load of a newer schema = %v, want ErrSchema", err)
 	}
 	if !strings.Contains(err.Error(), "upgrade") {
 		t.Errorf("schema error %q should say to upgrade", err)
 	}
 	// Refusing left the version alone.
-	s2, err := Open(Options{Dir: dir, ReadOnly: true})
-	if !errors.Is(err, ErrSchema) {
-		t.Fatalf("read-only Open of a newer schema = %v, want ErrSchema", err)
-	}
-	if s2 != nil {
-		t.Error("Open returned a store with an error")
+	if err := s2.Save("x", Flush{}); !errors.Is(err, ErrSchema) {
+		t.Fatalf("Save to a newer schema = %v, want ErrSchema", err)
 	}
 }
 
 func TestSchemaWrittenOnCreate(t *testing.T) {
 	s := openMem(t)
 	var v []byte
-	if err := s.db.View(func(txn *badger.Txn) error {
+	ensure(t, s, "x")
+	if err := sessionDB(t, s, "x").View(func(txn *badger.Txn) error {
 		item, err := txn.Get(schemaKey)
 		if err != nil {
 			return err
@@ -287,8 +318,8 @@ func TestSchemaWrittenOnCreate(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if string(v) != "1" {
-		t.Errorf("schema value = %q, want \"1\"", v)
+	if string(v) != "2" {
+		t.Errorf("schema value = %q, want \"2\"", v)
 	}
 }
 
@@ -304,8 +335,13 @@ func TestForeignBadgerDatabase(t *testing.T) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
+	before := listDir(t, dir)
 	if _, err := Open(Options{Dir: dir}); !errors.Is(err, ErrNotDatabase) {
 		t.Errorf("Open of another program's badger db = %v, want ErrNotDatabase", err)
+	}
+	after := listDir(t, dir)
+	if !reflect.DeepEqual(before, after) {
+		t.Errorf("Open changed another program's database:\nbefore %v\n after %v", before, after)
 	}
 }
 
@@ -338,20 +374,28 @@ func TestCorruptManifest(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	manifest := filepath.Join(dir, badger.ManifestFilename)
+	dbDir := filepath.Join(dir, "x", dbDirName)
+	manifest := filepath.Join(dbDir, badger.ManifestFilename)
 	garbage := bytes.Repeat([]byte("not a manifest\n"), 20)
 	if err := os.WriteFile(manifest, garbage, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	before := listDir(t, dir)
+	before := listDir(t, dbDir)
 	for _, ro := range []bool{false, true} {
-		_, err := Open(Options{Dir: dir, ReadOnly: ro})
+		s := openDisk(t, dir)
+		if ro {
+			s.opts.ReadOnly = true
+		}
+		_, err := s.Load("x")
 		if !errors.Is(err, ErrCorrupt) {
-			t.Fatalf("Open(ReadOnly=%v) of a corrupt db = %v, want ErrCorrupt", ro, err)
+			t.Fatalf("Load(ReadOnly=%v) of a corrupt session = %v, want ErrCorrupt", ro, err)
 		}
 		msg := err.Error()
-		if strings.Contains(msg, "\n") || !strings.Contains(msg, "move "+dir+" aside") || !strings.Contains(msg, "never deletes") {
-			t.Errorf("corrupt error should be one line saying to move %s aside: %q", dir, msg)
+		if strings.Contains(msg, "\n") || !strings.Contains(msg, `"x"`) || !strings.Contains(msg, "untouched") {
+			t.Errorf("corrupt error should be one line naming the session: %q", msg)
+		}
+		if err := s.Save("x", Flush{}); !ro && !errors.Is(err, ErrCorrupt) {
+			t.Errorf("Save to a corrupt session = %v, want ErrCorrupt", err)
 		}
 	}
 	got, err := os.ReadFile(manifest)
@@ -361,13 +405,11 @@ func TestCorruptManifest(t *testing.T) {
 	if !bytes.Equal(got, garbage) {
 		t.Error("failed open rewrote the MANIFEST")
 	}
-	if after := listDir(t, dir); !reflect.DeepEqual(before, after) {
+	if after := listDir(t, dbDir); !reflect.DeepEqual(before, after) {
 		t.Errorf("failed open changed the data files:\nbefore %v\n after %v", before, after)
 	}
 }
 
-// listDir returns "name size" for each data file in dir (not LOCK, which
-// badger writes before it reads anything).
 func listDir(t *testing.T, dir string) []string {
 	t.Helper()
 	entries, err := os.ReadDir(dir)
@@ -429,6 +471,50 @@ func BenchmarkSave(b *testing.B) {
 			assets[j].Packets = uint64(i)
 		}
 		if err := s.Save("bench", Flush{Assets: assets, Time: t0}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkOpenLoad10k opens a store and loads a 10,000-asset session
+// (with 20,000 conversations) from disk, as a command or the TUI does at
+// start (issue 12 goal: opens in ≤ 1 s).
+func BenchmarkOpenLoad10k(b *testing.B) {
+	dir := b.TempDir()
+	s, err := Open(Options{Dir: dir})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := s.EnsureSession("big", t0); err != nil {
+		b.Fatal(err)
+	}
+	var f Flush
+	for i := range 10000 {
+		id := fmt.Sprintf("ip:10.%d.%d.%d", i>>16, (i>>8)&0xff, i&0xff)
+		f.Assets = append(f.Assets, testAsset(id, uint64(i)))
+		for _, port := range []uint16{502, 102} {
+			c := testConv(id, "ip:10.0.0.1", port)
+			c.ClientIP = netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)})
+			f.Conversations = append(f.Conversations, c)
+		}
+	}
+	if err := s.Save("big", f); err != nil {
+		b.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		s, err := Open(Options{Dir: dir, ReadOnly: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		snap, err := s.Load("big")
+		if err != nil || len(snap.Assets) != 10000 || len(snap.Conversations) != 20000 {
+			b.Fatalf("Load: %d assets, %v", len(snap.Assets), err)
+		}
+		if err := s.Close(); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -10,8 +10,8 @@ import (
 // with errors.Is); their text says what the user can do about it.
 var (
 	// ErrLocked means another process (usually another otscope) has the
-	// database open.
-	ErrLocked = errors.New("database is in use by another otscope (close it, or pass --db DIR for another database)")
+	// session open; the wrapping error names the process when it can.
+	ErrLocked = errors.New("session is in use by another otscope (close it, or use another --session)")
 	// ErrCorrupt means Badger could not read the database files. The wrapping
 	// error names the directory to move aside; otscope never deletes it.
 	ErrCorrupt = errors.New("database is damaged")
@@ -33,6 +33,11 @@ var (
 	// ErrUnclean means a read-only open found a database that was not closed
 	// cleanly; Badger must recover it in read-write mode first.
 	ErrUnclean = errors.New("database was not closed cleanly; open it once in read-write mode (run otscope on it) to recover, then retry")
+	// ErrDiskFull means the file system holding the database has less free
+	// space than otscope needs to write safely; nothing was written.
+	ErrDiskFull = errors.New("not enough free disk space to write safely (free some space, or pass --db DIR on another disk)")
+	// ErrExists means a session of that name already exists.
+	ErrExists = errors.New("a session of that name already exists (pick another name, or delete it first)")
 	// ErrClosed means the store was used after Close.
 	ErrClosed = errors.New("database is closed")
 )
@@ -83,4 +88,10 @@ func translateOpenErr(dir string, existed bool, err error) error {
 // corruptErr wraps ErrCorrupt and cause with the advice for dir.
 func corruptErr(dir string, cause error) error {
 	return fmt.Errorf("%w: move %s aside and start a new database; otscope never deletes it: %w", ErrCorrupt, dir, cause)
+}
+
+// damagedErr wraps ErrCorrupt for a session whose files failed the check
+// before opening: nothing was changed.
+func damagedErr(session, dir string, cause error) error {
+	return fmt.Errorf("session %q %w (%v); otscope left its files untouched: salvage what can be read into a new session, or move %s aside", session, ErrCorrupt, oneLine{cause}, dir)
 }

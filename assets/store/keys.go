@@ -6,57 +6,87 @@ import (
 	"fmt"
 )
 
-// Record kinds inside a session (the byte after "s\x00<session>\x00").
+// Record kinds inside a session database: the first byte of a key, followed
+// by a zero byte and the record's ID.
 const (
-	kindMeta  = 'm'
-	kindAsset = 'a'
-	kindConv  = 'c'
-	kindStats = 't'
+	kindMeta     = 'm'
+	kindAsset    = 'a'
+	kindConv     = 'c'
+	kindStats    = 't'
+	kindOldStats = 'T' // stats of earlier runs of a source, see Save
 )
 
 // valueVersion is the first byte of every JSON value this package writes.
 const valueVersion = 1
 
-// schemaKey holds SchemaVersion as decimal text.
-var schemaKey = []byte("m\x00schema")
-
-// sessionsPrefix is the prefix of every session record.
-var sessionsPrefix = []byte("s\x00")
+// schemaKey holds SchemaVersion as decimal text; metaKey the session's
+// dbMeta.
+var (
+	schemaKey = []byte("m\x00schema")
+	metaKey   = []byte("m\x00meta")
+)
 
 // errValueVersion is returned by decodeValue for a value written by another
 // version of the value layout.
 var errValueVersion = errors.New("unknown value version")
 
-// sessionPrefix returns "s\x00<name>\x00", the prefix of all the session's records.
-func sessionPrefix(name string) []byte {
-	b := make([]byte, 0, len(sessionsPrefix)+len(name)+1)
-	b = append(b, sessionsPrefix...)
-	b = append(b, name...)
-	return append(b, 0)
-}
+// kindPrefix returns "<kind>\x00".
+func kindPrefix(kind byte) []byte { return []byte{kind, 0} }
 
-// metaKey returns the key of the session's meta record.
-func metaKey(name string) []byte {
-	return append(sessionPrefix(name), kindMeta)
-}
-
-// kindPrefix returns "s\x00<name>\x00<kind>\x00".
-func kindPrefix(name string, kind byte) []byte {
-	return append(sessionPrefix(name), kind, 0)
-}
-
-// recordKey returns the key of one record of kind in the session.
-func recordKey(name string, kind byte, id string) []byte {
-	p := kindPrefix(name, kind)
-	k := make([]byte, 0, len(p)+len(id))
-	k = append(k, p...)
+// recordKey returns the key of one record of kind.
+func recordKey(kind byte, id string) []byte {
+	k := make([]byte, 0, 2+len(id))
+	k = append(k, kind, 0)
 	return append(k, id...)
 }
 
-// splitSessionKey parses a key under sessionsPrefix into the session name,
-// the record kind and the record ID. ok is false for keys of another shape.
-func splitSessionKey(key []byte) (session string, kind byte, id string, ok bool) {
-	rest := key[len(sessionsPrefix):]
+// splitKey parses a key into its kind and ID; ok is false for keys of
+// another shape.
+func splitKey(key []byte) (kind byte, id string, ok bool) {
+	if len(key) < 2 || key[1] != 0 {
+		return 0, "", false
+	}
+	return key[0], string(key[2:]), true
+}
+
+// encodeValue returns the version byte followed by the JSON of v.
+func encodeValue(v any) ([]byte, error) {
+	j, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return encodeRaw(j), nil
+}
+
+// encodeRaw returns the version byte followed by j.
+func encodeRaw(j []byte) []byte {
+	b := make([]byte, 0, len(j)+1)
+	b = append(b, valueVersion)
+	return append(b, j...)
+}
+
+// decodeValue parses a value written by encodeValue into v.
+func decodeValue(b []byte, v any) error {
+	if len(b) == 0 || b[0] != valueVersion {
+		return errValueVersion
+	}
+	if err := json.Unmarshal(b[1:], v); err != nil {
+		return fmt.Errorf("decode value: %w", err)
+	}
+	return nil
+}
+
+// Legacy (schema 1) layout: one database held every session, keys
+// "s\x00<session>\x00m" (meta) and "s\x00<session>\x00<kind>\x00<id>".
+var legacySessionsPrefix = []byte("s\x00")
+
+// splitLegacyKey parses a schema-1 key into the session name, the record
+// kind and the record ID. ok is false for keys of another shape.
+func splitLegacyKey(key []byte) (session string, kind byte, id string, ok bool) {
+	if len(key) < len(legacySessionsPrefix) || string(key[:2]) != string(legacySessionsPrefix) {
+		return "", 0, "", false
+	}
+	rest := key[len(legacySessionsPrefix):]
 	for i, c := range rest {
 		if c != 0 {
 			continue
@@ -71,26 +101,4 @@ func splitSessionKey(key []byte) (session string, kind byte, id string, ok bool)
 		return "", 0, "", false
 	}
 	return "", 0, "", false
-}
-
-// encodeValue returns the version byte followed by the JSON of v.
-func encodeValue(v any) ([]byte, error) {
-	j, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	b := make([]byte, 0, len(j)+1)
-	b = append(b, valueVersion)
-	return append(b, j...), nil
-}
-
-// decodeValue parses a value written by encodeValue into v.
-func decodeValue(b []byte, v any) error {
-	if len(b) == 0 || b[0] != valueVersion {
-		return errValueVersion
-	}
-	if err := json.Unmarshal(b[1:], v); err != nil {
-		return fmt.Errorf("decode value: %w", err)
-	}
-	return nil
 }

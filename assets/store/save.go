@@ -1,9 +1,12 @@
 package store
 
 import (
+	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
@@ -21,11 +24,19 @@ type Flush struct {
 	Removed []model.AssetID
 	// Conversations are upserted by Conversation.Key().
 	Conversations []model.Conversation
-	// Stats are upserted by CaptureStats.Source.
+	// Stats are upserted by CaptureStats.Source. A record whose Started
+	// differs from the stored one of the same source is a new run of that
+	// source: the stored one is kept as an earlier run, and the session's
+	// packet count adds up every run.
 	Stats []model.CaptureStats
 	// Time becomes the session's Updated time when it is later than the
 	// stored one; the zero Time means time.Now().
 	Time time.Time
+}
+
+// size estimates the bytes a flush writes.
+func (f *Flush) size() int64 {
+	return int64(len(f.Assets))*2048 + int64(len(f.Conversations))*256 + int64(len(f.Stats)+len(f.Removed))*256
 }
 
 // Save writes f to the named session, which must exist (EnsureSession), and
@@ -33,48 +44,136 @@ type Flush struct {
 // returned nil is intact. A flush larger than one Badger transaction is
 // written as several transactions in order, so a crash during Save can keep
 // a prefix of that flush; the session's Updated time is written last.
+// Save refuses (ErrDiskFull, nothing written) when the disk is nearly full.
 func (s *Store) Save(session string, f Flush) error {
-	end, err := s.beginWrite(session)
+	h, end, err := s.acquire(session, modeWrite)
 	if err != nil {
 		return err
 	}
 	defer end()
-	var meta sessionMeta
-	if err := s.db.View(func(txn *badger.Txn) error {
+	if err := h.checkSpace(f.size()); err != nil {
+		return err
+	}
+	var meta dbMeta
+	if err := h.view(func(txn *badger.Txn) error {
+		var found bool
 		var err error
-		meta, err = readMeta(txn, session)
+		meta, found, err = readDBMeta(txn)
+		if err == nil && !found {
+			err = fmt.Errorf("session %q: %w", session, ErrNotFound)
+		}
 		return err
 	}); err != nil {
-		return fmt.Errorf("save session %q: %w", session, oneLine{err})
+		if errors.Is(err, ErrNotFound) {
+			return err
+		}
+		return h.writeErr("save", err)
 	}
-	if err := s.write(session, &meta, &f); err != nil {
-		return fmt.Errorf("save session %q: %w", session, oneLine{err})
+	d, err := h.write(&meta, &f)
+	if err != nil {
+		return h.writeErr("save", err)
 	}
-	return s.sync()
+	if err := h.sync(); err != nil {
+		return err
+	}
+	h.metaMu.Lock()
+	m := &h.meta
+	m.Updated = meta.Updated
+	m.Assets += d.assets
+	m.Conversations += d.convs
+	m.Packets = uint64(int64(m.Packets) + d.packets)
+	for _, src := range d.sources {
+		if i, found := slices.BinarySearch(m.Sources, src); !found {
+			m.Sources = slices.Insert(m.Sources, i, src)
+		}
+	}
+	h.metaMu.Unlock()
+	return h.writeMetaFile()
+}
+
+// delta is what a write changed in the session's counts.
+type delta struct {
+	assets, convs int
+	packets       int64
+	sources       []string
 }
 
 // write puts f and the updated meta record through one batch.
-func (s *Store) write(session string, meta *sessionMeta, f *Flush) error {
-	b := newBatch(s.db)
+func (h *handle) write(meta *dbMeta, f *Flush) (d delta, err error) {
+	b := newBatch(h.db)
 	defer b.discard()
+	exists := func(k []byte) (bool, error) {
+		_, err := b.txn.Get(k)
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return false, nil
+		}
+		return err == nil, err
+	}
 	for _, id := range f.Removed {
-		if err := b.delete(recordKey(session, kindAsset, string(id))); err != nil {
-			return err
+		k := recordKey(kindAsset, string(id))
+		ok, err := exists(k)
+		if err != nil {
+			return d, err
+		}
+		if ok {
+			d.assets--
+			if err := b.delete(k); err != nil {
+				return d, err
+			}
 		}
 	}
 	for i := range f.Assets {
-		if err := put(b, recordKey(session, kindAsset, string(f.Assets[i].ID)), &f.Assets[i]); err != nil {
-			return fmt.Errorf("asset %s: %w", f.Assets[i].ID, err)
+		k := recordKey(kindAsset, string(f.Assets[i].ID))
+		ok, err := exists(k)
+		if err != nil {
+			return d, err
+		}
+		if err := put(b, k, &f.Assets[i]); err != nil {
+			return d, fmt.Errorf("asset %s: %w", f.Assets[i].ID, err)
+		}
+		if !ok {
+			d.assets++
 		}
 	}
 	for i := range f.Conversations {
-		if err := put(b, recordKey(session, kindConv, f.Conversations[i].Key()), &f.Conversations[i]); err != nil {
-			return fmt.Errorf("conversation %s: %w", f.Conversations[i].Key(), err)
+		k := recordKey(kindConv, f.Conversations[i].Key())
+		ok, err := exists(k)
+		if err != nil {
+			return d, err
+		}
+		if err := put(b, k, &f.Conversations[i]); err != nil {
+			return d, fmt.Errorf("conversation %s: %w", f.Conversations[i].Key(), err)
+		}
+		if !ok {
+			d.convs++
 		}
 	}
 	for i := range f.Stats {
-		if err := put(b, recordKey(session, kindStats, f.Stats[i].Source), &f.Stats[i]); err != nil {
-			return fmt.Errorf("stats %s: %w", f.Stats[i].Source, err)
+		st := &f.Stats[i]
+		k := recordKey(kindStats, st.Source)
+		var old model.CaptureStats
+		item, err := b.txn.Get(k)
+		switch {
+		case errors.Is(err, badger.ErrKeyNotFound):
+			d.sources = append(d.sources, st.Source)
+		case err != nil:
+			return d, err
+		default:
+			if item.Value(func(v []byte) error { return decodeValue(v, &old) }) != nil {
+				old = model.CaptureStats{}
+			}
+		}
+		if !old.Started.IsZero() && !old.Started.Equal(st.Started) {
+			// A new run of this source: keep the earlier run's counters.
+			ak := recordKey(kindOldStats, st.Source+"\x00"+old.Started.UTC().Format(time.RFC3339Nano))
+			if err := put(b, ak, &old); err != nil {
+				return d, err
+			}
+			old = model.CaptureStats{}
+		}
+		d.packets += int64(st.Packets) - int64(old.Packets)
+		if err := put(b, k, st); err != nil {
+			return d, fmt.Errorf("stats %s: %w", st.Source, err)
 		}
 	}
 	t := f.Time
@@ -84,10 +183,40 @@ func (s *Store) write(session string, meta *sessionMeta, f *Flush) error {
 	if t = t.Round(0); t.After(meta.Updated) {
 		meta.Updated = t
 	}
-	if err := put(b, metaKey(session), meta); err != nil {
-		return err
+	if err := put(b, metaKey, meta); err != nil {
+		return d, err
 	}
-	return b.commit()
+	return d, b.commit()
+}
+
+// decodeAll decodes values written by encodeValue, in parallel, keeping
+// their order; values that fail to decode are dropped and counted.
+func decodeAll[T any](vals [][]byte) ([]T, int) {
+	out := make([]T, len(vals))
+	bad := make([]bool, len(vals))
+	workers := min(runtime.GOMAXPROCS(0), 1+len(vals)/512)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(vals); i += workers {
+				bad[i] = decodeValue(vals[i], &out[i]) != nil
+			}
+		}()
+	}
+	wg.Wait()
+	n := 0
+	kept := out[:0]
+	for i := range out {
+		if bad[i] {
+			n++
+			continue
+		}
+		kept = append(kept, out[i])
+	}
+	clear(out[len(kept):])
+	return kept, n
 }
 
 // put encodes v and adds it to b under key.
@@ -106,87 +235,100 @@ func put(b *batch, key []byte, v any) error {
 // location other than UTC or Local comes back as a fixed zone with the same
 // offset (the instant is always the same). Times in UTC round-trip exactly.
 type Snapshot struct {
-	// Info has the session's times and the counts of what was loaded.
+	// Info has the session's times and the counts of what was loaded
+	// (Packets counts every run, Sources the latest run of each source).
 	Info model.SessionInfo
+	// Meta is the session's metadata (site, sensor, runs).
+	Meta Meta
 	// Assets are sorted by ID.
 	Assets []model.Asset
 	// Conversations are sorted by Conversation.Key().
 	Conversations []model.Conversation
-	// Stats are sorted by Source.
+	// Stats are the latest run of each source, sorted by Source.
 	Stats []model.CaptureStats
-	// Skipped counts stored records that could not be decoded (damaged, or
-	// written in an unknown value version). They are left in the database
-	// untouched and are not part of the snapshot; Load does not fail for
-	// them. Show the count to the user.
+	// Skipped counts stored records that could not be decoded (written in
+	// an unknown value version). They are left in the database untouched
+	// and are not part of the snapshot; Load does not fail for them. Show
+	// the count to the user. Damaged files (failed checksums) are an error
+	// wrapping ErrCorrupt instead.
 	Skipped int
 }
 
 // Load returns everything stored for the named session, or an error
-// wrapping ErrNotFound when it does not exist. Records that fail to decode
-// are skipped and counted in Snapshot.Skipped.
+// wrapping ErrNotFound when it does not exist. It opens the session
+// read-only unless this store already writes it.
 func (s *Store) Load(session string) (Snapshot, error) {
 	var snap Snapshot
-	end, err := s.beginRead(session)
+	h, end, err := s.acquire(session, modeRead)
 	if err != nil {
 		return snap, err
 	}
 	defer end()
-	err = s.db.View(func(txn *badger.Txn) error {
-		meta, err := readMeta(txn, session)
-		if err != nil {
-			return err
-		}
-		snap.Info = model.SessionInfo{Name: session, Created: meta.Created, Updated: meta.Updated}
-		prefix := sessionPrefix(session)
-		it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, PrefetchSize: 100, Prefix: prefix})
+	var (
+		oldPackets            uint64
+		assetVals, convVals   [][]byte
+		statVals, oldStatVals [][]byte
+	)
+	// Copy the values out in one pass, then decode them on every core:
+	// decoding JSON is most of the time a 10,000-asset session takes.
+	err = h.view(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, PrefetchSize: 100})
 		defer it.Close()
-		for it.Seek(prefix); it.ValidForPrefix(prefix); it.Next() {
+		for it.Rewind(); it.Valid(); it.Next() {
 			item := it.Item()
-			_, kind, _, ok := splitSessionKey(item.Key())
+			kind, _, ok := splitKey(item.Key())
 			if !ok {
 				snap.Skipped++
 				continue
 			}
-			var derr error
+			var dst *[][]byte
 			switch kind {
-			case kindMeta:
-				continue
-			case byte(ScanLog), byte(Waivers), byte(StateHistory):
-				continue // journals: ReadJournal
 			case kindAsset:
-				var a model.Asset
-				if derr = item.Value(func(v []byte) error { return decodeValue(v, &a) }); derr == nil {
-					snap.Assets = append(snap.Assets, a)
-				}
+				dst = &assetVals
 			case kindConv:
-				var c model.Conversation
-				if derr = item.Value(func(v []byte) error { return decodeValue(v, &c) }); derr == nil {
-					snap.Conversations = append(snap.Conversations, c)
-				}
+				dst = &convVals
 			case kindStats:
-				var st model.CaptureStats
-				if derr = item.Value(func(v []byte) error { return decodeValue(v, &st) }); derr == nil {
-					snap.Stats = append(snap.Stats, st)
-				}
+				dst = &statVals
+			case kindOldStats:
+				dst = &oldStatVals
 			default:
-				derr = fmt.Errorf("unknown record kind %q", kind)
+				continue // meta; journals: ReadJournal
 			}
-			if derr != nil {
-				snap.Skipped++
+			v, err := item.ValueCopy(nil)
+			if err != nil {
+				return err
 			}
+			*dst = append(*dst, v)
 		}
 		return nil
 	})
 	if err != nil {
-		return Snapshot{}, fmt.Errorf("load session %q: %w", session, oneLine{err})
+		return Snapshot{}, h.readErr("load", err)
+	}
+	var skipped [4]int
+	snap.Assets, skipped[0] = decodeAll[model.Asset](assetVals)
+	snap.Conversations, skipped[1] = decodeAll[model.Conversation](convVals)
+	snap.Stats, skipped[2] = decodeAll[model.CaptureStats](statVals)
+	old, n := decodeAll[model.CaptureStats](oldStatVals)
+	skipped[3] = n
+	for _, st := range old {
+		oldPackets += st.Packets
+	}
+	for _, n := range skipped {
+		snap.Skipped += n
 	}
 	// Keys are sorted by their bytes, which is the order asked for, but the
 	// records' own fields may disagree with a damaged key: sort explicitly.
 	slices.SortStableFunc(snap.Assets, func(a, b model.Asset) int { return strings.Compare(string(a.ID), string(b.ID)) })
 	slices.SortStableFunc(snap.Conversations, func(a, b model.Conversation) int { return strings.Compare(a.Key(), b.Key()) })
 	slices.SortStableFunc(snap.Stats, func(a, b model.CaptureStats) int { return strings.Compare(a.Source, b.Source) })
+	if snap.Meta, err = h.currentMeta(); err != nil {
+		return Snapshot{}, err
+	}
+	snap.Info = model.SessionInfo{Name: session, Created: snap.Meta.Created, Updated: snap.Meta.Updated}
 	snap.Info.Assets = len(snap.Assets)
 	snap.Info.Conversations = len(snap.Conversations)
+	snap.Info.Packets = oldPackets
 	for _, st := range snap.Stats {
 		snap.Info.Packets += st.Packets
 		snap.Info.Sources = append(snap.Info.Sources, st.Source)

@@ -1,15 +1,17 @@
 package store
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"slices"
+	"io/fs"
+	"maps"
+	"os"
+	"path/filepath"
+	"strconv"
+	"syscall"
 	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
-
-	"otscope/model"
 )
 
 // MaxSessionNameLen is the longest session name ValidSessionName accepts.
@@ -17,7 +19,7 @@ const MaxSessionNameLen = 64
 
 // ValidSessionName returns nil when name is 1-64 characters of
 // [A-Za-z0-9._-] and does not start with '.'; otherwise an error wrapping
-// ErrBadName.
+// ErrBadName. A valid name is a safe directory name.
 func ValidSessionName(name string) error {
 	if name == "" || len(name) > MaxSessionNameLen || name[0] == '.' {
 		return fmt.Errorf("%q: %w", name, ErrBadName)
@@ -33,249 +35,317 @@ func ValidSessionName(name string) error {
 	return nil
 }
 
-// sessionMeta is the value of a session's meta record.
-type sessionMeta struct {
-	Name    string    `json:"name"`
-	Created time.Time `json:"created"`
-	Updated time.Time `json:"updated"`
-}
-
-// beginWrite checks a write to session and starts it: it returns with the
-// store held open and the writer lock taken; call the returned func when done.
-func (s *Store) beginWrite(session string) (end func(), err error) {
-	if err := ValidSessionName(session); err != nil {
-		return nil, err
-	}
-	if s.readOnly {
-		return nil, ErrReadOnly
-	}
-	if err := s.hold(); err != nil {
-		return nil, err
-	}
-	s.wmu.Lock()
-	return func() {
-		s.wmu.Unlock()
-		s.mu.RUnlock()
-	}, nil
-}
-
-// beginRead checks a read of session and holds the store open; call the
-// returned func when done.
-func (s *Store) beginRead(session string) (end func(), err error) {
-	if err := ValidSessionName(session); err != nil {
-		return nil, err
-	}
-	if err := s.hold(); err != nil {
-		return nil, err
-	}
-	return s.mu.RUnlock, nil
-}
-
-// readMeta returns the session's meta record, or an error wrapping
-// ErrNotFound.
-func readMeta(txn *badger.Txn, session string) (sessionMeta, error) {
-	var m sessionMeta
-	item, err := txn.Get(metaKey(session))
-	if errors.Is(err, badger.ErrKeyNotFound) {
-		return m, fmt.Errorf("session %q: %w", session, ErrNotFound)
-	}
-	if err != nil {
-		return m, err
-	}
-	if err := item.Value(func(v []byte) error { return decodeValue(v, &m) }); err != nil {
-		// A damaged meta record still names an existing session.
-		return sessionMeta{Name: session}, nil
-	}
-	m.Name = session
-	return m, nil
-}
-
 // EnsureSession creates the session named name unless it exists. created
 // reports whether it was created (with Created and Updated set to now).
+// It opens the session for writing.
 func (s *Store) EnsureSession(name string, now time.Time) (created bool, err error) {
-	end, err := s.beginWrite(name)
+	h, end, err := s.acquire(name, modeCreate)
 	if err != nil {
 		return false, err
 	}
 	defer end()
-	err = s.db.Update(func(txn *badger.Txn) error {
-		_, err := readMeta(txn, name)
-		if !errors.Is(err, ErrNotFound) {
+	err = h.db.Update(func(txn *badger.Txn) error {
+		_, found, err := readDBMeta(txn)
+		if err != nil || found {
 			return err
 		}
-		v, err := encodeValue(sessionMeta{Name: name, Created: now.Round(0), Updated: now.Round(0)})
+		v, err := encodeValue(dbMeta{Created: now.Round(0), Updated: now.Round(0)})
 		if err != nil {
 			return err
 		}
 		created = true
-		return txn.Set(metaKey(name), v)
+		return txn.Set(metaKey, v)
 	})
 	if err != nil {
-		return false, fmt.Errorf("create session %q: %w", name, oneLine{err})
+		return false, h.writeErr("create", err)
 	}
 	if created {
-		if err := s.sync(); err != nil {
+		h.metaMu.Lock()
+		h.meta.Created, h.meta.Updated = now.Round(0), now.Round(0)
+		h.metaMu.Unlock()
+		if err := h.sync(); err != nil {
 			return false, err
 		}
 	}
-	return created, nil
+	return created, h.writeMetaFile()
 }
 
-// infoBuilder accumulates model.SessionInfo values while scanning keys.
-type infoBuilder struct {
-	infos map[string]*model.SessionInfo
-	// hasMeta marks sessions whose meta record was seen; records without one
-	// (left by an interrupted delete) do not make a session.
-	hasMeta map[string]bool
-}
-
-func newInfoBuilder() *infoBuilder {
-	return &infoBuilder{infos: map[string]*model.SessionInfo{}, hasMeta: map[string]bool{}}
-}
-
-// add counts the record under item's key.
-func (b *infoBuilder) add(item *badger.Item) {
-	name, kind, _, ok := splitSessionKey(item.Key())
-	if !ok {
-		return
+// exclusive closes this store's handle on the session after proving that
+// no other process has it open (by opening it for writing), then holds
+// Badger's directory lock itself while fn moves the session's files. The
+// caller must not hold s.mu.
+func (s *Store) exclusive(name string, fn func(dir string) error) error {
+	if s.root == "" {
+		return fmt.Errorf("in-memory store: %w", errors.ErrUnsupported)
 	}
-	info := b.infos[name]
-	if info == nil {
-		info = &model.SessionInfo{Name: name}
-		b.infos[name] = info
+	if _, end, err := s.acquire(name, modeWrite); err != nil {
+		return err
+	} else {
+		end()
 	}
-	switch kind {
-	case kindMeta:
-		b.hasMeta[name] = true
-		var m sessionMeta
-		if item.Value(func(v []byte) error { return decodeValue(v, &m) }) == nil {
-			info.Created, info.Updated = m.Created, m.Updated
-		}
-	case kindAsset:
-		info.Assets++
-	case kindConv:
-		info.Conversations++
-	case kindStats:
-		var st model.CaptureStats
-		if item.Value(func(v []byte) error { return decodeValue(v, &st) }) == nil {
-			info.Packets += st.Packets
-			info.Sources = append(info.Sources, st.Source)
-		}
+	if err := s.release(name); err != nil {
+		return err
 	}
-}
-
-// list returns the sessions that have a meta record, sorted by name.
-func (b *infoBuilder) list() []model.SessionInfo {
-	out := make([]model.SessionInfo, 0, len(b.hasMeta))
-	for name, info := range b.infos {
-		if b.hasMeta[name] {
-			slices.Sort(info.Sources)
-			out = append(out, *info)
-		}
-	}
-	slices.SortFunc(out, func(a, b model.SessionInfo) int {
-		switch {
-		case a.Name < b.Name:
-			return -1
-		case a.Name > b.Name:
-			return 1
-		}
-		return 0
-	})
-	return out
-}
-
-// scan feeds every key under prefix to b. Values are read only for meta and
-// stats records.
-func scan(txn *badger.Txn, prefix []byte, b *infoBuilder) {
-	it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: false, Prefix: prefix})
-	defer it.Close()
-	for it.Seek(prefix); it.ValidForPrefix(prefix); it.Next() {
-		b.add(it.Item())
-	}
-}
-
-// Sessions returns every stored session, sorted by name, with its counts:
-// assets, conversations, packets (the sum over its stored capture stats)
-// and sources (the stats' source names, sorted).
-func (s *Store) Sessions() ([]model.SessionInfo, error) {
-	if err := s.hold(); err != nil {
-		return nil, err
-	}
-	defer s.mu.RUnlock()
-	b := newInfoBuilder()
-	if err := s.db.View(func(txn *badger.Txn) error {
-		scan(txn, sessionsPrefix, b)
-		return nil
-	}); err != nil {
-		return nil, fmt.Errorf("list sessions: %w", oneLine{err})
-	}
-	return b.list(), nil
-}
-
-// Session returns the named session's info, or an error wrapping
-// ErrNotFound.
-func (s *Store) Session(name string) (model.SessionInfo, error) {
-	end, err := s.beginRead(name)
+	dir := filepath.Join(s.root, name)
+	f, err := os.Open(filepath.Join(dir, dbDirName))
 	if err != nil {
-		return model.SessionInfo{}, err
+		return fmt.Errorf("session %q: %w", name, err)
 	}
-	defer end()
-	b := newInfoBuilder()
-	if err := s.db.View(func(txn *badger.Txn) error {
-		scan(txn, sessionPrefix(name), b)
-		return nil
-	}); err != nil {
-		return model.SessionInfo{}, fmt.Errorf("read session %q: %w", name, oneLine{err})
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		return fmt.Errorf("session %q was opened by another process meanwhile: %w", name, ErrLocked)
 	}
-	list := b.list()
-	if len(list) == 0 {
-		return model.SessionInfo{}, fmt.Errorf("session %q: %w", name, ErrNotFound)
-	}
-	return list[0], nil
+	return fn(dir)
 }
 
 // DeleteSession removes the named session and all its records, or returns
-// an error wrapping ErrNotFound. The meta record goes last, so an
-// interrupted delete leaves a session that can be deleted again.
+// an error wrapping ErrNotFound (or ErrLocked while another otscope has
+// it open). The session directory is first renamed out of sight, so an
+// interrupted delete never leaves half a session.
 func (s *Store) DeleteSession(name string) error {
-	end, err := s.beginWrite(name)
+	if err := ValidSessionName(name); err != nil {
+		return err
+	}
+	if s.opts.ReadOnly {
+		return ErrReadOnly
+	}
+	if s.root == "" {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.closed {
+			return ErrClosed
+		}
+		h := s.open[name]
+		if h == nil {
+			return fmt.Errorf("session %q: %w", name, ErrNotFound)
+		}
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		delete(s.open, name)
+		return h.close()
+	}
+	trash := filepath.Join(s.root, ".deleted-"+name+"-"+strconv.FormatInt(time.Now().UnixNano(), 36))
+	if err := s.exclusive(name, func(dir string) error { return os.Rename(dir, trash) }); err != nil {
+		return err
+	}
+	if err := os.RemoveAll(trash); err != nil {
+		return fmt.Errorf("delete session %q: remove %s: %w", name, trash, err)
+	}
+	return nil
+}
+
+// Rename renames session from to to, which must not exist (ErrExists).
+func (s *Store) Rename(from, to string) error {
+	if err := ValidSessionName(to); err != nil {
+		return err
+	}
+	if err := ValidSessionName(from); err != nil {
+		return err
+	}
+	if s.opts.ReadOnly {
+		return ErrReadOnly
+	}
+	if s.root == "" {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.closed {
+			return ErrClosed
+		}
+		h := s.open[from]
+		if h == nil {
+			return fmt.Errorf("session %q: %w", from, ErrNotFound)
+		}
+		if s.open[to] != nil {
+			return fmt.Errorf("session %q: %w", to, ErrExists)
+		}
+		delete(s.open, from)
+		h.name = to
+		h.meta.Name = to
+		s.open[to] = h
+		return nil
+	}
+	dst := filepath.Join(s.root, to)
+	if _, err := os.Lstat(dst); !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("rename session %q: %q: %w", from, to, ErrExists)
+	}
+	return s.exclusive(from, func(dir string) error {
+		// Rename refuses to replace a non-empty directory, so a session
+		// created under the new name meanwhile is never overwritten.
+		if err := os.Rename(dir, dst); err != nil {
+			return fmt.Errorf("rename session %q to %q: %w", from, to, err)
+		}
+		return nil
+	})
+}
+
+// Copy copies session from into a new session to (ErrExists if it
+// exists). It reads one consistent snapshot of from (a transaction; from
+// may be open for writing by this store), writes it to a new database out
+// of sight, checks that every record arrived, and only then gives it its
+// name.
+func (s *Store) Copy(from, to string) error {
+	if err := ValidSessionName(to); err != nil {
+		return err
+	}
+	if s.opts.ReadOnly {
+		return ErrReadOnly
+	}
+	if _, err := s.SessionMeta(to); err == nil {
+		return fmt.Errorf("copy session %q: %q: %w", from, to, ErrExists)
+	} else if !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	h, end, err := s.acquire(from, modeRead)
 	if err != nil {
 		return err
 	}
 	defer end()
-	var keys [][]byte
-	err = s.db.View(func(txn *badger.Txn) error {
-		if _, err := readMeta(txn, name); err != nil {
-			return err
-		}
-		prefix := sessionPrefix(name)
-		meta := metaKey(name)
-		it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: false, Prefix: prefix})
-		defer it.Close()
-		for it.Seek(prefix); it.ValidForPrefix(prefix); it.Next() {
-			if k := it.Item().Key(); !bytes.Equal(k, meta) {
-				keys = append(keys, it.Item().KeyCopy(nil))
-			}
-		}
-		keys = append(keys, meta)
-		return nil
-	})
-	if errors.Is(err, ErrNotFound) {
+	var want map[byte]int
+	fill := func(b *batch) error {
+		var err error
+		want, err = copyRecords(h, b)
 		return err
 	}
-	if err != nil {
-		return fmt.Errorf("delete session %q: %w", name, oneLine{err})
-	}
-	b := newBatch(s.db)
-	defer b.discard()
-	for _, k := range keys {
-		if err := b.delete(k); err != nil {
-			return fmt.Errorf("delete session %q: %w", name, oneLine{err})
+	if s.root == "" {
+		dst, dend, err := s.acquire(to, modeCreate)
+		if err != nil {
+			return err
 		}
+		defer dend()
+		b := newBatch(dst.db)
+		defer b.discard()
+		if err := fill(b); err != nil {
+			return err
+		}
+		if err := b.commit(); err != nil {
+			return err
+		}
+		return dst.loadMeta()
 	}
-	if err := b.commit(); err != nil {
-		return fmt.Errorf("delete session %q: %w", name, oneLine{err})
+	if err := s.enoughSpace(s.root, 0); err != nil {
+		return fmt.Errorf("copy session %q: %w", from, err)
 	}
-	return s.sync()
+	tmp := filepath.Join(s.root, ".copy-"+to+"-"+strconv.FormatInt(time.Now().UnixNano(), 36))
+	if err := s.buildSession(tmp, fill); err != nil {
+		_ = os.RemoveAll(tmp)
+		return fmt.Errorf("copy session %q to %q: %w", from, to, err)
+	}
+	if err := s.verifySession(tmp, want); err != nil {
+		_ = os.RemoveAll(tmp)
+		return fmt.Errorf("copy session %q to %q: %w", from, to, err)
+	}
+	if err := os.Rename(tmp, filepath.Join(s.root, to)); err != nil {
+		_ = os.RemoveAll(tmp)
+		return fmt.Errorf("copy session %q to %q: %w", from, to, err)
+	}
+	return nil
+}
+
+// copyRecords writes every record of h's database (a consistent snapshot)
+// into b and returns the number of records per kind.
+func copyRecords(h *handle, b *batch) (map[byte]int, error) {
+	counts := map[byte]int{}
+	err := h.view(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, PrefetchSize: 100})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			item := it.Item()
+			v, err := item.ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			k := item.KeyCopy(nil)
+			if err := b.set(k, v); err != nil {
+				return err
+			}
+			counts[k[0]]++
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, h.readErr("copy", err)
+	}
+	return counts, nil
+}
+
+// buildSession creates a session directory dir with a new database, fills
+// it through fn and closes it. The files are private (0600/0700).
+func (s *Store) buildSession(dir string, fn func(b *batch) error) error {
+	dbDir := filepath.Join(dir, dbDirName)
+	if err := mkdirPrivate(dir); err != nil {
+		return err
+	}
+	if err := mkdirPrivate(dbDir); err != nil {
+		return err
+	}
+	db, err := openBadger(s.badgerOptions(dbDir, false))
+	if err != nil {
+		return fmt.Errorf("create database in %s: %w", dir, oneLine{err})
+	}
+	werr := func() error {
+		b := newBatch(db)
+		defer b.discard()
+		if err := fn(b); err != nil {
+			return err
+		}
+		return b.commit()
+	}()
+	if werr == nil {
+		werr = db.Sync()
+	}
+	if err := db.Close(); werr == nil && err != nil {
+		werr = err
+	}
+	if werr != nil {
+		return werr
+	}
+	// Open it the way a writer would, to write its metadata file.
+	h := &handle{s: s, name: filepath.Base(dir), dir: dir, done: make(chan struct{})}
+	if h.db, err = openBadger(s.badgerOptions(dbDir, false)); err != nil {
+		return fmt.Errorf("reopen %s: %w", dir, oneLine{err})
+	}
+	if err := h.checkSchema(); err != nil {
+		_ = h.close()
+		return err
+	}
+	err = h.loadMeta()
+	if cerr := h.close(); err == nil {
+		err = cerr
+	}
+	tighten(dir)
+	return err
+}
+
+// verifySession opens the database in dir read-only and checks that it
+// holds want records of each kind.
+func (s *Store) verifySession(dir string, want map[byte]int) error {
+	db, err := openBadger(s.badgerOptions(filepath.Join(dir, dbDirName), true))
+	if err != nil {
+		return fmt.Errorf("verify %s: %w", dir, oneLine{err})
+	}
+	defer db.Close()
+	got := map[byte]int{}
+	err = db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			got[it.Item().Key()[0]]++
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("verify %s: %w", dir, oneLine{err})
+	}
+	if !maps.Equal(got, want) {
+		return fmt.Errorf("verify %s: records per kind %v, want %v", dir, fmtCounts(got), fmtCounts(want))
+	}
+	return nil
+}
+
+func fmtCounts(m map[byte]int) map[string]int {
+	out := make(map[string]int, len(m))
+	for k, v := range m {
+		out[string(rune(k))] = v
+	}
+	return out
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 	"golang.org/x/net/bpf"
+
+	"otscope/scan/testenv"
 )
 
 // filterPackets are hand-made frames, by name, for the filter tests.
@@ -283,7 +285,7 @@ func TestCompileFilterLongProgramUsesTrampolines(t *testing.T) {
 func TestCompileFilterAgainstTcpdump(t *testing.T) {
 	tcpdump, err := exec.LookPath("tcpdump")
 	if err != nil {
-		t.Skip("tcpdump not installed")
+		testenv.Skip(t, "tcpdump not installed")
 	}
 	names, frames := filterPackets(t)
 	var list [][]byte

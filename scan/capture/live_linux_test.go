@@ -12,6 +12,8 @@ import (
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
+
+	"otscope/scan/testenv"
 )
 
 // TestLiveLoopback captures UDP sent to 127.0.0.1:39999 on lo with a kernel
@@ -19,7 +21,7 @@ import (
 func TestLiveLoopback(t *testing.T) {
 	s, err := OpenLive("lo", Options{Filter: "udp and port 39999"})
 	if errors.Is(err, ErrPermission) {
-		t.Skip(err)
+		testenv.Skip(t, err)
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -74,7 +76,7 @@ func TestLiveLoopback(t *testing.T) {
 func TestLiveCloseUnblocksRead(t *testing.T) {
 	s, err := OpenLive("lo", Options{Filter: "udp and port 39997"})
 	if errors.Is(err, ErrPermission) {
-		t.Skip(err)
+		testenv.Skip(t, err)
 	}
 	if err != nil {
 		t.Fatal(err)

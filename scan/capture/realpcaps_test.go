@@ -13,6 +13,8 @@ import (
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/pcapgo"
+
+	"otscope/scan/testenv"
 )
 
 // realPcaps is ../shared/pcaps beside the repository (the project's test data).
@@ -23,7 +25,7 @@ var realPcaps = filepath.Join("..", "..", "..", "shared", "pcaps")
 func TestRealCaptures(t *testing.T) {
 	f, err := os.Open(filepath.Join(realPcaps, "MANIFEST.tsv"))
 	if err != nil {
-		t.Skipf("real captures not available: %v", err)
+		testenv.Skipf(t, "real captures not available: %v", err)
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)

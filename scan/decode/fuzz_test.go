@@ -9,6 +9,8 @@ import (
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcapgo"
+
+	"otscope/scan/testenv"
 )
 
 // seedFrames returns up to n frames from the real captures in ../shared
@@ -79,7 +81,7 @@ func FuzzNBNS(f *testing.F) {
 func TestSeedCapturesDecodeWithoutPanic(t *testing.T) {
 	frames := seedFrames(t, 1000)
 	if len(frames) == 0 {
-		t.Skip("../shared/pcaps not present")
+		testenv.Skip(t, "../shared/pcaps not present")
 	}
 	d := New(Options{Origin: "seed"})
 	for _, fr := range frames {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"otscope/scan/testenv"
 )
 
 // TestTsharkDissectsCleanly writes two minutes of plant and has Wireshark's
@@ -18,7 +20,7 @@ func TestTsharkDissectsCleanly(t *testing.T) {
 	}
 	tshark, err := exec.LookPath("tshark")
 	if err != nil {
-		t.Skip("tshark not installed")
+		testenv.Skip(t, "tshark not installed")
 	}
 	path := filepath.Join(t.TempDir(), "plant.pcap")
 	f, err := os.Create(path)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"otscope/model"
+	"otscope/scan/testenv"
 )
 
 func TestBACnetRequestBytes(t *testing.T) {
@@ -221,10 +222,10 @@ func itNode(t *testing.T, pkg, script string, args ...string) {
 	t.Helper()
 	dir, _ := filepath.Abs("../../../shared/lab/node")
 	if _, err := exec.LookPath("node"); err != nil {
-		t.Skip("node not installed")
+		testenv.Skip(t, "node not installed")
 	}
 	if err := exec.Command("node", "-e", "require.resolve('"+pkg+"', {paths: ['"+dir+"']})").Run(); err != nil {
-		t.Skipf("npm package %s not installed for %s", pkg, dir)
+		testenv.Skipf(t, "npm package %s not installed for %s", pkg, dir)
 	}
 	cmd := exec.Command("node", append([]string{filepath.Join(dir, script)}, args...)...)
 	cmd.Dir = dir

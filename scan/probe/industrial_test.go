@@ -21,6 +21,7 @@ import (
 
 	"otscope/model"
 	"otscope/scan/probe/sim"
+	"otscope/scan/testenv"
 )
 
 // Test helpers shared by the industrial probes' tests: run the real
@@ -151,7 +152,7 @@ func icsLabFile(t *testing.T, rel string) string {
 			return abs
 		}
 	}
-	t.Skipf("lab script %s not found", rel)
+	testenv.Skipf(t, "lab script %s not found", rel)
 	return ""
 }
 
@@ -165,7 +166,7 @@ func icsStartPeer(t *testing.T, addr string, port int, env []string, name string
 	out, _ := cmd.StdoutPipe()
 	cmd.Stderr = cmd.Stdout
 	if err := cmd.Start(); err != nil {
-		t.Skipf("cannot start %s: %v", name, err)
+		testenv.Skipf(t, "cannot start %s: %v", name, err)
 	}
 	var logMu sync.Mutex
 	var log []string
@@ -202,11 +203,13 @@ func icsStartPeer(t *testing.T, addr string, port int, env []string, name string
 
 // icsTcpdump captures loopback traffic of host into a pcap file until the
 // returned stop is called; it skips without tcpdump (or the right to
-// capture).
-func icsTcpdump(t *testing.T, host string) (stop func() string) {
+// capture). stop waits, up to 15 s, until want (if given) says the capture
+// holds what the test expects, else until the capture has been quiet for
+// 300 ms: a loaded machine delivers the last segments late, never early.
+func icsTcpdump(t *testing.T, host string, want ...func(file string) bool) (stop func() string) {
 	t.Helper()
 	if _, err := exec.LookPath("tcpdump"); err != nil {
-		t.Skip("tcpdump is not installed")
+		testenv.Skip(t, "tcpdump is not installed")
 	}
 	file := filepath.Join(t.TempDir(), "wire.pcap")
 	f, err := os.Create(file)
@@ -221,7 +224,7 @@ func icsTcpdump(t *testing.T, host string) (stop func() string) {
 	cmd.Stdout = f
 	errOut, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
-		t.Skipf("tcpdump: %v", err)
+		testenv.Skipf(t, "tcpdump: %v", err)
 	}
 	ready := make(chan bool, 1)
 	go func() {
@@ -241,15 +244,31 @@ func icsTcpdump(t *testing.T, host string) (stop func() string) {
 	case ok := <-ready:
 		if !ok {
 			_ = cmd.Wait()
-			t.Skip("tcpdump cannot capture on lo here")
+			testenv.Skip(t, "tcpdump cannot capture on lo here")
 		}
 	case <-time.After(10 * time.Second):
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
-		t.Skip("tcpdump did not start")
+		testenv.Skip(t, "tcpdump did not start")
 	}
 	return func() string {
-		time.Sleep(200 * time.Millisecond) // the last segments reach the capture
+		deadline := time.Now().Add(15 * time.Second)
+		var size int64 = -1
+		quietSince := time.Now()
+		for time.Now().Before(deadline) {
+			if len(want) > 0 {
+				if want[0](file) {
+					break
+				}
+			} else if fi, err := os.Stat(file); err == nil {
+				if fi.Size() != size {
+					size, quietSince = fi.Size(), time.Now()
+				} else if time.Since(quietSince) >= 300*time.Millisecond {
+					break
+				}
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
 		_ = cmd.Process.Signal(os.Interrupt)
 		_ = cmd.Wait()
 		return file
@@ -284,7 +303,7 @@ func TestICSSimsOnTheWire(t *testing.T) {
 		t.Skip("captures the wire")
 	}
 	if _, err := exec.LookPath("tshark"); err != nil {
-		t.Skip("tshark is not installed")
+		testenv.Skip(t, "tshark is not installed")
 	}
 	const addr = "127.0.0.34"
 	enip, err := sim.ListenENIP(addr+":44818", sim.DefaultENIP())
@@ -302,7 +321,10 @@ func TestICSSimsOnTheWire(t *testing.T) {
 		t.Skipf("port 2404: %v", err)
 	}
 	defer iec.Close()
-	stop := icsTcpdump(t, addr)
+	// UDP ListIdentity, ListServices, Register, SendRRData, UnRegister,
+	// link status, TESTFR
+	const wantRequests = 7
+	stop := icsTcpdump(t, addr, func(file string) bool { return len(wireRequests(file, addr)) >= wantRequests })
 	ip := netip.MustParseAddr(addr)
 	a := icsAsset(ip, map[uint16]string{44818: "enip", 20000: "dnp3", 2404: "iec104"})
 	a.Services = append(a.Services, model.Service{Transport: "udp", Port: 44818, Protocol: "enip"})
@@ -327,15 +349,9 @@ func TestICSSimsOnTheWire(t *testing.T) {
 		t.Errorf("tshark reads no Identity answer: %s", out)
 	}
 	// every request on the wire passes the allow-list
-	out, _ = exec.Command("tshark", "-r", file, "-Y", "ip.dst == "+addr+" && (tcp.len > 0 || udp)", "-T", "fields",
-		"-e", "tcp.dstport", "-e", "udp.dstport", "-e", "tcp.payload", "-e", "udp.payload").Output()
 	families := map[string]string{"44818": "enip", "20000": "dnp3", "2404": "iec104"}
-	n := 0
-	for _, line := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
-		f := strings.Split(line, "\t")
-		if len(f) < 4 {
-			continue
-		}
+	reqs := wireRequests(file, addr)
+	for _, f := range reqs {
 		port, payload := f[0]+f[1], f[2]+f[3]
 		p, err := hex.DecodeString(strings.ReplaceAll(payload, ":", ""))
 		if err != nil {
@@ -345,11 +361,25 @@ func TestICSSimsOnTheWire(t *testing.T) {
 		if _, err := dissectors[fam](p); err != nil {
 			t.Errorf("request on the wire to %s refused by the %s dissector: %v", port, fam, err)
 		}
-		n++
 	}
-	if n != 7 { // UDP ListIdentity, ListServices, Register, SendRRData, UnRegister, link status, TESTFR
-		t.Errorf("%d requests on the wire, want 7:\n%s", n, out)
+	if len(reqs) != wantRequests {
+		t.Errorf("%d requests on the wire, want %d: %q", len(reqs), wantRequests, reqs)
 	}
+}
+
+// wireRequests are the requests to addr in a capture (which may still be
+// being written): per packet its TCP and UDP destination ports and
+// payloads, as tshark reads them.
+func wireRequests(file, addr string) [][]string {
+	out, _ := exec.Command("tshark", "-r", file, "-Y", "ip.dst == "+addr+" && (tcp.len > 0 || udp)", "-T", "fields",
+		"-e", "tcp.dstport", "-e", "udp.dstport", "-e", "tcp.payload", "-e", "udp.payload").Output()
+	var reqs [][]string
+	for _, line := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
+		if f := strings.Split(line, "\t"); len(f) >= 4 {
+			reqs = append(reqs, f)
+		}
+	}
+	return reqs
 }
 
 func TestICSStop(t *testing.T) {

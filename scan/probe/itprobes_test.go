@@ -18,6 +18,7 @@ import (
 	"github.com/google/gopacket/pcapgo"
 
 	"otscope/model"
+	"otscope/scan/testenv"
 )
 
 // Test helpers of the IT, building and layer-2 probes.
@@ -64,7 +65,7 @@ func itTshark(t *testing.T, frames [][]byte, protos []string) {
 	t.Helper()
 	tshark, err := exec.LookPath("tshark")
 	if err != nil {
-		t.Skip("tshark not installed")
+		testenv.Skip(t, "tshark not installed")
 	}
 	path := filepath.Join(t.TempDir(), "requests.pcap")
 	f, err := os.Create(path)

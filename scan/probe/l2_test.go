@@ -10,6 +10,8 @@ import (
 	"os/exec"
 	"testing"
 	"time"
+
+	"otscope/scan/testenv"
 )
 
 // testl2 is a test-only layer-2 family: a 60-byte frame of the local
@@ -64,7 +66,7 @@ func TestExchangeL2(t *testing.T) {
 	start := time.Now()
 	got, err := s.ExchangeL2(ctx, l2Name, req, func(f []byte) bool { return len(f) >= 15 && f[12] == 0x88 && f[13] == 0xb5 && f[14] == 0x5a })
 	if errors.Is(err, ErrNeedRaw) {
-		t.Skip(err)
+		testenv.Skip(t, err)
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -109,7 +111,7 @@ func TestExchangeL2NeedRaw(t *testing.T) {
 	}
 	setpriv, err := exec.LookPath("setpriv")
 	if err != nil || os.Geteuid() != 0 {
-		t.Skip("needs root and setpriv to drop CAP_NET_RAW")
+		testenv.Skip(t, "needs root and setpriv to drop CAP_NET_RAW")
 	}
 	cmd := exec.Command(setpriv, "--bounding-set=-net_raw", "--inh-caps=-net_raw", os.Args[0], "-test.run=^TestExchangeL2NeedRaw$", "-test.v")
 	cmd.Env = append(os.Environ(), "OTSCOPE_TEST_NORAW=1")

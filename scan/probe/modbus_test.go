@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"otscope/model"
+	"otscope/scan/testenv"
 )
 
 func TestModbusRequestBytes(t *testing.T) {
@@ -349,7 +350,7 @@ func TestModbusPymodbus(t *testing.T) {
 		t.Skip("starts a real server")
 	}
 	if out, err := exec.Command("/usr/bin/python3", "-c", "import pymodbus.server").CombinedOutput(); err != nil {
-		t.Skipf("pymodbus server cannot load (python3-pymodbus, python3-serial): %s", bytes.TrimSpace(out))
+		testenv.Skipf(t, "pymodbus server cannot load (python3-pymodbus, python3-serial): %s", bytes.TrimSpace(out))
 	}
 	script := icsLabFile(t, "pymodbus_server.py")
 	const addr = "127.0.0.22"
@@ -425,12 +426,12 @@ func TestModbusLibmodbus(t *testing.T) {
 	src := icsLabFile(t, "lmb_server.c")
 	flags, err := exec.Command("pkg-config", "--cflags", "--libs", "libmodbus").Output()
 	if err != nil {
-		t.Skip("libmodbus-dev (pkg-config libmodbus) is not installed")
+		testenv.Skip(t, "libmodbus-dev (pkg-config libmodbus) is not installed")
 	}
 	bin := t.TempDir() + "/lmb"
 	args := append([]string{"-O2", "-o", bin, src}, strings.Fields(string(flags))...)
 	if out, err := exec.Command("gcc", args...).CombinedOutput(); err != nil {
-		t.Skipf("cannot build the libmodbus server: %v %s", err, out)
+		testenv.Skipf(t, "cannot build the libmodbus server: %v %s", err, out)
 	}
 	const addr = "127.0.0.27"
 	port := icsFreePort(t, addr)

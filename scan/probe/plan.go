@@ -249,3 +249,10 @@ func plural(n int, what string) string {
 	}
 	return strconv.Itoa(n) + " " + what + "s"
 }
+
+// AssetLabel is the vendor and product of the target's asset, or its name
+// ("-" when the session knows nothing of it): the ASSET column of a plan.
+func (t *Target) AssetLabel() string { return assetLabel(t) }
+
+// Requests counts the planned requests (steps other than connect/close).
+func (p *Planned) Requests() int { return requests(p) }

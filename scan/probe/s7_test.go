@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"otscope/model"
+	"otscope/scan/testenv"
 )
 
 func hexBytes(t *testing.T, s string) []byte {
@@ -382,14 +383,14 @@ func TestS7Snap7(t *testing.T) {
 	}
 	script := icsLabFile(t, "node/s7server.js")
 	if _, err := exec.LookPath("node"); err != nil {
-		t.Skip("node is not installed")
+		testenv.Skip(t, "node is not installed")
 	}
 	env := []string{"NODE_PATH=" + icsAbs("../../testdata/lab/node_modules")}
 	if out, err := exec.Command("node", "-e", "require('node-snap7')").CombinedOutput(); err != nil {
 		cmd := exec.Command("node", "-e", "require('node-snap7')")
 		cmd.Env = append(os.Environ(), env...)
 		if out2, err := cmd.CombinedOutput(); err != nil {
-			t.Skipf("node-snap7 is not installed: %s %s", bytes.TrimSpace(out), bytes.TrimSpace(out2))
+			testenv.Skipf(t, "node-snap7 is not installed: %s %s", bytes.TrimSpace(out), bytes.TrimSpace(out2))
 		}
 	}
 	const addr = "127.0.0.26"

@@ -15,6 +15,7 @@ import (
 	"github.com/google/gopacket/layers"
 
 	"otscope/scan/capture"
+	"otscope/scan/testenv"
 )
 
 // wirePkt is one captured TCP segment.
@@ -32,7 +33,7 @@ func captureTCP(t *testing.T, port int) (stop func() []wirePkt) {
 	t.Helper()
 	src, err := capture.OpenLive("lo", capture.Options{Filter: fmt.Sprintf("tcp and port %d", port)})
 	if errors.Is(err, capture.ErrPermission) {
-		t.Skip(err)
+		testenv.Skip(t, err)
 	}
 	if err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"otscope/model"
+	"otscope/scan/testenv"
 )
 
 // snmpTestVarbinds is the varbind list of the system-group GET: each OID
@@ -212,7 +213,7 @@ func TestSNMPAgainstSnmpd(t *testing.T) {
 	snmpd, err := exec.LookPath("snmpd")
 	if err != nil {
 		if _, err = exec.LookPath("/usr/sbin/snmpd"); err != nil {
-			t.Skip("snmpd not installed")
+			testenv.Skip(t, "snmpd not installed")
 		}
 		snmpd = "/usr/sbin/snmpd"
 	}
@@ -220,7 +221,7 @@ func TestSNMPAgainstSnmpd(t *testing.T) {
 	// scanner's own address (127.0.0.1) are dropped
 	lab, err := os.ReadFile("../../../shared/lab/snmpd-loopback.conf")
 	if err != nil {
-		t.Skipf("lab configuration: %v", err)
+		testenv.Skipf(t, "lab configuration: %v", err)
 	}
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "snmpd.conf")

@@ -16,6 +16,7 @@ import (
 	"github.com/google/gopacket/pcapgo"
 
 	"otscope/scan/internal/dnp3crc"
+	"otscope/scan/testenv"
 )
 
 // oracleCase is one frame the scanner might send and what the wire check
@@ -116,7 +117,7 @@ var oracleCases = func() []oracleCase {
 // as a refusal. Without it a lenient check would pass any scanner.
 func TestOracle(t *testing.T) {
 	if _, err := exec.LookPath("tshark"); err != nil {
-		t.Skip("needs tshark: apt-get install tshark")
+		testenv.Skip(t, "needs tshark: apt-get install tshark")
 	}
 	file := filepath.Join(t.TempDir(), "oracle.pcap")
 	f, err := os.Create(file)

@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"otscope/scan/testenv"
 )
 
 // The plant, as testdata/lab/lab.sh builds it.
@@ -58,14 +60,14 @@ type env struct {
 func preflight(t *testing.T) {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		t.Skip("needs root: network namespaces, raw capture (run `sudo make itest`)")
+		testenv.Skip(t, "needs root: network namespaces, raw capture (run `sudo make itest`)")
 	}
 	if err := exec.Command("ip", "netns", "list").Run(); err != nil {
-		t.Skipf("`ip netns` unavailable (%v): install iproute2", err)
+		testenv.Skipf(t, "`ip netns` unavailable (%v): install iproute2", err)
 	}
 	for _, c := range []string{"tcpdump", "tshark"} {
 		if _, err := exec.LookPath(c); err != nil {
-			t.Skipf("needs %s for the wire assertions: apt-get install tcpdump tshark", c)
+			testenv.Skipf(t, "needs %s for the wire assertions: apt-get install tcpdump tshark", c)
 		}
 	}
 }

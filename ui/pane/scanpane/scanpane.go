@@ -5,62 +5,34 @@
 // newest packet-log lines, and the panic key stops all transmission at
 // once. Nothing is sent before the user confirms a plan on screen.
 //
-// The pane holds no protocol logic: it talks to a Control that main wires
-// to the scanner (scan/probe) and the session.
+// The pane holds no protocol logic: it talks to a Control, in otscope the
+// scan job's Controller (scan/job) that ui/cli wires to the session, the
+// same job `otscope scan` runs.
 package scanpane
 
 import (
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"otscope/model/safe"
+	"otscope/scan/job"
 	"otscope/ui/format"
 	"otscope/ui/pane"
 	"otscope/ui/pane/form"
 	"otscope/ui/state"
 )
 
-// Request is what the user asked to scan.
-type Request struct {
-	// Targets are addresses, ranges, CIDRs or "assets" (the session's),
-	// separated by spaces or commas.
-	Targets string
-	// FillGaps asks only what the session does not already know.
-	FillGaps bool
-	// Probes is "all" or a comma-separated list.
-	Probes string
-	// Rate and PerHost are the caps in packets per second, globally and
-	// per device (0: the defaults, 50 and 5).
-	Rate, PerHost int
-}
-
-// Plan is a scan plan as the pane shows it.
-type Plan struct {
-	// Lines are the plan's table and summary, as `otscope scan --dry-run`
-	// prints them.
-	Lines []string
-	// Packets bounds the packets; Targets counts the targets with
-	// something to ask.
-	Packets, Targets int
-}
-
-// Status is the scan's live state.
-type Status struct {
-	Running, Paused, Stopped bool
-	// PPS is packets sent in the last second; MaxHostPPS to the busiest
-	// target; Rate and PerHost are the caps.
-	PPS, MaxHostPPS, Rate, PerHost int
-	Conns                          int
-	TargetsDone, TargetsTotal      int
-	Requests, Answers, Errors      int
-	// Recent are the newest packet-log lines, oldest first.
-	Recent []string
-	// Err is why the scan failed, if it did.
-	Err string
-}
+// Request is what the user asked to scan; Status the scan's live state.
+type (
+	Request = job.Request
+	Status  = job.Status
+)
 
 // Control is the scanner as the pane drives it. Every method returns at
 // once; Stop must halt all transmission before it returns.
@@ -69,7 +41,7 @@ type Control interface {
 	// demo plant's devices are not on the user's network.
 	Disabled() string
 	// Plan builds the plan for r; nothing is sent.
-	Plan(r Request) (Plan, error)
+	Plan(r Request) (*job.Plan, error)
 	// Start sends the last plan built.
 	Start() error
 	Pause()
@@ -122,7 +94,7 @@ type Model struct {
 	ctl     Control
 	form    form.Model
 	req     Request
-	plan    *Plan
+	plan    *job.Plan
 	status  Status
 	err     string
 	scroll  int
@@ -182,7 +154,7 @@ func (m *Model) running() bool { return m.status.Running }
 
 // PlanMsg carries a plan built off the UI goroutine back to the pane.
 type PlanMsg struct {
-	plan Plan
+	plan *job.Plan
 	err  error
 }
 
@@ -198,7 +170,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 			m.err, m.plan = msg.err.Error(), nil
 			return nil
 		}
-		m.err, m.plan, m.scroll = "", &msg.plan, 0
+		m.err, m.plan, m.scroll = "", msg.plan, 0
 		m.status = Status{}
 	case tea.KeyMsg:
 		if !m.focused {
@@ -345,7 +317,7 @@ func (m *Model) View() string {
 		} else {
 			add(st.Muted.Render(" nothing to ask: n to change the scope"))
 		}
-		body = m.plan.Lines
+		body = planLines(m.plan, w)
 	default:
 		if s.Stopped {
 			add(" " + st.Error.Render("stopped") + line(fmt.Sprintf(": %d/%d targets, %d requests, %d answers; nothing more was sent", s.TargetsDone, s.TargetsTotal, s.Requests, s.Answers)))
@@ -369,6 +341,40 @@ func (m *Model) View() string {
 	}
 	lines = append(lines, m.window(body, m.height-len(lines))...)
 	return m.box(lines)
+}
+
+// planLines renders the plan as a table in width columns (the WHY column
+// takes what is left) with its summary.
+func planLines(p *job.Plan, width int) []string {
+	var out []string
+	why := max(10, width-55)
+	if len(p.Rows) > 0 {
+		out = append(out, fmt.Sprintf("%-15s %-14s %-7s %5s %3s %4s %s", "TARGET", "ASSET", "PROBE", "PORT", "REQ", "PKTS", "WHY"))
+	}
+	var last netip.Addr
+	for _, r := range p.Rows {
+		addr, asset := "", ""
+		if r.Target != last {
+			addr, asset, last = r.Target.String(), r.Asset, r.Target
+		}
+		port := "-"
+		if r.Port != 0 {
+			port = strconv.Itoa(int(r.Port))
+		}
+		reason := r.Why
+		if r.IfOpen {
+			reason = "if open; " + reason
+		}
+		out = append(out, fmt.Sprintf("%-15s %-14s %-7s %5s %3d %4d %s", format.Truncate(addr, 15), format.Truncate(safe.Text(asset), 14),
+			format.Truncate(r.Probe, 7), port, r.Requests, r.Packets, format.Truncate(safe.Text(reason), why)))
+	}
+	if p.Nothing > 0 {
+		out = append(out, plural(p.Nothing, "target")+": nothing to ask")
+	}
+	out = append(out, fmt.Sprintf("%s, %s: at most %d packets", plural(p.Targets, "target"), plural(p.Probes, "probe"), p.Packets),
+		fmt.Sprintf("sending them takes up to %s at %d pps, %d per host (answers add to it)",
+			max(p.Duration, time.Second).Round(time.Second), p.Rate, p.PerHost))
+	return out
 }
 
 // window returns the body lines that fit in room, from the scroll offset

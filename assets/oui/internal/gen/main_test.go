@@ -9,6 +9,7 @@ import (
 
 	"otscope/assets/oui/internal/format"
 	"otscope/assets/oui/internal/ieee"
+	"otscope/scan/testenv"
 )
 
 // TestEmbeddedDataIsCurrent re-runs the generator exactly as go:generate
@@ -18,7 +19,7 @@ import (
 // after decompression, since compressed bytes may differ between Go releases.
 func TestEmbeddedDataIsCurrent(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(ieee.DebianDir, "oui.csv")); err != nil {
-		t.Skipf("ieee-data not installed (%v); apt-get install ieee-data to run", err)
+		testenv.Skipf(t, "ieee-data not installed (%v); apt-get install ieee-data to run", err)
 	}
 	out := filepath.Join(t.TempDir(), "oui.bin.gz")
 	if err := run([]string{"-src", ieee.DebianDir, "-out", out}, io.Discard); err != nil {

@@ -1,0 +1,515 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	badger "github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
+	"github.com/dgraph-io/badger/v4/table"
+	"github.com/dgraph-io/ristretto/v2/z"
+)
+
+// Small-footprint Badger settings: otscope runs on jump hosts and laptops,
+// and every open session is its own database.
+const (
+	valueLogFileSize = 16 << 20
+	memTableSize     = 8 << 20
+	numMemtables     = 2
+	blockCacheSize   = 8 << 20
+	indexCacheSize   = 4 << 20
+	numCompactors    = 2
+)
+
+// dbDirName is the Badger directory inside a session directory.
+const dbDirName = "db"
+
+// mode says what acquire opens a session for.
+type mode int
+
+const (
+	modeRead   mode = iota // read-only; the session must exist
+	modeWrite              // read-write; the session must exist
+	modeCreate             // read-write; create the session if missing
+)
+
+// handle is one session's open Badger database.
+type handle struct {
+	s        *Store
+	name     string
+	dir      string // the session directory ("" in memory)
+	db       *badger.DB
+	readOnly bool
+	// tmpCopy is a private copy of the session's files opened instead of
+	// them (a read of a database that was not closed cleanly); removed on
+	// close.
+	tmpCopy string
+	// owner is the owner file this process wrote (read-write opens).
+	owner string
+
+	// refs counts the operations holding the handle (guarded by s.mu).
+	refs int
+
+	// mu is held for reading by every operation on the handle and for
+	// writing by close. wmu serialises writers.
+	mu  sync.RWMutex
+	wmu sync.Mutex
+
+	// meta is the session's metadata with its counts, kept current by
+	// writers (read-write handles) and computed once by readers.
+	metaMu     sync.Mutex
+	meta       Meta
+	metaLoaded bool
+
+	done chan struct{} // closed by close to stop value-log GC
+	wg   sync.WaitGroup
+}
+
+func (s *Store) badgerOptions(dir string, readOnly bool) badger.Options {
+	var o badger.Options
+	if s.root == "" {
+		o = badger.DefaultOptions("").WithInMemory(true)
+	} else {
+		o = badger.DefaultOptions(dir).WithReadOnly(readOnly)
+	}
+	return o.
+		WithLogger(newBadgerLogger(s.logger, s.opts.Verbose)).
+		WithValueLogFileSize(valueLogFileSize).
+		WithMemTableSize(memTableSize).
+		WithNumMemtables(numMemtables).
+		WithBlockCacheSize(blockCacheSize).
+		WithIndexCacheSize(indexCacheSize).
+		WithNumCompactors(numCompactors).
+		WithCompression(options.Snappy).
+		// Flipped or missing bytes are an error, never silently fewer
+		// records (issue 13, item 4).
+		WithChecksumVerificationMode(options.OnTableAndBlockRead).
+		WithVerifyValueChecksum(true).
+		WithDetectConflicts(false). // one writer per session: the store serialises them
+		WithMetricsEnabled(false)
+}
+
+// openHandle opens the named session's database. The caller holds s.mu.
+func (s *Store) openHandle(name string, m mode) (*handle, error) {
+	h := &handle{s: s, name: name, readOnly: m == modeRead, done: make(chan struct{})}
+	if s.root == "" {
+		// In memory, a handle lives from creation to Close.
+		if m != modeCreate {
+			return nil, fmt.Errorf("session %q: %w", name, ErrNotFound)
+		}
+		db, err := openBadger(s.badgerOptions("", false))
+		if err != nil {
+			return nil, fmt.Errorf("open in-memory session %q: %w", name, oneLine{err})
+		}
+		h.db, h.readOnly = db, false
+	} else if err := h.openDisk(m); err != nil {
+		return nil, err
+	}
+	if err := h.checkSchema(); err != nil {
+		_ = h.close()
+		return nil, err
+	}
+	if !h.readOnly {
+		// Readers compute the metadata when asked (currentMeta).
+		if err := h.loadMeta(); err != nil {
+			_ = h.close()
+			return nil, err
+		}
+	}
+	if !h.readOnly && h.dir != "" {
+		tighten(h.dir)
+		h.wg.Add(1)
+		go h.gcLoop()
+	}
+	return h, nil
+}
+
+// openDisk opens the session's database on disk, after checking its files.
+func (h *handle) openDisk(m mode) error {
+	s, name := h.s, h.name
+	h.dir = filepath.Join(s.root, name)
+	dbDir := filepath.Join(h.dir, dbDirName)
+	st, err := inspect(dbDir)
+	if err != nil {
+		return damagedErr(name, h.dir, err)
+	}
+	if st == dirMissing && m != modeCreate {
+		return fmt.Errorf("session %q: %w", name, ErrNotFound)
+	}
+	if m == modeRead {
+		return h.openReadOnly(dbDir)
+	}
+	if st == dirMissing {
+		if err := mkdirPrivate(h.dir); err != nil {
+			return fmt.Errorf("create session %q: %w", name, err)
+		}
+	}
+	if err := h.s.enoughSpace(h.dir, 0); err != nil {
+		return fmt.Errorf("open session %q for writing: %w", name, err)
+	}
+	if err := mkdirPrivate(dbDir); err != nil {
+		return fmt.Errorf("create session %q: %w", name, err)
+	}
+	db, err := openBadger(s.badgerOptions(dbDir, false))
+	if err != nil {
+		return h.openErr(dbDir, st == dirDatabase, err)
+	}
+	h.db = db
+	if err := h.claim(); err != nil {
+		_ = db.Close()
+		h.db = nil
+		return err
+	}
+	return nil
+}
+
+// openReadOnly opens the database without changing it. Badger refuses a
+// read-only open of a database that was not closed cleanly (its log needs
+// truncating): then a private copy is opened instead, so the original stays
+// as it is. On read-only media, where Badger cannot create its lock file,
+// the lock is bypassed (nobody can be writing there).
+func (h *handle) openReadOnly(dbDir string) error {
+	o := h.s.badgerOptions(dbDir, true)
+	if readOnlyFS(dbDir) {
+		o = o.WithBypassLockGuard(true)
+	}
+	db, err := openBadger(o)
+	if err == nil {
+		h.db = db
+		return nil
+	}
+	if !strings.Contains(err.Error(), truncateText) {
+		return h.openErr(dbDir, true, err)
+	}
+	tmp, cerr := os.MkdirTemp("", "otscope-"+h.name+"-")
+	if cerr != nil {
+		return fmt.Errorf("session %q was not closed cleanly and cannot be copied for reading: %w", h.name, cerr)
+	}
+	if cerr = copyDBFiles(dbDir, tmp); cerr != nil {
+		_ = os.RemoveAll(tmp)
+		return fmt.Errorf("session %q was not closed cleanly and cannot be copied for reading: %w", h.name, cerr)
+	}
+	db, err = openBadger(h.s.badgerOptions(tmp, false))
+	if err != nil {
+		_ = os.RemoveAll(tmp)
+		return h.openErr(dbDir, true, err)
+	}
+	h.db, h.tmpCopy = db, tmp
+	return nil
+}
+
+// openErr translates an error of badger.Open on the session's dbDir.
+func (h *handle) openErr(dbDir string, existed bool, err error) error {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, lockTextUnix) || strings.Contains(msg, lockTextWindows):
+		return h.lockedErr()
+	case strings.Contains(msg, noSpaceText):
+		return fmt.Errorf("open session %q: %w: %w", h.name, ErrDiskFull, oneLine{err})
+	}
+	e := translateOpenErr(dbDir, existed, err)
+	if errors.Is(e, ErrCorrupt) {
+		return damagedErr(h.name, h.dir, oneLine{err})
+	}
+	return fmt.Errorf("session %q: %w", h.name, e)
+}
+
+// openBadger calls badger.Open and turns a panic inside it (Badger panics
+// on some kinds of damaged files) into an error.
+func openBadger(opts badger.Options) (db *badger.DB, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			db, err = nil, fmt.Errorf("badger panicked while opening: %v", r)
+		}
+	}()
+	return badger.Open(opts)
+}
+
+// view runs fn in a read transaction. A fault while reading a memory-mapped
+// file (a file truncated under the database) or a panic inside Badger on a
+// damaged block becomes an error naming the session.
+func (h *handle) view(fn func(txn *badger.Txn) error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: reading failed: %v", ErrCorrupt, r)
+		}
+	}()
+	return h.db.View(fn)
+}
+
+// readErr wraps an error of a read of the session.
+func (h *handle) readErr(what string, err error) error {
+	if errors.Is(err, ErrNotFound) {
+		return err
+	}
+	if errors.Is(err, ErrCorrupt) || isChecksumErr(err) {
+		return damagedErr(h.name, h.dir, fmt.Errorf("%s: %w", what, oneLine{err}))
+	}
+	return fmt.Errorf("%s of session %q: %w", what, h.name, oneLine{err})
+}
+
+// writeErr wraps an error of a write to the session.
+func (h *handle) writeErr(what string, err error) error {
+	if strings.Contains(err.Error(), noSpaceText) {
+		return fmt.Errorf("%s of session %q: %w", what, h.name, ErrDiskFull)
+	}
+	return fmt.Errorf("%s of session %q: %w", what, h.name, oneLine{err})
+}
+
+func isChecksumErr(err error) bool {
+	m := strings.ToLower(err.Error())
+	return strings.Contains(m, "checksum") || strings.Contains(m, "corrupt")
+}
+
+// sync flushes Badger's write-ahead log to disk (a no-op in memory).
+func (h *handle) sync() error {
+	if h.dir == "" {
+		return nil
+	}
+	if err := h.db.Sync(); err != nil {
+		return h.writeErr("sync", err)
+	}
+	return nil
+}
+
+// checkSpace returns ErrDiskFull unless the session's file system has room
+// for a write of about n bytes plus the store's margin.
+func (h *handle) checkSpace(n int64) error {
+	if h.dir == "" {
+		return nil
+	}
+	if err := h.s.enoughSpace(h.dir, n); err != nil {
+		return fmt.Errorf("write to session %q: %w", h.name, err)
+	}
+	return nil
+}
+
+// close stops GC, closes the database and removes the owner file and any
+// private copy. The caller holds h.mu for writing.
+func (h *handle) close() error {
+	if h.db == nil {
+		return nil
+	}
+	close(h.done)
+	h.wg.Wait()
+	err := h.db.Close()
+	h.db = nil
+	if err != nil {
+		err = fmt.Errorf("close session %q: %w", h.name, oneLine{err})
+	}
+	if h.tmpCopy != "" {
+		_ = os.RemoveAll(h.tmpCopy)
+	}
+	if !h.readOnly && h.dir != "" {
+		tighten(h.dir)
+	}
+	h.release()
+	return err
+}
+
+// gcLoop runs value-log GC until close.
+func (h *handle) gcLoop() {
+	defer h.wg.Done()
+	interval := h.s.opts.GCInterval
+	if interval <= 0 {
+		interval = DefaultGCInterval
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-h.done:
+			return
+		case <-t.C:
+		}
+		for {
+			err := h.db.RunValueLogGC(0.5)
+			if err != nil {
+				if !errors.Is(err, badger.ErrNoRewrite) && !errors.Is(err, badger.ErrRejected) && h.s.logger != nil {
+					h.s.logger.Printf("store: session %s: value-log GC: %v", h.name, err)
+				}
+				break
+			}
+			select {
+			case <-h.done:
+				return
+			default:
+			}
+		}
+	}
+}
+
+// dirState is what inspect found in a session's Badger directory.
+type dirState int
+
+const (
+	dirMissing  dirState = iota // no directory, or an empty one
+	dirDatabase                 // a database whose files agree with its MANIFEST
+)
+
+// inspect checks a Badger directory before Badger opens it, because Badger
+// "repairs" what it does not expect: it deletes table files its MANIFEST
+// does not name (even read-only) and truncates a MANIFEST with a partial
+// last entry. A directory where that would lose data is reported as
+// damaged and left alone: a missing MANIFEST beside data files, a MANIFEST
+// that does not parse, table files it does not name, tables it names that
+// are missing or empty.
+func inspect(dir string) (dirState, error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return dirMissing, nil
+	}
+	if err != nil {
+		return dirMissing, err
+	}
+	var (
+		hasManifest bool
+		tables      = map[uint64]int64{}
+		data        []string
+	)
+	for _, e := range entries {
+		name := e.Name()
+		switch {
+		case name == "MANIFEST":
+			hasManifest = true
+		case strings.HasSuffix(name, ".sst"):
+			var id uint64
+			if _, err := fmt.Sscanf(name, "%06d.sst", &id); err != nil {
+				return dirMissing, fmt.Errorf("unexpected table file %s", name)
+			}
+			fi, err := e.Info()
+			if err != nil {
+				return dirMissing, err
+			}
+			tables[id] = fi.Size()
+			data = append(data, name)
+		case strings.HasSuffix(name, ".vlog"), strings.HasSuffix(name, ".mem"):
+			data = append(data, name)
+		}
+	}
+	if !hasManifest {
+		if len(data) > 0 {
+			return dirMissing, fmt.Errorf("MANIFEST is missing beside %d data files", len(data))
+		}
+		if len(entries) > 0 {
+			return dirMissing, fmt.Errorf("%s holds files but no database", dir)
+		}
+		return dirMissing, nil
+	}
+	f, err := os.Open(filepath.Join(dir, "MANIFEST"))
+	if err != nil {
+		return dirMissing, err
+	}
+	defer f.Close()
+	mf, _, err := replayManifest(f)
+	if err != nil {
+		return dirMissing, fmt.Errorf("MANIFEST is unreadable: %w", err)
+	}
+	var unnamed, missing, empty int
+	for id := range tables {
+		if _, ok := mf.Tables[id]; !ok {
+			unnamed++
+		}
+	}
+	for id := range mf.Tables {
+		size, ok := tables[id]
+		switch {
+		case !ok:
+			missing++
+		case size == 0:
+			empty++
+		}
+	}
+	switch {
+	case unnamed > 0:
+		return dirMissing, fmt.Errorf("MANIFEST does not name %d of %d table files (truncated or replaced)", unnamed, len(tables))
+	case missing > 0:
+		return dirMissing, fmt.Errorf("%d table files named by MANIFEST are missing", missing)
+	case empty > 0:
+		return dirMissing, fmt.Errorf("%d table files are empty", empty)
+	}
+	// Badger skips a table whose checksum fails ("Ignoring table") and
+	// panics in its own goroutine on a truncated one: check every table
+	// here first, where a failure is an error.
+	for id, tm := range mf.Tables {
+		if err := verifyTable(filepath.Join(dir, fmt.Sprintf("%06d.sst", id)), tm.Compression); err != nil {
+			return dirMissing, err
+		}
+	}
+	return dirDatabase, nil
+}
+
+// verifyTable opens a table file read-only with Badger's table reader and
+// verifies the checksums of its index and every block.
+func verifyTable(path string, c options.CompressionType) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("table %s is damaged: %s", filepath.Base(path), strings.Join(strings.Fields(fmt.Sprint(r)), " "))
+		}
+	}()
+	mf, err := z.OpenMmapFile(path, os.O_RDONLY, 0)
+	if err != nil {
+		return fmt.Errorf("table %s: %w", filepath.Base(path), err)
+	}
+	t, err := table.OpenTable(mf, table.Options{ChkMode: options.OnTableRead, Compression: c, BlockSize: 4 << 10})
+	if err != nil {
+		// OpenTable has closed the file on most of its error paths; a
+		// mapping left open here is never read again.
+		return fmt.Errorf("table %s is damaged: %w", filepath.Base(path), oneLine{err})
+	}
+	return t.MmapFile.Close(-1)
+}
+
+// replayManifest parses a MANIFEST with Badger's own reader, turning a
+// panic on garbage into an error.
+func replayManifest(f *os.File) (mf badger.Manifest, off int64, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	return badger.ReplayManifestFile(f, 0, badger.DefaultOptions(""))
+}
+
+// copyDBFiles copies the database files of src into dst (both directories).
+func copyDBFiles(src, dst string) error {
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.IsDir() || e.Name() == "LOCK" || !badgerFile(e.Name()) {
+			continue
+		}
+		if err := copyFile(filepath.Join(src, e.Name()), filepath.Join(dst, e.Name())); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := out.ReadFrom(in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}

@@ -1,0 +1,58 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"otscope/assets/export"
+	"otscope/assets/policy"
+)
+
+func (a *app) newAuditCmd() *cobra.Command {
+	var (
+		r        reportCmd
+		failOn   string
+		policies []string
+	)
+	cmd := &cobra.Command{
+		Use:   "audit -s SESSION [--policy F]... [-f table|json|csv] [--fail-on SEVERITY]",
+		Short: "check the session against the policy packs; exit 3 on --fail-on",
+		Long: `Check the session against the default policy pack and your --policy files.
+Exits 3 when unwaived violations at or above --fail-on exist.`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var threshold policy.Severity
+			if failOn != "" {
+				sev, err := policy.ParseSeverity(failOn)
+				if err != nil {
+					return usagef("audit", "--fail-on: %v", err)
+				}
+				threshold = sev
+			}
+			src, err := r.cat.sources(a.io.Stderr, true, policies)
+			if err != nil {
+				return err
+			}
+			_, an, err := a.analyse(r.session, src)
+			if err != nil {
+				return err
+			}
+			rep := an.Report
+			if err := export.Audit(a.io.Stdout, r.format, rep); err != nil {
+				return err
+			}
+			for _, p := range rep.Errors {
+				fmt.Fprintf(a.io.Stderr, "otscope: policy: %v\n", p)
+			}
+			if failOn != "" && len(policy.SeverityAtLeast(unwaived(rep.Violations), threshold)) > 0 {
+				return ErrViolations
+			}
+			return nil
+		},
+	}
+	a.reportFlags(cmd, &r)
+	cmd.Flags().StringVar(&failOn, "fail-on", "", "exit 3 when violations of this severity or higher exist (info, low, medium, high, critical)")
+	policyFlag(cmd, &policies, "policy file or directory `PATH` (YAML; repeatable), on top of the default pack")
+	cmd.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions([]string{"info", "low", "medium", "high", "critical"}, cobra.ShellCompDirectiveNoFileComp))
+	return cmd
+}

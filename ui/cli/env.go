@@ -1,0 +1,292 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/term"
+
+	"otscope/assets"
+	"otscope/assets/oui"
+	"otscope/assets/store"
+	"otscope/model"
+	"otscope/scan"
+	"otscope/scan/capture"
+)
+
+// openLog opens the log file (creating its directory). Badger and otscope log
+// there, never to the terminal.
+func openLog(path string) (*log.Logger, io.Closer, error) {
+	if path == "" {
+		base := os.Getenv("XDG_STATE_HOME")
+		if base == "" {
+			home, err := os.UserHomeDir()
+			if err != nil {
+				return log.New(io.Discard, "", 0), io.NopCloser(nil), nil
+			}
+			base = filepath.Join(home, ".local", "state")
+		}
+		path = filepath.Join(base, "otscope", "otscope.log")
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, nil, fmt.Errorf("log file: %w (pass --log FILE)", err)
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o640)
+	if err != nil {
+		return nil, nil, fmt.Errorf("log file: %w (pass --log FILE)", err)
+	}
+	return log.New(f, "", log.LstdFlags|log.Lmicroseconds), f, nil
+}
+
+// env is an opened database with its log.
+type env struct {
+	st     *store.Store
+	logger *log.Logger
+	closer io.Closer
+}
+
+// openEnv opens the database and the log file of the persistent flags.
+func (a *app) openEnv() (*env, error) {
+	return openEnvAt(a.db, a.logPath, false)
+}
+
+// openEnvAt opens the database dir ("" = the default) with its log.
+func openEnvAt(dir, logPath string, readOnly bool) (*env, error) {
+	logger, lc, err := openLog(logPath)
+	if err != nil {
+		return nil, err
+	}
+	if dir == "" {
+		if dir, err = store.DefaultDir(); err != nil {
+			lc.Close()
+			return nil, err
+		}
+	}
+	st, err := store.Open(store.Options{Dir: dir, Logger: logger, ReadOnly: readOnly})
+	if err != nil {
+		lc.Close()
+		return nil, err
+	}
+	logger.Printf("opened database %s", dir)
+	return &env{st: st, logger: logger, closer: lc}, nil
+}
+func (e *env) close() error {
+	err := e.st.Close()
+	e.closer.Close()
+	return err
+}
+
+// openSession creates (if needed) and loads a session.
+func (e *env) openSession(name string) (*assets.Session, error) {
+	if err := store.ValidSessionName(name); err != nil {
+		return nil, fmt.Errorf("%w: --session %q: %v", ErrUsage, name, err)
+	}
+	if _, err := e.st.EnsureSession(name, time.Now()); err != nil {
+		return nil, err
+	}
+	snap, err := e.st.Load(name)
+	if err != nil {
+		return nil, err
+	}
+	if snap.Skipped > 0 {
+		e.logger.Printf("session %s: %d stored records could not be decoded and were skipped", name, snap.Skipped)
+	}
+	j, err := assets.ReadJournals(e.st, name)
+	if err != nil {
+		return nil, err
+	}
+	if j.Skipped > 0 {
+		e.logger.Printf("session %s: %d journal records could not be decoded and were skipped", name, j.Skipped)
+	}
+	return assets.NewSession(name, e.st, snap, assets.SessionOptions{Vendor: oui.Lookup, States: j.States, Waivers: j.Waivers}), nil
+}
+
+// feed runs sources one after the other into a session, from a goroutine.
+type feed struct {
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	errs []error
+	last model.CaptureStats
+}
+
+func (f *feed) start(ctx context.Context, sess *assets.Session, open func() (capture.Source, error), o scan.IngestOptions) {
+	f.wg.Add(1)
+	go func() {
+		defer f.wg.Done()
+		src, err := open()
+		if err != nil {
+			f.fail(err)
+			sess.Ingest() <- model.Batch{Stats: model.CaptureStats{Source: o.Name, Done: true, Err: err.Error(), Started: time.Now(), Updated: time.Now()}}
+			return
+		}
+		defer src.Close()
+		if o.Name == "" {
+			o.Name = src.Name()
+		}
+		st, err := scan.Ingest(ctx, src, sess.Ingest(), o)
+		f.mu.Lock()
+		f.last = st
+		f.mu.Unlock()
+		if err != nil {
+			f.fail(err)
+		}
+	}()
+}
+
+func (f *feed) fail(err error) {
+	f.mu.Lock()
+	f.errs = append(f.errs, err)
+	f.mu.Unlock()
+}
+
+func (f *feed) wait() (model.CaptureStats, error) {
+	f.wg.Wait()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.last, errors.Join(f.errs...)
+}
+
+// memBudget keeps a soft memory limit that grows with the inventory, not
+// with the packet count: a base for the runtime, the store and the OUI table,
+// plus a per-asset/conversation and per-flow allowance. The garbage collector
+// then keeps resident memory flat however long a capture runs. A GOMEMLIMIT
+// set by the user wins.
+func memBudget(ctx context.Context, sess *assets.Session, flows func() uint64) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	const base, perItem, perFlow = 38 << 20, 4 << 10, 256
+	set := func() {
+		debug.SetMemoryLimit(int64(base) + perItem*sess.Size() + perFlow*int64(flows()))
+	}
+	set()
+	go func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				set()
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+}
+
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// operator is who waivers and manual transitions are recorded as: $USER,
+// else "operator".
+func operator() string {
+	if u := strings.TrimSpace(os.Getenv("USER")); u != "" {
+		return u
+	}
+	return "operator"
+}
+
+// loadSession opens the database, loads one session with its journals and
+// closes it again.
+func (a *app) loadSession(session string) (store.Snapshot, assets.Journals, error) {
+	e, err := a.openEnv()
+	if err != nil {
+		return store.Snapshot{}, assets.Journals{}, err
+	}
+	defer e.close()
+	snap, err := e.st.Load(session)
+	if err != nil {
+		return snap, assets.Journals{}, err // the store names the session
+	}
+	j, err := assets.ReadJournals(e.st, session)
+	if j.Skipped > 0 {
+		e.logger.Printf("session %s: %d journal records could not be decoded and were skipped", session, j.Skipped)
+	}
+	return snap, j, err
+}
+
+// loadSnapshot opens the database, loads one session and closes it again.
+func (a *app) loadSnapshot(session string) (store.Snapshot, error) {
+	e, err := a.openEnv()
+	if err != nil {
+		return store.Snapshot{}, err
+	}
+	defer e.close()
+	snap, err := e.st.Load(session)
+	if err != nil {
+		return store.Snapshot{}, fmt.Errorf("session %q: %w", session, err)
+	}
+	return snap, nil
+}
+
+// headless ingests one source into a session without the TUI, with a
+// progress line on a terminal and a summary at the end.
+func (a *app) headless(session string, open func() (capture.Source, error), o scan.IngestOptions, progress bool) error {
+	e, err := a.openEnv()
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	return headlessEnv(e, session, a.io.Stderr, a.io.Stdout, open, o, progress)
+}
+
+func headlessEnv(e *env, session string, stderr, stdout io.Writer, open func() (capture.Source, error), o scan.IngestOptions, progress bool) error {
+	sess, err := e.openSession(session)
+	if err != nil {
+		return err
+	}
+	runDone := make(chan error, 1)
+	go func() { runDone <- sess.Run(context.Background()) }()
+	ctx, stop := signalContext()
+	defer stop()
+	start := time.Now()
+	tty := progress && isTerminal(stderr)
+	var flows atomic.Uint64
+	memBudget(ctx, sess, flows.Load)
+	o.Progress = func(s model.CaptureStats) {
+		flows.Store(s.ActiveFlows)
+		if tty {
+			el := time.Since(start).Seconds()
+			fmt.Fprintf(stderr, "\r%-40.40s %10d pkts %9.0f pkt/s %6d truncated", s.Source, s.Packets, float64(s.Packets)/max(el, 1e-9), s.Truncated)
+		}
+	}
+	var f feed
+	f.start(ctx, sess, open, o)
+	st, feedErr := f.wait()
+	sess.Close()
+	saveErr := <-runDone
+	if tty {
+		fmt.Fprint(stderr, "\r\033[K")
+	}
+	el := time.Since(start)
+	inv := sess.Inventory()
+	fmt.Fprintf(stdout, "session %s: %d packets in %s (%.0f pkt/s), %d assets, %d conversations, %d flows evicted\n",
+		session, st.Packets, el.Round(time.Millisecond), float64(st.Packets)/max(el.Seconds(), 1e-9),
+		inv.Len(), inv.ConversationCount(), st.EvictedFlows)
+	if st.Truncated+st.Undecodable+st.DecodeErrors+st.KernelDrops+st.QueueDrops > 0 {
+		fmt.Fprintf(stdout, "  truncated frames %d, undecodable %d, decode errors %d, kernel drops %d, queue drops %d\n",
+			st.Truncated, st.Undecodable, st.DecodeErrors, st.KernelDrops, st.QueueDrops)
+	}
+	if ctx.Err() != nil {
+		fmt.Fprintln(stdout, "  interrupted: everything read so far is saved")
+	}
+	return errors.Join(feedErr, saveErr)
+}

@@ -1,0 +1,102 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"otscope/assets"
+	"otscope/assets/lifecycle"
+	"otscope/assets/review"
+	"otscope/assets/store"
+	"otscope/model"
+)
+
+// manualStates are the states --set accepts.
+var manualStates = []string{"verified", "decommissioned", "identified", "discovered"}
+
+func (a *app) newStateCmd() *cobra.Command {
+	var session, asset, set, why, by string
+	cmd := &cobra.Command{
+		Use:   "state -s SESSION --asset ID [--set STATE --why TEXT]",
+		Short: "an asset's inventory state and history; --set for a walkdown",
+		Long: `Show an asset's inventory state and its history. --set verified|decommissioned|
+identified|discovered records a manual transition (a walkdown), with --why.`,
+		Args:              cobra.NoArgs,
+		ValidArgsFunction: cobra.NoFileCompletions,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if asset == "" {
+				return usagef("state", "--session and --asset are required")
+			}
+			var to lifecycle.State
+			if set != "" {
+				if err := to.UnmarshalText([]byte(set)); err != nil {
+					return usagef("state", "--set: %v", err)
+				}
+				if strings.TrimSpace(why) == "" {
+					return usagef("state", "--why is required with --set")
+				}
+			}
+			e, err := a.openEnv()
+			if err != nil {
+				return err
+			}
+			defer e.close()
+			snap, err := e.st.Load(session)
+			if err != nil {
+				return fmt.Errorf("session %q: %w", session, err)
+			}
+			id, err := findAsset(snap, session, asset)
+			if err != nil {
+				return err
+			}
+			j, err := assets.ReadJournals(e.st, session)
+			if err != nil {
+				return err
+			}
+			tr, _ := review.NewTracker(j.States, review.MissingPolicyFor(snap.Stats, review.DefaultMissingAfter),
+				func(recs ...review.StateRecord) error {
+					rs := make([]any, len(recs))
+					for i := range recs {
+						rs[i] = recs[i]
+					}
+					return e.st.Append(session, store.StateHistory, rs...)
+				})
+			if set != "" {
+				// A session recorded before states were tracked gets its
+				// automatic state first, so the manual transition starts
+				// from it.
+				for i := range snap.Assets {
+					if snap.Assets[i].ID == id && tr.Current(id) == lifecycle.Untracked {
+						if _, err := tr.Observe([]*model.Asset{&snap.Assets[i]}, review.NewestPacket(snap.Stats, snap.Assets), time.Now()); err != nil {
+							return err
+						}
+					}
+				}
+				if _, err := tr.Set(id, to, by, why, time.Now()); err != nil {
+					return fmt.Errorf("%s: %w", id, err)
+				}
+			}
+			h := tr.History(id)
+			out := a.io.Stdout
+			fmt.Fprintf(out, "%s: %s\n", id, h.Current())
+			tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+			for _, t := range h {
+				fmt.Fprintf(tw, "  %s\t%s → %s\t%s\t%s\n", t.At.Local().Format("2006-01-02 15:04:05"), t.From, t.To, t.By, t.Why)
+			}
+			return tw.Flush()
+		},
+	}
+	fs := cmd.Flags()
+	a.sessionFlag(cmd, &session, "`SESSION` (required)", true)
+	fs.StringVar(&asset, "asset", "", "`ASSET` id, IP, MAC or name (required)")
+	fs.StringVar(&set, "set", "", "new state: verified, decommissioned, identified (withdraw a verification), discovered (recommission)")
+	fs.StringVar(&why, "why", "", "reason for the transition (required with --set)")
+	fs.StringVar(&by, "by", operator(), "who makes it")
+	cmd.RegisterFlagCompletionFunc("asset", a.completeAssets)
+	cmd.RegisterFlagCompletionFunc("set", cobra.FixedCompletions(manualStates, cobra.ShellCompDirectiveNoFileComp))
+	return cmd
+}

@@ -1,0 +1,135 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"sync/atomic"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/spf13/cobra"
+
+	"otscope/assets/review"
+	"otscope/model"
+	"otscope/scan"
+	"otscope/scan/capture"
+	"otscope/scan/job"
+	"otscope/ui"
+)
+
+// uiOptions are the flags of `otscope ui` (and of otscope without a
+// command).
+type uiOptions struct {
+	session, iface, filter string
+	cat                    catalogFlags
+	policies               []string
+}
+
+func (a *app) uiFlags(cmd *cobra.Command, o *uiOptions) {
+	a.sessionFlag(cmd, &o.session, "session to open (default: the most recent, or \"default\")", false)
+	cmd.Flags().StringVarP(&o.iface, "interface", "i", "", "capture live from interface `IFACE` into the session")
+	cmd.Flags().StringVar(&o.filter, "filter", "", "capture `FILTER` (tcpdump syntax subset)")
+	o.cat.register(cmd)
+	policyFlag(cmd, &o.policies, "policy file or directory `PATH` (YAML; repeatable), on top of the default pack")
+	cmd.RegisterFlagCompletionFunc("interface", completeInterfaces)
+}
+
+func (a *app) newUICmd() *cobra.Command {
+	var o uiOptions
+	cmd := &cobra.Command{
+		Use:   "ui [-s SESSION] [-i IFACE | FILE...]",
+		Short: "the TUI; optionally capture live or read files into the session",
+		Long: `Open the terminal UI on a session (default: the most recent one). With
+-i IFACE it captures live into the session; with capture files it reads them
+into it while you watch.`,
+		RunE: func(cmd *cobra.Command, args []string) error { return a.runUI(o, args) },
+	}
+	a.uiFlags(cmd, &o)
+	return cmd
+}
+
+func (a *app) runUI(o uiOptions, files []string) error {
+	src, err := o.cat.sources(a.io.Stderr, true, o.policies)
+	if err != nil {
+		return err
+	}
+	if o.iface != "" && len(files) > 0 {
+		return usagef("ui", "give either -i IFACE or capture files, not both")
+	}
+	e, err := a.openEnv()
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	if o.session == "" {
+		o.session = "default"
+		if infos, err := e.st.Sessions(); err == nil && len(infos) > 0 {
+			slices.SortFunc(infos, func(a, b model.SessionInfo) int { return b.Updated.Compare(a.Updated) })
+			o.session = infos[0].Name
+		}
+	}
+	var open func() (capture.Source, error)
+	var sources []string
+	opts := capture.Options{Filter: o.filter, Promisc: true, ReportIdle: o.iface != ""}
+	switch {
+	case o.iface != "":
+		// fail before the TUI starts when the interface cannot be opened
+		src, err := capture.OpenLive(o.iface, opts)
+		if err != nil {
+			return err
+		}
+		open = func() (capture.Source, error) { return src, nil }
+		sources = []string{"iface:" + o.iface}
+	case len(files) > 0:
+		open = func() (capture.Source, error) { return capture.OpenFiles(files, opts) }
+		sources = files
+	}
+	return a.runTUI(e, o.session, open, sources, scan.IngestOptions{Name: strings.Join(sources, " ")}, src)
+}
+
+// demoSourceName names the demo plant as a capture source.
+const demoSourceName = "demo plant"
+
+// runTUI runs the TUI over a session, with an optional source feeding it.
+func (a *app) runTUI(e *env, session string, open func() (capture.Source, error), sources []string, io scan.IngestOptions, src review.Sources) error {
+	sess, err := e.openSession(session)
+	if err != nil {
+		return err
+	}
+	// The demo plant's addresses are made up: on the user's network they
+	// may be real devices, so a session that holds the demo never scans.
+	var noScan string
+	if slices.Contains(sources, demoSourceName) || slices.ContainsFunc(sess.Inventory().Stats(), func(st model.CaptureStats) bool { return st.Source == demoSourceName }) {
+		noScan = "Scanning is off in the demo: its devices are simulated, and their addresses may belong to real devices on your network."
+	}
+	scanCtl := job.NewController(func() ([]model.Asset, error) {
+		// the plan reads the session as last saved (at most a second old)
+		snap, err := e.st.Load(session)
+		return snap.Assets, err
+	}, scanSink(e, sess), noScan)
+	updates := sess.Watch()
+	runDone := make(chan error, 1)
+	go func() { runDone <- sess.Run(context.Background()) }()
+	ctx, cancel := context.WithCancel(context.Background())
+	var flows atomic.Uint64
+	memBudget(ctx, sess, flows.Load)
+	io.Progress = func(s model.CaptureStats) { flows.Store(s.ActiveFlows) }
+	var f feed
+	if open != nil {
+		f.start(ctx, sess, open, io)
+	}
+	p := tea.NewProgram(ui.New(ui.Config{Session: session, Updates: updates, Sources: sources, Version: a.appVersion(),
+		Analysis: src, Ledger: sess, User: operator(), Scan: scanCtl}),
+		tea.WithAltScreen())
+	_, uiErr := p.Run()
+	scanCtl.Wait()
+	cancel()
+	_, feedErr := f.wait()
+	sess.Close()
+	saveErr := <-runDone
+	if feedErr != nil {
+		e.logger.Printf("session %s: %v", session, feedErr)
+	}
+	return errors.Join(uiErr, saveErr)
+}

@@ -1,0 +1,112 @@
+package cli
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"otscope/assets"
+	"otscope/assets/policy"
+	"otscope/assets/review"
+	"otscope/assets/store"
+	"otscope/model"
+)
+
+func (a *app) newWaiveCmd() *cobra.Command {
+	var (
+		session, rule, asset, reason, until, dur, by string
+		revoke                                       bool
+		policies                                     []string
+	)
+	cmd := &cobra.Command{
+		Use:   "waive -s SESSION --rule ID --asset ID|* (--reason TEXT [--until DATE | --for 30d] | --revoke)",
+		Short: "acknowledge (or stop acknowledging) a violation",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			switch {
+			case rule == "" || asset == "":
+				return usagef("waive", "--session, --rule and --asset are required")
+			case until != "" && dur != "":
+				return usagef("waive", "give --until or --for, not both")
+			case revoke && (until != "" || dur != ""):
+				return usagef("waive", "--revoke takes no expiry")
+			case !revoke && strings.TrimSpace(reason) == "":
+				return usagef("waive", "--reason is required")
+			}
+			now := time.Now()
+			var expiry time.Time
+			var err error
+			if dur != "" {
+				d, derr := review.ParseDuration(dur)
+				if derr != nil {
+					return usagef("waive", "--for: %v", derr)
+				}
+				expiry = now.Add(d)
+			} else if expiry, err = review.ParseExpiry(until, now); err != nil {
+				return usagef("waive", "--until: %v", err)
+			}
+			pack := loadPack(policies, a.io.Stderr)
+			if !slices.ContainsFunc(pack.Rules, func(r *policy.Rule) bool { return r.ID == rule }) {
+				return usagef("waive", "unknown rule %q (rules: otscope audit; a rule of your own needs --policy)", rule)
+			}
+			e, err := a.openEnv()
+			if err != nil {
+				return err
+			}
+			defer e.close()
+			snap, err := e.st.Load(session)
+			if err != nil {
+				return fmt.Errorf("session %q: %w", session, err)
+			}
+			id := model.AssetID("*")
+			if asset != "*" {
+				if id, err = findAsset(snap, session, asset); err != nil {
+					return err
+				}
+			}
+			var rec review.WaiverRecord
+			if revoke {
+				j, err := assets.ReadJournals(e.st, session)
+				if err != nil {
+					return err
+				}
+				k := review.Key{Rule: rule, Asset: id}
+				if !slices.ContainsFunc(review.Effective(j.Waivers, now), func(w policy.Waiver) bool { return review.KeyOf(w) == k }) {
+					return fmt.Errorf("no active waiver of %s for %s in session %q", rule, id, session)
+				}
+				rec = review.Revoke(k, reason, by, now)
+			} else if rec, err = review.NewWaiver(rule, id, reason, by, expiry, now); err != nil {
+				return usagef("waive", "%v", err)
+			}
+			if err := e.st.Append(session, store.Waivers, rec); err != nil {
+				return err
+			}
+			out := a.io.Stdout
+			switch {
+			case revoke:
+				fmt.Fprintf(out, "revoked the waiver of %s for %s\n", rule, id)
+			case expiry.IsZero():
+				fmt.Fprintf(out, "waived %s for %s, no expiry (by %s)\n", rule, id, rec.By)
+			default:
+				fmt.Fprintf(out, "waived %s for %s until %s (by %s)\n", rule, id, expiry.Local().Format("2006-01-02 15:04"), rec.By)
+			}
+			return nil
+		},
+	}
+	fs := cmd.Flags()
+	a.sessionFlag(cmd, &session, "`SESSION` (required)", true)
+	fs.StringVar(&rule, "rule", "", "`RULE` id the waiver acknowledges (required)")
+	fs.StringVar(&asset, "asset", "", "`ASSET` id, IP, MAC or name, or * for every asset (required)")
+	fs.StringVar(&reason, "reason", "", "why the violation is accepted (required unless --revoke)")
+	fs.StringVar(&until, "until", "", "last day the waiver holds (2027-01-31)")
+	fs.StringVar(&dur, "for", "", "how long the waiver holds (30d, 2w, 12h)")
+	fs.BoolVar(&revoke, "revoke", false, "end the waiver for --rule and --asset now")
+	fs.StringVar(&by, "by", operator(), "who accepts it")
+	policyFlag(cmd, &policies, "policy `PATH` (file or directory) defining the rule, if not in the default pack")
+	cmd.RegisterFlagCompletionFunc("rule", a.completeRules)
+	cmd.RegisterFlagCompletionFunc("asset", a.completeAssets)
+	return cmd
+}

@@ -1,0 +1,87 @@
+package cli
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"otscope/assets/review"
+)
+
+func (a *app) newWaiversCmd() *cobra.Command {
+	var (
+		session, format string
+		all             bool
+	)
+	cmd := &cobra.Command{
+		Use:               "waivers -s SESSION [--all] [-f table|json|csv]",
+		Short:             "the session's waivers: active, expired, revoked",
+		Args:              cobra.NoArgs,
+		ValidArgsFunction: cobra.NoFileCompletions,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_, j, err := a.loadSession(session)
+			if err != nil {
+				return err
+			}
+			recs := j.Waivers
+			if !all {
+				recs = review.Latest(recs)
+			}
+			return writeWaivers(a.io.Stdout, format, recs, time.Now())
+		},
+	}
+	a.sessionFlag(cmd, &session, "`SESSION` (required)", true)
+	a.formatFlag(cmd, &format)
+	cmd.Flags().BoolVar(&all, "all", false, "every record, superseded ones too, oldest first")
+	return cmd
+}
+
+func writeWaivers(w io.Writer, format string, recs []review.WaiverRecord, now time.Time) error {
+	stamp := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.Local().Format("2006-01-02 15:04")
+	}
+	switch format {
+	case "json":
+		type out struct {
+			review.WaiverRecord
+			Status string `json:"status"`
+		}
+		list := make([]out, len(recs))
+		for i, r := range recs {
+			list[i] = out{r, r.Status(now)}
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(list)
+	case "csv":
+		cw := csv.NewWriter(w)
+		cw.Write([]string{"rule", "asset", "status", "until", "by", "at", "reason"})
+		for _, r := range recs {
+			cw.Write([]string{r.RuleID, string(r.AssetID), r.Status(now), stamp(r.Until), r.By, stamp(r.At), r.Reason})
+		}
+		cw.Flush()
+		return cw.Error()
+	}
+	if len(recs) == 0 {
+		_, err := fmt.Fprintln(w, "no waivers: acknowledge a violation with 'otscope waive' or 'a' in the Violations pane")
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "RULE\tASSET\tSTATUS\tUNTIL\tBY\tREASON")
+	for _, r := range recs {
+		until := stamp(r.Until)
+		if until == "" {
+			until = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.RuleID, r.AssetID, r.Status(now), until, r.By, r.Reason)
+	}
+	return tw.Flush()
+}
