@@ -79,3 +79,22 @@ func TestProvenRoleSuppressesGuess(t *testing.T) {
 		t.Errorf("roles = %v, want only the proven io device", roles)
 	}
 }
+
+// TestRoleProtocolsIndustrial checks role inference takes "industrial"
+// from model's registry, like the asset list and INDUSTRIAL PEERS: its
+// controller and supervisory protocols are registered industrial ones,
+// and no IT or network protocol ever counts.
+func TestRoleProtocolsIndustrial(t *testing.T) {
+	for _, set := range []map[string]bool{controllerProtocols, supervisoryProtocols} {
+		for p := range set {
+			if !model.IsIndustrial(p) {
+				t.Errorf("%s counts for a role but the registry does not class it industrial (%s)", p, model.ClassOf(p))
+			}
+		}
+	}
+	for _, p := range model.Protocols() {
+		if p.Class != model.ClassIndustrial && (industrialServer(p.Name) || industrialClient(p.Name)) {
+			t.Errorf("%s (%s) counts for an OT role", p.Name, p.Class)
+		}
+	}
+}

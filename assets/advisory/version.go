@@ -37,8 +37,6 @@ const (
 	numSlots
 )
 
-var slotNames = [numSlots]string{"SP", "Update", "HF", "Patch", "r", "Build"}
-
 var qualifierWords = map[string]int{
 	"sp": slotSP, "servicepack": slotSP,
 	"update": slotUpdate, "upd": slotUpdate, "tcu": slotUpdate,

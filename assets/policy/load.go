@@ -16,7 +16,7 @@ import (
 
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/common/ast"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"otscope/model"
 )
@@ -556,6 +556,7 @@ const (
 
 var convFieldBits = map[string]convField{
 	"client": cfClient, "server": cfServer, "transport": cfTransport, "port": cfPort, "protocol": cfProtocol,
+	"industrial":  cfProtocol, // model.IsIndustrial(protocol)
 	"client_zone": cfClientZone, "server_zone": cfServerZone, "allowed": cfAllowed,
 }
 

@@ -264,11 +264,9 @@ func testPack(t testing.TB) *Pack {
 // Unicode case folding, missing fields, a duplicate ID) and conversations
 // between them and IDs missing from the assets.
 type plant struct {
-	rng   *rand.Rand
-	now   time.Time
-	n     int
-	next  int
-	convs int
+	rng  *rand.Rand
+	now  time.Time
+	next int
 }
 
 var (

@@ -63,6 +63,7 @@ type Decoder struct {
 	dirtyHosts []*hostState
 	flows      flowTable
 	services   map[serviceKey]struct{}
+	conns      map[connKey]*flowState // a prober's open connections (DecodeExchange)
 
 	obs   []model.Observation
 	stats model.CaptureStats

@@ -151,9 +151,10 @@ func (d *Decoder) fact(subject model.Endpoint, field, value, proto string) {
 	d.factDetail(subject, field, value, "", proto)
 }
 
-// factDetail records a fact with an explanation.
+// factDetail records a fact with an explanation. A fact about no address
+// and no MAC (the anonymous client of an Exchange) is about nobody: dropped.
 func (d *Decoder) factDetail(subject model.Endpoint, field, value, detail, proto string) {
-	if value == "" {
+	if value == "" || (!subject.IP.IsValid() && subject.MAC.IsZero()) {
 		return
 	}
 	d.obs = append(d.obs, model.Observation{

@@ -143,7 +143,7 @@ func dissectDCP(p []byte) (Kind, error) {
 		return "", errors.New("DCP frame cut short")
 	}
 	if !bytes.Equal(p[:6], dcpMulticast[:]) {
-		return "", errors.New("Identify not sent to the DCP multicast address")
+		return "", errors.New("DCP Identify not sent to the DCP multicast address")
 	}
 	if src := model.MAC(p[6:12]); !src.IsUnicast() {
 		return "", errors.New("source MAC is not unicast")
@@ -187,7 +187,7 @@ func dissectDCP(p []byte) (Kind, error) {
 		}
 		return KindDCPIdentify, nil
 	}
-	return "", errors.New("Identify filter refused: All or name of station only")
+	return "", errors.New("DCP Identify filter refused: All or name of station only")
 }
 
 // dcpValidName checks the characters of a name of station (lower-case

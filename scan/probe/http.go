@@ -278,7 +278,7 @@ func dissectHTTP(p []byte) (Kind, error) {
 		switch name {
 		case "host":
 			if !httpHostValue(v) {
-				return "", fmt.Errorf("Host %.40q malformed", v)
+				return "", fmt.Errorf("header Host %.40q malformed", v)
 			}
 		case "user-agent":
 			if v != httpAgent {
@@ -286,14 +286,14 @@ func dissectHTTP(p []byte) (Kind, error) {
 			}
 		case "connection":
 			if v != "close" && v != "keep-alive" {
-				return "", fmt.Errorf("Connection %.20q refused", v)
+				return "", fmt.Errorf("header Connection %.20q refused", v)
 			}
 		default:
 			return "", fmt.Errorf("header %.40s refused", k)
 		}
 	}
 	if len(seen) != 3 {
-		return "", errors.New("Host, User-Agent and Connection are all required")
+		return "", errors.New("headers Host, User-Agent and Connection are all required")
 	}
 	return kind, nil
 }

@@ -91,7 +91,7 @@ func (s *Session) ExchangeL2(ctx context.Context, probe string, r *Request, matc
 		s.sc.answers.Add(1)
 	}
 	seq := s.sc.record(rec)
-	s.sc.tr.l2Exchange(seq, r.Payload, got)
+	s.sc.tr.l2Exchange(seq, got)
 	if ctx.Err() != nil {
 		return got, ctx.Err()
 	}

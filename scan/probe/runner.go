@@ -114,7 +114,6 @@ func (sc *Scanner) NewSession(t *Target) (*Session, error) {
 		}
 	}
 	s.onLink = s.local.Is4() && itOnLink(t.Addr, s.iface) != ""
-	sc.tr.addSelf(s.local, s.mac)
 	return s, nil
 }
 

@@ -59,9 +59,8 @@ type Session struct {
 	iface   string
 	timeout time.Duration
 
-	mu    sync.Mutex
-	conn  *Conn
-	cport uint16 // next synthetic client port for the transcript
+	mu   sync.Mutex
+	conn *Conn
 
 	// onLink: the target is on a directly connected IPv4 subnet, so the
 	// kernel ARPs for it before the first IP packet (neighbourChecked once
@@ -183,17 +182,6 @@ func (s *Session) check(probe string, kind Kind, payload []byte, maxLen int) err
 	return Check(probe, kind, payload)
 }
 
-func (s *Session) nextClientPort() uint16 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.cport < 49152 {
-		s.cport = 49152
-	}
-	p := s.cport
-	s.cport++
-	return p
-}
-
 // stopCtx returns ctx also canceled when the scan is stopped.
 func (s *Session) stopCtx(ctx context.Context) (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancel(ctx)
@@ -216,8 +204,7 @@ type Conn struct {
 	c     *net.TCPConn
 	segs  uint32 // tcpi_segs_out already accounted for
 
-	cport      uint16 // synthetic client port
-	cseq, sseq uint32 // synthetic sequence numbers
+	id uint64 // names the connection to the decoder (transcript)
 
 	mu      sync.Mutex
 	closed  bool
@@ -259,7 +246,7 @@ func (s *Session) DialTCP(ctx context.Context, probe string, port uint16) (*Conn
 		return nil, err
 	}
 	defer res.Done()
-	c := &Conn{s: s, probe: probe, port: port, cport: s.nextClientPort(), cseq: 1000, sseq: 5000}
+	c := &Conn{s: s, probe: probe, port: port, id: s.sc.tr.newConn()}
 	if err := s.sc.budget.openConn(s.t.Addr, c); err != nil {
 		return nil, err
 	}
@@ -511,6 +498,7 @@ func (c *Conn) Close() error {
 	aborted := c.aborted
 	c.mu.Unlock()
 	defer func() {
+		s.sc.tr.endConn(s, c)
 		s.sc.budget.closeConn(s.t.Addr, c)
 		s.mu.Lock()
 		if s.conn == c {

@@ -12,8 +12,9 @@
 //   - ROLES with the reasons the role facts give;
 //   - MODULES, the rack (rack/slot, product, order number, firmware, serial)
 //     of a modular device;
-//   - INDUSTRIAL PEERS: the assets it talks to in anything but IT protocols,
-//     grouped by peer and direction (→ it polls, ← polled by), with the
+//   - INDUSTRIAL PEERS: the assets it talks to in industrial protocols (as
+//     model's protocol registry classes them), grouped by peer and
+//     direction (→ it polls, ← polled by), with the
 //     function categories the client used ("program ⚠" first);
 //   - every fact grouped by field with its provenance; the services the
 //     asset answers on; all its peers from the conversations.

@@ -1,7 +1,9 @@
 // Package grid is the machinery shared by the otscope table panes (assets,
 // communication matrix): a cursor over an ordered list of row keys that
 // stays on the same key when the order changes, scrolling that exposes only
-// the visible window, a filter input, and fixed-width column layout.
+// the visible window, a filter input, fixed-width column layout, and the
+// one-line editor (Input, on bubbles/textinput) that the filter and the
+// forms (ui/pane/form) share.
 //
 // A pane owns its rows and their cached text; grid only holds keys, so
 // re-sorting 10,000 rows moves keys, not strings, and View touches only the
