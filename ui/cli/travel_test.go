@@ -49,6 +49,33 @@ func TestSessionTravels(t *testing.T) {
 	if fi, _ := os.Stat(b2); fi == nil || fi.Size() == 0 {
 		t.Fatal("no bundle of the imported session")
 	}
+	// Encrypted with a passphrase from a file; pseudonymized with a key.
+	pass, key := filepath.Join(dir, "pass"), filepath.Join(dir, "key")
+	os.WriteFile(pass, []byte("correct horse battery staple\n"), 0o600)
+	os.WriteFile(key, []byte(strings.Repeat("ab", 32)+"\n"), 0o600)
+	enc := filepath.Join(dir, "enc.otsb")
+	if _, errs, err := run("export", "-s", "visit1", "-o", enc, "--passphrase-file", pass, "--pseudonymize", "--key", key); err != nil {
+		t.Fatal(err, errs)
+	}
+	if _, _, err := run("import", enc, "--as", "nokey"); err == nil || !strings.Contains(err.Error(), "encrypted") {
+		t.Fatalf("import without the passphrase: %v", err)
+	}
+	if _, errs, err := run("import", enc, "--as", "vendor", "--passphrase-file", pass); err != nil {
+		t.Fatal(err, errs)
+	}
+	out, _, err = run("assets", "-s", "vendor", "-f", "csv")
+	if err != nil || !strings.Contains(out, "10.") {
+		t.Fatalf("pseudonymized assets: %v", err)
+	}
+	orig, _, _ := run("assets", "-s", "visit1", "-f", "csv")
+	if strings.Count(out, "\n") != strings.Count(orig, "\n") {
+		t.Fatal("the pseudonymized session has another number of assets")
+	}
+	for _, plain := range []string{",10.10.10.2,", "20:87:56:a0:10:02"} {
+		if !strings.Contains(orig, plain) || strings.Contains(out, plain) {
+			t.Errorf("%s: in the session %v, in the pseudonymized one %v", plain, strings.Contains(orig, plain), strings.Contains(out, plain))
+		}
+	}
 	if _, _, err := run("merge", "visit1", "visit1", "--into", "x"); !errors.Is(err, ErrUsage) {
 		t.Fatalf("merge with itself: %v", err)
 	}
