@@ -1,0 +1,87 @@
+package probe
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+
+	"otscope/model"
+)
+
+// A range scan with the default probes asks a host nothing is known of
+// whether it is a BACnet device: a unicast Who-Is first, stopping there
+// when nothing answers (issue 14, item 1).
+func TestBACnetPlannedByDefaultForUnknownHosts(t *testing.T) {
+	tg := Target{Addr: netip.MustParseAddr("10.0.0.40")}
+	p, ok := (bacnetProbe{}).Plan(&tg, &PlanOptions{})
+	if !ok {
+		t.Fatal("bacnet not planned for a host nothing is known of with the default probes")
+	}
+	if p.Transport != UDP || p.Port != bacnetPort || len(p.Steps) == 0 || p.Steps[0].Kind != KindBACnetWhoIs {
+		t.Errorf("plan %+v: want a Who-Is on udp/47808 first", p)
+	}
+	if !strings.Contains(p.Why, "nothing known") {
+		t.Errorf("why %q", p.Why)
+	}
+	// community given alone (Named = snmp): BACnet is still in the default set
+	if _, ok := (bacnetProbe{}).Plan(&tg, &PlanOptions{Named: []string{"snmp"}}); !ok {
+		t.Error("bacnet dropped when only a community was given")
+	}
+	// a host the session knows, serving nothing, with FillGaps: left alone
+	known := Target{Addr: tg.Addr, Asset: &model.Asset{}}
+	if _, ok := (bacnetProbe{}).Plan(&known, &PlanOptions{FillGaps: true}); ok {
+		t.Error("bacnet planned blind with --fill-gaps for a known host serving nothing")
+	}
+	// SNMP stays named-only: a community guess is not a read-only identity ask
+	if _, ok := (snmpProbe{}).Plan(&tg, &PlanOptions{Communities: []string{"public"}}); ok {
+		t.Error("snmp planned blind without being named")
+	}
+	plan := BuildPlan([]Target{tg}, Probes(), &PlanOptions{}, BudgetOptions{})
+	found := false
+	for _, tp := range plan.Targets {
+		for _, pl := range tp.Probes {
+			found = found || pl.Probe == "bacnet"
+		}
+	}
+	if !found {
+		t.Error("BuildPlan with every probe leaves BACnet out for an unknown host")
+	}
+}
+
+// --exclude comes before the public-address refusal: a session's public
+// address the user excluded is not refused (issue 14, item 3).
+func TestScopeExcludeBeforeRefusal(t *testing.T) {
+	s, err := ParseScope([]string{"10.0.0.1", "134.217.61.131"}, ScopeOptions{Exclude: []string{"134.217.61.131"}})
+	if err != nil {
+		t.Fatalf("excluded public address still refused: %v", err)
+	}
+	if s.Len() != 1 || s.Contains(netip.MustParseAddr("134.217.61.131")) {
+		t.Errorf("scope %s", s)
+	}
+	// what the exclusion leaves of a range is still checked
+	if _, err := ParseScope([]string{"134.217.61.130-134.217.61.131"}, ScopeOptions{Exclude: []string{"134.217.61.131"}}); err == nil || !strings.Contains(err.Error(), "--allow-public") {
+		t.Errorf("partly excluded public range: %v", err)
+	}
+	// an exclusion cutting a range in two leaves both ends
+	if got := (addrRange{netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.9")}).minus([]addrRange{
+		{netip.MustParseAddr("10.0.0.3"), netip.MustParseAddr("10.0.0.4")}, {netip.MustParseAddr("10.0.0.9"), netip.MustParseAddr("10.0.0.9")},
+	}); len(got) != 2 || got[0].hi != netip.MustParseAddr("10.0.0.2") || got[1].lo != netip.MustParseAddr("10.0.0.5") || got[1].hi != netip.MustParseAddr("10.0.0.8") {
+		t.Errorf("minus: %v", got)
+	}
+	as := []model.Asset{{IPs: []netip.Addr{netip.MustParseAddr("134.217.61.131")}}, {IPs: []netip.Addr{netip.MustParseAddr("10.1.1.1")}}}
+	if _, err := ScopeFromAssets(as, ScopeOptions{Exclude: []string{"134.217.61.131"}}); err != nil {
+		t.Errorf("scan assets --exclude: %v", err)
+	}
+}
+
+// --fill-gaps never plans a blind IEC 104 connect to a host the capture saw
+// serving nothing (issue 14, item 4).
+func TestIEC104FillGapsNoBlindConnect(t *testing.T) {
+	tg := Target{Addr: netip.MustParseAddr("10.0.0.12"), Asset: &model.Asset{}}
+	if p, ok := (iec104Probe{}).Plan(&tg, &PlanOptions{FillGaps: true}); ok {
+		t.Errorf("fill-gaps planned %+v for a host seen serving nothing", p)
+	}
+	if p, ok := (iec104Probe{}).Plan(&tg, &PlanOptions{}); !ok || !p.IfOpen {
+		t.Errorf("without fill-gaps: %+v %v", p, ok)
+	}
+}
