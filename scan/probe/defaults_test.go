@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"net"
 	"net/netip"
 	"strings"
 	"testing"
@@ -83,5 +84,79 @@ func TestIEC104FillGapsNoBlindConnect(t *testing.T) {
 	}
 	if p, ok := (iec104Probe{}).Plan(&tg, &PlanOptions{}); !ok || !p.IfOpen {
 		t.Errorf("without fill-gaps: %+v %v", p, ok)
+	}
+}
+
+// onLinkAddr returns an address in a directly connected IPv4 subnet of
+// this host other than its own, or skips.
+func onLinkAddr(t *testing.T) netip.Addr {
+	t.Helper()
+	ifs, _ := net.Interfaces()
+	for _, ifc := range ifs {
+		if ifc.Flags&net.FlagLoopback != 0 {
+			continue
+		}
+		addrs, _ := ifc.Addrs()
+		for _, ad := range addrs {
+			pn, ok := ad.(*net.IPNet)
+			if !ok {
+				continue
+			}
+			own, _ := netip.AddrFromSlice(pn.IP)
+			own = own.Unmap()
+			if ones, _ := pn.Mask.Size(); !own.Is4() || ones > 30 {
+				continue
+			}
+			for _, a := range []netip.Addr{own.Next(), own.Prev()} {
+				if a != own && itOnLink(a, "") != "" {
+					return a
+				}
+			}
+		}
+	}
+	t.Skip("no directly connected IPv4 subnet")
+	return netip.Addr{}
+}
+
+// PROFINET DCP goes unicast to in-scope targets (ARP first when their MAC
+// is unknown); the segment-wide multicast only with DCPMulticast, which
+// the plan names, and the session refuses it otherwise (issue 14, item 2).
+func TestDCPUnicastByDefault(t *testing.T) {
+	a := onLinkAddr(t)
+	o := &PlanOptions{planned: map[string]bool{}}
+	p, ok := (dcpProbe{}).Plan(&Target{Addr: a}, o)
+	if !ok || p.Segment || len(p.Steps) != 2 || p.Steps[0].Kind != KindARPRequest || p.Steps[1].Kind != KindDCPIdentify ||
+		strings.Contains(p.Why, "MULTICAST") {
+		t.Errorf("unknown MAC: %+v %v", p, ok)
+	}
+	// every on-link target gets its own, not only the first of the segment
+	p, ok = (dcpProbe{}).Plan(&Target{Addr: a.Next(), MAC: model.MAC{0x00, 0x0e, 0x8c, 1, 2, 3}}, o)
+	if !ok || p.Segment || len(p.Steps) != 1 || p.Steps[0].Kind != KindDCPIdentify {
+		t.Errorf("known MAC: %+v %v", p, ok)
+	}
+	mo := &PlanOptions{planned: map[string]bool{}, DCPMulticast: true}
+	p, ok = (dcpProbe{}).Plan(&Target{Addr: a}, mo)
+	if !ok || !p.Segment || !strings.Contains(p.Why, "MULTICAST") || !strings.Contains(p.Why, "--dcp-multicast") || !strings.Contains(p.Why, "in scope or not") {
+		t.Errorf("with --dcp-multicast: %+v %v", p, ok)
+	}
+	if _, again := (dcpProbe{}).Plan(&Target{Addr: a.Next()}, mo); again {
+		t.Error("multicast planned twice for one segment")
+	}
+
+	// the session's choke point: no multicast DCP unless accepted
+	us := model.MAC{0x02, 0x42, 0xac, 0x11, 0x00, 0x01}
+	s := &Session{sc: &Scanner{}, t: &Target{Addr: a}}
+	if err := s.checkL2Target(dcpIdentifyFrame(dcpMulticast, us, 1, 64, "")); err == nil || !strings.Contains(err.Error(), "--dcp-multicast") {
+		t.Errorf("multicast DCP without the flag: %v", err)
+	}
+	if err := s.checkL2Target(dcpIdentifyFrame(model.MAC{0x00, 0x0e, 0x8c, 1, 2, 3}, us, 1, 1, "")); err != nil {
+		t.Errorf("unicast DCP refused: %v", err)
+	}
+	s.sc.o.Plan.DCPMulticast = true
+	if err := s.checkL2Target(dcpIdentifyFrame(dcpMulticast, us, 1, 64, "")); err != nil {
+		t.Errorf("multicast DCP with the flag: %v", err)
+	}
+	if k, err := dissectDCP(dcpIdentifyFrame(model.MAC{0x00, 0x0e, 0x8c, 1, 2, 3}, us, 1, 1, "")); err != nil || k != KindDCPIdentify {
+		t.Errorf("unicast Identify dissected %q, %v", k, err)
 	}
 }
