@@ -1,6 +1,9 @@
 package probe
 
 import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
 	"net"
 	"net/netip"
 	"strings"
@@ -158,5 +161,79 @@ func TestDCPUnicastByDefault(t *testing.T) {
 	}
 	if k, err := dissectDCP(dcpIdentifyFrame(model.MAC{0x00, 0x0e, 0x8c, 1, 2, 3}, us, 1, 1, "")); err != nil || k != KindDCPIdentify {
 		t.Errorf("unicast Identify dissected %q, %v", k, err)
+	}
+}
+
+// A closed port is what the scan found out, not an error: the gauges count
+// it as closed (issue 14, item 5).
+func TestClosedPortIsNotAnError(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.2:0")
+	if err != nil {
+		t.Skip(err)
+	}
+	port := uint16(l.Addr().(*net.TCPAddr).Port)
+	l.Close() // nothing listens there now: the connect is refused
+	scope := mustScope(t, "127.0.0.2")
+	sc := New(Options{Rate: 50, PerHost: 5, InFlight: 1, Scope: scope,
+		Plan: PlanOptions{Ports: map[string]uint16{"iec104": port}}})
+	plan := BuildPlan([]Target{{Addr: netip.MustParseAddr("127.0.0.2")}}, []Probe{iec104Probe{}}, &sc.o.Plan, sc.o.Budget())
+	if plan.Probes != 1 {
+		t.Fatalf("plan %+v", plan)
+	}
+	if err := sc.Run(context.Background(), plan); err != nil {
+		t.Fatal(err)
+	}
+	if g := sc.Gauges(); g.Closed != 1 || g.Errors != 0 || g.NoAnswer != 0 {
+		t.Errorf("gauges %+v: want 1 closed, 0 errors", g)
+	}
+}
+
+// The plan's WHY is wrapped under its column, never cut, so a piped plan
+// is a complete change record; --format json|csv have every field (issue
+// 14, item 5).
+func TestPlanWhyWrappedAndMachineReadable(t *testing.T) {
+	long := "MULTICAST Identify-All on eth0: every PROFINET station answers, in scope or not (--dcp-multicast); needs CAP_NET_RAW"
+	p := &Plan{Targets: []TargetPlan{{
+		Target: Target{Addr: netip.MustParseAddr("10.0.0.7"), Asset: &model.Asset{Vendor: "=cmd|' /C calc'!A0", Product: "\x1b[31mS7"}},
+		Probes: []Planned{{Probe: "dcp", Transport: L2, Why: long, Steps: []Step{{KindDCPIdentify, 1}}},
+			{Probe: "modbus", Transport: TCP, Port: 502, IfOpen: true, Why: "nothing known of the host", Steps: []Step{{KindTCPConnect, 3}}}},
+	}}, Probes: 2, Packets: 4, Budget: BudgetOptions{Rate: 50, PerHost: 5}}
+	var b strings.Builder
+	if err := p.Write(&b); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	var why []string
+	for _, line := range strings.Split(out, "\n") {
+		if n := len([]rune(line)); n > 80 {
+			t.Errorf("line of %d columns: %q", n, line)
+		}
+		if len(line) > 54 && strings.TrimSpace(line[:54]) == "" || strings.HasPrefix(line, "10.0.0.7") {
+			why = append(why, strings.TrimSpace(string([]rune(line)[54:])))
+		}
+	}
+	if got := strings.Join(why, " "); !strings.Contains(got, long) || strings.Contains(out, "\x1b") {
+		t.Errorf("WHY not whole or not safe:\n%s", out)
+	}
+	b.Reset()
+	if err := p.WriteJSON(&b); err != nil {
+		t.Fatal(err)
+	}
+	var j struct {
+		Probes []PlanRow `json:"probes"`
+		Max    int       `json:"max_packets"`
+	}
+	if err := json.Unmarshal([]byte(b.String()), &j); err != nil || len(j.Probes) != 2 || j.Probes[0].Why != long || j.Max != 4 ||
+		j.Probes[1].Port != 502 || !j.Probes[1].IfOpen || j.Probes[1].Transport != "tcp" {
+		t.Errorf("json %v: %s", err, b.String())
+	}
+	b.Reset()
+	if err := p.WriteCSV(&b); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(strings.NewReader(b.String())).ReadAll()
+	if err != nil || len(recs) != 3 || recs[0][0] != "target" || recs[1][8] != long || recs[2][4] != "502" ||
+		!strings.HasPrefix(recs[1][1], "'") {
+		t.Errorf("csv %v: %q", err, recs)
 	}
 }

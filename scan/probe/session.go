@@ -292,7 +292,7 @@ func (s *Session) DialTCP(ctx context.Context, probe string, port uint16) (*Conn
 			ans = "stopped"
 		}
 		rec.Answer, rec.Error = ans, err.Error()
-		s.sc.errors.Add(1)
+		s.sc.tally(ans)
 		s.sc.record(rec)
 		if ans == "stopped" {
 			if ctx.Err() != nil {
@@ -672,7 +672,7 @@ func (s *Session) failed(ctx context.Context, rec *model.ScanRecord, xe *Exchang
 		xe.Answer = "stopped"
 	}
 	rec.Answer, rec.Error = xe.Answer, xe.Error()
-	s.sc.errors.Add(1)
+	s.sc.tally(xe.Answer)
 	s.sc.record(*rec)
 	if xe.Answer == "stopped" {
 		if ctx.Err() != nil {
