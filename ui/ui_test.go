@@ -246,8 +246,10 @@ func TestSortOrder(t *testing.T) {
 	if !strings.Contains(view(m), "PRODUCT/NAME↑") || !strings.Contains(view(m), "sort name ↑") {
 		t.Errorf("header or summary does not show the name sort:\n%s", view(m))
 	}
-	if got := m.assets.Rows(); got[0] != idCamera || got[1] != idCLX {
-		t.Fatalf("name order starts %v, want CAM-DOCK, CLX-PRESS", got[:2])
+	// ... and sorts by what it shows (issue 14, item 13), not by a hidden
+	// name: 1756-L83E/B (CLX-PRESS's product), then CAM-DOCK
+	if got := m.assets.Rows(); got[0] != idCLX || got[1] != idCamera {
+		t.Fatalf("name order starts %v, want 1756-L83E/B, CAM-DOCK", got[:2])
 	}
 	m = press(t, m, "s") // product: known products first, alphabetical
 	if !strings.Contains(view(m), "PRODUCT/NAME↑") || !strings.Contains(view(m), "sort product ↑") {
@@ -372,8 +374,10 @@ func TestDetailIdentityWithProvenance(t *testing.T) {
 		" IDENTITY  ⚠ 1 conflicting",
 		" Vendor        Siemens AG        derived oui · plant.pcap #1 · 10:00:02",
 		" Product       CPU 315-2 PN/DP   s7comm · plant.pcap #1352 · 10:00:50 ×3",
-		// wider than the value column: pushes its provenance right
-		" Order number  6ES7 315-2EH14-0AB0  s7comm · plant.pcap #1348 · 10:00:50 ×3",
+		// wider than the value column: its provenance goes under it, so
+		// the column of provenances stays aligned (issue 14, item 15)
+		" Order number  6ES7 315-2EH14-0AB0   ",
+		"                s7comm · plant.pcap #1348 · 10:00:50 ×3",
 		" Firmware      V3.2.7            s7comm · plant.pcap #1348 · 10:00:50 ×3",
 		" ⚠ 2 values    V3.2.6            snmp · iface:eth0 #2210 · 10:03:30",
 		" Serial        S C-B1U393142011  s7comm · plant.pcap #1352",
@@ -700,7 +704,7 @@ func TestStaleSessionAgesFromLastPacket(t *testing.T) {
 	snap.Stats = fixtureStats(0)[:1] // the finished file only
 	m := send(t, New(cfg), tea.WindowSizeMsg{Width: 80, Height: 24}, UpdatesMsg{Updates: []model.Update{snap}, Closed: true})
 	v := view(m)
-	for _, want := range []string{"SEEN as of 2025-03-04 10:05", "Link150          V5.1.0    protocol gate…   5s", "✓ finished"} {
+	for _, want := range []string{"SEEN as of 2025-03-04 10:05", "Link150         V5.1.0    protocol gat…   5s", "✓ finished"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("view lacks %q:\n%s", want, v)
 		}
@@ -738,11 +742,11 @@ func TestAssetColumnsByWidth(t *testing.T) {
 		row      string // the S7-300's row, from the address on
 	}{
 		{80, []string{"ADDRESS↑", "VENDOR", "PRODUCT/NAME", "FIRMWARE", "ROLE/PROTO", "SEEN"}, []string{"MAC", " NAME"},
-			"10.20.1.10      Siemens        CPU 315-2 PN/DP  V3.2.7    plc              3s"},
+			"10.20.1.10        Siemens        CPU 315-2 PN/DP V3.2.7    plc             3s"},
 		{100, []string{"ADDRESS↑", "MAC", "VENDOR", "NAME", "PRODUCT", "FIRMWARE", "ROLE/PROTO", "SEEN"}, []string{"PRODUCT/NAME", "PROTOCOLS"},
-			"10.20.1.10      00:1b:1b:6a:10:01 Siemens     PLC-LINE1  CPU 315-2 PN/DP V3.2.7   plc          3s"},
+			"10.20.1.10       00:1b:1b:6a:10:01 Siemens    PLC-LINE1  CPU 315-2 PN/DP V3.2.7   plc          3s"},
 		{120, []string{"ADDRESS↑", "MAC", "VENDOR", "NAME", "PRODUCT", "FIRMWARE", "ROLE · PROTOCOLS", "SEEN"}, []string{"PKTS"},
-			"10.20.1.10      00:1b:1b:6a:10:01 Siemens       PLC-LINE1     CPU 315-2 PN/DP    V3.2.7    plc · s7comm,snmp +1    3s"},
+			"10.20.1.10        00:1b:1b:6a:10:01 Siemens       PLC-LINE1     CPU 315-2 PN/DP    V3.2.7    plc · s7comm +2       3s"},
 		{160, []string{"MAC", "VLAN", "NAME", "PRODUCT", "FIRMWARE", "ROLE · PROTOCOLS", "SVC", "PKTS"}, nil, ""},
 	} {
 		v := view(fixtureModel(t, tc.w, 24))
@@ -763,7 +767,7 @@ func TestAssetColumnsByWidth(t *testing.T) {
 		}
 		// An asset without a product shows its name in the product column
 		// at 80 columns, and nothing in the product column when wider.
-		if tc.w == 80 && !strings.Contains(v, "PLC-PACK2                  plc") {
+		if tc.w == 80 && !strings.Contains(v, "PLC-PACK2                 plc") {
 			t.Errorf("80 columns: PLC-PACK2 (no product) does not show its name:\n%s", v)
 		}
 	}

@@ -186,7 +186,13 @@ func (f *Model) View(width int) []string {
 	if f.err != "" {
 		lines = append(lines, " "+st.Error.Render(format.Truncate("✗ "+f.err, width-1)))
 	}
-	lines = append(lines, " "+st.Muted.Render(format.Truncate("enter confirm · tab next field · esc cancel", width-1)))
+	// enter moves to the next field and confirms only on the last one:
+	// the hint says which it does now
+	hint := "enter next field · shift+tab back · esc cancel"
+	if f.focus >= len(f.fields)-1 {
+		hint = "enter confirm · shift+tab back · esc cancel"
+	}
+	lines = append(lines, " "+st.Muted.Render(format.Truncate(hint, width-1)))
 	return lines
 }
 
