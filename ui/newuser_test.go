@@ -8,6 +8,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"otscope/model"
 	"otscope/ui/pane"
 	"otscope/ui/pane/scanpane"
 )
@@ -129,5 +130,32 @@ func TestScanPaneCountsClosedApart(t *testing.T) {
 	m := send(t, run(t, scanModel(t, f), "7"), pane.TickMsg{Time: fixtureNow})
 	if v := view(m); !strings.Contains(v, "26 answered, 62 closed, 0 silent, 0 errors") {
 		t.Errorf("scan summary:\n%s", v)
+	}
+}
+
+// An address that does not fit the ADDRESS column widens it instead of
+// being cut ("192.168.10.120 +1"), and an age of years is given in years
+// (item 13).
+func TestAssetAddressesAndAgesWhole(t *testing.T) {
+	m := fixtureModel(t, 80, 24)
+	snap := fixtureSnapshot()
+	for i := range snap.Assets {
+		if snap.Assets[i].ID == idPLC {
+			snap.Assets[i].IPs = []netip.Addr{netip.MustParseAddr("192.168.10.120"), netip.MustParseAddr("192.168.10.121")}
+			snap.Assets[i].LastSeen = fixtureNow.AddDate(-6, 0, 0)
+		}
+	}
+	m = send(t, m, UpdatesMsg{Updates: []model.Update{snap}})
+	v := view(m)
+	if !strings.Contains(v, "192.168.10.120 +1") {
+		t.Errorf("address cut:\n%s", v)
+	}
+	if strings.Contains(v, "…   ") && strings.Contains(v, "219…") || !strings.Contains(v, "6y") {
+		t.Errorf("age of six years not in years:\n%s", v)
+	}
+	for _, line := range strings.Split(v, "\n") {
+		if n := len([]rune(line)); n > 80 {
+			t.Errorf("line of %d columns: %q", n, line)
+		}
 	}
 }

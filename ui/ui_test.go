@@ -704,7 +704,7 @@ func TestStaleSessionAgesFromLastPacket(t *testing.T) {
 	snap.Stats = fixtureStats(0)[:1] // the finished file only
 	m := send(t, New(cfg), tea.WindowSizeMsg{Width: 80, Height: 24}, UpdatesMsg{Updates: []model.Update{snap}, Closed: true})
 	v := view(m)
-	for _, want := range []string{"SEEN as of 2025-03-04 10:05", "Link150         V5.1.0    protocol gat…   5s", "✓ finished"} {
+	for _, want := range []string{"SEEN as of 2025-03-04 10:05", "Link150          V5.1.0    protocol gate…   5s", "✓ finished"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("view lacks %q:\n%s", want, v)
 		}
@@ -742,11 +742,11 @@ func TestAssetColumnsByWidth(t *testing.T) {
 		row      string // the S7-300's row, from the address on
 	}{
 		{80, []string{"ADDRESS↑", "VENDOR", "PRODUCT/NAME", "FIRMWARE", "ROLE/PROTO", "SEEN"}, []string{"MAC", " NAME"},
-			"10.20.1.10        Siemens        CPU 315-2 PN/DP V3.2.7    plc             3s"},
+			"10.20.1.10      Siemens        CPU 315-2 PN/DP  V3.2.7    plc              3s"},
 		{100, []string{"ADDRESS↑", "MAC", "VENDOR", "NAME", "PRODUCT", "FIRMWARE", "ROLE/PROTO", "SEEN"}, []string{"PRODUCT/NAME", "PROTOCOLS"},
-			"10.20.1.10       00:1b:1b:6a:10:01 Siemens    PLC-LINE1  CPU 315-2 PN/DP V3.2.7   plc          3s"},
+			"10.20.1.10      00:1b:1b:6a:10:01 Siemens     PLC-LINE1  CPU 315-2 PN/DP V3.2.7   plc          3s"},
 		{120, []string{"ADDRESS↑", "MAC", "VENDOR", "NAME", "PRODUCT", "FIRMWARE", "ROLE · PROTOCOLS", "SEEN"}, []string{"PKTS"},
-			"10.20.1.10        00:1b:1b:6a:10:01 Siemens       PLC-LINE1     CPU 315-2 PN/DP    V3.2.7    plc · s7comm +2       3s"},
+			"10.20.1.10      00:1b:1b:6a:10:01 Siemens       PLC-LINE1     CPU 315-2 PN/DP    V3.2.7    plc · s7comm,snmp +1    3s"},
 		{160, []string{"MAC", "VLAN", "NAME", "PRODUCT", "FIRMWARE", "ROLE · PROTOCOLS", "SVC", "PKTS"}, nil, ""},
 	} {
 		v := view(fixtureModel(t, tc.w, 24))
@@ -767,7 +767,7 @@ func TestAssetColumnsByWidth(t *testing.T) {
 		}
 		// An asset without a product shows its name in the product column
 		// at 80 columns, and nothing in the product column when wider.
-		if tc.w == 80 && !strings.Contains(v, "PLC-PACK2                 plc") {
+		if tc.w == 80 && !strings.Contains(v, "PLC-PACK2                  plc") {
 			t.Errorf("80 columns: PLC-PACK2 (no product) does not show its name:\n%s", v)
 		}
 	}

@@ -136,7 +136,7 @@ const (
 
 var colDefs = [numCols]grid.Column{
 	colFlag:      {Title: "", Width: 1},
-	colAddr:      {Title: "ADDRESS", Width: 15, Max: 17, Flex: 2}, // "192.168.10.120 +1" whole when there is room
+	colAddr:      {Title: "ADDRESS", Width: 15}, // widened to the longest address (addrWidth)
 	colAddrMAC:   {Title: "ADDRESS", Width: 17},
 	colMAC:       {Title: "MAC", Width: 17},
 	colVLAN:      {Title: "VLAN", Width: 4, Right: true},
@@ -279,6 +279,7 @@ type Model struct {
 
 	width, height int
 	cols          []colID
+	addrW         int // the widest address cell seen
 	defs          []grid.Column
 	widths        []int
 	header        string
@@ -343,6 +344,10 @@ func (m *Model) SetSize(width, height int) {
 	m.defs = make([]grid.Column, len(m.cols))
 	for i, c := range m.cols {
 		m.defs[i] = colDefs[c]
+		if c == colAddr {
+			// never cut an address: "192.168.10.120 +1" takes 17 cells
+			m.defs[i].Width = max(m.defs[i].Width, min(m.addrW, maxAddrWidth))
+		}
 	}
 	m.widths = grid.Layout(m.defs, m.width-1)
 	m.filter.SetWidth(m.width)
@@ -414,14 +419,20 @@ func (m *Model) SetFilter(q string) {
 // and re-sorts.
 func (m *Model) DataChanged(c state.Change) {
 	st := m.ctx.State
+	w := m.addrW
+	add := func(id model.AssetID, a *model.Asset) {
+		r := newRow(a, st.SearchText(id))
+		m.rows[id] = r
+		w = max(w, len(r.cells[colAddr])) // ASCII
+	}
 	switch {
 	case c.Reset:
 		clear(m.rows)
-		st.EachAsset(func(a *model.Asset) { m.rows[a.ID] = newRow(a, st.SearchText(a.ID)) })
+		st.EachAsset(func(a *model.Asset) { add(a.ID, a) })
 	case len(c.Assets) > 0:
 		for id := range c.Assets {
 			if a, ok := st.Asset(id); ok {
-				m.rows[id] = newRow(a, st.SearchText(id))
+				add(id, a)
 			} else {
 				delete(m.rows, id)
 			}
@@ -429,9 +440,17 @@ func (m *Model) DataChanged(c state.Change) {
 	default:
 		return
 	}
+	// an address wider than its column widens it (rows are rebuilt)
+	if w > m.addrW {
+		m.addrW = w
+		m.SetSize(m.width, m.height)
+	}
 	m.stale = true
 	m.refresh()
 }
+
+// maxAddrWidth bounds the address column: an IPv6 address is cut.
+const maxAddrWidth = 20
 
 // refresh filters the rows with the query and hands the order to the grid.
 // Sorting happens only when the data or the sort changed; a query that
