@@ -423,7 +423,9 @@ func (m *Model) DataChanged(c state.Change) {
 	add := func(id model.AssetID, a *model.Asset) {
 		r := newRow(a, st.SearchText(id))
 		m.rows[id] = r
-		w = max(w, len(r.cells[colAddr])) // ASCII
+		if !strings.Contains(r.cells[colAddr], ":") { // IPv6 is cut: it would take the row
+			w = max(w, len(r.cells[colAddr])) // ASCII
+		}
 	}
 	switch {
 	case c.Reset:
@@ -449,8 +451,8 @@ func (m *Model) DataChanged(c state.Change) {
 	m.refresh()
 }
 
-// maxAddrWidth bounds the address column: an IPv6 address is cut.
-const maxAddrWidth = 20
+// maxAddrWidth bounds the address column: "255.255.255.255 +9".
+const maxAddrWidth = 18
 
 // refresh filters the rows with the query and hands the order to the grid.
 // Sorting happens only when the data or the sort changed; a query that
