@@ -157,7 +157,15 @@ func (inv *Inventory) inferRoles(a *model.Asset) {
 	case polled > 0 && len(serves) == 0 && local:
 		add(model.RoleHMI, "polls "+strconv.Itoa(polled)+" device(s) ("+strings.Join(polledProtos, ", ")+")")
 	}
-	if len(serves) > 0 && !hasProven && len(program)+len(diagnostic) == 0 {
+	// A CIP identity names the device type: answering EtherNet/IP does not
+	// make a communications adapter (a 1734-AENTR heading a rack of I/O) a
+	// controller. It is the I/O head, as a PROFINET interface module is.
+	cipType := a.Fact(model.FieldCIPDeviceType)
+	if cipType == "12" && !hasProven {
+		add(model.RoleIO, "CIP identity device type 12 (Communications Adapter)")
+	}
+	notPLC := cipType != "" && cipType != "14"
+	if len(serves) > 0 && !hasProven && !notPLC && len(program)+len(diagnostic) == 0 {
 		add(model.RolePLC, "answers "+strings.Join(firstN(serves, 3), ", "))
 	}
 	if os := a.Fact(model.FieldOS); strings.Contains(strings.ToLower(os), "windows") && len(want) == 0 && len(proven) == 0 {

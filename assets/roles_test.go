@@ -98,3 +98,30 @@ func TestRoleProtocolsIndustrial(t *testing.T) {
 		}
 	}
 }
+
+// A CIP communications adapter (device type 12, a 1734-AENTR) answers
+// EtherNet/IP but is not a controller: it gets "io device", never "plc",
+// so the PLC policy rules and --exclude-role plc do not take it (issue 14,
+// item 10). A drive (type 2) answering EtherNet/IP is no PLC either.
+func TestRoleCIPCommunicationsAdapter(t *testing.T) {
+	inv := NewInventory(nil)
+	adapter := model.MAC{0x00, 0x1d, 0x9c, 1, 2, 3}
+	drive := model.MAC{0x00, 0x1d, 0x9c, 1, 2, 4}
+	plc := model.MAC{0x00, 0x1d, 0x9c, 1, 2, 5}
+	apply(inv, host(adapter, "10.10.1.30"), service(adapter, "10.10.1.30", 44818, "enip"),
+		fact(adapter, "10.10.1.30", model.FieldCIPDeviceType, "12", 5),
+		host(drive, "10.10.1.31"), service(drive, "10.10.1.31", 44818, "enip"),
+		fact(drive, "10.10.1.31", model.FieldCIPDeviceType, "2", 6),
+		host(plc, "10.10.1.32"), service(plc, "10.10.1.32", 44818, "enip"))
+	roles, why := roleOf(t, inv, model.MACAssetID(adapter))
+	if slices.Contains(roles, model.RolePLC) || !slices.Contains(roles, model.RoleIO) || why[model.RoleIO] == "" {
+		t.Errorf("communications adapter roles = %v %v", roles, why)
+	}
+	if roles, _ := roleOf(t, inv, model.MACAssetID(drive)); slices.Contains(roles, model.RolePLC) {
+		t.Errorf("drive roles = %v", roles)
+	}
+	// no identity: answering EtherNet/IP still suggests a controller
+	if roles, _ := roleOf(t, inv, model.MACAssetID(plc)); !slices.Contains(roles, model.RolePLC) {
+		t.Errorf("controller without identity roles = %v", roles)
+	}
+}

@@ -116,27 +116,7 @@ func ParseScope(targets []string, o ScopeOptions) (*Scope, error) {
 			known = append(known, netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-unmapBits(p.Addr())).Masked())
 		}
 	}
-	for _, t := range targets {
-		for _, f := range splitList(t) {
-			if p, err := parseCIDR(f); err == nil && p.Addr().Is4() {
-				known = append(known, p)
-			}
-			rs, err := parseEntry(f, !o.AllowBroadcast)
-			if err != nil {
-				return nil, err
-			}
-			for _, r := range rs {
-				if err := r.refuse(f, o); err != nil {
-					return nil, err
-				}
-				if r.size().Cmp(big.NewInt(hardMaxScope)) > 0 {
-					return nil, fmt.Errorf("scope %s has more than %d addresses even with --allow-large-scope", f, hardMaxScope)
-				}
-			}
-			s.incl = append(s.incl, rs...)
-			s.specs = append(s.specs, f)
-		}
-	}
+	// exclusions first: what the user took out is never refused
 	for _, t := range o.Exclude {
 		for _, f := range splitList(t) {
 			rs, err := parseEntry(f, false)
@@ -147,7 +127,31 @@ func ParseScope(targets []string, o ScopeOptions) (*Scope, error) {
 			s.exclSpecs = append(s.exclSpecs, f)
 		}
 	}
-	s.incl, s.excl = merge(s.incl), merge(s.excl)
+	s.excl = merge(s.excl)
+	for _, t := range targets {
+		for _, f := range splitList(t) {
+			if p, err := parseCIDR(f); err == nil && p.Addr().Is4() {
+				known = append(known, p)
+			}
+			rs, err := parseEntry(f, !o.AllowBroadcast)
+			if err != nil {
+				return nil, err
+			}
+			for _, r := range rs {
+				for _, rest := range r.minus(s.excl) {
+					if err := rest.refuse(f, o); err != nil {
+						return nil, err
+					}
+				}
+				if r.size().Cmp(big.NewInt(hardMaxScope)) > 0 {
+					return nil, fmt.Errorf("scope %s has more than %d addresses even with --allow-large-scope", f, hardMaxScope)
+				}
+			}
+			s.incl = append(s.incl, rs...)
+			s.specs = append(s.specs, f)
+		}
+	}
+	s.incl = merge(s.incl)
 	if !o.AllowBroadcast {
 		if err := s.refuseDirected(known); err != nil {
 			return nil, err
@@ -202,6 +206,31 @@ func (r addrRange) refuse(spec string, o ScopeOptions) error {
 		return fmt.Errorf("%s: more than %d addresses (a /16): pass --allow-large-scope to scan it", spec, MaxScope)
 	}
 	return nil
+}
+
+// minus is what is left of r once the sorted, merged ranges excl are
+// taken out.
+func (r addrRange) minus(excl []addrRange) []addrRange {
+	out := []addrRange{r}
+	for _, x := range excl {
+		if x.lo.BitLen() != r.lo.BitLen() {
+			continue
+		}
+		last := out[len(out)-1]
+		if x.hi.Less(last.lo) || last.hi.Less(x.lo) {
+			continue
+		}
+		out = out[:len(out)-1]
+		if last.lo.Less(x.lo) {
+			out = append(out, addrRange{last.lo, x.lo.Prev()})
+		}
+		if x.hi.Less(last.hi) {
+			out = append(out, addrRange{x.hi.Next(), last.hi})
+		} else {
+			break
+		}
+	}
+	return out
 }
 
 // overlaps reports whether r shares an address with p.

@@ -279,7 +279,7 @@ func (s *Session) DialTCP(ctx context.Context, probe string, port uint16) (*Conn
 			ans = "stopped"
 		}
 		rec.Answer, rec.Error = ans, err.Error()
-		s.sc.errors.Add(1)
+		s.sc.tally(ans)
 		s.sc.record(rec)
 		if ans == "stopped" {
 			if ctx.Err() != nil {
@@ -660,7 +660,7 @@ func (s *Session) failed(ctx context.Context, rec *model.ScanRecord, xe *Exchang
 		xe.Answer = "stopped"
 	}
 	rec.Answer, rec.Error = xe.Answer, xe.Error()
-	s.sc.errors.Add(1)
+	s.sc.tally(xe.Answer)
 	s.sc.record(*rec)
 	if xe.Answer == "stopped" {
 		if ctx.Err() != nil {

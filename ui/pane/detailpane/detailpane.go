@@ -65,7 +65,7 @@ func DefaultKeyMap() KeyMap {
 		Scroll:       grid.DefaultKeyMap(),
 		Back:         key.NewBinding(key.WithKeys("esc", "backspace"), key.WithHelp("esc", "back")),
 		Verify:       key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "verify (walkdown)")),
-		Decommission: key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "decommission")),
+		Decommission: key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "decommission")),
 	}
 }
 
@@ -120,8 +120,17 @@ func (m *Model) Summary() string {
 	if m.removed {
 		s += " (removed)"
 	}
+	// where the view is when the asset does not fit: more below, the end,
+	// or how far down
 	if m.vp.TotalLineCount() > m.vp.Height {
-		s += " · " + strconv.Itoa(int(m.vp.ScrollPercent()*100)) + "%"
+		switch {
+		case m.vp.AtTop():
+			s += " · more ↓"
+		case m.vp.AtBottom():
+			s += " · end"
+		default:
+			s += " · " + strconv.Itoa(int(m.vp.ScrollPercent()*100)) + "% ↓"
+		}
 	}
 	return s
 }
@@ -516,12 +525,9 @@ func (b *builder) value(lead string, indent, vw int, value, prov string) {
 	case vwidth <= vw && indent+vw+2+pwidth <= b.width:
 		b.add(lead + format.Fit(value, vw) + "  " + st.Muted.Render(prov))
 		return
-	case indent+vwidth+2+pwidth <= b.width:
-		// wider than the column but fits beside its own provenance: one
-		// line out of line beats two
-		b.add(lead + value + "  " + st.Muted.Render(prov))
-		return
 	}
+	// wider than the value column: the value on its own lines, the
+	// provenance under it, so the column of provenances stays aligned
 	for i, part := range format.Wrap(value, max(8, b.width-indent)) {
 		if i == 0 {
 			b.add(lead + part)

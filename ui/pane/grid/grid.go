@@ -123,6 +123,18 @@ func (m *Model[K]) Top() {
 	m.cursor, m.offset, m.moved = 0, 0, false
 }
 
+// Click selects the row shown on screen line line of the window (0: the
+// first row shown) and reports whether there is one.
+func (m *Model[K]) Click(line int) bool {
+	i := m.offset + line
+	if line < 0 || line >= m.height || i >= len(m.keys) {
+		return false
+	}
+	m.cursor, m.moved = i, true
+	m.clamp()
+	return true
+}
+
 // Window returns the half-open range of row indexes that are on screen.
 func (m *Model[K]) Window() (start, end int) {
 	return m.offset, min(len(m.keys), m.offset+m.height)
