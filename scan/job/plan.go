@@ -5,20 +5,16 @@
 package job
 
 import (
-	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/netip"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"otscope/model"
-	"otscope/model/safe"
 	"otscope/scan/probe"
 )
 
@@ -168,36 +164,14 @@ func (p *Plan) Scope() string { return p.scope.String() }
 var Formats = []string{"table", "json", "csv"}
 
 // Write prints the plan as a table that fits 80 columns with its summary,
-// as JSON or as CSV.
+// or as JSON or CSV for a change record (probe.Plan's writers: one
+// definition of the fields).
 func (p *Plan) Write(w io.Writer, format string) error {
 	switch format {
 	case "json":
-		type out struct {
-			Rows     []Row  `json:"rows"`
-			Targets  int    `json:"targets"`
-			Nothing  int    `json:"targets_without_probe"`
-			Probes   int    `json:"probes"`
-			Packets  int    `json:"max_packets"`
-			Duration string `json:"max_sending_time"`
-			Rate     int    `json:"rate_pps"`
-			PerHost  int    `json:"per_host_pps"`
-		}
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		rows := p.Rows
-		if rows == nil {
-			rows = []Row{}
-		}
-		return enc.Encode(out{rows, p.Targets, p.Nothing, p.Probes, p.Packets, p.Duration.String(), p.Rate, p.PerHost})
+		return p.plan.WriteJSON(w)
 	case "csv":
-		cw := csv.NewWriter(w)
-		cw.Write([]string{"target", "asset", "probe", "port", "requests", "packets", "if_open", "why"})
-		for _, r := range p.Rows {
-			cw.Write([]string{r.Target.String(), safe.CSV(r.Asset), r.Probe, strconv.Itoa(int(r.Port)), strconv.Itoa(r.Requests),
-				strconv.Itoa(r.Packets), strconv.FormatBool(r.IfOpen), safe.CSV(r.Why)})
-		}
-		cw.Flush()
-		return cw.Error()
+		return p.plan.WriteCSV(w)
 	case "table", "":
 		return p.plan.Write(w)
 	}
