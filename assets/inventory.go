@@ -453,28 +453,22 @@ func compareService(x, y model.Service) int {
 }
 
 func (inv *Inventory) addConversation(o *model.Observation) {
-	c := model.Conversation{
-		Transport: o.Transport,
-		Port:      o.Port,
-		Protocol:  o.Protocol,
-		ClientIP:  o.Subject.IP,
-		ServerIP:  o.Peer.IP,
+	// the key first: a known conversation (the usual case) builds nothing
+	k := convKey{clientIP: o.Subject.IP, serverIP: o.Peer.IP, port: o.Port, transport: o.Transport}
+	if !k.clientIP.IsValid() {
+		k.clientMAC = o.Subject.MAC
 	}
-	if !c.ClientIP.IsValid() {
-		c.ClientMAC = o.Subject.MAC
+	if !k.serverIP.IsValid() {
+		k.serverMAC = o.Peer.MAC
 	}
-	if !c.ServerIP.IsValid() {
-		c.ServerMAC = o.Peer.MAC
-	}
-	k := keyOf(&c)
 	e, ok := inv.convs[k]
 	if !ok {
 		if len(inv.convs) >= inv.maxConvs {
 			inv.refuse(o, true)
 			return
 		}
-		c.FirstSeen = o.First
-		e = &c
+		e = &model.Conversation{Transport: o.Transport, Port: o.Port, Protocol: o.Protocol,
+			ClientIP: k.clientIP, ServerIP: k.serverIP, ClientMAC: k.clientMAC, ServerMAC: k.serverMAC, FirstSeen: o.First}
 		inv.convs[k] = e
 	}
 	if o.Identified && o.Protocol != "" && e.Protocol != o.Protocol {
