@@ -95,6 +95,9 @@ func (inv *Inventory) subAsset(ep model.Endpoint) *model.Asset {
 	if a := inv.assets[id]; a != nil {
 		return a
 	}
+	if inv.full() {
+		return nil
+	}
 	a := &model.Asset{ID: id}
 	inv.assets[id] = a
 	delete(inv.removed, id)
@@ -117,7 +120,7 @@ func (inv *Inventory) macInfo(m model.MAC, create bool) *macInfo {
 	if mi := inv.byMAC[m]; mi != nil {
 		return mi
 	}
-	if !create {
+	if !create || inv.full() {
 		return nil
 	}
 	id := model.MACAssetID(m)
@@ -180,6 +183,9 @@ func (inv *Inventory) newIPAsset(ip netip.Addr) *model.Asset {
 	id := model.IPAssetID(ip)
 	a := inv.assets[id]
 	if a == nil {
+		if inv.full() {
+			return nil
+		}
 		a = &model.Asset{ID: id}
 		inv.assets[id] = a
 		delete(inv.removed, id)
@@ -278,7 +284,10 @@ func (inv *Inventory) merge(dst, src *model.Asset) {
 	dst.Bytes += src.Bytes
 	delete(inv.assets, src.ID)
 	delete(inv.dirtyAssets, src.ID)
-	inv.removed[src.ID] = allConsumers
+	delete(inv.warmAssets, src.ID)
+	if inv.want != 0 {
+		inv.removed[src.ID] = inv.want
+	}
 	derive(dst)
 	inv.touch(dst)
 	inv.reownConversations()

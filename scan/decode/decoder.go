@@ -62,6 +62,7 @@ type Decoder struct {
 	onceSet    map[onceKey]struct{}
 	hosts      map[hostKey]*hostState
 	dirtyHosts []*hostState
+	claims     map[claimKey]int // claims in d.obs since the last flush: their index
 	flows      flowTable
 	services   map[serviceKey]struct{}
 	conns      map[connKey]*flowState // a prober's open connections (DecodeExchange)
@@ -85,6 +86,7 @@ func New(o Options) *Decoder {
 	d := &Decoder{
 		opts:     o,
 		hosts:    make(map[hostKey]*hostState, 256),
+		claims:   make(map[claimKey]int, 64),
 		services: make(map[serviceKey]struct{}, 256),
 		onceSet:  make(map[onceKey]struct{}, 256),
 		layers:   make([]gopacket.LayerType, 0, 16),
