@@ -98,28 +98,17 @@ func OpenLive(iface string, o Options) (Source, error) {
 			h.close()
 			return nil, liveOpenError(iface, err)
 		}
-		if fd, ok := handleFD(h); ok && loopback {
-			// Frames queued between binding the socket and attaching the
-			// filter came through unfiltered, both copies of each: drop
-			// them, as libpcap does, so no frame is read twice.
-			drainSocket(fd)
-		}
+	}
+	// Bound only now, with the filter in place: no frame came through
+	// unfiltered, so none is read twice on lo.
+	if err := h.start(); err != nil {
+		h.close()
+		return nil, liveOpenError(iface, err)
 	}
 	return src, nil
 }
 
 func htons(v uint16) uint16 { return v<<8 | v>>8 }
-
-// drainSocket discards what is queued on a packet socket (at most a
-// socket buffer's worth), without waiting.
-func drainSocket(fd int) {
-	var b [1]byte
-	for range 1 << 16 {
-		if _, _, err := unix.Recvfrom(fd, b[:], unix.MSG_DONTWAIT|unix.MSG_TRUNC); err != nil {
-			return
-		}
-	}
-}
 
 // checkInterface checks that the interface exists.
 func checkInterface(iface string) error {

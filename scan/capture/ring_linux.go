@@ -66,7 +66,10 @@ func openRing(iface string) (*ring, error) {
 	if err != nil {
 		return nil, err
 	}
-	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, int(htons(unix.ETH_P_ALL)))
+	// Protocol 0: the socket receives nothing until start binds it, after
+	// the socket filter is attached, so no frame reaches the ring
+	// unfiltered (on lo, both copies of every frame would).
+	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -88,11 +91,17 @@ func openRing(iface string) (*ring, error) {
 		r.mem = nil
 		return fail("mmap of the receive ring", err)
 	}
-	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ALL), Ifindex: ifi.Index}); err != nil {
-		return fail("bind", err)
-	}
 	r.pfd = []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN | unix.POLLERR}}
 	return r, nil
+}
+
+// start binds the socket to its interface for every protocol: frames flow
+// into the ring from here on.
+func (r *ring) start() error {
+	if err := unix.Bind(r.fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ALL), Ifindex: r.ifindex}); err != nil {
+		return fmt.Errorf("bind: %w", err)
+	}
+	return nil
 }
 
 // setPromiscuous puts the interface in promiscuous mode for this socket.

@@ -44,6 +44,9 @@ type Settings struct {
 	// Iface is the interface for layer-2 probes ("": the route's).
 	Iface                                   string
 	AllowLarge, AllowPublic, AllowBroadcast bool
+	// DCPMulticast sends one PROFINET DCP Identify to the segment's
+	// multicast address: every PROFINET station answers, in scope or not.
+	DCPMulticast bool
 }
 
 // Defaults are the settings of a scan nobody tuned.
@@ -104,7 +107,7 @@ func Build(s Settings, assets []model.Asset) (*Plan, error) {
 		return nil, err
 	}
 	po := probe.PlanOptions{FillGaps: s.FillGaps, Communities: s.Communities, ModbusUnits: s.ModbusUnits,
-		TCPPorts: s.TCPPorts, Ports: map[string]uint16{}}
+		TCPPorts: s.TCPPorts, Ports: map[string]uint16{}, DCPMulticast: s.DCPMulticast}
 	for name, port := range s.Ports {
 		if _, err := probe.Lookup([]string{name}); err != nil {
 			return nil, fmt.Errorf("--port %s=%d: %v", name, port, err)
@@ -124,7 +127,7 @@ func Build(s Settings, assets []model.Asset) (*Plan, error) {
 	}
 	// never this host's own addresses: the scanner would only talk to itself
 	o := probe.ScopeOptions{Exclude: append(slices.Clone(s.Exclude), localAddrs()...), AllowLarge: s.AllowLarge,
-		AllowPublic: s.AllowPublic, AllowBroadcast: s.AllowBroadcast}
+		AllowPublic: s.AllowPublic, AllowBroadcast: s.AllowBroadcast, Subnets: probe.LocalSubnets()}
 	var scope *probe.Scope
 	var err error
 	if slices.Contains(s.Targets, "assets") {
