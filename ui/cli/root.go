@@ -64,6 +64,7 @@ func (a *app) commands() []*cobra.Command {
 		a.newAssetsCmd(), a.newLifecycleCmd(), a.newAdvisoriesCmd(), a.newAuditCmd(),
 		a.newWaiveCmd(), a.newWaiversCmd(), a.newStateCmd(),
 		a.newScanCmd(), a.newScanLogCmd(), a.newSessionsCmd(),
+		a.newExportCmd(), a.newImportCmd(), a.newMergeCmd(), a.newDiffCmd(),
 		a.newPushCmd(), a.newPullCmd(), a.newSitesCmd(),
 		a.newVersionCmd(), a.newCompletionCmd(),
 	}
@@ -165,6 +166,9 @@ Use "{{.CommandPath}} [command] --help" for more information about a command.{{e
 // Annotations on a command's flags that checkFlags acts on.
 const (
 	annRequired = "otscope_required"
+	// annFormats lists the --format values of a command whose formats are
+	// not the exports' json, csv and table.
+	annFormats = "otscope_formats"
 )
 
 // sessionFlag adds -s/--session to cmd; required sessions are checked
@@ -201,8 +205,15 @@ func (a *app) checkFlags(cmd *cobra.Command, _ []string) error {
 			}
 		}
 	}
-	if f := cmd.Flags().Lookup("format"); f != nil && !slices.Contains(export.Formats, f.Value.String()) {
-		return fmt.Errorf("%w: %s: --format %q: %v", ErrUsage, cmd.Name(), f.Value.String(), export.ErrFormat)
+	if f := cmd.Flags().Lookup("format"); f != nil {
+		// a command with formats of its own lists them in annFormats
+		if own := f.Annotations[annFormats]; len(own) > 0 {
+			if !slices.Contains(own, f.Value.String()) {
+				return fmt.Errorf("%w: %s: --format %q: use %s", ErrUsage, cmd.Name(), f.Value.String(), strings.Join(own, ", "))
+			}
+		} else if !slices.Contains(export.Formats, f.Value.String()) {
+			return fmt.Errorf("%w: %s: --format %q: %v", ErrUsage, cmd.Name(), f.Value.String(), export.ErrFormat)
+		}
 	}
 	return nil
 }
