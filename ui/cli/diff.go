@@ -1,14 +1,13 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"otscope/assets/bundle"
 	"otscope/assets/diff"
-	"otscope/assets/export"
 	"otscope/assets/store"
 )
 
@@ -41,29 +40,20 @@ lifecycle phase, audit verdict, inventory state and violations. With
 			if err != nil {
 				return err
 			}
-			var sess [2]bundle.Session
-			var opts diff.Options
-			for i, n := range args {
+			for _, n := range args {
 				if err := store.ValidSessionName(n); err != nil {
 					return usagef("diff", "%q: %v", n, err)
 				}
-				snap, an, err := a.analyse(n, src)
-				if err != nil {
-					return err
-				}
-				sess[i] = bundle.Session{Name: n, Assets: snap.Assets, Conversations: snap.Conversations, Stats: snap.Stats}
-				now := an.Now
-				if now.IsZero() {
-					now = time.Now()
-				}
-				st := diff.StatusFromRecords(&export.Report{Records: export.Records(snap.Assets, an), Now: now, Audited: true})
-				if i == 0 {
-					opts.Before = st
-				} else {
-					opts.After = st
-				}
 			}
-			r := diff.Sessions(&sess[0], &sess[1], opts)
+			e, err := openEnvAt(a.db, a.logPath, true)
+			if err != nil {
+				return err
+			}
+			r, err := diffStored(context.Background(), e.st, args[0], args[1], src, time.Now())
+			e.close()
+			if err != nil {
+				return err
+			}
 			if err := diff.Write(a.io.Stdout, format, &r); err != nil {
 				return err
 			}

@@ -11,8 +11,6 @@ import (
 
 	"otscope/assets/bundle"
 	"otscope/assets/export"
-	"otscope/assets/store"
-	"otscope/model"
 )
 
 // exportFormats are the formats of 'otscope export'.
@@ -120,26 +118,14 @@ func (a *app) exportWriter(session, format string, to []string, passFile, keyFil
 	if err != nil {
 		return nil, err
 	}
-	snap, an, err := a.analyse(session, src)
-	if err != nil {
-		return nil, err
-	}
-	rep := &export.Report{Session: session, Otscope: a.version, Now: an.Now, Audited: true,
-		Records: export.Records(snap.Assets, an), Conversations: snap.Conversations, Stats: snap.Stats}
 	e, err := openEnvAt(a.db, a.logPath, true)
 	if err != nil {
 		return nil, err
 	}
-	if m, err := e.st.SessionMeta(session); err == nil {
-		rep.Site, rep.Sensor = m.Site, m.Sensor
-	}
-	rep.ScanLog, _, err = store.ReadJournal[model.ScanRecord](e.st, session, store.ScanLog)
+	rep, err := sessionReport(e.st, session, a.version, src, time.Now())
 	e.close()
 	if err != nil {
 		return nil, err
-	}
-	if rep.Now.IsZero() {
-		rep.Now = time.Now()
 	}
 	if !slices.Contains(export.ReportFormats, format) {
 		return nil, usagef("export", "--format %q", format)
