@@ -504,6 +504,21 @@ func (m *Model) diffDone(msg diffDoneMsg) {
 // for any other message.
 func (m *Model) travelMsg(msg tea.Msg) (cmd tea.Cmd, ok bool) {
 	switch msg := msg.(type) {
+	case tea.MouseMsg:
+		// over the form or the diff view the mouse does not reach the
+		// panes underneath; the wheel scrolls the view
+		if !m.tr.active() {
+			return nil, false
+		}
+		if m.tr.showing && !m.tr.form.Active() {
+			switch msg.Button {
+			case tea.MouseButtonWheelUp:
+				m.tr.view.Update(tea.KeyMsg{Type: tea.KeyUp})
+			case tea.MouseButtonWheelDown:
+				m.tr.view.Update(tea.KeyMsg{Type: tea.KeyDown})
+			}
+		}
+		return nil, true
 	case exportStartMsg:
 		return m.startExport(msg), true
 	case exportProgressMsg:

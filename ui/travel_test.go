@@ -408,6 +408,15 @@ func TestDiffView(t *testing.T) {
 	if listed != len(r.Changes) {
 		t.Fatalf("%d change lines for %d changes", listed, len(r.Changes))
 	}
+	// the wheel scrolls the view, a click does not reach the panes below
+	m, _ = upd(t, m, tea.MouseMsg{Button: tea.MouseButtonWheelUp, Action: tea.MouseActionPress})
+	if strings.Contains(strings.SplitN(view(m), "\n", 2)[0], "diff · end") {
+		t.Fatal("the wheel did not scroll the diff view")
+	}
+	m, _ = upd(t, m, tea.MouseMsg{Button: tea.MouseButtonLeft, Action: tea.MouseActionPress, X: 20, Y: 0})
+	if m.Focused() != FocusAssets || !m.tr.showing {
+		t.Fatal("a click went through the diff view")
+	}
 	// q closes the view, not the program
 	m, cmd = pressCmd(t, m, "q")
 	if cmd != nil || m.tr.showing {
