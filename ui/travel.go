@@ -206,8 +206,19 @@ func (m *Model) travelKey(msg tea.KeyMsg) tea.Cmd {
 	if t.form.Active() {
 		return t.form.Update(msg)
 	}
-	if t.view.Update(msg) {
+	switch t.view.Update(msg) {
+	case diffpane.Close:
 		t.showing = false
+	case diffpane.Open:
+		c, _ := t.view.Selected()
+		if _, ok := m.state.Asset(c.Asset); !ok {
+			m.say("✗ "+c.Label+" is not in "+m.cfg.Session+" (it vanished)", true)
+			return nil
+		}
+		// the detail's back key returns to the pane under the view;
+		// d opens the comparison again
+		t.showing = false
+		return pane.OpenAsset(c.Asset)
 	}
 	return nil
 }
@@ -513,9 +524,9 @@ func (m *Model) travelMsg(msg tea.Msg) (cmd tea.Cmd, ok bool) {
 		if m.tr.showing && !m.tr.form.Active() {
 			switch msg.Button {
 			case tea.MouseButtonWheelUp:
-				m.tr.view.Update(tea.KeyMsg{Type: tea.KeyUp})
+				_ = m.tr.view.Update(tea.KeyMsg{Type: tea.KeyUp})
 			case tea.MouseButtonWheelDown:
-				m.tr.view.Update(tea.KeyMsg{Type: tea.KeyDown})
+				_ = m.tr.view.Update(tea.KeyMsg{Type: tea.KeyDown})
 			}
 		}
 		return nil, true

@@ -25,7 +25,7 @@ import (
 
 // KeyMap is the keys of the diff view.
 type KeyMap struct {
-	Up, Down, PageUp, PageDown, Home, End, Close key.Binding
+	Up, Down, PageUp, PageDown, Home, End, Open, Close key.Binding
 }
 
 // DefaultKeyMap returns the default keys.
@@ -37,19 +37,26 @@ func DefaultKeyMap() KeyMap {
 		PageDown: key.NewBinding(key.WithKeys("pgdown", "ctrl+f", " ", "f"), key.WithHelp("pgdn", "page down")),
 		Home:     key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("g", "top")),
 		End:      key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("G", "bottom")),
+		Open:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "asset detail")),
 		Close:    key.NewBinding(key.WithKeys("esc", "q", "backspace"), key.WithHelp("esc", "close")),
 	}
 }
 
 // Model is the diff view.
 type Model struct {
-	keys   KeyMap
-	st     *theme.Styles
-	vp     viewport.Model
-	res    *diff.Result
-	lines  []string
-	width  int
-	height int
+	keys  KeyMap
+	st    *theme.Styles
+	vp    viewport.Model
+	res   *diff.Result
+	lines []string
+	// rows are the line numbers of the changes in lines, changes the
+	// changes they show; sel indexes both (the cursor).
+	rows    []int
+	changes []diff.Change
+	bare    []string // the changes' lines without the cursor cell
+	sel     int
+	width   int
+	height  int
 }
 
 // header is the number of lines above the list: title, counts, rule.
@@ -65,9 +72,17 @@ func New(st *theme.Styles) *Model {
 
 // Show renders r and scrolls to its top.
 func (m *Model) Show(r diff.Result) {
-	m.res = &r
+	m.res, m.sel = &r, 0
 	m.render()
 	m.vp.GotoTop()
+}
+
+// Selected returns the change under the cursor.
+func (m *Model) Selected() (diff.Change, bool) {
+	if m.sel < 0 || m.sel >= len(m.changes) {
+		return diff.Change{}, false
+	}
+	return m.changes[m.sel], true
 }
 
 // Result returns the result shown (nil before Show).
@@ -83,31 +98,106 @@ func (m *Model) SetSize(w, h int) {
 	m.render()
 }
 
-// Update handles a key and reports whether it closed the view.
-func (m *Model) Update(msg tea.KeyMsg) (closed bool) {
+// Action is what a key asks of the view's owner.
+type Action int
+
+// The actions.
+const (
+	None Action = iota
+	// Close: the user closed the view.
+	Close
+	// Open: the user asked for the detail of the selected change's asset.
+	Open
+)
+
+// Update handles a key: the cursor moves over the changes (the list
+// scrolls with it); enter and esc are the owner's to act on.
+func (m *Model) Update(msg tea.KeyMsg) Action {
 	k := m.keys
+	page := max(1, m.vp.Height-1)
 	switch {
 	case key.Matches(msg, k.Close):
-		return true
+		return Close
+	case key.Matches(msg, k.Open):
+		if _, ok := m.Selected(); ok {
+			return Open
+		}
 	case key.Matches(msg, k.Up):
-		m.vp.ScrollUp(1)
+		m.move(m.sel - 1)
 	case key.Matches(msg, k.Down):
-		m.vp.ScrollDown(1)
+		m.move(m.sel + 1)
 	case key.Matches(msg, k.PageUp):
-		m.vp.PageUp()
+		m.moveLine(-page)
 	case key.Matches(msg, k.PageDown):
-		m.vp.PageDown()
+		m.moveLine(page)
 	case key.Matches(msg, k.Home):
+		m.move(0)
 		m.vp.GotoTop()
 	case key.Matches(msg, k.End):
+		m.move(len(m.rows) - 1)
 		m.vp.GotoBottom()
 	}
-	return false
+	return None
+}
+
+// moveLine moves the cursor by about n lines: to the first change at or
+// after (n > 0), or the last at or before (n < 0), the line n away.
+func (m *Model) moveLine(n int) {
+	if len(m.rows) == 0 {
+		return
+	}
+	target := m.rows[m.sel] + n
+	i := m.sel
+	if n > 0 {
+		for i < len(m.rows)-1 && m.rows[i] < target {
+			i++
+		}
+	} else {
+		for i > 0 && m.rows[i] > target {
+			i--
+		}
+	}
+	m.move(i)
+}
+
+// move puts the cursor on change i and scrolls it into view.
+func (m *Model) move(i int) {
+	if len(m.rows) == 0 {
+		return
+	}
+	i = max(0, min(i, len(m.rows)-1))
+	if i == m.sel {
+		return
+	}
+	m.mark(m.sel, " ")
+	m.sel = i
+	m.mark(m.sel, "▸")
+	off := m.vp.YOffset
+	m.vp.SetContent(strings.Join(m.lines, "\n"))
+	line := m.rows[i]
+	if i == 0 {
+		line = 0 // the first change shows its section title too
+	}
+	switch {
+	case line < off:
+		off = line
+	case m.rows[i] >= off+m.vp.Height:
+		off = m.rows[i] - m.vp.Height + 1
+	}
+	m.vp.SetYOffset(off)
+}
+
+// mark sets the first cell of change i's line.
+func (m *Model) mark(i int, c string) {
+	if i < 0 || i >= len(m.rows) {
+		return
+	}
+	m.lines[m.rows[i]] = c + m.bare[i]
 }
 
 // ShortHelp is the view's keys for the status bar.
 func (m *Model) ShortHelp() []key.Binding {
-	return []key.Binding{m.keys.Close, m.keys.Down, m.keys.PageDown, m.keys.End}
+	return []key.Binding{m.keys.Close, m.keys.Open, m.keys.Down, m.keys.PageDown}
 }
 
 // Summary is the tab bar's line while the view is open: the comparison and
@@ -235,6 +325,7 @@ func (m *Model) render() {
 	}
 	r := m.res
 	w := max(20, m.width)
+	m.rows, m.changes, m.bare = m.rows[:0], m.changes[:0], m.bare[:0]
 	if len(r.Changes) == 0 {
 		m.lines = []string{" " + m.st.Good.Render(format.Truncate("no changes: the "+strconv.Itoa(r.Unchanged)+
 			" assets of both sessions are the same", w-1))}
@@ -264,7 +355,13 @@ func (m *Model) render() {
 				lbl = safe.Text(string(c.Asset))
 			}
 			what := format.Truncate(safe.Text(describe(c)), max(1, w-labelW-5))
-			lines = append(lines, " "+style.Render(mark)+" "+format.Fit(lbl, labelW)+"  "+what)
+			cursor := " "
+			if len(m.rows) == m.sel {
+				cursor = "▸"
+			}
+			bare := style.Render(mark) + " " + format.Fit(lbl, labelW) + "  " + what
+			m.rows, m.changes, m.bare = append(m.rows, len(lines)), append(m.changes, c), append(m.bare, bare)
+			lines = append(lines, cursor+bare)
 		}
 	}
 	m.lines = lines

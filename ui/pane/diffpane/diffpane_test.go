@@ -1,6 +1,7 @@
 package diffpane
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -44,7 +45,7 @@ func TestHostileTextAndWidth(t *testing.T) {
 			}
 		}
 	}
-	if !m.Update(teaKey("esc")) {
+	if m.Update(teaKey("esc")) != Close {
 		t.Fatal("esc does not close the view")
 	}
 }
@@ -54,4 +55,61 @@ func teaKey(s string) tea.KeyMsg {
 		return tea.KeyMsg{Type: tea.KeyEsc}
 	}
 	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}
+}
+
+// TestCursorStaysVisible: the cursor walks the changes and the list
+// scrolls so that it is always on screen.
+func TestCursorStaysVisible(t *testing.T) {
+	lipgloss.SetColorProfile(termenv.Ascii)
+	st := theme.New()
+	m := New(&st)
+	r := diff.Result{From: "a", To: "b", Counts: map[diff.Kind]int{}}
+	for i := range 60 {
+		kind := diff.New
+		if i%3 == 0 {
+			kind = diff.Vanished
+		}
+		r.Changes = append(r.Changes, diff.Change{Kind: kind, Subject: diff.Service, Asset: "a", Label: "dev-" + strconv.Itoa(i),
+			Detail: "tcp/" + strconv.Itoa(1000+i)})
+	}
+	m.SetSize(80, 12)
+	m.Show(r)
+	check := func(what string) {
+		t.Helper()
+		c, ok := m.Selected()
+		if !ok {
+			t.Fatalf("%s: no selection", what)
+		}
+		var line string
+		for _, l := range strings.Split(m.View(), "\n") {
+			if strings.HasPrefix(l, "▸") {
+				line = l
+			}
+		}
+		if !strings.Contains(line, c.Label+" ") {
+			t.Fatalf("%s: selected %s, cursor line %q\n%s", what, c.Label, line, m.View())
+		}
+	}
+	check("start")
+	for range 25 {
+		m.Update(tea.KeyMsg{Type: tea.KeyDown})
+	}
+	check("25 down")
+	m.Update(tea.KeyMsg{Type: tea.KeyPgDown})
+	check("page down")
+	m.Update(teaKey("G"))
+	if c, _ := m.Selected(); c.Label != "dev-59" {
+		t.Fatalf("G selected %s", c.Label)
+	}
+	check("end")
+	m.Update(tea.KeyMsg{Type: tea.KeyPgUp})
+	check("page up")
+	m.Update(teaKey("g"))
+	if c, _ := m.Selected(); c.Label != "dev-0" {
+		t.Fatalf("g selected %s", c.Label)
+	}
+	check("home")
+	if m.Update(tea.KeyMsg{Type: tea.KeyEnter}) != Open {
+		t.Fatal("enter does not open the selected change")
+	}
 }
