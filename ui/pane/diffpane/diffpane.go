@@ -6,7 +6,8 @@
 // phase, verdict, inventory state, violations) each get a section.
 //
 // It is an overlay the root opens over the panes, not a tab: it has no
-// place in the tab order and closes with esc.
+// place in the tab order and closes with esc. A cursor walks the changes;
+// enter asks the root for the detail of the change's asset.
 package diffpane
 
 import (
