@@ -54,7 +54,7 @@ func Execute(args []string, streams IO, version string) error {
 	root.SetIn(streams.Stdin)
 	root.SetOut(streams.Stdout)
 	root.SetErr(streams.Stderr)
-	return root.Execute()
+	return tidyErr(root.Execute())
 }
 
 // commands are the subcommands, in the order help lists them.
