@@ -287,3 +287,27 @@ func TestTidyErr(t *testing.T) {
 		t.Error("tidyErr(nil) != nil")
 	}
 }
+
+// TestSavedLine: quitting the TUI says where the session is kept and the
+// command that reopens it (with --db when one was given, quoted).
+func TestSavedLine(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "my db")
+	e, err := openEnvAt(dir, filepath.Join(t.TempDir(), "log"), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.close()
+	var out strings.Builder
+	a := &app{io: IO{Stdout: &out}, db: dir}
+	a.savedLine(e, "plant-a")
+	want := "session plant-a saved in " + filepath.Join(dir, "plant-a") + " — reopen: otscope --db '" + dir + "' ui -s plant-a\n"
+	if out.String() != want {
+		t.Errorf("got  %q\nwant %q", out.String(), want)
+	}
+	if got := shellQuote("/a/b-c.d"); got != "/a/b-c.d" {
+		t.Errorf("shellQuote plain: %q", got)
+	}
+	if got := shellQuote("it's"); got != `'it'\''s'` {
+		t.Errorf("shellQuote quote: %q", got)
+	}
+}
