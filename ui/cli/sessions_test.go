@@ -220,6 +220,16 @@ func TestReadKilledShowsInterrupted(t *testing.T) {
 	pcap := demoCapture(t, dir)
 	cmd, out := child(t, append([]string{"read", pcap, "-s", "k", "-q", "--speed", "1"}, db...)...)
 	waitMeta(t, dbDir, "k", func(m store.Meta) bool { return m.Interrupted == 1 && m.Packets > 0 })
+	// while it runs, the listing says so and another command on the
+	// session gets one line naming the process
+	if o, _, err := execute(t, append([]string{"sessions"}, db...)...); err != nil || !strings.Contains(o, "1 (1 running)") {
+		t.Errorf("sessions while reading: %v\n%s", err, o)
+	}
+	_, _, err := execute(t, append([]string{"assets", "-s", "k"}, db...)...)
+	if !errors.Is(err, store.ErrLocked) || !strings.Contains(err.Error(), fmt.Sprintf("being written by pid %d", cmd.Process.Pid)) ||
+		strings.Count(err.Error(), `session "k"`) != 1 {
+		t.Errorf("assets on a session being read: %v", err)
+	}
 	cmd.Process.Kill()
 	cmd.Wait()
 	t.Log(out.String())
