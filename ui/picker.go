@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"otscope/model/safe"
@@ -31,6 +32,12 @@ type picker struct {
 	chosen  string
 	loading bool
 }
+
+// The picker's keys, for the status bar.
+var (
+	pickerOpen  = key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open"))
+	pickerClose = key.NewBinding(key.WithKeys("esc", "O"), key.WithHelp("esc", "close"))
+)
 
 // sessionsMsg carries the listing read off the UI goroutine.
 type sessionsMsg struct {

@@ -35,7 +35,7 @@ func TestSessionPicker(t *testing.T) {
 	}
 	m = send(t, m, cmd())
 	v := view(m)
-	for _, want := range []string{"Open a session", "SESSION", "ASSETS", "UPDATED", "SITE", "• plant-a", "Plant A", "250", "2026-12-07 05:30", "[2J yard", "enter opens"} {
+	for _, want := range []string{"Open a session", "SESSION", "ASSETS", "UPDATED", "SITE", "• plant-a", "Plant A", "250", "2026-12-07 05:30", "[2J yard", "enter opens", "enter open · esc close"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("picker lacks %q:\n%s", want, v)
 		}

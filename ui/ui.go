@@ -497,6 +497,9 @@ func (m Model) statusBar() string {
 	if !p.Capturing() {
 		bindings = append(append([]key.Binding{m.keys.Help}, bindings...), m.keys.Quit)
 	}
+	if m.pick.open {
+		bindings = []key.Binding{pickerOpen, pickerClose, m.keys.Quit}
+	}
 	need := m.helpWidth(bindings, 2)
 
 	sessW, showAssets, showPkts := 20, true, true

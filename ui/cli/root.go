@@ -97,7 +97,7 @@ Without a command it opens the TUI on the most recent session (the flags of
 		},
 	}
 	root.SetVersionTemplate("otscope {{.Version}}\n")
-	root.PersistentFlags().StringVar(&a.db, "db", "", "database directory `DIR` (default $XDG_DATA_HOME/otscope/db)")
+	root.PersistentFlags().StringVar(&a.db, "db", "", "sessions directory `DIR` (default $XDG_DATA_HOME/otscope/sessions)")
 	root.PersistentFlags().StringVar(&a.logPath, "log", "", "log `FILE` (default $XDG_STATE_HOME/otscope/otscope.log)")
 	a.uiFlags(root, &o)
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
