@@ -95,7 +95,9 @@ func writeSessions(w io.Writer, format string, metas []store.Meta, running map[s
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SESSION\tSITE\tSENSOR\tASSETS\tCONVS\tPACKETS\tRUNS\tUPDATED\tSOURCES")
+	// the counts come first, where scripts written for earlier versions
+	// read them (second column: assets)
+	fmt.Fprintln(tw, "SESSION\tASSETS\tCONVS\tPACKETS\tRUNS\tUPDATED\tSITE\tSENSOR\tSOURCES")
 	interrupted := false
 	for _, m := range metas {
 		runs := strconv.Itoa(m.Runs)
@@ -113,8 +115,8 @@ func writeSessions(w io.Writer, format string, metas []store.Meta, running map[s
 		for i, s := range m.Sources {
 			src[i] = safe.Text(s)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\t%s\n", m.Name, dash(safe.Text(m.Site)), dash(safe.Text(m.Sensor)),
-			m.Assets, m.Conversations, m.Packets, runs, sessionStamp(m.Updated), strings.Join(src, ", "))
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\n", m.Name, m.Assets, m.Conversations, m.Packets, runs,
+			sessionStamp(m.Updated), dash(safe.Text(m.Site)), dash(safe.Text(m.Sensor)), strings.Join(src, ", "))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
