@@ -65,6 +65,9 @@ type Config struct {
 	// Walkdown is the session's walkdown book (walkdown.Open); nil: the
 	// Walkdown pane explains that a stored session is needed.
 	Walkdown *walkdown.Book
+	// Sessions lists the stored sessions for the session picker (key O);
+	// it is called off the UI goroutine. nil: no picker.
+	Sessions func() ([]SessionEntry, error)
 }
 
 // Ledger is the part of the session the UI records decisions in. Its
@@ -130,6 +133,7 @@ type Model struct {
 	focus    Focus
 	back     Focus
 	showHelp bool
+	pick     picker
 	width    int
 	height   int
 }
@@ -165,6 +169,7 @@ func New(cfg Config) Model {
 	m.panes = []pane.Pane{m.assets, m.detail, m.matrix, m.capture, m.lifecycle, m.violations, m.scan, m.walk}
 	m.an = newAnalysisLoop(cfg)
 	m.keys = keys.DefaultKeyMap(len(m.panes))
+	m.keys.Open.SetEnabled(cfg.Sessions != nil)
 	m.assets.Focus()
 	m.resize(80, 24)
 	m.width, m.height = 0, 0 // nothing is drawn until the terminal size is known
@@ -265,6 +270,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case pane.NoticeMsg:
 		m.setNotice(msg.Text, msg.Err)
 		return m, nil
+	case sessionsMsg:
+		m.listed(msg)
+		return m, nil
 	case tea.KeyMsg:
 		return m.key(msg)
 	case tea.MouseMsg:
@@ -309,6 +317,9 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	if p.Capturing() {
 		return m, p.Update(msg)
 	}
+	if m.pick.open {
+		return m.pickerKey(msg)
+	}
 	if m.showHelp {
 		switch {
 		case key.Matches(msg, m.keys.Quit):
@@ -323,6 +334,8 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m, tea.Quit
 	case key.Matches(msg, m.keys.Help):
 		m.showHelp = true
+	case key.Matches(msg, m.keys.Open):
+		return m, m.openPicker()
 	case key.Matches(msg, m.keys.Next):
 		m.setFocus((m.focus + 1) % Focus(len(m.panes)))
 	case key.Matches(msg, m.keys.Prev):
@@ -423,9 +436,12 @@ func (m Model) View() string {
 			", otscope needs "+strconv.Itoa(MinWidth)+"x"+strconv.Itoa(MinHeight), m.width)
 	}
 	body := ""
-	if m.showHelp {
+	switch {
+	case m.pick.open:
+		body = m.pickerView()
+	case m.showHelp:
 		body = m.helpView()
-	} else {
+	default:
 		body = m.panes[m.focus].View()
 	}
 	var b strings.Builder
@@ -457,6 +473,9 @@ func (m Model) tabBar() string {
 	summary := m.panes[m.focus].Summary()
 	if m.showHelp {
 		summary = "help · ? or esc closes"
+	}
+	if m.pick.open {
+		summary = "sessions · esc closes"
 	}
 	notice := m.notice != "" && m.cfg.Now().Before(m.noticeUntil)
 	if notice {
@@ -547,6 +566,9 @@ func (m Model) statusBar() string {
 	bindings := p.ShortHelp()
 	if !p.Capturing() {
 		bindings = append(append([]key.Binding{m.keys.Help}, bindings...), m.keys.Quit)
+	}
+	if m.pick.open {
+		bindings = []key.Binding{pickerOpen, pickerClose, m.keys.Quit}
 	}
 	need := m.helpWidth(bindings, 2)
 
