@@ -63,6 +63,7 @@ func (a *app) commands() []*cobra.Command {
 		a.newUICmd(), a.newDemoCmd(), a.newReadCmd(), a.newCaptureCmd(),
 		a.newAssetsCmd(), a.newLifecycleCmd(), a.newAdvisoriesCmd(), a.newAuditCmd(),
 		a.newWaiveCmd(), a.newWaiversCmd(), a.newStateCmd(),
+		a.newInventoryCmd(), a.newNameplateCmd(), a.newAddCmd(), a.newLocateCmd(), a.newVerdictCmd(),
 		a.newScanCmd(), a.newScanLogCmd(), a.newSessionsCmd(),
 		a.newPushCmd(), a.newPullCmd(), a.newSitesCmd(),
 		a.newVersionCmd(), a.newCompletionCmd(),
@@ -165,6 +166,7 @@ Use "{{.CommandPath}} [command] --help" for more information about a command.{{e
 // Annotations on a command's flags that checkFlags acts on.
 const (
 	annRequired = "otscope_required"
+	annFormats  = "otscope_formats"
 )
 
 // sessionFlag adds -s/--session to cmd; required sessions are checked
@@ -183,8 +185,16 @@ func (a *app) sessionFlag(cmd *cobra.Command, p *string, help string, required b
 // formatFlag adds -f/--format (json, csv or table) to cmd; the value is
 // checked before the command runs.
 func (a *app) formatFlag(cmd *cobra.Command, p *string) {
-	cmd.Flags().StringVarP(p, "format", "f", "table", "output `FORMAT`: "+strings.Join(export.Formats, ", "))
-	cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(export.Formats, cobra.ShellCompDirectiveNoFileComp))
+	formatFlagOf(cmd, p, "table", export.Formats)
+}
+
+// formatFlagOf adds -f/--format with the formats the command writes (the
+// first word of def is the default); the value is checked before the
+// command runs.
+func formatFlagOf(cmd *cobra.Command, p *string, def string, formats []string) {
+	cmd.Flags().StringVarP(p, "format", "f", def, "output `FORMAT`: "+strings.Join(formats, ", "))
+	cmd.Flags().SetAnnotation("format", annFormats, formats)
+	cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(formats, cobra.ShellCompDirectiveNoFileComp))
 }
 
 // checkFlags is the one place the shared flags are checked: a required
@@ -201,8 +211,11 @@ func (a *app) checkFlags(cmd *cobra.Command, _ []string) error {
 			}
 		}
 	}
-	if f := cmd.Flags().Lookup("format"); f != nil && !slices.Contains(export.Formats, f.Value.String()) {
-		return fmt.Errorf("%w: %s: --format %q: %v", ErrUsage, cmd.Name(), f.Value.String(), export.ErrFormat)
+	if f := cmd.Flags().Lookup("format"); f != nil && len(f.Annotations[annFormats]) > 0 && !slices.Contains(f.Annotations[annFormats], f.Value.String()) {
+		if slices.Equal(f.Annotations[annFormats], export.Formats) {
+			return fmt.Errorf("%w: %s: --format %q: %v", ErrUsage, cmd.Name(), f.Value.String(), export.ErrFormat)
+		}
+		return fmt.Errorf("%w: %s: --format %q: give %s", ErrUsage, cmd.Name(), f.Value.String(), strings.Join(f.Annotations[annFormats], " or "))
 	}
 	return nil
 }

@@ -63,7 +63,7 @@ func (a *app) newWaiveCmd() *cobra.Command {
 			}
 			id := model.AssetID("*")
 			if asset != "*" {
-				if id, err = findAsset(snap, session, asset); err != nil {
+				if id, err = resolveAsset(e.st, snap, session, asset); err != nil {
 					return err
 				}
 			}
