@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"otscope/assets/review"
+	"otscope/assets/walkdown"
 	"otscope/model"
 	"otscope/scan"
 	"otscope/scan/capture"
@@ -97,6 +98,14 @@ func (a *app) runTUI(e *env, session string, open func() (capture.Source, error)
 	if err != nil {
 		return err
 	}
+	// the Walkdown pane records in the session's walkdown journal
+	book, skipped, err := walkdown.Open(e.st, session)
+	if err != nil {
+		return err
+	}
+	if skipped > 0 {
+		e.logger.Printf("session %s: %d walkdown records could not be used and were skipped", session, skipped)
+	}
 	// The demo plant's addresses are made up: on the user's network they
 	// may be real devices, so a session that holds the demo never scans.
 	var noScan string
@@ -120,7 +129,7 @@ func (a *app) runTUI(e *env, session string, open func() (capture.Source, error)
 		f.start(ctx, sess, open, io)
 	}
 	p := tea.NewProgram(ui.New(ui.Config{Session: session, Updates: updates, Sources: sources, Version: a.appVersion(),
-		Analysis: src, Ledger: sess, User: operator(), Scan: scanCtl}),
+		Analysis: src, Ledger: sess, User: operator(), Scan: scanCtl, Walkdown: book}),
 		tea.WithAltScreen())
 	_, uiErr := p.Run()
 	scanCtl.Wait()
