@@ -16,15 +16,16 @@ import (
 )
 
 // manualStates are the states --set accepts.
-var manualStates = []string{"verified", "decommissioned", "identified", "discovered"}
+var manualStates = []string{"verified", "missing", "decommissioned", "identified", "discovered"}
 
 func (a *app) newStateCmd() *cobra.Command {
 	var session, asset, set, why, by string
 	cmd := &cobra.Command{
-		Use:   "state -s SESSION --asset ID [--set STATE --why TEXT]",
+		Use:   "state -s SESSION --asset REF [--set STATE --why TEXT]",
 		Short: "an asset's inventory state and history; --set for a walkdown",
-		Long: `Show an asset's inventory state and its history. --set verified|decommissioned|
-identified|discovered records a manual transition (a walkdown), with --why.`,
+		Long: `Show an asset's inventory state and its history. --set verified|missing|
+decommissioned|identified|discovered records a manual transition (a walkdown),
+with --why.`,
 		Args:              cobra.NoArgs,
 		ValidArgsFunction: cobra.NoFileCompletions,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -78,8 +79,8 @@ identified|discovered records a manual transition (a walkdown), with --why.`,
 	}
 	fs := cmd.Flags()
 	a.sessionFlag(cmd, &session, "`SESSION` (required)", true)
-	fs.StringVar(&asset, "asset", "", "`ASSET` id, IP, MAC or name (required)")
-	fs.StringVar(&set, "set", "", "new state: verified, decommissioned, identified (withdraw a verification), discovered (recommission)")
+	fs.StringVar(&asset, "asset", "", "`REF`: the asset's id, IP, MAC, name or tag (required)")
+	fs.StringVar(&set, "set", "", "new state: verified, missing (not found on the floor), decommissioned, identified (withdraw a verification), discovered (recommission)")
 	fs.StringVar(&why, "why", "", "reason for the transition (required with --set)")
 	fs.StringVar(&by, "by", operator(), "who makes it")
 	cmd.RegisterFlagCompletionFunc("asset", a.completeAssets)

@@ -98,6 +98,13 @@ func TestWalkdown(t *testing.T) {
 		t.Errorf("verdict match: %q", out)
 	}
 	must("verdict", "-s", "plant", "--asset", "+A2-K1", "--set", "mismatch", "--why", "other serial", "--by", "ana")
+	// missing on the floor is missing in the inventory, with who and why
+	if out := must("verdict", "-s", "plant", "--asset", "sw-cellc", "--set", "missing", "--why", "not in cabinet +C1", "--by", "ana"); !strings.Contains(out, "state missing") {
+		t.Errorf("verdict missing: %q", out)
+	}
+	if out := must("state", "-s", "plant", "--asset", "10.10.30.2"); !strings.Contains(out, ": missing\n") || !strings.Contains(out, "ana") || !strings.Contains(out, "not in cabinet +C1") {
+		t.Errorf("state after verdict missing: %q", out)
+	}
 	if _, _, err := run("verdict", "-s", "plant", "--asset", "plc-a1", "--set", "fine", "--why", "x"); !errors.Is(err, ErrUsage) {
 		t.Errorf("--set fine: %v", err)
 	}
