@@ -29,7 +29,7 @@ func (a *app) walkdownEnv(session string) (*env, store.Snapshot, error) {
 	snap, err := e.st.Load(session)
 	if err != nil {
 		e.close()
-		return nil, snap, fmt.Errorf("session %q: %w", session, err)
+		return nil, snap, err // the store names the session
 	}
 	return e, snap, nil
 }
