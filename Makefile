@@ -26,9 +26,9 @@ test: ## run every test (race detector on); tests missing ../shared, tshark, a p
 
 # The speed tests skip under -race (the detector slows everything 5-20x):
 # this runs them without it.
-SPEED_TESTS := TestKeypressUnder16ms|TestAuditSpeed|TestAuditorSpeed
+SPEED_TESTS := TestKeypressUnder16ms|TestAuditSpeed|TestAuditorSpeed|TestKeypressFastAtSize
 speed: ## the wall-clock speed tests, without the race detector
-	$(GO) test -count=1 -v -run '^($(SPEED_TESTS))$$' ./ui/ ./assets/policy/
+	$(GO) test -count=1 -v -run '^($(SPEED_TESTS))$$' ./ui/ ./ui/pane/walkdownpane/ ./assets/policy/
 
 # The npm peers (node-opcua, @bacnet-js/client, node-snap7) of the probe
 # tests and of make itest, in testdata/lab/node_modules.
@@ -55,9 +55,9 @@ test-short: ## quick unit tests only
 bench-go: ## go test benchmarks (decoder, pipeline, store, UI), allocations included
 	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 ./scan/... ./assets/... ./ui/...
 
-bench: build ## side-by-side: otscope read vs bare pcapgo loop vs tshark on a generated capture
-	@test -f $(BENCHFILE) || ./$(BIN) demo --write $(BENCHFILE) --packets $(BENCHPKTS) --scale 40
-	$(GO) run ./scan/internal/benchcmp -otscope ./$(BIN) -file $(BENCHFILE)
+bench: build ## scale table: otscope read (whole process), assets json, audit, tshark on generated 300-30,000-asset plants
+	$(GO) run ./scan/internal/benchcmp -otscope ./$(BIN) -assets $(or $(BENCHASSETS),300,3000,10000,30000) \
+	  -packets $(or $(BENCHPACKETS),2000000) -dir $(or $(BENCHDIR),/tmp/otscope-bench)
 
 fuzz: ## run each fuzz target for FUZZTIME (default 10s)
 	@set -e; for pkg in $$($(GO) list ./...); do \

@@ -8,24 +8,83 @@ import (
 )
 
 // Changes returns, as copies, what changed for consumer c since it last
-// asked, and forgets those changes for c.
-func (inv *Inventory) Changes(c Consumer) model.Update {
+// asked (content and counters), and forgets those changes for c.
+func (inv *Inventory) Changes(c Consumer) model.Update { return inv.changes(c, true, true) }
+
+// ContentChanges is Changes without the entries whose only change since
+// consumer c last asked is their counters and times: those stay marked for a
+// later Changes. Per call it costs the number of changed entries, not the
+// size of the inventory.
+func (inv *Inventory) ContentChanges(c Consumer) model.Update { return inv.changes(c, false, true) }
+
+// changes collects c's marks: content always, counters when counters is
+// set. deep copies the assets' slices (for another goroutine); otherwise the
+// copies share them and are valid only until the inventory changes again
+// (for a synchronous store write).
+func (inv *Inventory) changes(c Consumer, counters, deep bool) model.Update {
 	var u model.Update
-	take(inv.dirtyAssets, c, func(id model.AssetID) {
+	n := len(inv.dirtyAssets)
+	if counters {
+		n += len(inv.warmAssets)
+	}
+	u.Assets = make([]model.Asset, 0, n)
+	asset := func(id model.AssetID) {
 		if a := inv.assets[id]; a != nil {
 			inv.inferRoles(a)
-			u.Assets = append(u.Assets, a.Clone())
+			if deep {
+				u.Assets = append(u.Assets, a.Clone())
+			} else {
+				u.Assets = append(u.Assets, *a)
+			}
 		}
+	}
+	take(inv.dirtyAssets, c, func(id model.AssetID) {
+		if counters {
+			if who, ok := inv.warmAssets[id]; ok {
+				unmark(inv.warmAssets, id, who, c)
+			}
+		}
+		asset(id)
 	})
+	if counters {
+		take(inv.warmAssets, c, asset)
+	}
 	take(inv.removed, c, func(id model.AssetID) { u.Removed = append(u.Removed, id) })
-	take(inv.dirtyConvs, c, func(k convKey) {
+	conv := func(k convKey) {
 		if cv := inv.convs[k]; cv != nil {
 			u.Conversations = append(u.Conversations, *cv)
 		}
+	}
+	take(inv.dirtyConvs, c, func(k convKey) {
+		if counters {
+			if who, ok := inv.warmConvs[k]; ok {
+				unmark(inv.warmConvs, k, who, c)
+			}
+		}
+		conv(k)
 	})
+	if counters {
+		take(inv.warmConvs, c, conv)
+	}
 	take(inv.dirtyStats, c, func(k string) { u.Stats = append(u.Stats, inv.stats[k]) })
 	slices.SortFunc(u.Assets, func(a, b model.Asset) int { return strings.Compare(string(a.ID), string(b.ID)) })
 	return u
+}
+
+// unmark clears consumer c's mark of k (marked for who).
+func unmark[K comparable](marks map[K]Consumer, k K, who, c Consumer) {
+	if who &^= c; who == 0 {
+		delete(marks, k)
+	} else {
+		marks[k] = who
+	}
+}
+
+// drop clears the marks of the consumers in gone.
+func drop[K comparable](marks map[K]Consumer, gone Consumer) {
+	for k, who := range marks {
+		unmark(marks, k, who, gone)
+	}
 }
 
 // take calls fn for each key marked for consumer c and clears c's mark,
@@ -36,11 +95,7 @@ func take[K comparable](marks map[K]Consumer, c Consumer, fn func(K)) {
 			continue
 		}
 		fn(k)
-		if who &^= c; who == 0 {
-			delete(marks, k)
-		} else {
-			marks[k] = who
-		}
+		unmark(marks, k, who, c)
 	}
 }
 

@@ -7,13 +7,19 @@ import (
 	"otscope/model"
 )
 
+// minGatewayAddrs is how many addresses of one family a MAC must send for,
+// never having claimed them, to be a gateway: a router forwards for
+// several; a host with a second address, or readdressed during the capture
+// (a DCP Set, a new lease), sends from two.
+const minGatewayAddrs = 3
+
 // resolve finds (and with create, makes) the asset an endpoint belongs to.
 //
 // On the local segment a station is its MAC, and the IPs it uses join that
-// asset. A MAC that sends for two or more addresses of one family that it
-// never claimed (by ARP or DHCP) is a router or firewall: it becomes a
-// gateway asset, and each of those addresses becomes an asset of its own,
-// keyed by IP, taking its facts and services along.
+// asset. A MAC that sends for minGatewayAddrs or more addresses of one
+// family that it never claimed (by ARP or DHCP) is a router or firewall: it
+// becomes a gateway asset, and each of those addresses becomes an asset of
+// its own, keyed by IP, taking its facts and services along.
 func (inv *Inventory) resolve(ep model.Endpoint, claimed, create bool) *model.Asset {
 	if ep.Sub != "" {
 		return inv.subAsset(ep)
@@ -65,7 +71,7 @@ func (inv *Inventory) resolve(ep model.Endpoint, claimed, create bool) *model.As
 	if mi.gateway {
 		return inv.routed(ip)
 	}
-	if inv.unclaimed(mi, ip.Is4()) >= 2 {
+	if inv.unclaimed(mi, ip.Is4()) >= minGatewayAddrs {
 		inv.becomeGateway(mi)
 		return inv.routed(ip)
 	}
@@ -89,6 +95,9 @@ func (inv *Inventory) subAsset(ep model.Endpoint) *model.Asset {
 	if a := inv.assets[id]; a != nil {
 		return a
 	}
+	if inv.full() {
+		return nil
+	}
 	a := &model.Asset{ID: id}
 	inv.assets[id] = a
 	delete(inv.removed, id)
@@ -111,7 +120,7 @@ func (inv *Inventory) macInfo(m model.MAC, create bool) *macInfo {
 	if mi := inv.byMAC[m]; mi != nil {
 		return mi
 	}
-	if !create {
+	if !create || inv.full() {
 		return nil
 	}
 	id := model.MACAssetID(m)
@@ -174,6 +183,9 @@ func (inv *Inventory) newIPAsset(ip netip.Addr) *model.Asset {
 	id := model.IPAssetID(ip)
 	a := inv.assets[id]
 	if a == nil {
+		if inv.full() {
+			return nil
+		}
 		a = &model.Asset{ID: id}
 		inv.assets[id] = a
 		delete(inv.removed, id)
@@ -272,7 +284,10 @@ func (inv *Inventory) merge(dst, src *model.Asset) {
 	dst.Bytes += src.Bytes
 	delete(inv.assets, src.ID)
 	delete(inv.dirtyAssets, src.ID)
-	inv.removed[src.ID] = allConsumers
+	delete(inv.warmAssets, src.ID)
+	if inv.want != 0 {
+		inv.removed[src.ID] = inv.want
+	}
 	derive(dst)
 	inv.touch(dst)
 	inv.reownConversations()

@@ -28,6 +28,30 @@ const (
 	maxAssetsPerIndex = 1 << 20
 )
 
+// DefaultMaxAssets and DefaultMaxConversations bound an inventory (see
+// SetLimits): a flood of made-up stations (a million ARP frames from
+// distinct MACs, an address sweep) becomes one Overflow finding instead of a
+// million assets, and memory stays bounded by design. At about 2 KB per
+// asset and 300 B per conversation the defaults cost at most ~150 MB, far
+// above the largest plants otscope is measured on (30,000 assets).
+const (
+	DefaultMaxAssets        = 1 << 16
+	DefaultMaxConversations = 1 << 18
+)
+
+// Overflow is the finding an inventory keeps when its limits refuse new
+// assets or conversations: how many observations were not added, and when.
+type Overflow struct {
+	MaxAssets, MaxConversations int
+	// Assets and Conversations count observations that would have created
+	// a new asset or conversation past the limit.
+	Assets, Conversations uint64
+	First, Last           time.Time
+}
+
+// Any reports whether anything was refused.
+func (o Overflow) Any() bool { return o.Assets+o.Conversations > 0 }
+
 // VendorFunc names the vendor of a MAC from its OUI ("" when unknown).
 type VendorFunc func(model.MAC) string
 
@@ -72,10 +96,22 @@ type Inventory struct {
 	clients map[model.AssetID]clientUse // industrial servers each client polls
 	vendor  VendorFunc
 
+	// Changes are tracked as they happen, per consumer: dirtyAssets and
+	// dirtyConvs hold content changes (a new asset, fact, service, address,
+	// protocol); warmAssets and warmConvs hold entries whose only change is
+	// their counters and times (packets, bytes, last seen), which consumers
+	// may take less often. want is who is marked (see SetConsumers).
 	dirtyAssets map[model.AssetID]Consumer
+	warmAssets  map[model.AssetID]Consumer
 	removed     map[model.AssetID]Consumer
 	dirtyConvs  map[convKey]Consumer
+	warmConvs   map[convKey]Consumer
 	dirtyStats  map[string]Consumer
+	want        Consumer
+
+	maxAssets, maxConvs int
+	overflow            Overflow
+	refused             bool // the last resolve was refused by the limit
 }
 
 // NewInventory returns an empty inventory. vendor may be nil.
@@ -93,9 +129,76 @@ func NewInventory(vendor VendorFunc) *Inventory {
 		clients:     map[model.AssetID]clientUse{},
 		vendor:      vendor,
 		dirtyAssets: map[model.AssetID]Consumer{},
+		warmAssets:  map[model.AssetID]Consumer{},
 		removed:     map[model.AssetID]Consumer{},
 		dirtyConvs:  map[convKey]Consumer{},
+		warmConvs:   map[convKey]Consumer{},
 		dirtyStats:  map[string]Consumer{},
+		want:        allConsumers,
+		maxAssets:   DefaultMaxAssets,
+		maxConvs:    DefaultMaxConversations,
+	}
+}
+
+// SetLimits sets how many assets and conversations the inventory holds at
+// most (values <= 0 keep the current limit). Assets and conversations
+// already held stay; only new ones are refused, each counted in Overflow.
+func (inv *Inventory) SetLimits(maxAssets, maxConversations int) {
+	if maxAssets > 0 {
+		inv.maxAssets = maxAssets
+	}
+	if maxConversations > 0 {
+		inv.maxConvs = maxConversations
+	}
+}
+
+// Overflow returns what the limits refused so far.
+func (inv *Inventory) Overflow() Overflow {
+	o := inv.overflow
+	o.MaxAssets, o.MaxConversations = inv.maxAssets, inv.maxConvs
+	return o
+}
+
+// full reports whether no new asset may be created, and notes the refusal.
+func (inv *Inventory) full() bool {
+	if len(inv.assets) < inv.maxAssets {
+		return false
+	}
+	inv.refused = true
+	return true
+}
+
+// refuse counts an observation the limits kept out.
+func (inv *Inventory) refuse(o *model.Observation, conversation bool) {
+	if conversation {
+		inv.overflow.Conversations++
+	} else {
+		inv.overflow.Assets++
+	}
+	t := o.Last
+	if t.IsZero() {
+		t = o.First
+	}
+	if !t.IsZero() && (inv.overflow.First.IsZero() || t.Before(inv.overflow.First)) {
+		inv.overflow.First = t
+	}
+	if t.After(inv.overflow.Last) {
+		inv.overflow.Last = t
+	}
+}
+
+// SetConsumers says who takes changes from now on (default: everyone). A
+// consumer left out is not marked, so a session without watchers keeps no
+// changes for a UI; marks already made for it are dropped.
+func (inv *Inventory) SetConsumers(c Consumer) {
+	inv.want = c & allConsumers
+	if gone := allConsumers &^ inv.want; gone != 0 {
+		drop(inv.dirtyAssets, gone)
+		drop(inv.warmAssets, gone)
+		drop(inv.removed, gone)
+		drop(inv.dirtyConvs, gone)
+		drop(inv.warmConvs, gone)
+		drop(inv.dirtyStats, gone)
 	}
 }
 
@@ -157,44 +260,62 @@ func (inv *Inventory) Apply(b model.Batch) {
 // SetStats records the counters of one source.
 func (inv *Inventory) SetStats(s model.CaptureStats) {
 	inv.stats[s.Source] = s
-	inv.dirtyStats[s.Source] = allConsumers
+	if inv.want != 0 {
+		inv.dirtyStats[s.Source] = inv.want
+	}
 }
 
 // Observe merges one observation.
 func (inv *Inventory) Observe(o *model.Observation) {
+	inv.refused = false
 	switch o.Kind {
 	case model.ObsHost:
 		a := inv.resolve(o.Subject, o.Binding == model.BindClaimed, true)
 		if a == nil {
+			if inv.refused {
+				inv.refuse(o, false)
+			}
 			return
 		}
 		inv.seen(a, o.First, o.Last)
 		a.Packets += o.Packets
 		a.Bytes += o.Bytes
+		grew := false
 		if o.Subject.VLAN != 0 {
+			n := len(a.VLANs)
 			a.VLANs = addSorted(a.VLANs, o.Subject.VLAN)
+			grew = len(a.VLANs) != n
 		}
 		if o.Protocol != "" {
+			n := len(a.Protocols)
 			a.Protocols = addString(a.Protocols, o.Protocol)
+			grew = grew || len(a.Protocols) != n
 		}
-		inv.touch(a)
+		inv.changed(a, grew)
 	case model.ObsFact:
 		a := inv.resolve(o.Subject, false, o.Subject.MAC.IsUnicast())
 		if a == nil {
+			if inv.refused {
+				inv.refuse(o, false)
+				return
+			}
 			inv.pend(o)
 			return
 		}
-		inv.addFact(a, o.Fact)
+		grew := inv.addFact(a, o.Fact)
 		inv.seen(a, o.First, o.Last)
-		inv.touch(a)
+		inv.changed(a, grew)
 	case model.ObsService:
 		a := inv.resolve(o.Subject, false, true)
 		if a == nil {
+			if inv.refused {
+				inv.refuse(o, false)
+			}
 			return
 		}
-		inv.addService(a, o.Service, o.Identified)
+		grew := inv.addService(a, o.Service, o.Identified)
 		inv.seen(a, o.First, o.Last)
-		inv.touch(a)
+		inv.changed(a, grew)
 	case model.ObsConversation:
 		inv.addConversation(o)
 	}
@@ -210,7 +331,26 @@ func (inv *Inventory) seen(a *model.Asset, first, last time.Time) {
 	}
 }
 
-func (inv *Inventory) touch(a *model.Asset) { inv.dirtyAssets[a.ID] = allConsumers }
+// touch marks a content change of a.
+func (inv *Inventory) touch(a *model.Asset) {
+	if inv.want != 0 {
+		inv.dirtyAssets[a.ID] = inv.want
+	}
+}
+
+// changed marks a: its content when grew, else only its counters (unless
+// its content is already marked, which carries the counters too).
+func (inv *Inventory) changed(a *model.Asset, grew bool) {
+	switch {
+	case inv.want == 0:
+	case grew:
+		inv.dirtyAssets[a.ID] = inv.want
+	default:
+		if inv.dirtyAssets[a.ID] != inv.want {
+			inv.warmAssets[a.ID] = inv.want
+		}
+	}
+}
 
 // pend keeps a fact about an address that is not an asset yet.
 func (inv *Inventory) pend(o *model.Observation) {
@@ -229,10 +369,11 @@ func (inv *Inventory) pend(o *model.Observation) {
 }
 
 // addFact merges a fact: the same field and value count up; a new value is
-// kept beside the old ones, never overwriting them.
-func (inv *Inventory) addFact(a *model.Asset, f model.Fact) {
+// kept beside the old ones, never overwriting them. It reports whether the
+// asset's content changed (more than a count or a time).
+func (inv *Inventory) addFact(a *model.Asset, f model.Fact) bool {
 	if f.Value == "" {
-		return
+		return false
 	}
 	for i := range a.Facts {
 		e := &a.Facts[i]
@@ -243,12 +384,13 @@ func (inv *Inventory) addFact(a *model.Asset, f model.Fact) {
 			}
 			if e.Source.Kind != model.Passive && f.Source.Kind == model.Passive && e.Source.Kind == model.Derived {
 				e.Source = f.Source // a frame is better provenance than a derivation
+				return true
 			}
-			return
+			return false
 		}
 	}
 	if len(a.Facts) >= maxFactsPerAsset {
-		return
+		return false
 	}
 	if f.Count == 0 {
 		f.Count = 1
@@ -258,6 +400,7 @@ func (inv *Inventory) addFact(a *model.Asset, f model.Fact) {
 	}
 	a.Facts = appendFact(a.Facts, f)
 	derive(a)
+	return true
 }
 
 // appendFact grows the facts list one element at a time up to eight, then
@@ -276,24 +419,27 @@ func appendFact(facts []model.Fact, f model.Fact) []model.Fact {
 	return append(facts, f)
 }
 
-func (inv *Inventory) addService(a *model.Asset, s model.Service, identified bool) {
-	k := s.Key()
+// addService merges a service and reports whether the asset's content
+// changed (a new service or a newly identified protocol).
+func (inv *Inventory) addService(a *model.Asset, s model.Service, identified bool) bool {
 	for i := range a.Services {
 		e := &a.Services[i]
-		if e.Key() == k {
+		if e.Port == s.Port && e.Transport == s.Transport && e.IP == s.IP {
 			if s.LastSeen.After(e.LastSeen) {
 				e.LastSeen = s.LastSeen
 			}
 			if (identified || e.Protocol == e.Transport) && s.Protocol != s.Transport && s.Protocol != e.Protocol {
 				e.Protocol = s.Protocol
 				a.Protocols = addString(a.Protocols, s.Protocol)
+				return true
 			}
-			return
+			return false
 		}
 	}
 	a.Services = append(a.Services, s)
 	slices.SortFunc(a.Services, compareService)
 	a.Protocols = addString(a.Protocols, s.Protocol)
+	return true
 }
 
 func compareService(x, y model.Service) int {
@@ -307,24 +453,22 @@ func compareService(x, y model.Service) int {
 }
 
 func (inv *Inventory) addConversation(o *model.Observation) {
-	c := model.Conversation{
-		Transport: o.Transport,
-		Port:      o.Port,
-		Protocol:  o.Protocol,
-		ClientIP:  o.Subject.IP,
-		ServerIP:  o.Peer.IP,
+	// the key first: a known conversation (the usual case) builds nothing
+	k := convKey{clientIP: o.Subject.IP, serverIP: o.Peer.IP, port: o.Port, transport: o.Transport}
+	if !k.clientIP.IsValid() {
+		k.clientMAC = o.Subject.MAC
 	}
-	if !c.ClientIP.IsValid() {
-		c.ClientMAC = o.Subject.MAC
+	if !k.serverIP.IsValid() {
+		k.serverMAC = o.Peer.MAC
 	}
-	if !c.ServerIP.IsValid() {
-		c.ServerMAC = o.Peer.MAC
-	}
-	k := keyOf(&c)
 	e, ok := inv.convs[k]
 	if !ok {
-		c.FirstSeen = o.First
-		e = &c
+		if len(inv.convs) >= inv.maxConvs {
+			inv.refuse(o, true)
+			return
+		}
+		e = &model.Conversation{Transport: o.Transport, Port: o.Port, Protocol: o.Protocol,
+			ClientIP: k.clientIP, ServerIP: k.serverIP, ClientMAC: k.clientMAC, ServerMAC: k.serverMAC, FirstSeen: o.First}
 		inv.convs[k] = e
 	}
 	if o.Identified && o.Protocol != "" && e.Protocol != o.Protocol {
@@ -343,7 +487,13 @@ func (inv *Inventory) addConversation(o *model.Observation) {
 	if o.Last.After(e.LastSeen) {
 		e.LastSeen = o.Last
 	}
-	inv.dirtyConvs[k] = allConsumers
+	if inv.want != 0 {
+		if !ok {
+			inv.dirtyConvs[k] = inv.want
+		} else if inv.dirtyConvs[k] != inv.want {
+			inv.warmConvs[k] = inv.want
+		}
+	}
 	if !ok {
 		for _, id := range []model.AssetID{e.Client, e.Server} {
 			if a := inv.assets[id]; a != nil && o.Protocol != "" && !slices.Contains(a.Protocols, o.Protocol) {

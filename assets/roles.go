@@ -15,18 +15,32 @@ import (
 // which functions it sends. Each inferred role is a derived fact whose Detail
 // gives the reasons; they are recomputed whenever the asset changes.
 
-// industrialServer are the protocols a controller answers on.
-var industrialServer = map[string]bool{
+// Which protocols are industrial is model's registry's to say
+// (model.IsIndustrial); role inference uses two role-specific parts of it.
+// Cyclic I/O, publishing and discovery (enip-io, pn-rt, goose, sv, DCP)
+// are industrial but prove neither part.
+
+// controllerProtocols are the industrial protocols a controller answers on.
+var controllerProtocols = map[string]bool{
 	"s7comm": true, "s7comm-plus": true, "iso-tsap": true, "modbus": true, "enip": true, "omron-fins": true,
 	"ads": true, "melsec": true, "ge-srtp": true, "codesys": true, "pcworx": true, "hart-ip": true,
 }
 
-// industrialClient are the protocols an HMI, SCADA server or engineering
-// tool uses as a client.
-var industrialClient = map[string]bool{
-	"s7comm": true, "s7comm-plus": true, "iso-tsap": true, "modbus": true, "enip": true, "enip-io": false,
+// supervisoryProtocols are the industrial protocols an HMI, SCADA server
+// or engineering tool uses as a client.
+var supervisoryProtocols = map[string]bool{
+	"s7comm": true, "s7comm-plus": true, "iso-tsap": true, "modbus": true, "enip": true,
 	"omron-fins": true, "ads": true, "melsec": true, "ge-srtp": true, "codesys": true, "pcworx": true,
 	"opcua": true, "bacnet": true, "dnp3": true, "iec104": true, "mms": true, "hart-ip": true, "c37.118": true,
+}
+
+// industrialServer and industrialClient report whether serving or polling
+// with proto counts for the controller and supervisory roles.
+func industrialServer(proto string) bool {
+	return model.IsIndustrial(proto) && controllerProtocols[proto]
+}
+func industrialClient(proto string) bool {
+	return model.IsIndustrial(proto) && supervisoryProtocols[proto]
 }
 
 // protocolRoles are roles only a protocol can prove; when one is present the
@@ -44,7 +58,7 @@ type clientUse map[string]map[model.AssetID]struct{}
 
 // noteClient remembers that client talks to server with proto.
 func (inv *Inventory) noteClient(client, server model.AssetID, proto string) {
-	if !industrialClient[proto] || client == "" || server == "" || client == server {
+	if !industrialClient(proto) || client == "" || server == "" || client == server {
 		return
 	}
 	cu := inv.clients[client]
@@ -93,7 +107,7 @@ func (inv *Inventory) inferRoles(a *model.Asset) {
 	// what it answers on
 	var serves []string
 	for _, s := range a.Services {
-		if industrialServer[s.Protocol] && !slices.Contains(serves, s.Protocol) {
+		if industrialServer(s.Protocol) && !slices.Contains(serves, s.Protocol) {
 			serves = append(serves, s.Protocol+" on "+s.Transport+"/"+strconv.Itoa(int(s.Port)))
 		}
 		switch s.Protocol {
@@ -143,7 +157,15 @@ func (inv *Inventory) inferRoles(a *model.Asset) {
 	case polled > 0 && len(serves) == 0 && local:
 		add(model.RoleHMI, "polls "+strconv.Itoa(polled)+" device(s) ("+strings.Join(polledProtos, ", ")+")")
 	}
-	if len(serves) > 0 && !hasProven && len(program)+len(diagnostic) == 0 {
+	// A CIP identity names the device type: answering EtherNet/IP does not
+	// make a communications adapter (a 1734-AENTR heading a rack of I/O) a
+	// controller. It is the I/O head, as a PROFINET interface module is.
+	cipType := a.Fact(model.FieldCIPDeviceType)
+	if cipType == "12" && !hasProven {
+		add(model.RoleIO, "CIP identity device type 12 (Communications Adapter)")
+	}
+	notPLC := cipType != "" && cipType != "14"
+	if len(serves) > 0 && !hasProven && !notPLC && len(program)+len(diagnostic) == 0 {
 		add(model.RolePLC, "answers "+strings.Join(firstN(serves, 3), ", "))
 	}
 	if os := a.Fact(model.FieldOS); strings.Contains(strings.ToLower(os), "windows") && len(want) == 0 && len(proven) == 0 {

@@ -79,3 +79,49 @@ func TestProvenRoleSuppressesGuess(t *testing.T) {
 		t.Errorf("roles = %v, want only the proven io device", roles)
 	}
 }
+
+// TestRoleProtocolsIndustrial checks role inference takes "industrial"
+// from model's registry, like the asset list and INDUSTRIAL PEERS: its
+// controller and supervisory protocols are registered industrial ones,
+// and no IT or network protocol ever counts.
+func TestRoleProtocolsIndustrial(t *testing.T) {
+	for _, set := range []map[string]bool{controllerProtocols, supervisoryProtocols} {
+		for p := range set {
+			if !model.IsIndustrial(p) {
+				t.Errorf("%s counts for a role but the registry does not class it industrial (%s)", p, model.ClassOf(p))
+			}
+		}
+	}
+	for _, p := range model.Protocols() {
+		if p.Class != model.ClassIndustrial && (industrialServer(p.Name) || industrialClient(p.Name)) {
+			t.Errorf("%s (%s) counts for an OT role", p.Name, p.Class)
+		}
+	}
+}
+
+// A CIP communications adapter (device type 12, a 1734-AENTR) answers
+// EtherNet/IP but is not a controller: it gets "io device", never "plc",
+// so the PLC policy rules and --exclude-role plc do not take it (issue 14,
+// item 10). A drive (type 2) answering EtherNet/IP is no PLC either.
+func TestRoleCIPCommunicationsAdapter(t *testing.T) {
+	inv := NewInventory(nil)
+	adapter := model.MAC{0x00, 0x1d, 0x9c, 1, 2, 3}
+	drive := model.MAC{0x00, 0x1d, 0x9c, 1, 2, 4}
+	plc := model.MAC{0x00, 0x1d, 0x9c, 1, 2, 5}
+	apply(inv, host(adapter, "10.10.1.30"), service(adapter, "10.10.1.30", 44818, "enip"),
+		fact(adapter, "10.10.1.30", model.FieldCIPDeviceType, "12", 5),
+		host(drive, "10.10.1.31"), service(drive, "10.10.1.31", 44818, "enip"),
+		fact(drive, "10.10.1.31", model.FieldCIPDeviceType, "2", 6),
+		host(plc, "10.10.1.32"), service(plc, "10.10.1.32", 44818, "enip"))
+	roles, why := roleOf(t, inv, model.MACAssetID(adapter))
+	if slices.Contains(roles, model.RolePLC) || !slices.Contains(roles, model.RoleIO) || why[model.RoleIO] == "" {
+		t.Errorf("communications adapter roles = %v %v", roles, why)
+	}
+	if roles, _ := roleOf(t, inv, model.MACAssetID(drive)); slices.Contains(roles, model.RolePLC) {
+		t.Errorf("drive roles = %v", roles)
+	}
+	// no identity: answering EtherNet/IP still suggests a controller
+	if roles, _ := roleOf(t, inv, model.MACAssetID(plc)); !slices.Contains(roles, model.RolePLC) {
+		t.Errorf("controller without identity roles = %v", roles)
+	}
+}

@@ -39,6 +39,41 @@ type SessionOptions struct {
 	// SweepEvery is how often every asset's state is re-evaluated, so
 	// silent assets go missing during a long capture. Default 1 min.
 	SweepEvery time.Duration
+	// CountersEvery is how often assets and conversations whose only change
+	// is their counters and times (packets, bytes, last seen) are written
+	// to the store; content changes (a new asset, fact, service, address)
+	// go with every flush. Default 30 s: on a plant of 10,000 busy assets a
+	// write of every asset and conversation costs about half a CPU-second,
+	// more than decoding a million packets, so counters (never inventory
+	// content) may lag on disk by that much after a kill -9; Close writes
+	// everything. Watchers get counter changes at most once a second.
+	CountersEvery time.Duration
+	// MaxAssets and MaxConversations bound the inventory (default
+	// DefaultMaxAssets, DefaultMaxConversations); what they refuse becomes
+	// one finding, the statistics entry named OverflowSource.
+	MaxAssets, MaxConversations int
+}
+
+// OverflowSource names the statistics entry that reports what the
+// inventory's limits refused (its Err says how much and what to do).
+const OverflowSource = "otscope: inventory limit"
+
+// overflowStats is the statistics entry of an overflow finding.
+func overflowStats(o Overflow) model.CaptureStats {
+	msg := ""
+	if o.Assets > 0 {
+		msg = fmt.Sprintf("%d observations of new stations not added: the session holds its limit of %d assets "+
+			"(a flood of made-up addresses or a sweep?)", o.Assets, o.MaxAssets)
+	}
+	if o.Conversations > 0 {
+		if msg != "" {
+			msg += "; "
+		}
+		msg += fmt.Sprintf("%d observations of new conversations not added: the session holds its limit of %d "+
+			"conversations", o.Conversations, o.MaxConversations)
+	}
+	return model.CaptureStats{Source: OverflowSource, FirstPacket: o.First, LastPacket: o.Last, Updated: time.Now(),
+		Done: true, Err: msg}
 }
 
 // Journaler is the part of store.Store that keeps a session's journals. A
@@ -73,7 +108,30 @@ type Session struct {
 	// size is the number of assets plus conversations after the last
 	// flush, readable from any goroutine (for memory budgeting).
 	size atomic.Int64
+
+	// storeCounters and uiCounters are when counter changes last went to
+	// the store and to watchers (Run only).
+	storeCounters, uiCounters time.Time
+	// overflow is what the inventory's limits refused, as of the last flush
+	// (guarded by mu).
+	overflow Overflow
 }
+
+// Overflow returns what the inventory's limits refused, as of the last
+// flush. Safe from any goroutine.
+func (s *Session) Overflow() Overflow {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.overflow
+}
+
+// ingestDepth is how many batches may wait for Run. Two keep a decoder and
+// the session busy at once; more only hold memory (a batch of 8192 frames
+// on a large plant carries thousands of observations).
+const ingestDepth = 2
+
+// uiCountersEvery is how often watchers get counter-only changes.
+const uiCountersEvery = time.Second
 
 // Size returns the number of assets plus conversations, as of the last flush.
 func (s *Session) Size() int64 { return s.size.Load() }
@@ -96,14 +154,19 @@ func NewSession(name string, p Persister, snap store.Snapshot, o SessionOptions)
 	if o.SweepEvery <= 0 {
 		o.SweepEvery = time.Minute
 	}
+	if o.CountersEvery <= 0 {
+		o.CountersEvery = 30 * time.Second
+	}
 	inv := NewInventory(o.Vendor)
 	inv.Restore(snap.Assets, snap.Conversations, snap.Stats)
+	inv.SetLimits(o.MaxAssets, o.MaxConversations)
+	inv.SetConsumers(ForStore) // ForUI joins when a watcher does (sendSnapshot)
 	s := &Session{
 		name:    name,
 		store:   p,
 		inv:     inv,
 		opts:    o,
-		in:      make(chan model.Batch, 64),
+		in:      make(chan model.Batch, ingestDepth),
 		done:    make(chan struct{}),
 		waivers: slices.Clone(o.Waivers),
 		latest:  review.NewestPacket(snap.Stats, snap.Assets),
@@ -155,6 +218,7 @@ func (s *Session) Run(ctx context.Context) error {
 	defer sweep.Stop()
 	s.sweep()
 	s.sendSnapshot()
+	s.storeCounters, s.uiCounters = time.Now(), time.Now()
 	for {
 		select {
 		case b, ok := <-s.in:
@@ -193,6 +257,7 @@ func (s *Session) Close() { close(s.in) }
 func (s *Session) Done() <-chan struct{} { return s.done }
 
 func (s *Session) finish() error {
+	s.storeCounters, s.uiCounters = time.Time{}, time.Time{} // everything goes out now
 	s.persist()
 	s.notify()
 	s.mu.Lock()
@@ -208,7 +273,22 @@ func (s *Session) finish() error {
 // persist writes the store's share of the changes.
 func (s *Session) persist() {
 	s.size.Store(int64(s.inv.Len() + s.inv.ConversationCount()))
-	u := s.inv.Changes(ForStore)
+	if o := s.inv.Overflow(); o.Any() {
+		s.mu.Lock()
+		changed := o != s.overflow
+		s.overflow = o
+		s.mu.Unlock()
+		if changed {
+			s.inv.SetStats(overflowStats(o))
+		}
+	}
+	counters := time.Since(s.storeCounters) >= s.opts.CountersEvery
+	if counters {
+		s.storeCounters = time.Now()
+	}
+	// The copies share the assets' slices: Save and track run here, before
+	// the inventory changes again, and keep nothing.
+	u := s.inv.changes(ForStore, counters, false)
 	changed := make([]*model.Asset, len(u.Assets))
 	for i := range u.Assets {
 		changed[i] = &u.Assets[i]
@@ -303,6 +383,7 @@ func (s *Session) sendSnapshot() {
 	if len(s.watchers) == 0 {
 		return
 	}
+	s.inv.SetConsumers(allConsumers)
 	snap := s.inv.Snapshot()
 	s.inv.Changes(ForUI)
 	for _, w := range s.watchers {
@@ -315,7 +396,13 @@ func (s *Session) notify() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.watchers) == 0 {
-		s.inv.Changes(ForUI)
+		return // nothing is marked for a UI (SetConsumers)
+	}
+	if s.inv.want&ForUI == 0 {
+		// the first watcher since Run started: it needs everything
+		s.mu.Unlock()
+		s.sendSnapshot()
+		s.mu.Lock()
 		return
 	}
 	for _, w := range s.watchers {
@@ -323,7 +410,11 @@ func (s *Session) notify() {
 			return // still busy with the last one: keep accumulating
 		}
 	}
-	u := s.inv.Changes(ForUI)
+	counters := time.Since(s.uiCounters) >= uiCountersEvery
+	if counters {
+		s.uiCounters = time.Now()
+	}
+	u := s.inv.changes(ForUI, counters, true)
 	if len(u.Assets)+len(u.Removed)+len(u.Conversations)+len(u.Stats) == 0 {
 		return
 	}

@@ -127,10 +127,10 @@ func TestMissingAfterSilence(t *testing.T) {
 	st.EnsureSession("s", t0)
 	late := host(macHMI, "10.10.1.20")
 	late.First, late.Last = t0.Add(3*time.Hour), t0.Add(3*time.Hour)
-	sess := runSession(t, st, SessionOptions{MissingAfter: 2 * time.Hour},
+	runSession(t, st, SessionOptions{MissingAfter: 2 * time.Hour},
 		model.Batch{Obs: []model.Observation{host(macPLC, "10.10.1.10"), late}})
 	// the PLC went silent 3 h before the HMI's packet: missing on the next sweep (open)
-	sess = runSession(t, st, SessionOptions{MissingAfter: 2 * time.Hour})
+	sess := runSession(t, st, SessionOptions{MissingAfter: 2 * time.Hour})
 	if got := sess.States().Current(model.MACAssetID(macPLC)); got != lifecycle.Missing {
 		t.Fatalf("PLC state %s, want missing", got)
 	}

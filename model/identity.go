@@ -46,7 +46,7 @@ const (
 	FieldSNMPSysName       = "snmp.sys_name"
 	FieldSNMPSysLocation   = "snmp.sys_location"
 	FieldSNMPSysContact    = "snmp.sys_contact"
-	FieldSNMPCommunity     = "snmp.community" // always masked: "pu***" (length and first letters only)
+	FieldSNMPCommunity     = "snmp.community" // always masked: "***", or "*** (default)" for public/private
 )
 
 // Roles inferred from identity and behaviour (besides the network ones in

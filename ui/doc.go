@@ -1,13 +1,18 @@
 // Package ui is otscope's terminal user interface: a Bubble Tea program
 // that shows a session's asset inventory while the capture engine fills it.
 //
-// main builds it from a Config and runs it:
+// The command line builds it from a Config and runs it:
 //
+//	sess := assets.NewSession("plant-a", st, snapshot, opts) // go sess.Run(ctx)
 //	p := tea.NewProgram(ui.New(ui.Config{
-//		Session: "plant-a",
-//		Updates: inv.Watch(ctx), // <-chan model.Update, closed when the engine stops
-//		Sources: []string{"plant.pcap"},
-//		Version: version,
+//		Session:  "plant-a",
+//		Updates:  sess.Watch(), // <-chan model.Update, closed when the session's Run ends
+//		Sources:  []string{"plant.pcap"},
+//		Version:  version,
+//		Analysis: sources,      // review.Sources: lifecycle catalog, advisories, policy pack
+//		Ledger:   sess,         // states and waivers
+//		User:     operator,
+//		Scan:     scanControl,  // scanpane.Control, nil without a live session
 //	}), tea.WithAltScreen())
 //	_, err := p.Run()
 //
@@ -22,7 +27,8 @@
 // [brackets]) with the focused pane's summary on the right; the focused
 // pane; a status bar with session, counts, rate, capture state and short
 // help. Panes live in ui/pane/... and satisfy pane.Pane; the root routes
-// keys (text input first, then global keys, then the focused pane), sizes
+// keys (text input first, then global keys, then the focused pane; the
+// table filter and the forms edit with one line editor, grid.Input), sizes
 // every pane on resize, and broadcasts data changes and clock ticks to all.
 //
 // Beside the inventory, the root runs an analysis (assets/review: lifecycle

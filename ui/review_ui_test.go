@@ -124,7 +124,7 @@ func TestManualTransitions(t *testing.T) {
 		t.Errorf("notice %q", m.notice)
 	}
 	m.assets.Select(idCamera)
-	m = press(t, m, "enter", "x", "removed 2025-03", "enter")
+	m = press(t, m, "enter", "D", "removed 2025-03", "enter") // D: x is STOP in the Scan pane
 	if got := m.cfg.Ledger.States().Current(idCamera); got != lifecycle.Decommissioned {
 		t.Fatalf("camera state %s", got)
 	}

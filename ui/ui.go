@@ -215,10 +215,12 @@ func tick() tea.Cmd {
 
 // Init implements tea.Model: it starts reading updates and the clock.
 func (m Model) Init() tea.Cmd {
+	// mouse: click a tab or a row, wheel to scroll (shift+drag still
+	// selects text in most terminals)
 	if m.cfg.Updates == nil {
-		return tick()
+		return tea.Batch(tick(), tea.EnableMouseCellMotion)
 	}
-	return tea.Batch(WaitForUpdates(m.cfg.Updates), tick())
+	return tea.Batch(WaitForUpdates(m.cfg.Updates), tick(), tea.EnableMouseCellMotion)
 }
 
 // Focused returns the focused pane.
@@ -266,6 +268,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case tea.KeyMsg:
 		return m.key(msg)
+	case tea.MouseMsg:
+		return m.mouse(msg)
 	}
 	var cmds []tea.Cmd
 	for _, p := range m.panes {
@@ -334,6 +338,58 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
+// mouse routes a mouse event: a click on the tab bar focuses that pane;
+// the wheel moves the focused pane's cursor (or scrolls it) as the arrow
+// keys do; a click below the tab bar goes to the focused pane as a
+// pane.ClickMsg with the row counted from the pane's first line.
+func (m Model) mouse(msg tea.MouseMsg) (tea.Model, tea.Cmd) {
+	p := m.panes[m.focus]
+	if m.showHelp || p.Capturing() {
+		return m, nil
+	}
+	switch msg.Button {
+	case tea.MouseButtonWheelUp:
+		return m, p.Update(tea.KeyMsg{Type: tea.KeyUp})
+	case tea.MouseButtonWheelDown:
+		return m, p.Update(tea.KeyMsg{Type: tea.KeyDown})
+	case tea.MouseButtonLeft:
+		if msg.Action != tea.MouseActionPress {
+			return m, nil
+		}
+		if msg.Y == 0 {
+			if f, ok := m.tabAt(msg.X); ok {
+				m.setFocus(f)
+			}
+			return m, nil
+		}
+		if msg.Y < m.height-1 {
+			return m, p.Update(pane.ClickMsg{Row: msg.Y - 1})
+		}
+	}
+	return m, nil
+}
+
+// tabAt is the pane whose tab covers column x of the tab bar.
+func (m Model) tabAt(x int) (Focus, bool) {
+	level := 0
+	for level < 2 && m.width-m.tabsWidth(level)-2 < minSummary {
+		level++
+	}
+	at := 0
+	for i, p := range m.panes {
+		t := strconv.Itoa(i+1) + " " + tabTitle(p, level)
+		if Focus(i) == m.focus {
+			t = strconv.Itoa(i+1) + " " + p.Title()
+		}
+		w := format.Width(t) + 2
+		if x >= at && x < at+w {
+			return Focus(i), true
+		}
+		at += w
+	}
+	return 0, false
+}
+
 func (m *Model) setFocus(f Focus) {
 	if f < 0 || int(f) >= len(m.panes) {
 		return
@@ -393,10 +449,11 @@ func (m Model) View() string {
 const minSummary = 26
 
 // tabBar is " 1 Assets [2 Detail] 3 Matrix 4 Capture      summary". When
-// the names leave too little room for the summary (all of it, up to
-// minSummary cells), the panes
+// the names leave less than minSummary cells for the summary, the panes
 // that are not focused show a short name (a ShortTitle method), then only
-// its first letter.
+// its first letter. The form depends on the width alone, never on the
+// focused pane or its summary, so the bar keeps its shape from pane to
+// pane (the summary is cut instead).
 func (m Model) tabBar() string {
 	summary := m.panes[m.focus].Summary()
 	if m.showHelp {
@@ -406,38 +463,24 @@ func (m Model) tabBar() string {
 	if notice {
 		summary = m.notice
 	}
-	need := min(format.Width(summary), minSummary)
-	var tabs string
-	var plain int
-	for level := range 3 {
-		var b strings.Builder
-		plain = 0
-		for i, p := range m.panes {
-			t := strconv.Itoa(i + 1)
-			switch {
-			case Focus(i) == m.focus || level == 0:
-				t += " " + p.Title()
-			case level == 1:
-				if st, ok := p.(interface{ ShortTitle() string }); ok {
-					t += " " + st.ShortTitle()
-				} else {
-					t += " " + p.Title()
-				}
-			default:
-				t += " " + string([]rune(p.Title())[:1])
-			}
-			if Focus(i) == m.focus {
-				b.WriteString(m.styles.TabActive.Render("[" + t + "]"))
-			} else {
-				b.WriteString(m.styles.Tab.Render(" " + t + " "))
-			}
-			plain += format.Width(t) + 2
-		}
-		tabs = b.String()
-		if m.width-plain-2 >= need {
-			break
-		}
+	level := 0
+	for level < 2 && m.width-m.tabsWidth(level)-2 < minSummary {
+		level++
 	}
+	var b strings.Builder
+	plain := 0
+	for i, p := range m.panes {
+		t := strconv.Itoa(i + 1)
+		if Focus(i) == m.focus {
+			t += " " + p.Title()
+			b.WriteString(m.styles.TabActive.Render("[" + t + "]"))
+		} else {
+			t += " " + tabTitle(p, level)
+			b.WriteString(m.styles.Tab.Render(" " + t + " "))
+		}
+		plain += format.Width(t) + 2
+	}
+	tabs := b.String()
 	room := m.width - plain - 2
 	if room < 8 {
 		return format.Truncate(tabs, m.width)
@@ -452,6 +495,33 @@ func (m Model) tabBar() string {
 		}
 	}
 	return tabs + strings.Repeat(" ", max(1, gap)) + style.Render(summary) + " "
+}
+
+// tabTitle is a pane's name on the tab bar at level 0 (full), 1 (short)
+// or 2 (first letter).
+func tabTitle(p pane.Pane, level int) string {
+	switch level {
+	case 0:
+		return p.Title()
+	case 1:
+		if st, ok := p.(interface{ ShortTitle() string }); ok {
+			return st.ShortTitle()
+		}
+		return p.Title()
+	}
+	return string([]rune(p.Title())[:1])
+}
+
+// tabsWidth is the widest the tab bar is at level, whichever pane is
+// focused (the focused one shows its full name).
+func (m Model) tabsWidth(level int) int {
+	w, extra := 0, 0
+	for i, p := range m.panes {
+		short := format.Width(strconv.Itoa(i+1)+" "+tabTitle(p, level)) + 2
+		w += short
+		extra = max(extra, format.Width(strconv.Itoa(i+1)+" "+p.Title())+2-short)
+	}
+	return w + extra
 }
 
 // statusBar is session, asset count, packets, pps (while a source runs),

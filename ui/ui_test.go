@@ -246,8 +246,10 @@ func TestSortOrder(t *testing.T) {
 	if !strings.Contains(view(m), "PRODUCT/NAME↑") || !strings.Contains(view(m), "sort name ↑") {
 		t.Errorf("header or summary does not show the name sort:\n%s", view(m))
 	}
-	if got := m.assets.Rows(); got[0] != idCamera || got[1] != idCLX {
-		t.Fatalf("name order starts %v, want CAM-DOCK, CLX-PRESS", got[:2])
+	// ... and sorts by what it shows (issue 14, item 13), not by a hidden
+	// name: 1756-L83E/B (CLX-PRESS's product), then CAM-DOCK
+	if got := m.assets.Rows(); got[0] != idCLX || got[1] != idCamera {
+		t.Fatalf("name order starts %v, want 1756-L83E/B, CAM-DOCK", got[:2])
 	}
 	m = press(t, m, "s") // product: known products first, alphabetical
 	if !strings.Contains(view(m), "PRODUCT/NAME↑") || !strings.Contains(view(m), "sort product ↑") {
@@ -372,8 +374,10 @@ func TestDetailIdentityWithProvenance(t *testing.T) {
 		" IDENTITY  ⚠ 1 conflicting",
 		" Vendor        Siemens AG        derived oui · plant.pcap #1 · 10:00:02",
 		" Product       CPU 315-2 PN/DP   s7comm · plant.pcap #1352 · 10:00:50 ×3",
-		// wider than the value column: pushes its provenance right
-		" Order number  6ES7 315-2EH14-0AB0  s7comm · plant.pcap #1348 · 10:00:50 ×3",
+		// wider than the value column: its provenance goes under it, so
+		// the column of provenances stays aligned (issue 14, item 15)
+		" Order number  6ES7 315-2EH14-0AB0   ",
+		"                s7comm · plant.pcap #1348 · 10:00:50 ×3",
 		" Firmware      V3.2.7            s7comm · plant.pcap #1348 · 10:00:50 ×3",
 		" ⚠ 2 values    V3.2.6            snmp · iface:eth0 #2210 · 10:03:30",
 		" Serial        S C-B1U393142011  s7comm · plant.pcap #1352",

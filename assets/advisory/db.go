@@ -226,12 +226,23 @@ func (db *DB) reindex() {
 		for i := range a.Vulns {
 			a.Vulns[i].KEV = db.kev[a.Vulns[i].CVE]
 		}
+		// The vulnerabilities of each product, indexed once: an advisory
+		// can name hundreds of thousands of products, and asking every
+		// vulnerability about every product was quadratic.
+		affected := make(map[string][]int32, len(a.Products))
+		for j := range a.Vulns {
+			for _, id := range a.Vulns[j].KnownAffected {
+				if l := affected[id]; len(l) == 0 || l[len(l)-1] != int32(j) {
+					affected[id] = append(l, int32(j))
+				}
+			}
+		}
 		for i := range a.Products {
 			p := &a.Products[i]
 			r := &prodRef{adv: a, p: p}
-			for j := range a.Vulns {
+			for _, j := range affected[p.ID] {
 				v := &a.Vulns[j]
-				if !v.affects(p.ID) || len(p.Versions.OnlyCVEs) > 0 && !slices.Contains(p.Versions.OnlyCVEs, v.CVE) {
+				if len(p.Versions.OnlyCVEs) > 0 && !slices.Contains(p.Versions.OnlyCVEs, v.CVE) {
 					continue
 				}
 				r.vulns = append(r.vulns, v)
@@ -283,8 +294,10 @@ func (db *DB) index(key string, r *prodRef) {
 			scan = true
 			continue
 		}
-		if !slices.Contains(vi.byPrefix[pre], r) {
-			vi.byPrefix[pre] = append(vi.byPrefix[pre], r)
+		// r's own keys are added one after the other: checking the last
+		// entry keeps the list free of duplicates in constant time.
+		if l := vi.byPrefix[pre]; len(l) == 0 || l[len(l)-1] != r {
+			vi.byPrefix[pre] = append(l, r)
 		}
 	}
 	switch {

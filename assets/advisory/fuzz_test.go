@@ -13,7 +13,7 @@ func FuzzParseVersionSpec(f *testing.F) {
 		"All versions >= V2.0 and < V2.5", "< V3.X.14", "<= HiOS 07.0.02", "<=3.1 Build 4022.4", ">=1.220|<=1.281",
 		"5.1.0-x | 5.1.1-x | >= 6.0.0-1 | <= 6.0.0-3", "< 1.49 (1.29 for NX7)", "<v36.011_v35.013_v34.014",
 		">FW16_up_to_and_including_FW26", "< 02.07.07(10)", "<R511.5_TCU4_HF4", "MX-V4.4.2.73.r2", "R15x",
-		"<=the_first_5_digits_of_serial_number_22081", "(((", "vers:", "<", "| |", "x.x.x", "99999999999999999999"} {
+		"<=the_first_5_digits_of_serial_number_22081", "<= 15.2(6)E0a", "12.2(55)SE10", "(((", "vers:", "<", "| |", "x.x.x", "99999999999999999999"} {
 		f.Add(s, "V3.2.7")
 	}
 	if _, err := os.Stat(filepath.Join(sharedDir, "csaf", "TRUTH.tsv")); err == nil {

@@ -286,18 +286,17 @@ func (vi *vendorIndex) candidates(id *identity) []*prodRef {
 // candidate is a product that matched an identity, before the advisory's
 // matches are combined.
 type candidate struct {
-	r        *prodRef
-	id       *identity
-	vendor   string
-	order    bool   // matched by order number
-	how      int    // how*: which rule matched
-	code     string // the asset's order number that matched
-	pattern  string // the advisory's part-number pattern that matched
-	generic  bool   // matched by vendor only (the product is "OS")
-	score    int
-	verdict  checkResult
-	serialOK bool
-	others   []*candidate // equally specific products of the same advisory
+	r       *prodRef
+	id      *identity
+	vendor  string
+	order   bool   // matched by order number
+	how     int    // how*: which rule matched
+	code    string // the asset's order number that matched
+	pattern string // the advisory's part-number pattern that matched
+	generic bool   // matched by vendor only (the product is "OS")
+	score   int
+	verdict checkResult
+	others  []*candidate // equally specific products of the same advisory
 }
 
 // check decides whether product r matches identity id, and how well. The

@@ -17,12 +17,19 @@ import (
 // number ("1.03" < "1.03D"), and "x" is a wildcard: "3.X.14" has any minor,
 // "8.1x" any 8.10-8.19, "R16x" any of R160-R169.
 //
+// Cisco IOS writes a release train: "15.2(6)E0a" is major 15, minor 2,
+// maintenance release 6 of train E, rebuild 0a; "12.2(55)SE10". The core is
+// then 15.2.6.0a and the train ("e") must match to compare: releases of
+// different trains are different code lines, so "15.2(7)E1" and
+// "15.2(4)M12" cannot be ordered.
+//
 // The zero Version is empty; use ParseVersion.
 type Version struct {
 	raw   string
 	core  []string
 	quals [numSlots][]string
-	fw    int // WAGO firmware index; -1 when absent
+	fw    int    // WAGO firmware index; -1 when absent
+	train string // Cisco IOS release train, lower case; "" when absent
 }
 
 // Qualifier slots, in the order they refine a version: "V4.7 SP6 HF3" is
@@ -36,8 +43,6 @@ const (
 	slotBuild
 	numSlots
 )
-
-var slotNames = [numSlots]string{"SP", "Update", "HF", "Patch", "r", "Build"}
 
 var qualifierWords = map[string]int{
 	"sp": slotSP, "servicepack": slotSP,
@@ -121,6 +126,20 @@ func parseVersion(s string, lenient bool) (Version, error) {
 		switch {
 		case ch == ' ' || ch == '.' || ch == '-' || ch == ',' || ch == '\t':
 			i++
+		case ch == '(' && last < 0 && v.fw < 0 && v.train == "" && len(v.core) == 2 && ciscoTrain(t[i:]) > 0:
+			n := ciscoTrain(t[i:])
+			d, _ := readDigits(t[i+1:])
+			v.core = append(v.core, d)
+			k := i + 1 + len(d) + 1
+			j := k
+			for j < i+n && isLetter(t[j]) {
+				j++
+			}
+			v.train = t[k:j]
+			if j < i+n {
+				v.core = append(v.core, t[j:i+n])
+			}
+			i += n
 		case ch == '(':
 			j := strings.IndexByte(t[i:], ')')
 			if j < 0 {
@@ -166,6 +185,32 @@ func parseVersion(s string, lenient bool) (Version, error) {
 		}
 	}
 	return v, nil
+}
+
+// ciscoTrain returns the length of a Cisco IOS release and train at t
+// ("(6)e0a", "(55)se10", "(24)t"): a parenthesised number directly
+// followed by train letters and an optional rebuild, then the end, a space
+// or a comma. 0 when t is not one.
+func ciscoTrain(t string) int {
+	d, rest := readDigits(t[1:])
+	if d == "" || rest == "" || rest[0] != ')' {
+		return 0
+	}
+	k := 1 + len(d) + 1
+	j := k
+	for j < len(t) && isLetter(t[j]) {
+		j++
+	}
+	if j == k || j-k > 4 {
+		return 0
+	}
+	if _, n := readComponent(t[j:]); n > 0 {
+		j += n
+	}
+	if j < len(t) && t[j] != ' ' && t[j] != ',' {
+		return 0
+	}
+	return j
 }
 
 // endOrErr returns nil in lenient mode (keep what was parsed) and err otherwise.
@@ -329,6 +374,9 @@ func (v Version) lastSlot() int {
 // -1, 0 or +1. ok is false when the two cannot be ordered: one is only a
 // WAGO FW index and the other has none.
 func Compare(a, b Version) (c int, ok bool) {
+	if a.train != b.train && a.train != "" && b.train != "" {
+		return 0, false
+	}
 	if len(a.core) == 0 || len(b.core) == 0 {
 		if a.fw < 0 || b.fw < 0 {
 			return 0, false
@@ -371,8 +419,12 @@ func CompareVersions(a, b string) (int, error) {
 // while "V4.7 SP6 HF3" is above "V4.7 HF27". ok is false when the two
 // cannot be ordered: a FW index against a version without one, or extra
 // core components against a bound with service packs or hotfixes
-// ("V4.7.6" against "V4.7 SP6 HF3").
+// ("V4.7.6" against "V4.7 SP6 HF3"), or a bound on a Cisco IOS train and
+// a version of another train or of none.
 func compareAt(v, b Version) (int, bool) {
+	if b.train != "" && v.train != b.train {
+		return 0, false
+	}
 	if len(b.core) == 0 || len(v.core) == 0 {
 		if b.fw < 0 || v.fw < 0 {
 			return 0, false

@@ -81,3 +81,20 @@ func BenchmarkImport10000(b *testing.B) {
 	}
 	bundletest.ReportCPU(b, cpu)
 }
+
+// BenchmarkRead10000 reads and verifies a 10,000-asset bundle without the
+// store (the bundle's share of an import).
+func BenchmarkRead10000(b *testing.B) {
+	s := bundletest.Large(b, "big", 10_000)
+	var raw bytes.Buffer
+	if err := bundle.Write(&raw, &s, bundle.Options{Created: created}); err != nil {
+		b.Fatal(err)
+	}
+	cpu := bundletest.CPUTime()
+	for b.Loop() {
+		if _, _, err := bundle.Read(bytes.NewReader(raw.Bytes()), bundle.ReadOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	bundletest.ReportCPU(b, cpu)
+}

@@ -92,6 +92,7 @@ func openStore(t testing.TB) *store.Store {
 // apart from the header's created time (and the session name it carries).
 func TestRoundTripThroughStore(t *testing.T) {
 	src := demo(t)
+	src.Site, src.Sensor = "north-works", "jumphost-1"
 	st := openStore(t)
 	if err := bundle.ToStore(st, "north", &src); err != nil {
 		t.Fatal(err)
@@ -131,6 +132,12 @@ func TestRoundTripThroughStore(t *testing.T) {
 		t.Fatalf("headers: %+v vs %+v", h1, h2)
 	}
 	// The imported session is the stored one, field by field.
+	if again.Site != "north-works" || again.Sensor != "jumphost-1" {
+		t.Fatalf("site %q sensor %q after the round trip", again.Site, again.Sensor)
+	}
+	if list, _ := st.Sessions(); len(list) != 2 {
+		t.Fatalf("%d sessions after two imports (a temporary session left behind?)", len(list))
+	}
 	if !reflect.DeepEqual(first.Assets, again.Assets) || !first.Created.Equal(again.Created) || !first.Updated.Equal(again.Updated) {
 		t.Fatal("the imported session differs from the exported one")
 	}

@@ -1,12 +1,10 @@
 package export
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"otscope/assets/policy"
@@ -52,7 +50,7 @@ func Audit(w io.Writer, format string, rep policy.Report) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(out)
 	case "csv":
-		cw := csv.NewWriter(w)
+		cw := newCSV(w)
 		cw.Write([]string{"severity", "rule", "title", "asset", "client", "server", "evidence", "first_seen", "last_seen", "waived"})
 		for _, v := range rep.Violations {
 			cw.Write([]string{v.Severity.String(), v.RuleID, v.Title, string(v.AssetID), string(v.ClientID), string(v.ServerID),
@@ -61,8 +59,8 @@ func Audit(w io.Writer, format string, rep policy.Report) error {
 		cw.Flush()
 		return cw.Error()
 	case "table":
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "SEVERITY\tRULE\tASSET\tEVIDENCE")
+		tw := newTable(w, 2)
+		tw.row("SEVERITY", "RULE", "ASSET", "EVIDENCE")
 		for _, v := range rep.Violations {
 			sev := v.Severity.String()
 			if v.Waived != nil {
@@ -79,7 +77,7 @@ func Audit(w io.Writer, format string, rep policy.Report) error {
 			if v.ServerID != "" {
 				asset = string(v.ClientID) + " → " + string(v.ServerID)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", sev, v.RuleID, asset, ev)
+			tw.row(sev, v.RuleID, asset, ev)
 		}
 		if err := tw.Flush(); err != nil {
 			return err

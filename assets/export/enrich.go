@@ -1,13 +1,11 @@
 package export
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"otscope/assets/advisory"
@@ -201,7 +199,7 @@ func Lifecycle(w io.Writer, format string, recs []Record, now time.Time) error {
 		}
 		return enc.Encode(list)
 	case "csv":
-		cw := csv.NewWriter(w)
+		cw := newCSV(w)
 		cw.Write([]string{"id", "address", "product", "module", "phase", "vendor_term", "end_of_sale", "end_of_support", "successor", "rule", "source", "as_of"})
 		for _, x := range rows {
 			cw.Write([]string{x.asset, x.addr, x.product, x.module, x.phase, x.term, x.eosale, x.eos, x.successor, x.rule, x.source, x.asOf})
@@ -220,10 +218,10 @@ func Lifecycle(w io.Writer, format string, recs []Record, now time.Time) error {
 			}
 		}
 		fmt.Fprintln(w)
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "ADDRESS\tPRODUCT\tMODULE\tPHASE\tVENDOR TERM\tEND OF SUPPORT\tRULE")
+		tw := newTable(w, 2)
+		tw.row("ADDRESS", "PRODUCT", "MODULE", "PHASE", "VENDOR TERM", "END OF SUPPORT", "RULE")
 		for _, x := range rows {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", x.addr, dash(x.product), dash(x.module), x.phase, dash(x.term), dash(x.eos), x.rule)
+			tw.row(x.addr, dash(x.product), dash(x.module), x.phase, dash(x.term), dash(x.eos), x.rule)
 		}
 		return tw.Flush()
 	}
@@ -252,7 +250,7 @@ func Advisories(w io.Writer, format string, recs []Record) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(list)
 	case "csv":
-		cw := csv.NewWriter(w)
+		cw := newCSV(w)
 		cw.Write([]string{"id", "address", "advisory", "title", "product", "module", "cves", "cvss", "kev", "confidence", "reason", "remediation"})
 		for _, r := range recs {
 			for _, a := range r.Advisories {
@@ -263,8 +261,8 @@ func Advisories(w io.Writer, format string, recs []Record) error {
 		cw.Flush()
 		return cw.Error()
 	case "table":
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "ADDRESS\tADVISORY\tCVSS\tKEV\tCVES\tCONFIDENCE\tREASON")
+		tw := newTable(w, 2)
+		tw.row("ADDRESS", "ADVISORY", "CVSS", "KEV", "CVES", "CONFIDENCE", "REASON")
 		n := 0
 		for _, r := range recs {
 			for _, a := range r.Advisories {
@@ -273,7 +271,7 @@ func Advisories(w io.Writer, format string, recs []Record) error {
 				if a.KEV {
 					kev = "KEV"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%.1f\t%s\t%d\t%s\t%s\n", label(&r.Asset), a.AdvisoryID, a.MaxCVSS, kev, len(a.CVEs), a.Confidence, a.Reason)
+				tw.row(label(&r.Asset), a.AdvisoryID, strconv.FormatFloat(a.MaxCVSS, 'f', 1, 64), kev, strconv.Itoa(len(a.CVEs)), a.Confidence.String(), a.Reason)
 			}
 		}
 		if err := tw.Flush(); err != nil {

@@ -6,7 +6,6 @@ package export
 
 import (
 	"bytes"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,11 +14,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"otscope/model"
-	"otscope/model/safe"
 )
 
 // ErrFormat is returned for an unknown format name.
@@ -113,7 +110,7 @@ func CSV(w io.Writer, assets []model.Asset) error {
 // through safe.CSV so that no device-controlled text starts a spreadsheet
 // formula.
 func ReportCSV(w io.Writer, rep *Report) error {
-	cw := csv.NewWriter(w)
+	cw := newCSV(w)
 	if err := cw.Write(CSVHeader); err != nil {
 		return err
 	}
@@ -134,9 +131,6 @@ func ReportCSV(w io.Writer, rep *Report) error {
 			a.Product, a.OrderNumber, a.Firmware, a.HardwareVersion, a.Serial, a.DeviceType,
 			r.State(), r.Phase(rep.Now), Location(a, rep.walkdown(a.ID)), r.Verdict(rep.Audited),
 		)
-		for k := range row {
-			row[k] = safe.CSV(row[k])
-		}
 		if err := cw.Write(row); err != nil {
 			return err
 		}
@@ -174,8 +168,8 @@ func CompareByAddress(a, b *model.Asset) int {
 
 // Table writes an aligned text table for a terminal.
 func Table(w io.Writer, assets []model.Asset) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "IP\tMAC\tVENDOR\tNAME\tROLES\tSERVICES\tLAST SEEN")
+	tw := newTable(w, 2)
+	tw.row("IP", "MAC", "VENDOR", "NAME", "ROLES", "SERVICES", "LAST SEEN")
 	for i := range assets {
 		a := &assets[i]
 		ip, mac, name := "-", "-", "-"
@@ -191,8 +185,7 @@ func Table(w io.Writer, assets []model.Asset) error {
 		if len(a.Names) > 0 {
 			name = a.Names[0]
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", ip, mac, dash(a.Vendor), name,
-			dash(strings.Join(a.Roles, ",")), dash(services(a.Services)), stamp(a.LastSeen))
+		tw.row(ip, mac, dash(a.Vendor), name, dash(strings.Join(a.Roles, ",")), dash(services(a.Services)), stamp(a.LastSeen))
 	}
 	return tw.Flush()
 }

@@ -1,12 +1,10 @@
 package export
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
-	"text/tabwriter"
 	"time"
 
 	"otscope/model"
@@ -32,7 +30,7 @@ func ScanLog(w io.Writer, format string, recs []model.ScanRecord) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(recs)
 	case "csv":
-		cw := csv.NewWriter(w)
+		cw := newCSV(w)
 		if err := cw.Write(ScanLogCSVHeader); err != nil {
 			return err
 		}
@@ -48,8 +46,8 @@ func ScanLog(w io.Writer, format string, recs []model.ScanRecord) error {
 		cw.Flush()
 		return cw.Error()
 	case "table":
-		tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', 0)
-		fmt.Fprintln(tw, "TIME\tTARGET\tPORT\tKIND\tBYTES\tPKTS\tANSWER")
+		tw := newTable(w, 1)
+		tw.row("TIME", "TARGET", "PORT", "KIND", "BYTES", "PKTS", "ANSWER")
 		for _, r := range recs {
 			port := "-"
 			if r.Port != 0 {
@@ -61,8 +59,8 @@ func ScanLog(w io.Writer, format string, recs []model.ScanRecord) error {
 			if r.Error != "" {
 				ans = r.Error
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%s\n", r.Time.UTC().Format("15:04:05.000"), r.Target, port,
-				r.Kind, r.Bytes, r.Packets, dash(ans))
+			tw.row(r.Time.UTC().Format("15:04:05.000"), r.Target.String(), port, r.Kind, strconv.Itoa(r.Bytes),
+				strconv.Itoa(r.Packets), dash(ans))
 		}
 		return tw.Flush()
 	}

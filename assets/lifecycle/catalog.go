@@ -69,6 +69,7 @@ func Build(sets ...Set) (*Catalog, []Problem) {
 	where := map[string]int{} // key -> index in c.entries
 	for si, s := range sets {
 		first := map[string]int{} // key -> line, within this set
+		size := 0                 // regexp program size of the set's patterns
 		for _, e := range s.Entries {
 			e.Catalog = s.Name
 			r, err := compile(&e)
@@ -76,6 +77,11 @@ func Build(sets ...Set) (*Catalog, []Problem) {
 				probs = append(probs, Problem{File: s.Name, Line: e.Line, Reason: "entry " + strconv.Quote(e.Key()) + " skipped: " + strings.ReplaceAll(err.Error(), "\n", "; ")})
 				continue
 			}
+			if size+r.size > maxCatalogSize {
+				probs = append(probs, Problem{File: s.Name, Line: e.Line, Reason: fmt.Sprintf("entry %q skipped: the catalog's patterns would expand to more than %d regexp instructions in all", e.Key(), maxCatalogSize)})
+				continue
+			}
+			size += r.size
 			k := e.Key()
 			if l, dup := first[k]; dup {
 				probs = append(probs, Problem{File: s.Name, Line: e.Line, Reason: fmt.Sprintf("entry %q skipped: same id as the entry at line %d", k, l)})

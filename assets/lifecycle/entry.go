@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"regexp/syntax"
 	"strings"
 	"unicode"
 )
@@ -116,11 +117,65 @@ type rule struct {
 	productPF, osPF, fwPF              prefilter
 	orderLiteral                       string // the literal every match of orderRE begins with
 	orderSrc, productSrc, osSrc, fwSrc string
+	// size is the patterns' program size (patternSize), counted against
+	// the catalog's maxCatalogSize.
+	size int
 }
 
-// maxPatternLen bounds user regular expressions: RE2 is linear-time, but a
-// huge pattern still costs memory to compile.
-const maxPatternLen = 1000
+// Bounds on user regular expressions. RE2 runs in time linear in the input
+// and the program, but the program is what a pattern expands to: a 790-byte
+// `^(P000|P001|…){1,1000}$` compiles to about a million instructions (4 MB,
+// and as much work per matched string). So the pattern's length, each
+// repetition count and the program it expands to are capped, per pattern
+// and per catalog. The built-in catalog's largest pattern is 69
+// instructions, all of its patterns 2,427.
+const (
+	maxPatternLen  = 1000
+	maxRepeat      = 100
+	maxPatternSize = 2000
+	maxCatalogSize = 50000
+)
+
+// patternSize estimates the instructions src compiles to, from its syntax
+// tree and without compiling it: repetitions multiply their operand.
+// The estimate saturates at limit+1.
+func patternSize(re *syntax.Regexp, limit int) int {
+	n := 1
+	switch re.Op {
+	case syntax.OpLiteral:
+		n = len(re.Rune)
+	case syntax.OpRepeat:
+		times := max(re.Min, re.Max)
+		if re.Max < 0 {
+			times = re.Min + 1
+		}
+		sub := patternSize(re.Sub[0], limit)
+		if times > 0 && sub > limit/times {
+			return limit + 1
+		}
+		n = times*(sub+1) + 1
+	default:
+		for _, sub := range re.Sub {
+			n += patternSize(sub, limit) + 1
+			if n > limit {
+				return limit + 1
+			}
+		}
+	}
+	return min(n, limit+1)
+}
+
+// maxRepeatOf returns the largest repetition count in re.
+func maxRepeatOf(re *syntax.Regexp) int {
+	m := 0
+	if re.Op == syntax.OpRepeat {
+		m = max(re.Min, re.Max)
+	}
+	for _, sub := range re.Sub {
+		m = max(m, maxRepeatOf(sub))
+	}
+	return m
+}
 
 // compile checks an entry and compiles its rules. Its errors are the
 // reasons a catalog reports for skipping the entry.
@@ -173,11 +228,26 @@ func compile(e *Entry) (*rule, error) {
 		if fold {
 			src = "(?i)" + src
 		}
+		tree, err := syntax.Parse(src, syntax.Perl)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %v", name, err))
+			return nil
+		}
+		if n := maxRepeatOf(tree); n > maxRepeat {
+			errs = append(errs, fmt.Errorf("%s: repetition count %d is more than %d", name, n, maxRepeat))
+			return nil
+		}
+		size := patternSize(tree, maxPatternSize)
+		if size > maxPatternSize {
+			errs = append(errs, fmt.Errorf("%s: expands to more than %d regexp instructions (use fewer alternatives or smaller repetition counts)", name, maxPatternSize))
+			return nil
+		}
 		x, err := regexp.Compile(src)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %v", name, err))
 			return nil
 		}
+		r.size += size
 		if x.MatchString("") {
 			errs = append(errs, fmt.Errorf("%s %q matches the empty string, so it would match every asset", name, src))
 			return nil

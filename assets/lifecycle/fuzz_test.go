@@ -47,6 +47,7 @@ func FuzzParseYAML(f *testing.F) {
 	f.Add([]byte(userYAML))
 	f.Add([]byte("- {id: a, vendor: V, family: F, order_prefix: AB, phase: active, source: s, as_of: 2025}\n"))
 	f.Add([]byte("entries: &a [*a]\n"))
+	f.Add([]byte(hostileCatalog(2)))
 	f.Add([]byte("entries:\n  - id: x\n    order_prefix: [[1], {a: b}]\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		es, ps := ParseYAML("f.yaml", data)

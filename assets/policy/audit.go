@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -290,7 +291,9 @@ func Audit(in Input, pack *Pack, waivers []Waiver) Report {
 		pack = &Pack{}
 	}
 	e := newEngine(pack)
-	var r run
+	ctx, cancel := context.WithTimeout(context.Background(), AuditTimeout)
+	defer cancel()
+	r := run{ctx: ctx}
 	e.newRun(&in, &r)
 	assets := make([]result, len(in.Assets))
 	for i := range assets {

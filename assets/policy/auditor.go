@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"context"
 	"encoding/binary"
 	"hash/maphash"
 	"math/bits"
@@ -77,6 +78,9 @@ func (a *Auditor) Audit(in Input) Report {
 	nowMoved := !in.Now.Equal(a.now)
 	a.now = in.Now
 	r := &a.r
+	ctx, cancel := context.WithTimeout(context.Background(), AuditTimeout)
+	defer cancel()
+	r.ctx = ctx
 	e.newRun(&in, r)
 	defer r.done()
 

@@ -48,7 +48,7 @@
 // asset (otscope.Asset): id, vendor, product, order_number, firmware,
 // hardware_version, device_type, operating_mode (strings); ips, macs,
 // names, roles, protocols (lists of strings); vlans (list of ints);
-// services (list of {transport, port, protocol}); functions (list of
+// services (list of {transport, port, protocol, industrial}); functions (list of
 // {protocol, value, category}: the "<proto>.function" facts, category
 // from the fact's detail); facts (map field → list of values); lifecycle
 // {phase, end_of_support, known} (empty when Input.Lifecycle has no
@@ -72,9 +72,11 @@
 //
 // conv (otscope.Conversation): client, server (assets as above; an asset
 // missing from the input has only its id), client_ip, server_ip,
-// transport, protocol (strings), port, packets, bytes (ints),
-// client_zone, server_zone (zones), allowed (bool: same zone, or a conduit
-// allows the flow), first_seen, last_seen. Conversation violations are
+// transport, protocol (strings), port, packets, bytes (ints), industrial
+// (bool), client_zone, server_zone (zones), allowed (bool: same zone, or a
+// conduit allows the flow), first_seen, last_seen. industrial, on a
+// service or a conversation, is model.IsIndustrial of its protocol: the
+// registry the asset list, the detail pane and role inference use too. Conversation violations are
 // grouped by rule, client and server, and list up to MaxFlowEvidence flows.
 //
 // # Zones

@@ -2,6 +2,8 @@ package policy
 
 import (
 	"cmp"
+	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -9,6 +11,8 @@ import (
 	"time"
 
 	"github.com/google/cel-go/common/types"
+	"github.com/google/cel-go/common/types/ref"
+	"github.com/google/cel-go/interpreter"
 
 	"otscope/model"
 )
@@ -129,9 +133,15 @@ type evalErr struct {
 
 // run is the state of one evaluation pass over an Input.
 type run struct {
-	e     *engine
-	in    *Input
-	act   activation
+	e   *engine
+	in  *Input
+	act activation
+	// ctx carries the audit's deadline (AuditTimeout); spent[ri] holds the
+	// error of a rule that went over its budget (RuleCostLimit or the
+	// deadline) in this pass: it is not evaluated again, and every
+	// subject it was not evaluated on gets that error.
+	ctx   context.Context
+	spent []error
 	views []assetView
 	ready []bool
 	// index maps asset IDs to views; conversation ends missing from the
@@ -164,7 +174,8 @@ type callGroup struct {
 
 func (e *engine) newRun(in *Input, r *run) {
 	*r = run{e: e, in: in, views: r.views, ready: r.ready, index: r.index, feats: r.feats,
-		flowGroup: r.flowGroup, groups: r.groups[:0], pairs: r.pairs, scratch: r.scratch, scratchRules: r.scratchRules}
+		flowGroup: r.flowGroup, groups: r.groups[:0], pairs: r.pairs, scratch: r.scratch, scratchRules: r.scratchRules,
+		ctx: r.ctx, spent: r.spent}
 	r.act.zonesDefined = types.Bool(e.zonesDefined)
 	r.act.now = types.Timestamp{Time: in.Now}
 	n := len(in.Assets)
@@ -180,13 +191,18 @@ func (e *engine) newRun(in *Input, r *run) {
 		r.index[in.Assets[i].ID] = int32(i)
 	}
 	r.feats = resize(r.feats, e.dict.words())
+	r.spent = resize(r.spent, len(e.rules))
+	clear(r.spent)
+	if r.ctx == nil {
+		r.ctx = context.Background()
+	}
 }
 
 // done drops the references to the input, so that a kept run does not
 // hold the caller's data.
 func (r *run) done() {
 	clear(r.views)
-	r.in, r.orphans, r.cur, r.act = nil, nil, nil, activation{}
+	r.in, r.orphans, r.cur, r.act, r.ctx = nil, nil, nil, activation{}, nil
 	for i := range r.groups {
 		r.groups[i].res = nil
 	}
@@ -243,10 +259,20 @@ func (r *run) fail(ri int32, who model.AssetID, err error, pos int) {
 }
 
 func (r *run) when(ri int32) (bool, error) {
-	r.evals++
-	out, _, err := r.e.rules[ri].when.Eval(&r.act)
-	if err != nil {
+	if err := r.spent[ri]; err != nil {
 		return false, err
+	}
+	r.evals++
+	rule := r.e.rules[ri]
+	var out ref.Val
+	var err error
+	if rule.whenBudgeted {
+		out, _, err = rule.when.ContextEval(r.ctx, &r.act)
+	} else {
+		out, _, err = rule.when.Eval(&r.act)
+	}
+	if err != nil {
+		return false, r.overBudget(ri, err)
 	}
 	b, ok := out.(types.Bool)
 	if !ok {
@@ -260,12 +286,40 @@ func (r *run) evidence(ri int32, who model.AssetID, pos int) []string {
 	if rule.evidence == nil {
 		return nil
 	}
-	out, _, err := rule.evidence.Eval(&r.act)
-	if err != nil {
+	if err := r.spent[ri]; err != nil {
 		r.fail(ri, who, err, pos)
 		return nil
 	}
+	var out ref.Val
+	var err error
+	if rule.evidenceBudgeted {
+		out, _, err = rule.evidence.ContextEval(r.ctx, &r.act)
+	} else {
+		out, _, err = rule.evidence.Eval(&r.act)
+	}
+	if err != nil {
+		r.fail(ri, who, r.overBudget(ri, err), pos)
+		return nil
+	}
 	return evidenceStrings(out)
+}
+
+// overBudget turns an evaluation error that is a budget running out (the
+// rule's cost limit, the audit's deadline) into the rule's error for the
+// rest of the pass; other errors are returned as they are.
+func (r *run) overBudget(ri int32, err error) error {
+	var cancelled interpreter.EvalCancelledError
+	switch {
+	case errors.As(err, &cancelled) && cancelled.Cause == interpreter.CostLimitExceeded:
+		err = fmt.Errorf("went over its evaluation budget (%d cost units per asset or flow), so it was not evaluated further: "+
+			"simplify it (fewer nested comprehensions, no strings that grow)", RuleCostLimit)
+	case r.ctx.Err() != nil:
+		err = fmt.Errorf("the audit ran out of its %v time budget before this rule finished: simplify the rule", AuditTimeout)
+	default:
+		return err
+	}
+	r.spent[ri] = err
+	return err
 }
 
 // evalAsset evaluates the asset rules ris (pack order) on asset i and

@@ -213,6 +213,9 @@ func newProvider() *provider {
 		"transport": {types.StringType, func(x any) ref.Val { return types.String(x.(*serviceVal).s.Transport) }},
 		"port":      {types.IntType, func(x any) ref.Val { return types.Int(x.(*serviceVal).s.Port) }},
 		"protocol":  {types.StringType, func(x any) ref.Val { return types.String(x.(*serviceVal).s.Protocol) }},
+		"industrial": {types.BoolType, func(x any) ref.Val {
+			return types.Bool(model.IsIndustrial(x.(*serviceVal).s.Protocol))
+		}},
 	})
 	p.add(functionType, map[string]field{
 		"protocol": {types.StringType, func(x any) ref.Val { return types.String(x.(*functionVal).protocol) }},
@@ -245,6 +248,7 @@ func newProvider() *provider {
 		"transport":   {types.StringType, cv(func(c *convView) ref.Val { return types.String(c.c.Transport) })},
 		"port":        {types.IntType, cv(func(c *convView) ref.Val { return types.Int(c.c.Port) })},
 		"protocol":    {types.StringType, cv(func(c *convView) ref.Val { return types.String(c.c.Protocol) })},
+		"industrial":  {types.BoolType, cv(func(c *convView) ref.Val { return types.Bool(model.IsIndustrial(c.c.Protocol)) })},
 		"packets":     {types.IntType, cv(func(c *convView) ref.Val { return types.Int(c.c.Packets) })},
 		"bytes":       {types.IntType, cv(func(c *convView) ref.Val { return types.Int(c.c.Bytes) })},
 		"client_zone": {zoneType, cv(func(c *convView) ref.Val { return c.clientZone })},

@@ -12,10 +12,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/common/ast"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"otscope/model"
 )
@@ -342,7 +343,9 @@ func parseRule(file string, n *yaml.Node) (*Rule, string, []Problem) {
 	if !checked.OutputType().IsExactType(cel.BoolType) && !checked.OutputType().IsExactType(cel.DynType) {
 		return fail(valueLine(n, "when"), "when: must be a bool expression, not %s", checked.OutputType())
 	}
-	if r.when, err = env.Program(checked, cel.EvalOptions(cel.OptOptimize)); err != nil {
+	opts, budgeted := programOptions(checked.NativeRep().Expr())
+	r.whenBudgeted = budgeted
+	if r.when, err = env.Program(checked, opts...); err != nil {
 		return fail(valueLine(n, "when"), "when: %v", err)
 	}
 	if r.Scope == ScopeConversation {
@@ -360,12 +363,49 @@ func parseRule(file string, n *yaml.Node) (*Rule, string, []Problem) {
 		if !t.IsExactType(cel.StringType) && !t.IsExactType(cel.ListType(cel.StringType)) && !t.IsExactType(cel.DynType) {
 			return fail(valueLine(n, "evidence"), "evidence: must be a string or a list of strings, not %s", t)
 		}
-		if r.evidence, err = env.Program(ev, cel.EvalOptions(cel.OptOptimize)); err != nil {
+		opts, budgeted := programOptions(ev.NativeRep().Expr())
+		r.evidenceBudgeted = budgeted
+		if r.evidence, err = env.Program(ev, opts...); err != nil {
 			return fail(valueLine(n, "evidence"), "evidence: %v", err)
 		}
 		r.readsNow = r.readsNow || readsIdent(ev.NativeRep().Expr(), "now")
 	}
 	return r, "", nil
+}
+
+// Budgets of a rule evaluation. RE2 and the functions otscope adds are
+// linear, but CEL itself can do exponential work in a short expression
+// (nested comprehensions, a chain of string replaces that each multiply
+// the string): every evaluation is charged CEL's cost units and stopped at
+// RuleCostLimit, and comprehensions check the audit's deadline
+// (AuditTimeout) every interruptEvery iterations. A rule that runs out is
+// a rule error in the report, not a hang. The default pack's rules cost
+// well under a thousand units per asset or flow.
+//
+// Only an expression with a comprehension or a replace can do more than
+// linear work (every other node runs once, on values of bounded size), so
+// only those pay for cost tracking: it doubles the time of an audit.
+const (
+	RuleCostLimit  = 100_000
+	AuditTimeout   = 30 * time.Second
+	interruptEvery = 100
+)
+
+func programOptions(e ast.Expr) ([]cel.ProgramOption, bool) {
+	opts := []cel.ProgramOption{cel.EvalOptions(cel.OptOptimize)}
+	unbounded := false
+	ast.PostOrderVisit(e, ast.NewExprVisitor(func(x ast.Expr) {
+		switch x.Kind() {
+		case ast.ComprehensionKind:
+			unbounded = true
+		case ast.CallKind:
+			unbounded = unbounded || x.AsCall().FunctionName() == "replace"
+		}
+	}))
+	if unbounded {
+		opts = append(opts, cel.CostLimit(RuleCostLimit), cel.InterruptCheckFrequency(interruptEvery))
+	}
+	return opts, unbounded
 }
 
 func valueNode(n *yaml.Node, key string) *yaml.Node {
@@ -516,6 +556,7 @@ const (
 
 var convFieldBits = map[string]convField{
 	"client": cfClient, "server": cfServer, "transport": cfTransport, "port": cfPort, "protocol": cfProtocol,
+	"industrial":  cfProtocol, // model.IsIndustrial(protocol)
 	"client_zone": cfClientZone, "server_zone": cfServerZone, "allowed": cfAllowed,
 }
 

@@ -114,6 +114,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(badRules))
 	f.Add([]byte(zonesYAML))
 	f.Add([]byte("rules: 3"))
+	f.Add([]byte(hostilePack(10, 5)))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, problems := Parse("fuzz.yaml", data)
 		if p == nil {
@@ -130,7 +131,11 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 		a := model.Asset{ID: "mac:f", Facts: []model.Fact{{Field: "os", Value: "Windows 7"}}}
+		start := time.Now()
 		Audit(Input{Assets: []model.Asset{a}, Conversations: []model.Conversation{{Client: "mac:f", Server: "mac:g"}}}, p, nil)
+		if d := time.Since(start); d > 20*time.Second {
+			t.Fatalf("one asset audited in %v: a rule escaped its budget", d) // bounded by RuleCostLimit per rule
+		}
 	})
 }
 
@@ -147,7 +152,7 @@ func benchInput(n, m int) Input {
 		{[]string{"hmi"}, []model.Fact{fact("os", "Windows 7 Professional", "", "smb", 2), fact("smb.version", "1", "", "smb", 3)}, nil, ""},
 		{[]string{"engineering workstation"}, []model.Fact{fact("s7comm.function", "download", "program", "s7comm", 4)}, nil, ""},
 		{[]string{"windows host"}, []model.Fact{fact("modbus.function", "write", "write", "modbus", 5), fact("os", "Windows 10", "", "smb", 6)}, nil, ""},
-		{[]string{"network switch"}, []model.Fact{fact("snmp.community", "pu***", "", "snmp", 7)}, []model.Service{{Transport: "tcp", Port: 23, Protocol: "telnet"}}, ""},
+		{[]string{"network switch"}, []model.Fact{fact("snmp.community", "*** (default)", "", "snmp", 7)}, []model.Service{{Transport: "tcp", Port: 23, Protocol: "telnet"}}, ""},
 		{[]string{"plc"}, []model.Fact{fact("operating_mode", "REMOTE RUN", "", "cip", 8)}, []model.Service{{Transport: "tcp", Port: 44818, Protocol: "enip"}}, "REMOTE RUN"},
 		{nil, nil, nil, ""},
 	}

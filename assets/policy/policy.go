@@ -93,6 +93,10 @@ type Rule struct {
 
 	when     cel.Program
 	evidence cel.Program
+	// budgeted: an expression can do more than linear work, so its
+	// program tracks cost and is evaluated with the audit's deadline
+	// (see programOptions).
+	whenBudgeted, evidenceBudgeted bool
 	// convMask lists the conversation fields When reads (conversation
 	// scope), so that the audit evaluates it once per distinct projection.
 	convMask convField

@@ -118,11 +118,19 @@ func TestDefaultRules(t *testing.T) {
 			}(),
 			evidence: "service tcp/80 http",
 		},
-		"SNMP community pu***": {
+		"SNMP default community": {
 			rule:     "snmp-default-community",
-			bad:      asset("mac:moxa", "10.10.20.2", []string{"network switch"}, fact("snmp.community", "pu***", "", "snmp", 90)),
-			good:     asset("mac:moxa2", "10.10.20.3", []string{"network switch"}, fact("snmp.community", "k7*********", "", "snmp", 91)),
-			evidence: "snmp.community=pu***",
+			bad:      asset("mac:moxa", "10.10.20.2", []string{"network switch"}, fact("snmp.community", "*** (default)", "", "snmp", 90)),
+			good:     asset("mac:moxa2", "10.10.20.3", []string{"network switch"}, fact("snmp.community", "***", "", "snmp", 91)),
+			evidence: "snmp.community=*** (default)",
+		},
+		// a community that merely starts like a default ("pumpkin", masked
+		// "pu***" by earlier versions) is not one (issue 13, item 16)
+		"SNMP community pumpkin": {
+			rule:     "snmp-default-community",
+			bad:      asset("mac:moxa3", "10.10.20.4", []string{"network switch"}, fact("snmp.community", "*** (default)", "", "snmp", 92)),
+			good:     asset("mac:moxa4", "10.10.20.5", []string{"network switch"}, fact("snmp.community", "pu***", "", "snmp", 93)),
+			evidence: "snmp.community=*** (default)",
 		},
 		"SMBv1": {
 			rule:     "smbv1",

@@ -264,11 +264,9 @@ func testPack(t testing.TB) *Pack {
 // Unicode case folding, missing fields, a duplicate ID) and conversations
 // between them and IDs missing from the assets.
 type plant struct {
-	rng   *rand.Rand
-	now   time.Time
-	n     int
-	next  int
-	convs int
+	rng  *rand.Rand
+	now  time.Time
+	next int
 }
 
 var (
@@ -279,7 +277,7 @@ var (
 	plantFacts    = []model.Fact{
 		fact("os", "Windows 7 Professional", "", "smb", 10), fact("os", "Windows 10", "", "smb", 11),
 		fact("os", "VxWorks 6.4", "", "snmp", 12), fact("smb.version", "1", "", "smb", 13),
-		fact("smb.version", "2", "", "smb", 14), fact("snmp.community", "pu***", "", "snmp", 15),
+		fact("smb.version", "2", "", "smb", 14), fact("snmp.community", "*** (default)", "", "snmp", 15),
 		fact("snmp.community", "secret", "", "snmp", 16), fact("snmp.version", "2c", "", "snmp", 17),
 		fact("opcua.security_mode", "None", "", "opcua", 18), fact("hostname", "ews01", "", "nbns", 19),
 		fact("s7comm.function", "download block", "program", "s7comm", 20),

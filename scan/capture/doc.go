@@ -61,8 +61,13 @@
 //
 // # Live capture
 //
-// [OpenLive] uses pcapgo.EthernetHandle (an AF_PACKET socket, no libpcap, no
-// cgo). It needs CAP_NET_RAW; without it the error says how to grant it.
+// [OpenLive] opens an AF_PACKET socket with a TPACKET_V3 memory-mapped
+// receive ring through golang.org/x/sys/unix (no libpcap, no cgo): the
+// kernel hands over blocks of frames, one system call per block rather than
+// per frame, and frames dropped because the ring was full are counted in
+// [Stats].KernelDrops. It needs CAP_NET_RAW; without it the error says how
+// to grant it. The interface is looked up by netlink, so a thread that
+// joined a network namespace captures there.
 // VLAN tags that the kernel strips into packet metadata are put back into the
 // frame, as libpcap does.
 //

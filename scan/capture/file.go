@@ -39,6 +39,10 @@ type fileSource struct {
 	lt      layers.LinkType
 	done    bool
 	snaplen int
+	// emptyRun counts the zero-length records in a row (see maxEmptyRun).
+	emptyRun int
+	// pipe reads a non-regular file's records on a goroutine (pipe.go).
+	pipe *pipeRecords
 
 	filter   string
 	filters  []ltFilter // compiled per link type; usually one
@@ -75,6 +79,11 @@ func openFile(path string, o Options, c *counters) (*fileSource, error) {
 	if err != nil {
 		_ = f.Close()
 		return nil, err
+	}
+	if st, err := f.Stat(); err == nil && !st.Mode().IsRegular() {
+		// a pipe, a FIFO or a terminal: reads must not block Ctrl-C
+		p := newPipeRecords(fsrc.rd)
+		fsrc.rd, fsrc.pipe = p, p
 	}
 	return fsrc, nil
 }
@@ -166,6 +175,10 @@ func newFileSource(path string, r io.ReadCloser, o Options, c *counters) (*fileS
 	return fsrc, nil
 }
 
+// maxEmptyRun is how many zero-length records in a row a file may hold
+// before it is refused as not a capture.
+const maxEmptyRun = 4096
+
 // truncated turns a record reader's badRecord into a *TruncatedError.
 func (f *fileSource) truncated(br *badRecord, packets uint64) *TruncatedError {
 	return &TruncatedError{
@@ -185,6 +198,9 @@ func (f *fileSource) ZeroCopyReadPacketData() ([]byte, gopacket.CaptureInfo, err
 			return nil, gopacket.CaptureInfo{}, io.EOF
 		}
 		data, ci, lt, err := f.rd.next()
+		if err == ErrIdle {
+			return nil, gopacket.CaptureInfo{}, ErrIdle
+		}
 		if err != nil {
 			f.done = true
 			var br *badRecord
@@ -194,6 +210,19 @@ func (f *fileSource) ZeroCopyReadPacketData() ([]byte, gopacket.CaptureInfo, err
 			return nil, gopacket.CaptureInfo{}, err
 		}
 		f.frame++
+		if len(data) == 0 {
+			// A record with no captured byte is no packet: it is not
+			// counted or decoded. A long run of them is a crafted or
+			// broken file (16 bytes each, they compress to nothing: a
+			// 2 MB gzip held 134 million) and ends the file.
+			if f.emptyRun++; f.emptyRun > maxEmptyRun {
+				f.done = true
+				return nil, gopacket.CaptureInfo{}, f.truncated(&badRecord{off: f.rd.offset(), reason: fmt.Sprintf(
+					"more than %d records in a row hold no packet data: not a capture", maxEmptyRun)}, f.c.packets.Load())
+			}
+			continue
+		}
+		f.emptyRun = 0
 		f.c.packets.Add(1)
 		f.c.bytes.Add(uint64(len(data)))
 		hand, ok := supportedLinkType(lt)
@@ -285,6 +314,11 @@ func (f *fileSource) Stats() Stats { return f.c.snapshot() }
 // Close closes the file. Closing twice is harmless.
 func (f *fileSource) Close() error {
 	f.done = true
+	if f.pipe != nil {
+		// the goroutine may be inside the gzip reader: leave it alone
+		f.pipe.close()
+		f.gz = nil
+	}
 	if f.closer == nil {
 		return nil
 	}

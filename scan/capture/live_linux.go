@@ -3,17 +3,18 @@
 package capture
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
-	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
-	"github.com/google/gopacket/pcapgo"
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 )
@@ -23,7 +24,11 @@ import (
 const liveReadTimeout = 250 * time.Millisecond
 
 // OpenLive captures from a Linux network interface with an AF_PACKET socket
-// (pcapgo.EthernetHandle; no libpcap, no cgo). Options.SnapLen caps the
+// and a TPACKET_V3 memory-mapped receive ring (golang.org/x/sys/unix; no
+// libpcap, no cgo): the kernel fills blocks of frames and a busy interface
+// costs a system call per block, not per frame. Frames the kernel had to
+// drop because the ring was full are counted in Stats().KernelDrops.
+// Options.SnapLen caps the
 // frame length, Options.Promisc enables promiscuous mode, and
 // Options.Filter is compiled with CompileFilter and attached to the socket,
 // so the kernel drops non-matching frames. A missing interface gives an
@@ -43,27 +48,16 @@ func OpenLive(iface string, o Options) (Source, error) {
 			return nil, fmt.Errorf("%s: %w", liveName(iface), err)
 		}
 	}
-	// pcapgo formats socket errors with %s; open a socket first to get the errno.
-	probe, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW, int(htons(unix.ETH_P_ALL)))
+	h, err := openRing(iface)
 	if err != nil {
 		return nil, liveOpenError(iface, err)
 	}
-	_ = unix.Close(probe)
-
-	h, err := pcapgo.NewEthernetHandle(iface)
-	if err != nil {
-		return nil, liveOpenError(iface, err)
-	}
-	src := &liveSource{iface: iface, name: liveName(iface), lt: lt, h: h, c: &counters{}, reportIdle: o.ReportIdle}
-	snap := o.snapLen()
-	if err := h.SetCaptureLength(snap); err != nil {
-		h.Close()
-		return nil, liveOpenError(iface, err)
-	}
-	src.vlanBuf = make([]byte, snap+4)
+	src := &liveSource{iface: iface, name: liveName(iface), lt: lt, h: h, c: &counters{}, reportIdle: o.ReportIdle,
+		snap: o.snapLen()}
+	src.vlanBuf = make([]byte, src.snap+4)
 	if o.Promisc {
-		if err := h.SetPromiscuous(true); err != nil {
-			h.Close()
+		if err := h.setPromiscuous(); err != nil {
+			h.close()
 			return nil, liveOpenError(iface, err)
 		}
 	}
@@ -72,7 +66,7 @@ func OpenLive(iface string, o Options) (Source, error) {
 		// filter was attached, and is the only one used for "vlan": the
 		// kernel strips VLAN tags before socket filters see the frame.
 		if src.vm, err = bpf.NewVM(prog); err != nil {
-			h.Close()
+			h.close()
 			return nil, fmt.Errorf("%s: %w: %v", liveName(iface), ErrFilter, err)
 		}
 	}
@@ -94,16 +88,22 @@ func OpenLive(iface string, o Options) (Source, error) {
 	if kernel != nil {
 		raw, err := bpf.Assemble(kernel)
 		if err == nil {
-			err = h.SetBPF(raw)
+			prog := make([]unix.SockFilter, len(raw))
+			for i, ins := range raw {
+				prog[i] = unix.SockFilter{Code: ins.Op, Jt: ins.Jt, Jf: ins.Jf, K: ins.K}
+			}
+			err = h.setBPF(prog)
 		}
 		if err != nil {
-			h.Close()
+			h.close()
 			return nil, liveOpenError(iface, err)
 		}
 	}
-	if fd, ok := handleFD(h); ok {
-		tv := unix.NsecToTimeval(liveReadTimeout.Nanoseconds())
-		_ = unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
+	// Bound only now, with the filter in place: no frame came through
+	// unfiltered, so none is read twice on lo.
+	if err := h.start(); err != nil {
+		h.close()
+		return nil, liveOpenError(iface, err)
 	}
 	return src, nil
 }
@@ -115,21 +115,45 @@ func checkInterface(iface string) error {
 	if iface == "" || strings.ContainsAny(iface, "/") {
 		return noInterfaceError(iface)
 	}
-	if _, err := os.Stat("/sys/class/net/" + iface); err != nil {
+	// by netlink, so the calling thread's network namespace is the one asked
+	// (/sys/class/net shows the namespace sysfs was mounted in)
+	if _, err := net.InterfaceByName(iface); err != nil {
 		return noInterfaceError(iface)
 	}
 	return nil
+}
+
+// hardwareType asks the kernel (SIOCGIFHWADDR, in the calling thread's
+// network namespace) for the interface's ARPHRD type.
+func hardwareType(iface string) (string, error) {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return "", err
+	}
+	defer unix.Close(fd)
+	ifr, err := unix.NewIfreq(iface)
+	if err != nil {
+		return "", err
+	}
+	if err := unix.IoctlIfreq(fd, unix.SIOCGIFHWADDR, ifr); err != nil {
+		return "", err
+	}
+	return strconv.Itoa(int(ifr.Uint16())), nil
 }
 
 // ifaceLinkType maps the interface's ARPHRD type to the link type of the
 // frames an AF_PACKET SOCK_RAW socket returns.
 // It also reports whether the interface is a loopback.
 func ifaceLinkType(iface string) (layers.LinkType, bool, error) {
-	b, err := os.ReadFile("/sys/class/net/" + iface + "/type")
+	t, err := hardwareType(iface)
 	if err != nil {
-		return layers.LinkTypeEthernet, false, nil
+		b, err := os.ReadFile("/sys/class/net/" + iface + "/type")
+		if err != nil {
+			return layers.LinkTypeEthernet, false, nil
+		}
+		t = strings.TrimSpace(string(b))
 	}
-	switch t := strings.TrimSpace(string(b)); t {
+	switch t {
 	case "1": // ARPHRD_ETHER
 		return layers.LinkTypeEthernet, false, nil
 	case "772": // ARPHRD_LOOPBACK: Ethernet header with zero MACs
@@ -152,16 +176,6 @@ func usesVLAN(filter string) bool {
 	return false
 }
 
-// handleFD reads the socket descriptor of an EthernetHandle, which pcapgo
-// does not export, to set a receive timeout so Close can end a blocked read.
-func handleFD(h *pcapgo.EthernetHandle) (int, bool) {
-	v := reflect.ValueOf(h).Elem().FieldByName("fd")
-	if !v.IsValid() || !v.CanInt() {
-		return 0, false
-	}
-	return int(v.Int()), true
-}
-
 // liveSource reads from an interface.
 type liveSource struct {
 	iface, name string
@@ -171,21 +185,15 @@ type liveSource struct {
 	frame       uint64
 	vlanBuf     []byte
 	reportIdle  bool
+	snap        int
 
 	// mu guards h (its descriptor) and the fields below against Close and
 	// Stats running on other goroutines.
 	mu      sync.Mutex
-	h       *pcapgo.EthernetHandle
+	h       *ring
 	reading bool
 	closed  bool
 	hClosed bool
-}
-
-// isTimeout recognises the receive timeout (and signal interruptions) in
-// pcapgo's string-formatted errors.
-func isTimeout(err error) bool {
-	msg := err.Error()
-	return strings.HasSuffix(msg, unix.EAGAIN.Error()) || strings.HasSuffix(msg, unix.EINTR.Error())
 }
 
 // ZeroCopyReadPacketData returns the next frame that passes the filter.
@@ -200,7 +208,7 @@ func (s *liveSource) ZeroCopyReadPacketData() ([]byte, gopacket.CaptureInfo, err
 		s.reading = true
 		s.mu.Unlock()
 
-		data, ci, err := s.h.ZeroCopyReadPacketData()
+		data, ci, tci, vlan, err := s.h.read(liveReadTimeout)
 
 		s.mu.Lock()
 		s.reading = false
@@ -210,7 +218,7 @@ func (s *liveSource) ZeroCopyReadPacketData() ([]byte, gopacket.CaptureInfo, err
 			continue
 		}
 		if err != nil {
-			if isTimeout(err) {
+			if errors.Is(err, errRingTimeout) {
 				if s.reportIdle {
 					return nil, gopacket.CaptureInfo{}, ErrIdle
 				}
@@ -221,10 +229,12 @@ func (s *liveSource) ZeroCopyReadPacketData() ([]byte, gopacket.CaptureInfo, err
 		s.frame++
 		s.c.packets.Add(1)
 		s.c.bytes.Add(uint64(len(data)))
-		if len(ci.AncillaryData) == 1 {
-			if tci, ok := ci.AncillaryData[0].(int); ok {
-				data, ci = insertVLAN(s.vlanBuf, data, ci, uint16(tci))
-			}
+		if len(data) > s.snap {
+			data = data[:s.snap]
+			ci.CaptureLength = s.snap
+		}
+		if vlan {
+			data, ci = insertVLAN(s.vlanBuf, data, ci, tci)
 		}
 		if s.vm != nil {
 			if n, err := s.vm.Run(data); err != nil || n == 0 {
@@ -256,7 +266,7 @@ func insertVLAN(buf, data []byte, ci gopacket.CaptureInfo, tci uint16) ([]byte, 
 func (s *liveSource) closeHandleLocked() {
 	if !s.hClosed {
 		s.hClosed = true
-		s.h.Close()
+		s.h.close()
 	}
 }
 
@@ -276,10 +286,7 @@ func (s *liveSource) Live() bool { return true }
 func (s *liveSource) Stats() Stats {
 	s.mu.Lock()
 	if !s.hClosed {
-		// PACKET_STATISTICS resets on every read, so accumulate.
-		if st, err := s.h.Stats(); err == nil {
-			s.c.drops.Add(uint64(st.Drops))
-		}
+		s.c.drops.Store(s.h.kernelDrops())
 	}
 	s.mu.Unlock()
 	return s.c.snapshot()

@@ -84,6 +84,9 @@ func (m *multiSource) ZeroCopyReadPacketData() ([]byte, gopacket.CaptureInfo, er
 			m.lt = m.cur.lt
 			return data, ci, nil
 		}
+		if err == ErrIdle {
+			return nil, ci, err // a FIFO with nothing yet: still open
+		}
 		_ = m.cur.Close()
 		if err == io.EOF {
 			m.cur = nil

@@ -38,6 +38,8 @@ type recordReader interface {
 	// firstLinkType is the link type of the first record (or of the first
 	// interface if there is no record yet), and whether one is known.
 	firstLinkType() (uint32, bool)
+	// offset is the byte offset of the next record.
+	offset() int64
 }
 
 // pcapReader reads the classic libpcap format.
@@ -81,6 +83,8 @@ func newPcapReader(s *stream) (*pcapReader, error) {
 }
 
 func (r *pcapReader) firstLinkType() (uint32, bool) { return r.lt, true }
+
+func (r *pcapReader) offset() int64 { return r.s.off }
 
 func (r *pcapReader) next() ([]byte, gopacket.CaptureInfo, uint32, error) {
 	var ci gopacket.CaptureInfo

@@ -96,6 +96,8 @@ func newNgReader(s *stream) (*ngReader, error) {
 	return r, nil
 }
 
+func (r *ngReader) offset() int64 { return r.s.off }
+
 func (r *ngReader) firstLinkType() (uint32, bool) {
 	if r.pending {
 		return r.ifaces[r.iface].lt, true

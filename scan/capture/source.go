@@ -104,12 +104,13 @@ func (c *counters) snapshot() Stats {
 
 // Link types handled besides those named in layers.
 const (
-	linkTypeRawDLT12   = layers.LinkType(12) // DLT_RAW on most systems
-	linkTypeRawDLT14   = layers.LinkType(14) // DLT_RAW on OpenBSD
-	linkTypeLinuxSLL2  = 276                 // LINKTYPE_LINUX_SLL2; does not fit layers.LinkType
-	linkTypeIPv4       = layers.LinkTypeIPv4 // 228
-	linkTypeIPv6       = layers.LinkTypeIPv6 // 229
-	supportedLinkTypes = "Ethernet (1), Linux cooked (113, 276), raw IP (101, 12, 14, 228, 229), BSD loopback (0, 108)"
+	linkTypeRawDLT12   = layers.LinkType(12)  // DLT_RAW on most systems
+	linkTypeRawDLT14   = layers.LinkType(14)  // DLT_RAW on OpenBSD
+	linkTypeLinuxSLL2  = 276                  // LINKTYPE_LINUX_SLL2; does not fit layers.LinkType
+	linkTypeIPv4       = layers.LinkTypeIPv4  // 228
+	linkTypeIPv6       = layers.LinkTypeIPv6  // 229
+	linkTypeMSTP       = layers.LinkType(165) // LINKTYPE_BACNET_MS_TP
+	supportedLinkTypes = "Ethernet (1), Linux cooked (113, 276), raw IP (101, 12, 14, 228, 229), BSD loopback (0, 108), BACnet MS/TP (165)"
 )
 
 // supportedLinkType reports whether frames of the file link type lt (as
@@ -120,7 +121,7 @@ func supportedLinkType(lt uint32) (layers.LinkType, bool) {
 	case uint32(layers.LinkTypeEthernet), uint32(layers.LinkTypeLinuxSLL),
 		uint32(layers.LinkTypeRaw), uint32(linkTypeRawDLT12), uint32(linkTypeRawDLT14),
 		uint32(linkTypeIPv4), uint32(linkTypeIPv6),
-		uint32(layers.LinkTypeNull), uint32(layers.LinkTypeLoop):
+		uint32(layers.LinkTypeNull), uint32(layers.LinkTypeLoop), uint32(linkTypeMSTP):
 		return layers.LinkType(lt), true
 	case linkTypeLinuxSLL2:
 		return layers.LinkTypeLinuxSLL, true

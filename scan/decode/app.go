@@ -156,6 +156,9 @@ func (c *appCtx) state() *appState {
 // identify records the protocol the payload proved; it names the flow's
 // conversation and its server's service from then on.
 func (c *appCtx) identify(proto string) {
+	if c.f.probed && !c.fromServer() {
+		return // a prober's own request proves nothing about the server
+	}
 	st := c.state()
 	if st.proto == proto {
 		return

@@ -33,6 +33,7 @@ const (
 	linkTypeRawOld layers.LinkType = 12
 	linkTypeIPv4   layers.LinkType = 228
 	linkTypeIPv6   layers.LinkType = 229
+	linkTypeMSTP   layers.LinkType = 165 // BACnet MS/TP, preamble included
 )
 
 // Decoder turns frames into observations. It is not safe for concurrent use:
@@ -61,8 +62,10 @@ type Decoder struct {
 	onceSet    map[onceKey]struct{}
 	hosts      map[hostKey]*hostState
 	dirtyHosts []*hostState
+	claims     map[claimKey]int // claims in d.obs since the last flush: their index
 	flows      flowTable
 	services   map[serviceKey]struct{}
+	conns      map[connKey]*flowState // a prober's open connections (DecodeExchange)
 
 	obs   []model.Observation
 	stats model.CaptureStats
@@ -83,6 +86,7 @@ func New(o Options) *Decoder {
 	d := &Decoder{
 		opts:     o,
 		hosts:    make(map[hostKey]*hostState, 256),
+		claims:   make(map[claimKey]int, 64),
 		services: make(map[serviceKey]struct{}, 256),
 		onceSet:  make(map[onceKey]struct{}, 256),
 		layers:   make([]gopacket.LayerType, 0, 16),
@@ -154,7 +158,11 @@ func (d *Decoder) Decode(data []byte, ci gopacket.CaptureInfo, link layers.LinkT
 		d.stats.Undecodable++
 		return
 	}
-	d.network(fi)
+	if link == linkTypeMSTP {
+		d.mstp(fi)
+	} else {
+		d.network(fi)
+	}
 	d.flows.maybeSweep(d)
 }
 
@@ -189,6 +197,21 @@ func parseLink(data []byte, link layers.LinkType, fi *frameInfo) error {
 		}
 		fi.etherType = layers.EthernetType(binary.BigEndian.Uint16(data[14:]))
 		fi.payload = data[16:]
+		return nil
+	case linkTypeMSTP:
+		// preamble 0x55 0xff, frame type, destination, source, length,
+		// header CRC (checked; the data CRC is not: a snap length may cut it); the station addresses become MACs 00:00:00:00:00:<addr>
+		// as a Cimetrics MS/TP sniffer writes them (see onCimetricsMSTP)
+		if len(data) < 8 || data[0] != 0x55 || data[1] != 0xff || mstpHeaderCRC(data[2:8]) != 0x55 {
+			return errShortFrame // not MS/TP, or a header a station would drop
+		}
+		fi.dst = model.MAC{0, 0, 0, 0, 0, data[3]}
+		if data[3] == 0xff {
+			fi.dst = model.MAC{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
+		}
+		fi.src = model.MAC{0, 0, 0, 0, 0, data[4]}
+		fi.hasMAC = true
+		fi.payload = data[2:]
 		return nil
 	case layers.LinkTypeNull, layers.LinkTypeLoop:
 		// BSD loopback: a 4-byte address family in host (Null) or network

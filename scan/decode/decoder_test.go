@@ -173,11 +173,14 @@ func TestDHCPFacts(t *testing.T) {
 	got := map[string]string{}
 	for _, o := range facts {
 		got[o.Fact.Field] = o.Fact.Value
-		if o.Subject.MAC != model.MACFrom(macHMI) || o.Subject.IP != netip.MustParseAddr("10.10.1.20") {
-			t.Errorf("fact subject = %+v, want the client's MAC and requested IP", o.Subject)
+		// option 50 is known from the payload: a fact, never the client's
+		// address (issue 14, item 21)
+		if o.Subject.MAC != model.MACFrom(macHMI) || o.Subject.IP.IsValid() {
+			t.Errorf("fact subject = %+v, want the client's MAC without the requested IP", o.Subject)
 		}
 	}
-	want := map[string]string{model.FieldHostname: "HMI-LINE1", model.FieldDHCPVendorClass: "MSFT 5.0", model.FieldDHCPParamList: "1,3,6,15"}
+	want := map[string]string{model.FieldHostname: "HMI-LINE1", model.FieldDHCPVendorClass: "MSFT 5.0", model.FieldDHCPParamList: "1,3,6,15",
+		fieldDHCPRequested: "10.10.1.20"}
 	for k, v := range want {
 		if got[k] != v {
 			t.Errorf("%s = %q, want %q", k, got[k], v)

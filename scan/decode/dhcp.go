@@ -11,6 +11,10 @@ import (
 	"otscope/model"
 )
 
+// fieldDHCPRequested is the address a client asked for (option 50): a fact
+// of the client, not one of its addresses.
+const fieldDHCPRequested = "dhcp.requested_address"
+
 // onDHCP reads a DHCPv4 message: the client's hostname, vendor class,
 // parameter request list (an OS fingerprint) and the address it asks for or
 // is given. Facts are keyed by the client's hardware address, not by the
@@ -35,9 +39,14 @@ func (d *Decoder) onDHCP(fi *frameInfo, src netip.Addr, payload []byte) {
 			requested = netip.AddrFrom4([4]byte(o.Data))
 		}
 	}
+	// The client's address is ciaddr only. Option 50 is the address it asks
+	// for (in a Discover, its previous lease, perhaps on another subnet):
+	// known from the payload, it is not an address the client uses until an
+	// ACK binds it, and taken as one it made the client look like a router
+	// sending for two addresses, and the old lease an asset of its own.
 	clientIP := addr4(m.ClientIP)
 	if !usableIP(clientIP) {
-		clientIP = requested
+		clientIP = netip.Addr{}
 	}
 	subj := model.Endpoint{MAC: client, IP: clientIP, VLAN: fi.vlan}
 	if m.Operation == layers.DHCPOpRequest {
@@ -55,9 +64,8 @@ func (d *Decoder) onDHCP(fi *frameInfo, src netip.Addr, payload []byte) {
 				d.fact(subj, model.FieldDomain, cleanText(o.Data), "dhcp")
 			}
 		}
-		if msgType == layers.DHCPMsgTypeRequest && requested.IsValid() {
-			// The client asks for this address; the ACK confirms it.
-			return
+		if requested.IsValid() && usableIP(requested) {
+			d.fact(subj, fieldDHCPRequested, requested.String(), "dhcp")
 		}
 		return
 	}

@@ -15,5 +15,12 @@
 // or at Flush time. Frames that cannot be decoded are counted, never dropped
 // silently: a frame whose IP header is cut still records its Ethernet sender.
 //
+// The active scanner's answers take a second way in, without frames:
+// Decoder.DecodeExchange reads one request and its answer as application
+// payloads (an Exchange: transport, protocol, server endpoint, payloads)
+// with the same parsers, chosen by the probed protocol whatever port the
+// server answered on. It describes the server only; the prober, the
+// client, is never an observation's subject.
+//
 // A Decoder is not safe for concurrent use.
 package decode

@@ -33,6 +33,9 @@ type flowState struct {
 	reported bool // the conversation has been reported (Flows counted)
 	service  bool // the service has been reported
 	dirty    bool
+	// probed marks a prober's exchange (see Exchange): the sides are
+	// known, not guessed from the ports
+	probed bool
 }
 
 type tcpFlags struct{ syn, ack, fin, rst bool }

@@ -13,9 +13,16 @@ func (d *Decoder) Pending() int { return len(d.obs) + len(d.dirtyHosts) + len(d.
 // batch is owned by the caller.
 func (d *Decoder) Flush() model.Batch {
 	d.flushHosts()
+	d.trimHosts()
+	clear(d.claims)
 	d.flows.flush(d)
 	b := model.Batch{Obs: d.obs, Stats: d.Stats()}
 	d.obs = model.NewObservations() // the batch owns the old array; the consumer recycles it
+	if d.obs == nil {
+		// none recycled yet: start at the last batch's size rather than
+		// growing (and copying) from nothing
+		d.obs = make([]model.Observation, 0, min(max(len(b.Obs), 64), 1<<16))
+	}
 	return b
 }
 

@@ -47,6 +47,7 @@ func FuzzDecode(f *testing.F) {
 		f.Add(fr, uint8(layers.LinkTypeEthernet))
 	}
 	f.Add([]byte{0x45, 0, 0, 20, 0, 0, 0, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2}, uint8(layers.LinkTypeRaw))
+	f.Add(mstpFrameBytes(6, 255, 114, append([]byte{0x01, 0x00}, bacIAmAPDU(86114, 260)...)), uint8(linkTypeMSTP))
 	f.Fuzz(func(t *testing.T, data []byte, link uint8) {
 		d := New(Options{Origin: "fuzz"})
 		ci := gopacket.CaptureInfo{Timestamp: time.Unix(1, 0), CaptureLength: len(data), Length: len(data)}

@@ -118,11 +118,43 @@ func trailingZeros(v uint32) int {
 	return n
 }
 
-// claim records that the station mac itself claimed ip (ARP, DHCP).
+// maxHosts bounds the senders the decoder remembers between flushes. Past
+// it the table is emptied at the next flush: a sender seen again is counted
+// afresh and its layer-2 protocols are reported once more (the inventory
+// merges repeats), so a flood of distinct MACs costs bounded memory.
+const maxHosts = 1 << 16
+
+// trimHosts empties the host table when it holds more than maxHosts
+// senders; it runs after flushHosts, when no sender is dirty.
+func (d *Decoder) trimHosts() {
+	if len(d.hosts) > maxHosts {
+		clear(d.hosts)
+	}
+}
+
+// claimKey identifies a claim within one batch.
+type claimKey struct {
+	mac   model.MAC
+	ip    netip.Addr
+	vlan  uint16
+	proto string
+}
+
+// claim records that the station mac itself claimed ip (ARP, DHCP). A claim
+// repeated before the next flush only widens the first one's time span, so a
+// burst of identical ARP replies costs one observation per batch.
 func (d *Decoder) claim(mac model.MAC, ip netip.Addr, vlan uint16, proto string) {
 	if !mac.IsUnicast() || !usableIP(ip) {
 		return
 	}
+	k := claimKey{mac: mac, ip: ip, vlan: vlan, proto: proto}
+	if i, ok := d.claims[k]; ok && i < len(d.obs) && d.obs[i].Binding == model.BindClaimed && d.obs[i].Subject.MAC == mac {
+		if d.now.After(d.obs[i].Last) {
+			d.obs[i].Last = d.now
+		}
+		return
+	}
+	d.claims[k] = len(d.obs)
 	d.obs = append(d.obs, model.Observation{
 		Kind:     model.ObsHost,
 		Subject:  model.Endpoint{MAC: mac, IP: ip, VLAN: vlan},
@@ -151,9 +183,10 @@ func (d *Decoder) fact(subject model.Endpoint, field, value, proto string) {
 	d.factDetail(subject, field, value, "", proto)
 }
 
-// factDetail records a fact with an explanation.
+// factDetail records a fact with an explanation. A fact about no address
+// and no MAC (the anonymous client of an Exchange) is about nobody: dropped.
 func (d *Decoder) factDetail(subject model.Endpoint, field, value, detail, proto string) {
-	if value == "" {
+	if value == "" || (!subject.IP.IsValid() && subject.MAC.IsZero()) {
 		return
 	}
 	d.obs = append(d.obs, model.Observation{

@@ -44,9 +44,10 @@ const mbMaxADUs = 64
 
 func parseModbus(c *appCtx, p []byte) {
 	// The Modbus server is the side on port 502, whoever opened the TCP
-	// connection (some devices connect out from 502 and then answer).
+	// connection (some devices connect out from 502 and then answer);
+	// a prober's exchange knows its server, whatever port it answers on.
 	fromServer := c.sp == 502
-	if c.sp == c.dp {
+	if c.sp == c.dp || c.f.probed {
 		fromServer = c.fromServer()
 	}
 	for n := 0; n < mbMaxADUs && len(p) > 0; n++ {

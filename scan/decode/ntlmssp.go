@@ -181,26 +181,34 @@ func ntlmAuthenticate(c *appCtx, m []byte, proto string) {
 		c.malformed()
 		return
 	}
-	if !c.once(0xe1) {
-		return
-	}
-	cli := c.sender()
+	// Each name is read on its own: a message cut by the segment or the
+	// snap length keeps the names that arrived (they come before the
+	// responses). The once bit is spent only when the workstation and the
+	// domain were both read, so a cut message does not hide a later one on
+	// the same connection.
 	unicode := binary.LittleEndian.Uint32(m[60:])&1 != 0
-	dom, ok1 := ntlmField(m, 28)
-	user, ok2 := ntlmField(m, 36)
-	ws, ok3 := ntlmField(m, 44)
-	if !ok1 || !ok2 || !ok3 {
+	dom, okDom := ntlmField(m, 28)
+	user, okUser := ntlmField(m, 36)
+	ws, okWS := ntlmField(m, 44)
+	if !okDom && !okWS {
 		c.malformed()
 		return
 	}
-	if h := ntlmString(ws, unicode); h != "" {
+	if okDom && okWS && !c.once(0xe1) {
+		return
+	}
+	cli := c.sender()
+	if h := ntlmString(ws, unicode); okWS && h != "" {
 		c.fact(cli, fieldNTLMAuthHost, h, proto)
 		c.fact(cli, model.FieldHostname, h, proto)
+	}
+	if !okDom {
+		return
 	}
 	if d := ntlmString(dom, unicode); d != "" {
 		c.fact(cli, fieldNTLMAuthDomain, d, proto)
 		c.fact(cli, model.FieldDomain, d, proto)
-	} else {
+	} else if okUser {
 		// Wireshark shows an empty domain as NULL; so do we, with why it
 		// matters: the logon was to a local account, or anonymous
 		detail := "empty domain: logon to a local account of the server"

@@ -428,9 +428,12 @@ func smb2(c *appCtx, m []byte) {
 		} else if !reply && len(b) >= 16 {
 			off, l = int(binary.LittleEndian.Uint16(b[12:])), int(binary.LittleEndian.Uint16(b[14:]))
 		}
-		if off < 64 || off > len(m) || l > len(m)-off {
+		if off < 64 || off > len(m) {
 			return
 		}
+		// a large AUTHENTICATE may continue in the next segment: its names
+		// come first (MS-NLMP 4.2.2.3), so read what arrived
+		l = min(l, len(m)-off)
 		if msg := ntlmFind(m[off : off+l]); msg != nil {
 			parseNTLMSSP(c, msg, "smb")
 		}

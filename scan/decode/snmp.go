@@ -406,12 +406,22 @@ func snmpV3(c *appCtx, p []byte, off, end int) {
 	snmpPDUBody(c, p, pduTag, ps, pe, agent)
 }
 
-// snmpMask keeps the first two characters of a community string.
+// SNMP community masks: a community is a password, so nothing of it is kept
+// (not its length, not a first letter: "k" masked as "k***" is the whole
+// secret). Only whether it is one of the factory defaults every scanner
+// tries first is recorded, for the snmp-default-community rule.
+const (
+	snmpMasked        = "***"
+	snmpMaskedDefault = "*** (default)"
+)
+
+// snmpMask hides a community string completely.
 func snmpMask(b []byte) string {
-	if len(b) > 2 {
-		b = b[:2]
+	switch string(b) {
+	case "public", "private":
+		return snmpMaskedDefault
 	}
-	return cleanText(b) + "***"
+	return snmpMasked
 }
 
 // ithHash is FNV-1a, for once-sets keyed by a value.

@@ -107,7 +107,7 @@ func TestSNMPResponseSystemGroup(t *testing.T) {
 		"10.1.0.11 snmp.sys_contact=ops@plant", "10.1.0.11 snmp.sys_name=sw-cell1", "10.1.0.11 hostname=sw-cell1",
 		"10.1.0.11 snmp.sys_location=Hall 3", "10.1.0.11 snmp.version=2c",
 		"10.1.0.10 snmp.function=0xa0 get", "10.1.0.10 snmp.function=0xa3 set")
-	if d := f["10.1.0.11 snmp.community=se***"]; d != "seen from 10.1.0.10" {
+	if d := f["10.1.0.11 snmp.community=***"]; d != "seen from 10.1.0.10" {
 		t.Errorf("community detail %q", d)
 	}
 	if f["10.1.0.10 snmp.function=0xa3 set"] != "write" {
@@ -134,7 +134,7 @@ func TestSNMPv1TrapAgentAddr(t *testing.T) {
 			ber(0x30, snmpVarbind(5, 0x04, []byte("rtu-7")))))
 	f := ithFacts(t, ithPkt(t, true, false, 40000, 162, trap))
 	ithExpect(t, f, "10.1.0.10 snmp.trap_agent_addr=10.1.0.99", "10.1.0.99 snmp.sys_name=rtu-7")
-	if f["10.1.0.10 snmp.community=pu***"] != "seen in a trap to 10.1.0.11" {
+	if f["10.1.0.10 snmp.community=*** (default)"] != "seen in a trap to 10.1.0.11" {
 		t.Errorf("trap community: %v", f)
 	}
 }
@@ -278,4 +278,20 @@ func ithSeedFrames(tb testing.TB, dir string) []ithFrame {
 		src.Close()
 	}
 	return out
+}
+
+// A community is a password: nothing of it survives the mask, whatever its
+// length, and only the factory defaults are marked as such (issue 13, item 16).
+func TestSNMPMaskHidesEverything(t *testing.T) {
+	for in, want := range map[string]string{
+		"k": "***", "ko": "***", "pumpkin": "***", "prv8": "***", "Public": "***", "publicX": "***",
+		"public": "*** (default)", "private": "*** (default)",
+	} {
+		if got := snmpMask([]byte(in)); got != want {
+			t.Errorf("snmpMask(%q) = %q, want %q", in, got, want)
+		}
+		if in != "public" && in != "private" && strings.Contains(snmpMask([]byte(in)), in[:1]) {
+			t.Errorf("snmpMask(%q) shows its first letter", in)
+		}
+	}
 }

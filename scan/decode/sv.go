@@ -33,7 +33,10 @@ func parseSV(d *Decoder, fi *frameInfo) {
 		d.stats.DecodeErrors++
 		return
 	}
-	pdu, _, ok := berNext(apdu)
+	// The outer elements are read as far as they arrived (berOpen): a
+	// frame of eight ASDUs cut by the snap length still holds the first
+	// ASDU's svID. The identity fields themselves are read whole.
+	pdu, _, ok := berOpen(apdu, true)
 	if !ok || !pdu.is(berApplication, true, 0) {
 		d.stats.DecodeErrors++
 		return
@@ -41,7 +44,7 @@ func parseSV(d *Decoder, fi *frameInfo) {
 	var seq berElem
 	found := false
 	for b := pdu.content; len(b) > 0; {
-		e, rest, ok := berNext(b)
+		e, rest, ok := berOpen(b, true)
 		if !ok {
 			d.stats.DecodeErrors++
 			return
@@ -55,19 +58,20 @@ func parseSV(d *Decoder, fi *frameInfo) {
 	if !found {
 		return
 	}
-	asdu, ok := berFirst(seq.content)
+	asdu, _, ok := berOpen(seq.content, true)
 	if !ok || !asdu.is(berUniversal, true, 16) {
 		d.stats.DecodeErrors++
 		return
 	}
-	// svID [0], datSet [1], smpCnt [2], confRev [3]
+	// svID [0], datSet [1], smpCnt [2], confRev [3]; a cut ASDU keeps the
+	// fields before the cut
 	var f [4][]byte
-	if !berContextFields(asdu.content, f[:]) {
-		d.stats.DecodeErrors++
-		return
-	}
+	complete := berContextFields(asdu.content, f[:])
 	svID, datSet, confRev := f[0], f[1], f[3]
 	if svID == nil {
+		if !complete {
+			d.stats.DecodeErrors++
+		}
 		return
 	}
 	if !d.publisherOnce(fi, onceKindSV, appid, svID, datSet, confRev) {

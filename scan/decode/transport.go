@@ -8,11 +8,10 @@ import (
 
 // serviceKey identifies a reported service.
 type serviceKey struct {
-	mac       model.MAC
-	ip        netip.Addr
-	udp       bool
-	port      uint16
-	transport uint8
+	mac  model.MAC
+	ip   netip.Addr
+	udp  bool
+	port uint16
 }
 
 // ntpServerMode reports an NTP packet in server (4) or broadcast (5) mode:
@@ -50,6 +49,13 @@ func (d *Decoder) onUDP(fi *frameInfo, src, dst netip.Addr) (*flowState, int) {
 		d.service(fi, src, true, sp)
 	}
 	d.runParser(fi, f, side, src, dst, sp, dp, true, payload)
+	d.udpSlowPath(fi, src, sp, dp, payload)
+	return f, side
+}
+
+// udpSlowPath hands a datagram of the rare protocols read outside the
+// flow parsers (DHCP, DNS, NetBIOS) to their decoders.
+func (d *Decoder) udpSlowPath(fi *frameInfo, src netip.Addr, sp, dp uint16, payload []byte) {
 	switch {
 	case sp == 67 || sp == 68 || dp == 67 || dp == 68:
 		d.guard(func() { d.onDHCP(fi, src, payload) })
@@ -60,7 +66,6 @@ func (d *Decoder) onUDP(fi *frameInfo, src, dst netip.Addr) (*flowState, int) {
 	case sp == 138 && dp == 138:
 		d.guard(func() { d.onBrowser(fi, src, payload) })
 	}
-	return f, side
 }
 
 // service reports that the sender of the current frame answers on port.

@@ -31,6 +31,9 @@ type Status struct {
 	Conns                          int
 	TargetsDone, TargetsTotal      int
 	Requests, Answers, Errors      int
+	// Closed are connections refused (closed ports), NoAnswer requests
+	// nothing answered: findings, not errors (probe.Gauges).
+	Closed, NoAnswer int
 	// Recent are the newest packet-log lines, oldest first.
 	Recent []string
 	// Err is why the scan failed, if it did.
@@ -163,6 +166,7 @@ func (c *Controller) Status() Status {
 	st.PPS, st.MaxHostPPS, st.Conns = g.PPS, g.MaxHostPPS, g.Conns
 	st.TargetsDone, st.TargetsTotal = g.TargetsDone, g.TargetsTotal
 	st.Requests, st.Answers, st.Errors = g.Requests, g.Answers, g.Errors
+	st.Closed, st.NoAnswer = g.Closed, g.NoAnswer
 	st.Recent = j.Recent()
 	if ended {
 		if err := j.Err(); err != nil {

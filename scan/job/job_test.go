@@ -1,6 +1,8 @@
 package job
 
 import (
+	"otscope/scan/probe"
+
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
@@ -64,14 +66,14 @@ func TestPlanFormats(t *testing.T) {
 		t.Errorf("table:\n%s", tb.String())
 	}
 	var out struct {
-		Rows    []Row `json:"rows"`
-		Packets int   `json:"max_packets"`
+		Rows    []probe.PlanRow `json:"probes"`
+		Packets int             `json:"max_packets"`
 	}
 	if err := json.Unmarshal(js.Bytes(), &out); err != nil || len(out.Rows) != 2 || out.Packets != p.Packets || out.Rows[1].Probe != "modbus" {
 		t.Errorf("json %v:\n%s", err, js.String())
 	}
 	recs, err := csv.NewReader(&cs).ReadAll()
-	if err != nil || len(recs) != 3 || recs[2][2] != "modbus" || recs[2][3] != "502" {
+	if err != nil || len(recs) != 3 || recs[2][2] != "modbus" || recs[2][4] != "502" {
 		t.Errorf("csv %v: %q", err, recs)
 	}
 	if err := p.Write(&tb, "xml"); err == nil {

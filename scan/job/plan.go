@@ -5,20 +5,16 @@
 package job
 
 import (
-	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/netip"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"otscope/model"
-	"otscope/model/safe"
 	"otscope/scan/probe"
 )
 
@@ -48,6 +44,9 @@ type Settings struct {
 	// Iface is the interface for layer-2 probes ("": the route's).
 	Iface                                   string
 	AllowLarge, AllowPublic, AllowBroadcast bool
+	// DCPMulticast sends one PROFINET DCP Identify to the segment's
+	// multicast address: every PROFINET station answers, in scope or not.
+	DCPMulticast bool
 }
 
 // Defaults are the settings of a scan nobody tuned.
@@ -108,7 +107,7 @@ func Build(s Settings, assets []model.Asset) (*Plan, error) {
 		return nil, err
 	}
 	po := probe.PlanOptions{FillGaps: s.FillGaps, Communities: s.Communities, ModbusUnits: s.ModbusUnits,
-		TCPPorts: s.TCPPorts, Ports: map[string]uint16{}}
+		TCPPorts: s.TCPPorts, Ports: map[string]uint16{}, DCPMulticast: s.DCPMulticast}
 	for name, port := range s.Ports {
 		if _, err := probe.Lookup([]string{name}); err != nil {
 			return nil, fmt.Errorf("--port %s=%d: %v", name, port, err)
@@ -128,7 +127,7 @@ func Build(s Settings, assets []model.Asset) (*Plan, error) {
 	}
 	// never this host's own addresses: the scanner would only talk to itself
 	o := probe.ScopeOptions{Exclude: append(slices.Clone(s.Exclude), localAddrs()...), AllowLarge: s.AllowLarge,
-		AllowPublic: s.AllowPublic, AllowBroadcast: s.AllowBroadcast}
+		AllowPublic: s.AllowPublic, AllowBroadcast: s.AllowBroadcast, Subnets: probe.LocalSubnets()}
 	var scope *probe.Scope
 	var err error
 	if slices.Contains(s.Targets, "assets") {
@@ -168,36 +167,14 @@ func (p *Plan) Scope() string { return p.scope.String() }
 var Formats = []string{"table", "json", "csv"}
 
 // Write prints the plan as a table that fits 80 columns with its summary,
-// as JSON or as CSV.
+// or as JSON or CSV for a change record (probe.Plan's writers: one
+// definition of the fields).
 func (p *Plan) Write(w io.Writer, format string) error {
 	switch format {
 	case "json":
-		type out struct {
-			Rows     []Row  `json:"rows"`
-			Targets  int    `json:"targets"`
-			Nothing  int    `json:"targets_without_probe"`
-			Probes   int    `json:"probes"`
-			Packets  int    `json:"max_packets"`
-			Duration string `json:"max_sending_time"`
-			Rate     int    `json:"rate_pps"`
-			PerHost  int    `json:"per_host_pps"`
-		}
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		rows := p.Rows
-		if rows == nil {
-			rows = []Row{}
-		}
-		return enc.Encode(out{rows, p.Targets, p.Nothing, p.Probes, p.Packets, p.Duration.String(), p.Rate, p.PerHost})
+		return p.plan.WriteJSON(w)
 	case "csv":
-		cw := csv.NewWriter(w)
-		cw.Write([]string{"target", "asset", "probe", "port", "requests", "packets", "if_open", "why"})
-		for _, r := range p.Rows {
-			cw.Write([]string{r.Target.String(), safe.CSV(r.Asset), r.Probe, strconv.Itoa(int(r.Port)), strconv.Itoa(r.Requests),
-				strconv.Itoa(r.Packets), strconv.FormatBool(r.IfOpen), safe.CSV(r.Why)})
-		}
-		cw.Flush()
-		return cw.Error()
+		return p.plan.WriteCSV(w)
 	case "table", "":
 		return p.plan.Write(w)
 	}

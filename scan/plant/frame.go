@@ -193,14 +193,6 @@ func (g *Generator) tcp(from *node, dst model.MAC, src, dstIP [4]byte, sport, dp
 	g.ipv4(from, dst, src, dstIP, protoTCP, from.ttl, l, 16)
 }
 
-// icmp writes an ICMP message (type, code, then rest) from node from.
-func (g *Generator) icmp(from *node, dst model.MAC, src, dstIP [4]byte, typ, code uint8, rest []byte) {
-	l := append(g.l4[:0], typ, code, 0, 0)
-	l = append(l, rest...)
-	g.l4 = l
-	g.ipv4(from, dst, src, dstIP, protoICMP, from.ttl, l, 2)
-}
-
 // arp writes an ARP request (op 1) or reply (op 2).
 func (g *Generator) arp(from *node, dst model.MAC, op uint16, sha model.MAC, spa [4]byte, tha model.MAC, tpa [4]byte) {
 	b := appendEth(g.buf[:0], dst, from.mac, from.outer, from.vlan, etARP)

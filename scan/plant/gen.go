@@ -32,6 +32,10 @@ type Options struct {
 	// S7comm, EtherNet/IP, CIP I/O) for benchmark captures; values below 1
 	// mean 1, the demo rate of roughly 150 frames per second.
 	Scale int
+	// Fleet adds this many hosts for benchmarks at plant scale: cells of 200
+	// (one Modbus/TCP master polling 199 controllers) on 10.128.0.0/9. The
+	// demo plant itself has 47 assets; 0 adds none.
+	Fleet int
 }
 
 // DefaultStart is plant time zero when Options.Start is not set.
@@ -85,6 +89,8 @@ type Generator struct {
 	cores []*node
 	core  *node // the plant LAN interface of the core switch
 	fw    *node
+	// fleet holds the hosts Options.Fleet adds.
+	fleet []Device
 }
 
 // New returns a Generator for o. Building it allocates the plant; Next does

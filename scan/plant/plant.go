@@ -150,6 +150,7 @@ func (g *Generator) build() {
 	g.buildSubstation()
 	g.buildScenarios()
 	g.buildOffice()
+	g.buildFleet()
 }
 
 // buildLink schedules ARP, LLDP, CDP, DHCP and the Windows broadcasts.

@@ -78,7 +78,7 @@ func (bacnetProbe) Plan(t *Target, o *PlanOptions) (Planned, bool) {
 		return Planned{}, false
 	}
 	port := o.Port("bacnet", bacnetPort)
-	why, ok := decideUDP(t, o, port, "bacnet")
+	why, ok := decideUDP(t, o, port, "bacnet", true)
 	if !ok {
 		return Planned{}, false
 	}

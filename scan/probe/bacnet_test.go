@@ -138,7 +138,7 @@ func TestBACnetPlan(t *testing.T) {
 	}{
 		{"seen", Known{UDP: []uint16{47808}}, PlanOptions{}, 9},
 		{"speaks", Known{Protocols: []string{"bacnet"}}, PlanOptions{}, 9},
-		{"nothing known", Known{}, PlanOptions{}, 0},
+		{"nothing known", Known{}, PlanOptions{}, 9}, // by default: Who-Is first, stops if unanswered
 		{"nothing known, named", Known{}, PlanOptions{Named: []string{"bacnet"}}, 9},
 		{"other services, named", Known{TCP: []uint16{502}}, PlanOptions{Named: []string{"bacnet"}}, 0},
 		{"fill gaps, all known", Known{UDP: []uint16{47808}, Fields: map[string]bool{

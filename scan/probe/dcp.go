@@ -12,19 +12,19 @@ import (
 	"otscope/model"
 )
 
-// PROFINET DCP Identify (IEC 61158-6-10): one Identify-All request,
-// multicast to 01:0e:cf:00:00:00 on the scan interface, then every
-// Identify response (FrameID 0xFEFF) with our transaction id is collected
-// until the response window and the answer timeout have passed. Every
-// PROFINET station on the segment answers with its name of station,
-// vendor and device id, role and IP suite; the responses are decoded like
-// a capture, each on its own station.
+// PROFINET DCP Identify (IEC 61158-6-10), unicast by default: one
+// Identify-All to the target's MAC (known to the session, or learnt by one
+// ARP who-has for the target), then the Identify response (FrameID 0xFEFF)
+// with our transaction id until the answer timeout. The station answers
+// with its name of station, vendor and device id, role and IP suite; the
+// response is decoded like a capture.
 //
-// DCP reaches the whole segment, so it is planned once per interface, not
-// per target: the Planned goes to the first target of the plan that lies in
-// a directly connected subnet of that interface (and, with FillGaps, lacks
-// a PROFINET identity); the other targets of the segment get none. Raw
-// frames need CAP_NET_RAW.
+// The segment-wide form (Identify-All to the multicast address
+// 01:0e:cf:00:00:00) reaches every PROFINET station of the segment, in
+// scope or not: it is planned only when the user accepts that
+// (PlanOptions.DCPMulticast, --dcp-multicast), once per interface, with
+// the first in-scope target of that interface's subnet, and the session
+// refuses it otherwise. Raw frames need CAP_NET_RAW.
 
 const (
 	dcpEtherType = 0x8892
@@ -58,42 +58,86 @@ func (dcpProbe) Plan(t *Target, o *PlanOptions) (Planned, bool) {
 	if iface == "" {
 		return Planned{}, false
 	}
-	why := "Identify-All on " + iface + " (once for its segment)"
+	miss := ""
 	if o.FillGaps {
-		miss := missing(&t.Known, dcpFields...)
-		if miss == "" {
+		if miss = missing(&t.Known, dcpFields...); miss == "" {
 			return Planned{}, false
 		}
-		why += ", " + miss + " unknown"
+		miss = ", " + miss + " unknown"
 	}
-	if !o.firstInPlan("dcp/" + iface) {
-		return Planned{}, false
+	if o.DCPMulticast {
+		if !o.firstInPlan("dcp/" + iface) {
+			return Planned{}, false
+		}
+		return Planned{
+			Probe: "dcp", Transport: L2, Segment: true,
+			Why:   "MULTICAST Identify-All on " + iface + ": every PROFINET station answers, in scope or not (--dcp-multicast)" + miss + "; needs CAP_NET_RAW",
+			Steps: []Step{{KindDCPIdentify, l2Packets}},
+		}, true
 	}
-	return Planned{
-		Probe: "dcp", Transport: L2, Segment: true, Why: why + "; needs CAP_NET_RAW",
-		Steps: []Step{{KindDCPIdentify, l2Packets}},
-	}, true
+	p := Planned{Probe: "dcp", Transport: L2, Why: "Identify to its MAC" + miss + "; needs CAP_NET_RAW"}
+	if t.MAC == (model.MAC{}) {
+		p.Why = "ARP for its MAC, then Identify to it" + miss + "; needs CAP_NET_RAW"
+		p.Steps = append(p.Steps, Step{KindARPRequest, l2Packets})
+	}
+	p.Steps = append(p.Steps, Step{KindDCPIdentify, l2Packets})
+	return p, true
 }
 
 func (dcpProbe) Run(ctx context.Context, s *Session, t *Target, p *Planned, o *PlanOptions) error {
 	if s.LocalMAC() == (model.MAC{}) {
 		return fmt.Errorf("dcp: interface %q has no MAC address", s.Iface())
 	}
+	dst, delay := dcpMulticast, uint16(dcpDelayFactor)
+	if !p.Segment {
+		mac, err := dcpTargetMAC(ctx, s, t)
+		if mac == (model.MAC{}) {
+			return err
+		}
+		dst, delay = mac, 1 // one station: nothing to spread
+	}
 	xid := rand.Uint32()
 	r := &Request{
 		Kind:    KindDCPIdentify,
-		Payload: dcpIdentifyFrame(s.LocalMAC(), xid, dcpDelayFactor, ""),
-		Timeout: s.Timeout() + dcpDelayFactor*10*time.Millisecond,
+		Payload: dcpIdentifyFrame(dst, s.LocalMAC(), xid, delay, ""),
+		Timeout: s.Timeout() + time.Duration(delay)*10*time.Millisecond,
 	}
 	_, err := s.ExchangeL2(ctx, "dcp", r, dcpMatch(s.LocalMAC(), xid))
 	return stopErr(ctx, err)
 }
 
-// dcpIdentifyFrame builds an Identify request from src: Identify-All, or
-// filtered on a name of station when name is not empty.
-func dcpIdentifyFrame(src model.MAC, xid uint32, delay uint16, name string) []byte {
+// dcpTargetMAC is the target's MAC: the one the session knows, or the
+// sender of the answer to one ARP who-has for it (a target that does not
+// answer is absent). The zero MAC means none, with the error that ends
+// the probe (nil when it only ends it).
+func dcpTargetMAC(ctx context.Context, s *Session, t *Target) (model.MAC, error) {
+	if t.MAC != (model.MAC{}) {
+		return t.MAC, nil
+	}
+	local := s.Local()
+	if !local.Is4() || !t.Addr.Is4() {
+		return model.MAC{}, fmt.Errorf("dcp: no IPv4 address on %q to ARP for %s", s.Iface(), t.Addr)
+	}
+	frames, err := s.ExchangeL2(ctx, "arp", &Request{Kind: KindARPRequest, Payload: arpRequestFrame(s.LocalMAC(), local, t.Addr)}, arpMatch(t.Addr))
+	if len(frames) == 0 {
+		if err == nil {
+			s.MarkAbsent("no ARP reply")
+		}
+		return model.MAC{}, stopErr(ctx, err)
+	}
+	mac := model.MAC(frames[0][22:28]) // ARP sender hardware address
+	if !mac.IsUnicast() || mac == (model.MAC{}) {
+		return model.MAC{}, fmt.Errorf("dcp: ARP answer for %s names %s", t.Addr, mac)
+	}
+	return mac, nil
+}
+
+// dcpIdentifyFrame builds an Identify request from src to dst (a
+// station's MAC or dcpMulticast): Identify-All, or filtered on a name of
+// station when name is not empty.
+func dcpIdentifyFrame(dst, src model.MAC, xid uint32, delay uint16, name string) []byte {
 	b := make([]byte, 0, 64)
-	b = append(b, dcpMulticast[:]...)
+	b = append(b, dst[:]...)
 	b = append(b, src[:]...)
 	b = binary.BigEndian.AppendUint16(b, dcpEtherType)
 	b = binary.BigEndian.AppendUint16(b, dcpFrameReq)
@@ -136,14 +180,15 @@ func dcpMatch(us model.MAC, xid uint32) func([]byte) bool {
 	}
 }
 
-// dissectDCP accepts exactly an Identify request to the DCP multicast
-// address: Identify-All or a name-of-station filter, nothing else.
+// dissectDCP accepts exactly an Identify request to one station's MAC or
+// to the DCP multicast address (which the session sends only with
+// --dcp-multicast): Identify-All or a name-of-station filter, nothing else.
 func dissectDCP(p []byte) (Kind, error) {
 	if len(p) < dcpHeaderLen+4 {
 		return "", errors.New("DCP frame cut short")
 	}
-	if !bytes.Equal(p[:6], dcpMulticast[:]) {
-		return "", errors.New("Identify not sent to the DCP multicast address")
+	if dst := model.MAC(p[:6]); !bytes.Equal(p[:6], dcpMulticast[:]) && (!dst.IsUnicast() || dst == (model.MAC{})) {
+		return "", errors.New("DCP Identify not sent to a station or the DCP multicast address")
 	}
 	if src := model.MAC(p[6:12]); !src.IsUnicast() {
 		return "", errors.New("source MAC is not unicast")
@@ -187,7 +232,7 @@ func dissectDCP(p []byte) (Kind, error) {
 		}
 		return KindDCPIdentify, nil
 	}
-	return "", errors.New("Identify filter refused: All or name of station only")
+	return "", errors.New("DCP Identify filter refused: All or name of station only")
 }
 
 // dcpValidName checks the characters of a name of station (lower-case

@@ -90,15 +90,20 @@ func decide(t *Target, o *PlanOptions, seen string, fields ...string) (why strin
 
 // decideUDP says whether a UDP probe of proto on port applies to t: the
 // target is known to serve it, or nothing is known of it and the user named
-// the probe. There is no blind UDP: silence proves nothing.
-func decideUDP(t *Target, o *PlanOptions, port uint16, proto string) (why string, ok bool) {
+// the probe, or the probe asks it by default (byDefault). Silence proves
+// nothing, so blind UDP is the exception: only a probe whose first
+// question is one read-only request and that stops when it is not
+// answered asks unnamed (BACnet's unicast Who-Is and one ReadProperty).
+func decideUDP(t *Target, o *PlanOptions, port uint16, proto string, byDefault bool) (why string, ok bool) {
 	switch {
 	case t.Known.HasUDP(port):
 		return fmt.Sprintf("udp/%d seen passively", port), true
 	case t.Known.Speaks(proto):
 		return "speaks " + proto, true
 	case nothingKnown(t, o) && slices.Contains(o.Named, proto):
-		return "nothing known of the host; " + proto + " named in --probes (no blind UDP otherwise)", true
+		return "nothing known of the host; " + proto + " named in --probes", true
+	case nothingKnown(t, o) && byDefault:
+		return "nothing known of the host; Who-Is, stops if unanswered", true
 	}
 	return "", false
 }

@@ -9,9 +9,10 @@
 // second, counting handshakes, ACKs, closes and retransmissions as the
 // kernel reports them (TCP_INFO), at most one open connection per target
 // and a few targets in flight. Every request becomes one model.ScanRecord
-// in the packet log, and every answer is replayed through the passive
-// decoders (scan/decode) so that it yields the same facts a capture would,
-// with source kind Active.
+// in the packet log, and every request and its answer go, as the payloads
+// they are, to the passive decoders (decode.Decoder.DecodeExchange) so
+// that they yield the same facts a capture would, with source kind Active
+// and the service on the port the scan reached.
 //
 // A scan is Scope -> Targets -> BuildPlan (what would be sent, printable
 // with Plan.Write, nothing sent yet) -> Scanner.Run. Stop is the panic key:

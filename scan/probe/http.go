@@ -8,6 +8,8 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"otscope/model/safe"
 )
 
 // HTTP/1.1 on tcp/80: HEAD / for the Server header, then GET / for the
@@ -202,12 +204,15 @@ func httpSummary(b []byte) string {
 	if len(parts) < 2 {
 		return "not an HTTP response"
 	}
-	s := "HTTP " + parts[1]
+	// Everything after the status is the device's own text: it is made
+	// harmless for a terminal before it is clipped (an escape cut in half
+	// is still an escape).
+	s := "HTTP " + httpClip(safe.Text(parts[1]))
 	if v := httpHeader(httpHeaders(b), "server"); v != "" {
-		s += ", Server: " + httpClip(v)
+		s += ", Server: " + httpClip(safe.Text(v))
 	}
 	if t := httpTitle(b); t != "" {
-		s += ", title " + strconv.Quote(httpClip(t))
+		s += ", title " + strconv.Quote(httpClip(safe.Text(t)))
 	}
 	return s
 }
@@ -273,7 +278,7 @@ func dissectHTTP(p []byte) (Kind, error) {
 		switch name {
 		case "host":
 			if !httpHostValue(v) {
-				return "", fmt.Errorf("Host %.40q malformed", v)
+				return "", fmt.Errorf("header Host %.40q malformed", v)
 			}
 		case "user-agent":
 			if v != httpAgent {
@@ -281,14 +286,14 @@ func dissectHTTP(p []byte) (Kind, error) {
 			}
 		case "connection":
 			if v != "close" && v != "keep-alive" {
-				return "", fmt.Errorf("Connection %.20q refused", v)
+				return "", fmt.Errorf("header Connection %.20q refused", v)
 			}
 		default:
 			return "", fmt.Errorf("header %.40s refused", k)
 		}
 	}
 	if len(seen) != 3 {
-		return "", errors.New("Host, User-Agent and Connection are all required")
+		return "", errors.New("headers Host, User-Agent and Connection are all required")
 	}
 	return kind, nil
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"otscope/model"
+	"otscope/model/safe"
 )
 
 func TestHTTPRequestBytes(t *testing.T) {
@@ -141,7 +142,9 @@ func FuzzHTTPFrame(f *testing.F) {
 				t.Fatalf("frame %d", n)
 			}
 		}
-		_ = httpSummary(b)
+		if s := httpSummary(b); s != safe.Text(s) {
+			t.Fatalf("summary %q is not terminal-safe", s)
+		}
 	})
 }
 

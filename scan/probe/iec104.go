@@ -37,15 +37,18 @@ func (iec104Probe) Plan(t *Target, o *PlanOptions) (Planned, bool) {
 	if o.FillGaps && t.Known.Speaks("iec104") {
 		return Planned{}, false
 	}
-	// the gap is the protocol itself, decided above: no identity field to check
-	all := *o
-	all.FillGaps = false
-	why, ifOpen, ok := decide(t, &all, seen)
-	if !ok {
-		return Planned{}, false
-	}
-	if seen != "" && o.FillGaps {
+	// the gap is the protocol itself, decided above: no identity field to
+	// check. A host the session knows that served nothing is left alone,
+	// with FillGaps as without (decide's rule: no blind connect to it).
+	why, ifOpen := seen, false
+	switch {
+	case seen != "" && o.FillGaps:
 		why = seen + ", not yet seen speaking iec104"
+	case seen != "":
+	case nothingKnown(t, o):
+		why, ifOpen = "nothing known of the host", true
+	default:
+		return Planned{}, false
 	}
 	return Planned{Probe: "iec104", Transport: TCP, Port: port, IfOpen: ifOpen, Why: why, Steps: []Step{
 		{KindTCPConnect, connectPackets}, {KindIEC104TestFR, requestPackets(6)}, {KindTCPClose, closePackets},

@@ -363,7 +363,12 @@ func TestICSSimsOnTheWire(t *testing.T) {
 		}
 	}
 	if len(reqs) != wantRequests {
-		t.Errorf("%d requests on the wire, want %d: %q", len(reqs), wantRequests, reqs)
+		// the packet log says whether the missing ones were sent
+		var log []string
+		for _, r := range res.recs {
+			log = append(log, fmt.Sprintf("%s %s:%d %s %s", r.Time.Format("15:04:05.000"), r.Kind, r.Port, r.Answer, r.Error))
+		}
+		t.Errorf("%d requests on the wire, want %d: %q\npacket log:\n%s", len(reqs), wantRequests, reqs, strings.Join(log, "\n"))
 	}
 }
 

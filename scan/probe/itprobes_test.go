@@ -239,7 +239,7 @@ func itCopy(b []byte, f func(c []byte) []byte) []byte {
 // new once per BuildPlan, and always outside one.
 func TestPlannedOncePerPlan(t *testing.T) {
 	var o PlanOptions
-	if !o.firstInPlan("x") || !o.firstInPlan("x") {
+	if first, again := o.firstInPlan("x"), o.firstInPlan("x"); !first || !again {
 		t.Error("outside a plan every key must be new")
 	}
 	oc := o

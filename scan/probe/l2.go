@@ -91,7 +91,7 @@ func (s *Session) ExchangeL2(ctx context.Context, probe string, r *Request, matc
 		s.sc.answers.Add(1)
 	}
 	seq := s.sc.record(rec)
-	s.sc.tr.l2Exchange(seq, r.Payload, got)
+	s.sc.tr.l2Exchange(seq, got)
 	if ctx.Err() != nil {
 		return got, ctx.Err()
 	}
@@ -101,8 +101,13 @@ func (s *Session) ExchangeL2(ctx context.Context, probe string, r *Request, matc
 	return got, nil
 }
 
-// checkL2Target refuses an ARP request for any address but the target.
+// checkL2Target refuses an ARP request for any address but the target, and
+// a DCP Identify to the multicast address unless the user accepted it.
 func (s *Session) checkL2Target(frame []byte) error {
+	if len(frame) >= 14 && binary.BigEndian.Uint16(frame[12:14]) == dcpEtherType &&
+		model.MAC(frame[:6]) == dcpMulticast && !s.sc.o.Plan.DCPMulticast {
+		return errors.New("refused: DCP Identify to the multicast address reaches every PROFINET station of the segment; pass --dcp-multicast to accept that")
+	}
 	if len(frame) < 42 || binary.BigEndian.Uint16(frame[12:14]) != 0x0806 {
 		return nil
 	}

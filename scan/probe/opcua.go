@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"otscope/model"
+	"otscope/model/safe"
 )
 
 // OPC UA binary (OPC 10000-6 §7) on tcp/4840: Hello, OpenSecureChannel
@@ -581,7 +582,7 @@ func opcuaSummaryOne(b []byte) string {
 		return fmt.Sprintf("ack, receive buffer %d", d.u32())
 	case "ERR":
 		code := d.u32()
-		return fmt.Sprintf("error 0x%08x %.60s", code, d.str(opcuaMaxString))
+		return fmt.Sprintf("error 0x%08x %.60s", code, safe.Text(string(d.str(opcuaMaxString))))
 	case "OPN":
 		if ch, ok := opcuaOpenResponse(b); ok {
 			return fmt.Sprintf("channel %d token %d, policy None", ch.id, ch.token)
@@ -611,7 +612,7 @@ func opcuaSummaryOne(b []byte) string {
 		}
 		return "service i=" + strconv.Itoa(int(id))
 	}
-	return string(b[:3])
+	return safe.Text(string(b[:3]))
 }
 
 // opcuaJoinChunks returns a MSG answer sent in several chunks ('C' ... 'F',

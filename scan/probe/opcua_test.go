@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"otscope/model"
+	"otscope/model/safe"
 )
 
 var opcuaTestTime = time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC)
@@ -277,7 +278,9 @@ func FuzzOPCUAFrame(f *testing.F) {
 		if err == nil && n != 0 && n < 8 {
 			t.Fatalf("frame %d", n)
 		}
-		_ = opcuaSummary(b)
+		if s := opcuaSummary(b); s != safe.Text(s) {
+			t.Fatalf("summary %q is not terminal-safe", s)
+		}
 		_, _ = opcuaOpenResponse(b)
 	})
 }

@@ -1,6 +1,8 @@
 package probe
 
 import (
+	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -10,6 +12,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"otscope/model/safe"
 )
 
 // The probe registry: each probe file registers its probe in init.
@@ -179,12 +183,14 @@ func (p *Plan) Write(w io.Writer) error {
 			if pl.Port != 0 {
 				port = fmt.Sprint(pl.Port)
 			}
-			why := pl.Why
-			if pl.IfOpen {
-				why = "if open; " + why
-			}
+			// WHY is wrapped under its column, never cut: it is the change
+			// record's reason
+			why := wrapWords(pl.why(), 80-54)
 			fmt.Fprintf(&sb, "%-15s %-14s %-7s %5s %3d %4d %s\n", clip(addr, 15), clip(asset, 14), clip(pl.Probe, 7),
-				port, requests(pl), pl.Packets(), clip(why, 80-54))
+				port, requests(pl), pl.Packets(), why[0])
+			for _, w := range why[1:] {
+				fmt.Fprintf(&sb, "%54s%s\n", "", w)
+			}
 		}
 	}
 	if p.Nothing > 0 {
@@ -200,7 +206,109 @@ func (p *Plan) Write(w io.Writer) error {
 	return err
 }
 
-// assetLabel is the vendor and product of a target's asset, or its name.
+// why is the planned probe's reason as the plan shows it.
+func (p *Planned) why() string {
+	if p.IfOpen {
+		return "if open; " + p.Why
+	}
+	return p.Why
+}
+
+// PlanRow is one planned probe of a plan, as WriteJSON and WriteCSV give
+// it for a change record.
+type PlanRow struct {
+	Target    string `json:"target"`
+	Asset     string `json:"asset"`
+	Probe     string `json:"probe"`
+	Transport string `json:"transport"`
+	Port      uint16 `json:"port,omitempty"`
+	IfOpen    bool   `json:"if_open"`
+	Requests  int    `json:"requests"`
+	Packets   int    `json:"packets"`
+	Why       string `json:"why"`
+}
+
+// Rows lists the planned probes, target by target.
+func (p *Plan) Rows() []PlanRow {
+	var out []PlanRow
+	for i := range p.Targets {
+		tp := &p.Targets[i]
+		for j := range tp.Probes {
+			pl := &tp.Probes[j]
+			out = append(out, PlanRow{Target: tp.Target.Addr.String(), Asset: assetLabel(&tp.Target), Probe: pl.Probe,
+				Transport: pl.Transport.String(), Port: pl.Port, IfOpen: pl.IfOpen, Requests: requests(pl), Packets: pl.Packets(), Why: pl.Why})
+		}
+	}
+	return out
+}
+
+// WriteJSON writes the plan as one JSON object: the planned probes and the
+// totals.
+func (p *Plan) WriteJSON(w io.Writer) error {
+	rows := p.Rows()
+	if rows == nil {
+		rows = []PlanRow{}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(struct {
+		Probes       []PlanRow `json:"probes"`
+		Targets      int       `json:"targets"`
+		NothingToAsk int       `json:"targets_nothing_to_ask"`
+		Packets      int       `json:"max_packets"`
+		Seconds      float64   `json:"max_send_seconds"`
+		Rate         int       `json:"rate_pps"`
+		PerHost      int       `json:"per_host_pps"`
+	}{rows, len(p.Targets), p.Nothing, p.Packets, p.Duration.Seconds(), p.Budget.Rate, p.Budget.PerHost})
+}
+
+// WriteCSV writes the planned probes as CSV with a header row; text a
+// device controls is escaped for spreadsheets.
+func (p *Plan) WriteCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	_ = cw.Write([]string{"target", "asset", "probe", "transport", "port", "if_open", "requests", "packets", "why"})
+	for _, r := range p.Rows() {
+		port := ""
+		if r.Port != 0 {
+			port = strconv.Itoa(int(r.Port))
+		}
+		_ = cw.Write([]string{r.Target, safe.CSV(r.Asset), r.Probe, r.Transport, port, strconv.FormatBool(r.IfOpen),
+			strconv.Itoa(r.Requests), strconv.Itoa(r.Packets), safe.CSV(r.Why)})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// wrapWords breaks s into lines of at most n runes at spaces (a longer
+// word is split); always at least one line.
+func wrapWords(s string, n int) []string {
+	var out []string
+	line := ""
+	for _, w := range strings.Fields(s) {
+		for utf8.RuneCountInString(w) > n {
+			if line != "" {
+				out, line = append(out, line), ""
+			}
+			r := []rune(w)
+			out, w = append(out, string(r[:n])), string(r[n:])
+		}
+		switch {
+		case line == "":
+			line = w
+		case utf8.RuneCountInString(line)+1+utf8.RuneCountInString(w) <= n:
+			line += " " + w
+		default:
+			out, line = append(out, line), w
+		}
+	}
+	if line != "" || len(out) == 0 {
+		out = append(out, line)
+	}
+	return out
+}
+
+// assetLabel is the vendor and product of a target's asset, or its name,
+// made safe for a terminal (the device chose them).
 func assetLabel(t *Target) string {
 	a := t.Asset
 	if a == nil {
@@ -218,7 +326,7 @@ func assetLabel(t *Target) string {
 	if len(parts) == 0 {
 		return "-"
 	}
-	return strings.Join(parts, " ")
+	return safe.Text(strings.Join(parts, " "))
 }
 
 // clip cuts s to n runes, marking the cut with an ellipsis.

@@ -90,8 +90,9 @@ type Planned struct {
 	// connection (targets nothing is known of).
 	IfOpen bool
 	// Segment marks a probe that asks the whole layer-2 segment (a DCP
-	// Identify to the multicast address), not the target: it runs even
-	// when the target it was planned with turns out to be absent.
+	// Identify to the multicast address, only with DCPMulticast), not the
+	// target: it runs even when the target it was planned with turns out
+	// to be absent.
 	Segment bool
 }
 
@@ -122,6 +123,11 @@ type PlanOptions struct {
 	// TCPPorts are ports the user listed for the tcp connect probe, on top
 	// of the OT ports the session saw open.
 	TCPPorts []uint16
+	// DCPMulticast accepts one PROFINET DCP Identify-All to the multicast
+	// address per segment (--dcp-multicast): every PROFINET station of the
+	// segment answers, in scope or not. Without it DCP goes unicast to
+	// in-scope targets only.
+	DCPMulticast bool
 
 	// planned holds what a probe plans once per plan, not per target
 	// (BuildPlan starts it empty; see firstInPlan).

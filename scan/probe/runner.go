@@ -64,6 +64,7 @@ type Scanner struct {
 
 	total, done               atomic.Int64
 	requests, answers, errors atomic.Int64
+	closed, silent            atomic.Int64 // refused connections; no answer
 }
 
 // New returns a Scanner; nothing is sent until Run.
@@ -114,7 +115,6 @@ func (sc *Scanner) NewSession(t *Target) (*Session, error) {
 		}
 	}
 	s.onLink = s.local.Is4() && itOnLink(t.Addr, s.iface) != ""
-	sc.tr.addSelf(s.local, s.mac)
 	return s, nil
 }
 
@@ -289,7 +289,27 @@ func (sc *Scanner) Stop() {
 type Gauges struct {
 	BudgetGauges
 	TargetsDone, TargetsTotal int
-	Requests, Answers, Errors int
+	Requests, Answers         int
+	// Closed counts connections the target refused (a closed port) and
+	// NoAnswer requests nothing answered (nothing there, or filtered): what
+	// the scan found out, as nmap's closed and filtered, not failures.
+	// Errors are the rest: resets, garbage, unreachable, refusals by the
+	// budget or the allow-list, probe failures.
+	Closed, NoAnswer, Errors int
+}
+
+// tally counts an exchange that got no good answer by what it was (see
+// Gauges); a stopped one is not counted.
+func (sc *Scanner) tally(answer string) {
+	switch answer {
+	case "stopped":
+	case "refused":
+		sc.closed.Add(1)
+	case "timeout":
+		sc.silent.Add(1)
+	default:
+		sc.errors.Add(1)
+	}
 }
 
 // Gauges returns the live counters.
@@ -298,5 +318,6 @@ func (sc *Scanner) Gauges() Gauges {
 		BudgetGauges: sc.budget.Gauges(),
 		TargetsDone:  int(sc.done.Load()), TargetsTotal: int(sc.total.Load()),
 		Requests: int(sc.requests.Load()), Answers: int(sc.answers.Load()), Errors: int(sc.errors.Load()),
+		Closed: int(sc.closed.Load()), NoAnswer: int(sc.silent.Load()),
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"net"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -19,9 +20,31 @@ type ScopeOptions struct {
 	// AllowPublic accepts addresses outside the private, shared, loopback,
 	// link-local and unique-local ranges (--allow-public).
 	AllowPublic bool
-	// AllowBroadcast accepts 255.255.255.255 and keeps the network and
-	// broadcast addresses of CIDRs (--allow-broadcast).
+	// AllowBroadcast accepts 255.255.255.255 and directed broadcasts: it
+	// keeps the network and broadcast addresses of CIDRs and accepts those
+	// of the subnets below (--allow-broadcast).
 	AllowBroadcast bool
+	// Subnets are the subnets the scan goes out on (LocalSubnets: the
+	// host's interface prefixes). Their network and broadcast addresses
+	// are directed broadcasts, refused without AllowBroadcast.
+	Subnets []netip.Prefix
+}
+
+// LocalSubnets returns the IPv4 prefixes of the host's interfaces, for
+// ScopeOptions.Subnets.
+func LocalSubnets() []netip.Prefix {
+	var out []netip.Prefix
+	addrs, _ := net.InterfaceAddrs()
+	for _, a := range addrs {
+		if pn, ok := a.(*net.IPNet); ok {
+			ip, ok := netip.AddrFromSlice(pn.IP)
+			ones, bits := pn.Mask.Size()
+			if ok && bits > 0 && ip.Unmap().Is4() {
+				out = append(out, netip.PrefixFrom(ip.Unmap(), ones-(bits-32)).Masked())
+			}
+		}
+	}
+	return out
 }
 
 // MaxScope is the largest scope without AllowLarge (a /16).
@@ -81,27 +104,19 @@ var limitedBroadcast = netip.AddrFrom4([4]byte{255, 255, 255, 255})
 // "10.0.0.5-20", CIDRs) and refuses what is risky unless o allows it:
 // more than a /16, public addresses, broadcast; multicast and unspecified
 // addresses always. A CIDR shorter than /31 loses its network and
-// broadcast addresses.
+// broadcast addresses. Directed broadcasts are refused too (see
+// refuseDirected): the network or broadcast address of a CIDR in the scope
+// or of a subnet in o.Subnets, and an IPv4 address ending in .0 or .255
+// that no such prefix of /23 or wider shows to be a host.
 func ParseScope(targets []string, o ScopeOptions) (*Scope, error) {
 	s := &Scope{}
-	for _, t := range targets {
-		for _, f := range splitList(t) {
-			rs, err := parseEntry(f, !o.AllowBroadcast)
-			if err != nil {
-				return nil, err
-			}
-			for _, r := range rs {
-				if err := r.refuse(f, o); err != nil {
-					return nil, err
-				}
-				if r.size().Cmp(big.NewInt(hardMaxScope)) > 0 {
-					return nil, fmt.Errorf("scope %s has more than %d addresses even with --allow-large-scope", f, hardMaxScope)
-				}
-			}
-			s.incl = append(s.incl, rs...)
-			s.specs = append(s.specs, f)
+	var known []netip.Prefix
+	for _, p := range o.Subnets {
+		if p.IsValid() && p.Addr().Unmap().Is4() {
+			known = append(known, netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-unmapBits(p.Addr())).Masked())
 		}
 	}
+	// exclusions first: what the user took out is never refused
 	for _, t := range o.Exclude {
 		for _, f := range splitList(t) {
 			rs, err := parseEntry(f, false)
@@ -112,7 +127,36 @@ func ParseScope(targets []string, o ScopeOptions) (*Scope, error) {
 			s.exclSpecs = append(s.exclSpecs, f)
 		}
 	}
-	s.incl, s.excl = merge(s.incl), merge(s.excl)
+	s.excl = merge(s.excl)
+	for _, t := range targets {
+		for _, f := range splitList(t) {
+			if p, err := parseCIDR(f); err == nil && p.Addr().Is4() {
+				known = append(known, p)
+			}
+			rs, err := parseEntry(f, !o.AllowBroadcast)
+			if err != nil {
+				return nil, err
+			}
+			for _, r := range rs {
+				for _, rest := range r.minus(s.excl) {
+					if err := rest.refuse(f, o); err != nil {
+						return nil, err
+					}
+				}
+				if r.size().Cmp(big.NewInt(hardMaxScope)) > 0 {
+					return nil, fmt.Errorf("scope %s has more than %d addresses even with --allow-large-scope", f, hardMaxScope)
+				}
+			}
+			s.incl = append(s.incl, rs...)
+			s.specs = append(s.specs, f)
+		}
+	}
+	s.incl = merge(s.incl)
+	if !o.AllowBroadcast {
+		if err := s.refuseDirected(known); err != nil {
+			return nil, err
+		}
+	}
 	total := big.NewInt(0)
 	for _, r := range s.incl {
 		total.Add(total, r.size())
@@ -164,6 +208,31 @@ func (r addrRange) refuse(spec string, o ScopeOptions) error {
 	return nil
 }
 
+// minus is what is left of r once the sorted, merged ranges excl are
+// taken out.
+func (r addrRange) minus(excl []addrRange) []addrRange {
+	out := []addrRange{r}
+	for _, x := range excl {
+		if x.lo.BitLen() != r.lo.BitLen() {
+			continue
+		}
+		last := out[len(out)-1]
+		if x.hi.Less(last.lo) || last.hi.Less(x.lo) {
+			continue
+		}
+		out = out[:len(out)-1]
+		if last.lo.Less(x.lo) {
+			out = append(out, addrRange{last.lo, x.lo.Prev()})
+		}
+		if x.hi.Less(last.hi) {
+			out = append(out, addrRange{x.hi.Next(), last.hi})
+		} else {
+			break
+		}
+	}
+	return out
+}
+
 // overlaps reports whether r shares an address with p.
 func (r addrRange) overlaps(p netip.Prefix) bool {
 	if p.Addr().BitLen() != r.lo.BitLen() {
@@ -189,14 +258,10 @@ func prefixRange(p netip.Prefix) addrRange {
 // network and broadcast addresses of an IPv4 CIDR shorter than /31.
 func parseEntry(f string, dropEdges bool) ([]addrRange, error) {
 	if strings.Contains(f, "/") {
-		p, err := netip.ParsePrefix(f)
+		p, err := parseCIDR(f)
 		if err != nil {
-			return nil, fmt.Errorf("bad CIDR %q: %v", f, err)
+			return nil, err
 		}
-		if p.Addr().Zone() != "" {
-			return nil, fmt.Errorf("bad CIDR %q: zones are not supported", f)
-		}
-		p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-unmapBits(p.Addr())).Masked()
 		r := prefixRange(p)
 		if dropEdges && p.Addr().Is4() && p.Bits() < 31 {
 			r = addrRange{r.lo.Next(), r.hi.Prev()}
@@ -232,6 +297,75 @@ func parseEntry(f string, dropEdges bool) ([]addrRange, error) {
 		return nil, err
 	}
 	return []addrRange{{a, a}}, nil
+}
+
+// parseCIDR parses a CIDR entry, unmapping v4-mapped v6 prefixes.
+func parseCIDR(f string) (netip.Prefix, error) {
+	p, err := netip.ParsePrefix(f)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("bad CIDR %q: %v", f, err)
+	}
+	if p.Addr().Zone() != "" {
+		return netip.Prefix{}, fmt.Errorf("bad CIDR %q: zones are not supported", f)
+	}
+	return netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-unmapBits(p.Addr())).Masked(), nil
+}
+
+// refuseDirected refuses directed broadcasts in the scope: a packet to one
+// is delivered to every host of a subnet (or refused by the kernel), which
+// a safe-rate, one-device-at-a-time scan never means to do. known are the
+// IPv4 subnets the scan knows of (CIDRs in the scope and ScopeOptions.
+// Subnets): their network and broadcast addresses are refused when in
+// scope, and an address ending in .0 or .255 is refused unless a known
+// subnet of /23 or wider, or a /31 point-to-point link (RFC 3021),
+// contains it (and so shows it to be a host).
+func (s *Scope) refuseDirected(known []netip.Prefix) error {
+	why := func(a netip.Addr, what string) error {
+		return fmt.Errorf("%s is %s: pass --allow-broadcast to send to it, or --exclude it", a, what)
+	}
+	for _, p := range known {
+		if p.Bits() >= 31 {
+			continue
+		}
+		r := prefixRange(p)
+		if s.Contains(r.lo) {
+			return why(r.lo, "the network address of "+p.String()+" (a directed broadcast)")
+		}
+		if s.Contains(r.hi) {
+			return why(r.hi, "the broadcast address of "+p.String())
+		}
+	}
+	host := func(a netip.Addr) bool {
+		for _, p := range known {
+			if (p.Bits() <= 23 || p.Bits() == 31) && p.Contains(a) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, r := range s.incl {
+		if !r.lo.Is4() {
+			continue
+		}
+		lo, hi := v4(r.lo), v4(r.hi)
+		for block := uint64(lo &^ 0xff); block <= uint64(hi); block += 0x100 {
+			for _, c := range [2]uint64{block, block + 0xff} {
+				if c < uint64(lo) || c > uint64(hi) {
+					continue
+				}
+				a := netip.AddrFrom4([4]byte{byte(c >> 24), byte(c >> 16), byte(c >> 8), byte(c)})
+				if !s.excluded(a) && !host(a) {
+					return why(a, "the ."+strconv.Itoa(int(c&0xff))+" of its /24, a directed broadcast unless its subnet is wider (give the subnet as a CIDR)")
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func v4(a netip.Addr) uint32 {
+	b := a.As4()
+	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
 }
 
 func unmapBits(a netip.Addr) int {

@@ -35,6 +35,10 @@ func TestParseScope(t *testing.T) {
 		{name: "large with flag", targets: []string{"10.0.0.0/15"}, o: ScopeOptions{AllowLarge: true}, n: 131070},
 		{name: "public with flag", targets: []string{"8.8.8.8"}, o: ScopeOptions{AllowPublic: true}, n: 1},
 		{name: "limited broadcast with flag", targets: []string{"255.255.255.255"}, o: ScopeOptions{AllowBroadcast: true}, n: 1},
+		{name: "a wide subnet's .255 is a host", targets: []string{"10.0.0.255"}, o: ScopeOptions{Subnets: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/16")}}, n: 1},
+		{name: "a /16 CIDR keeps its inner .0 and .255", targets: []string{"10.7.0.0/16", "10.7.3.255"}, n: 65534},
+		{name: "directed broadcast with flag", targets: []string{"10.0.0.255"}, o: ScopeOptions{AllowBroadcast: true}, n: 1},
+		{name: "range over a /24 edge, excluded", targets: []string{"10.0.0.250-10.0.1.5"}, o: ScopeOptions{Exclude: []string{"10.0.0.255,10.0.1.0"}}, n: 10},
 
 		{name: "larger than /16", targets: []string{"10.0.0.0/15"}, err: "--allow-large-scope"},
 		{name: "sum larger than /16", targets: []string{"10.0.0.0/16", "10.1.0.0/17"}, err: "--allow-large-scope"},
@@ -44,6 +48,15 @@ func TestParseScope(t *testing.T) {
 		{name: "range leaving private", targets: []string{"192.168.255.250-192.169.0.5"}, err: "--allow-public"},
 		{name: "public ipv6", targets: []string{"2001:db8::1"}, err: "--allow-public"},
 		{name: "broadcast", targets: []string{"255.255.255.255"}, err: "--allow-broadcast"},
+		// directed broadcasts (issue 13, item 15)
+		{name: "a .255", targets: []string{"10.0.0.255"}, err: "10.0.0.255 is the .255 of its /24"},
+		{name: "a .0", targets: []string{"192.168.3.0"}, err: "192.168.3.0 is the .0 of its /24"},
+		{name: "a range over a /24 edge", targets: []string{"10.0.0.250-10.0.1.5"}, err: "10.0.0.255 is the .255"},
+		{name: "a /32 is an address", targets: []string{"10.0.0.255/32"}, err: "--allow-broadcast"},
+		{name: "broadcast of a CIDR in scope", targets: []string{"10.0.0.0/25", "10.0.0.127"}, err: "10.0.0.127 is the broadcast address of 10.0.0.0/25"},
+		{name: "network of a CIDR in scope", targets: []string{"10.0.0.0/16", "10.0.4.0/24"}, err: "10.0.4.0 is the network address of 10.0.4.0/24"},
+		{name: "broadcast of the local subnet", targets: []string{"10.0.0.63"}, o: ScopeOptions{Subnets: []netip.Prefix{netip.MustParsePrefix("10.0.0.1/26")}}, err: "10.0.0.63 is the broadcast address of 10.0.0.0/26"},
+		{name: "local subnet inside a wider CIDR", targets: []string{"10.0.0.0/16"}, o: ScopeOptions{Subnets: []netip.Prefix{netip.MustParsePrefix("10.0.9.0/24")}}, err: "10.0.9.0 is the network address"},
 		{name: "multicast", targets: []string{"239.1.1.1"}, o: ScopeOptions{AllowPublic: true, AllowBroadcast: true, AllowLarge: true}, err: "multicast"},
 		{name: "multicast in a range", targets: []string{"223.255.255.250-224.0.0.3"}, o: ScopeOptions{AllowPublic: true}, err: "multicast"},
 		{name: "ipv6 multicast", targets: []string{"ff02::1"}, o: ScopeOptions{AllowPublic: true}, err: "multicast"},
@@ -140,6 +153,9 @@ func FuzzParseScope(f *testing.F) {
 			}
 			if !(addrRange{a, a}).private() {
 				t.Fatalf("%q gives public %s without --allow-public", target, a)
+			}
+			if b := a.As16(); a.Is4() && (b[15] == 0 || b[15] == 255) && !strings.Contains(target, "/") {
+				t.Fatalf("%q gives %s, a directed broadcast, without --allow-broadcast", target, a)
 			}
 		}
 	})

@@ -69,7 +69,7 @@ func (snmpProbe) Plan(t *Target, o *PlanOptions) (Planned, bool) {
 		return Planned{}, false // communities are the user's to give
 	}
 	port := o.Port("snmp", snmpPort)
-	why, ok := decideUDP(t, o, port, "snmp")
+	why, ok := decideUDP(t, o, port, "snmp", false)
 	if !ok {
 		return Planned{}, false
 	}

@@ -284,7 +284,7 @@ func TestSNMPAgainstSnmpd(t *testing.T) {
 		model.FieldSNMPSysContact:  "ot-team@example.invalid",
 		model.FieldOrderNumber:     "6ES7 214-1AG40-0XB0",
 		model.FieldFirmware:        "V4.4.0",
-		model.FieldSNMPCommunity:   "pu***",
+		model.FieldSNMPCommunity:   "*** (default)",
 	} {
 		if got := res.fact(t, addr, field); !slices.Contains(got, want) {
 			t.Errorf("%s: %q, want %q", field, got, want)

@@ -18,8 +18,8 @@ func mbDeviceID(unit byte, objs ...string) []byte {
 	return append([]byte{0x00, 0x07, 0x00, 0x00, byte(l >> 8), byte(l), unit}, pdu...)
 }
 
-// TestTranscriptModbus replays a Modbus FC 43 exchange through the passive
-// decoder: the device's identity becomes facts on the target with source
+// TestTranscriptModbus hands a Modbus FC 43 exchange to the passive
+// decoders: the device's identity becomes facts on the target with source
 // Active, the scan as origin and the log record as frame, and nothing is
 // said about the scanner.
 func TestTranscriptModbus(t *testing.T) {
@@ -33,9 +33,8 @@ func TestTranscriptModbus(t *testing.T) {
 			tg.MAC = model.MAC{0x00, 0x80, 0xf4, 1, 2, 3}
 			s.mac = model.MAC{0x02, 0, 0, 0, 0, 1}
 		}
-		sc.tr.addSelf(s.local, s.mac)
-		// a non-standard port: the transcript uses 502 so the decoder knows it
-		c := &Conn{s: s, probe: "modbus", port: 5020, cport: s.nextClientPort(), cseq: 1000, sseq: 5000}
+		// a non-standard port: the decoders read it as Modbus all the same
+		c := &Conn{s: s, probe: "modbus", port: 5020, id: sc.tr.newConn()}
 		sc.tr.connect(s, c, 6)
 		req := []byte{0x00, 0x07, 0x00, 0x00, 0x00, 0x05, 0x01, 0x2b, 0x0e, 0x01, 0x00}
 		ans := mbDeviceID(1, "Schneider Electric", "BMX P34 2020", "v3.10")
@@ -46,6 +45,9 @@ func TestTranscriptModbus(t *testing.T) {
 		for _, o := range got {
 			if o.Subject.IP == s.local || o.Peer.IP == s.local || (withMAC && o.Subject.MAC == s.mac) {
 				t.Fatalf("observation about the scanner: %+v", o)
+			}
+			if o.Kind == model.ObsConversation {
+				t.Fatalf("a conversation (the scanner is one end of every one): %+v", o)
 			}
 			if o.Kind == model.ObsFact && o.Subject.IP == tg.Addr {
 				facts[o.Fact.Field] = o.Fact
@@ -65,14 +67,14 @@ func TestTranscriptModbus(t *testing.T) {
 			}
 		}
 		// the service is named from the payload and recorded on the port
-		// the scan reached (5020), not the standard one the transcript
-		// used; with a MAC, the SYN/ACK also ties it to the target's MAC
+		// the scan reached (5020), never on the standard one; with a MAC,
+		// the accepted connection ties it to the target's MAC
 		service, onMAC := false, false
 		for _, o := range got {
-			if o.Kind == model.ObsService && o.Service.Port == 502 {
-				t.Fatalf("service recorded on the standard port: %+v", o)
+			if o.Kind == model.ObsService && o.Service.Port != 5020 {
+				t.Fatalf("service recorded on another port: %+v", o)
 			}
-			if o.Kind == model.ObsService && o.Subject.IP == tg.Addr && o.Service.Port == 5020 {
+			if o.Kind == model.ObsService && o.Subject.IP == tg.Addr {
 				service = service || o.Service.Protocol == "modbus"
 				onMAC = onMAC || o.Subject.MAC == tg.MAC
 			}
@@ -86,26 +88,29 @@ func TestTranscriptModbus(t *testing.T) {
 	}
 }
 
-// TestTranscriptLargeAnswer checks an answer above the IPv4 length limit is
-// split, not dropped: the decoder sees both segments.
+// TestTranscriptLargeAnswer checks an answer of MaxAnswer bytes reaches
+// the decoder whole, as one payload.
 func TestTranscriptLargeAnswer(t *testing.T) {
 	var got []model.Observation
 	sc := New(Options{Scope: mustScope(t, "10.99.0.2"), Observe: func(b model.Batch) { got = append(got, b.Obs...) }})
 	s := &Session{sc: sc, t: &Target{Addr: netip.MustParseAddr("10.99.0.2")}, local: netip.MustParseAddr("10.99.0.1")}
-	sc.tr.addSelf(s.local, s.mac)
-	c := &Conn{s: s, probe: "http", port: 80, cport: 49152, cseq: 1000, sseq: 5000}
+	c := &Conn{s: s, probe: "http", port: 80, id: sc.tr.newConn()}
 	sc.tr.connect(s, c, 1)
-	sc.tr.tcpExchange(s, c, 2, []byte("GET / HTTP/1.0\r\n\r\n"), make([]byte, MaxAnswer))
-	if st := sc.tr.dec.Stats(); st.Packets != 3+1+2 || st.Undecodable != 0 {
+	ans := []byte("HTTP/1.0 200 OK\r\nServer: Big/1.0\r\n\r\n")
+	ans = append(ans, make([]byte, MaxAnswer-len(ans))...)
+	sc.tr.tcpExchange(s, c, 2, []byte("GET / HTTP/1.0\r\n\r\n"), ans)
+	if st := sc.tr.dec.Stats(); st.Bytes != uint64(len(ans)+len("GET / HTTP/1.0\r\n\r\n")) || st.Undecodable != 0 {
 		t.Fatalf("decoder stats %+v", st)
 	}
-	if c.sseq != 5000+MaxAnswer {
-		t.Fatalf("server sequence %d", c.sseq)
-	}
 	s.End()
+	server := false
 	for _, o := range got {
 		if o.Subject.IP == s.local {
 			t.Fatalf("observation about the scanner: %+v", o)
 		}
+		server = server || (o.Kind == model.ObsFact && o.Fact.Value == "Big/1.0")
+	}
+	if !server {
+		t.Fatalf("the answer's Server header was not read: %+v", got)
 	}
 }

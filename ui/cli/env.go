@@ -9,10 +9,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -159,34 +157,6 @@ func (f *feed) wait() (model.CaptureStats, error) {
 	return f.last, errors.Join(f.errs...)
 }
 
-// memBudget keeps a soft memory limit that grows with the inventory, not
-// with the packet count: a base for the runtime, the store and the OUI table,
-// plus a per-asset/conversation and per-flow allowance. The garbage collector
-// then keeps resident memory flat however long a capture runs. A GOMEMLIMIT
-// set by the user wins.
-func memBudget(ctx context.Context, sess *assets.Session, flows func() uint64) {
-	if os.Getenv("GOMEMLIMIT") != "" {
-		return
-	}
-	const base, perItem, perFlow = 38 << 20, 4 << 10, 256
-	set := func() {
-		debug.SetMemoryLimit(int64(base) + perItem*sess.Size() + perFlow*int64(flows()))
-	}
-	set()
-	go func() {
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-t.C:
-				set()
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-}
-
 func signalContext() (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 }
@@ -274,10 +244,7 @@ func headlessEnv(e *env, session string, stderr, stdout io.Writer, open func() (
 	defer stop()
 	start := time.Now()
 	tty := progress && isTerminal(stderr)
-	var flows atomic.Uint64
-	memBudget(ctx, sess, flows.Load)
 	o.Progress = func(s model.CaptureStats) {
-		flows.Store(s.ActiveFlows)
 		if tty {
 			el := time.Since(start).Seconds()
 			fmt.Fprintf(stderr, "\r%-40.40s %10d pkts %9.0f pkt/s %6d truncated", s.Source, s.Packets, float64(s.Packets)/max(el, 1e-9), s.Truncated)

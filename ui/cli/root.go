@@ -65,6 +65,7 @@ func (a *app) commands() []*cobra.Command {
 		a.newWaiveCmd(), a.newWaiversCmd(), a.newStateCmd(),
 		a.newInventoryCmd(), a.newNameplateCmd(), a.newAddCmd(), a.newLocateCmd(), a.newVerdictCmd(),
 		a.newScanCmd(), a.newScanLogCmd(), a.newSessionsCmd(),
+		a.newExportCmd(), a.newImportCmd(), a.newMergeCmd(), a.newDiffCmd(),
 		a.newPushCmd(), a.newPullCmd(), a.newSitesCmd(),
 		a.newVersionCmd(), a.newCompletionCmd(),
 	}
@@ -166,7 +167,9 @@ Use "{{.CommandPath}} [command] --help" for more information about a command.{{e
 // Annotations on a command's flags that checkFlags acts on.
 const (
 	annRequired = "otscope_required"
-	annFormats  = "otscope_formats"
+	// annFormats lists the --format values of a command whose formats are
+	// not the exports' json, csv and table.
+	annFormats = "otscope_formats"
 )
 
 // sessionFlag adds -s/--session to cmd; required sessions are checked
@@ -185,16 +188,8 @@ func (a *app) sessionFlag(cmd *cobra.Command, p *string, help string, required b
 // formatFlag adds -f/--format (json, csv or table) to cmd; the value is
 // checked before the command runs.
 func (a *app) formatFlag(cmd *cobra.Command, p *string) {
-	formatFlagOf(cmd, p, "table", export.Formats)
-}
-
-// formatFlagOf adds -f/--format with the formats the command writes (the
-// first word of def is the default); the value is checked before the
-// command runs.
-func formatFlagOf(cmd *cobra.Command, p *string, def string, formats []string) {
-	cmd.Flags().StringVarP(p, "format", "f", def, "output `FORMAT`: "+strings.Join(formats, ", "))
-	cmd.Flags().SetAnnotation("format", annFormats, formats)
-	cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(formats, cobra.ShellCompDirectiveNoFileComp))
+	cmd.Flags().StringVarP(p, "format", "f", "table", "output `FORMAT`: "+strings.Join(export.Formats, ", "))
+	cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(export.Formats, cobra.ShellCompDirectiveNoFileComp))
 }
 
 // checkFlags is the one place the shared flags are checked: a required
@@ -211,11 +206,15 @@ func (a *app) checkFlags(cmd *cobra.Command, _ []string) error {
 			}
 		}
 	}
-	if f := cmd.Flags().Lookup("format"); f != nil && len(f.Annotations[annFormats]) > 0 && !slices.Contains(f.Annotations[annFormats], f.Value.String()) {
-		if slices.Equal(f.Annotations[annFormats], export.Formats) {
+	if f := cmd.Flags().Lookup("format"); f != nil {
+		// a command with formats of its own lists them in annFormats
+		if own := f.Annotations[annFormats]; len(own) > 0 {
+			if !slices.Contains(own, f.Value.String()) {
+				return fmt.Errorf("%w: %s: --format %q: use %s", ErrUsage, cmd.Name(), f.Value.String(), strings.Join(own, ", "))
+			}
+		} else if !slices.Contains(export.Formats, f.Value.String()) {
 			return fmt.Errorf("%w: %s: --format %q: %v", ErrUsage, cmd.Name(), f.Value.String(), export.ErrFormat)
 		}
-		return fmt.Errorf("%w: %s: --format %q: give %s", ErrUsage, cmd.Name(), f.Value.String(), strings.Join(f.Annotations[annFormats], " or "))
 	}
 	return nil
 }

@@ -71,6 +71,7 @@ packet at once.`,
 	fs.BoolVar(&s.AllowLarge, "allow-large-scope", false, "allow a scope larger than a /16 (65536 addresses)")
 	fs.BoolVar(&s.AllowPublic, "allow-public", false, "allow public (internet-routable) addresses in the scope")
 	fs.BoolVar(&s.AllowBroadcast, "allow-broadcast", false, "allow broadcast addresses in the scope")
+	fs.BoolVar(&s.DCPMulticast, "dcp-multicast", false, "send one PROFINET DCP Identify to the segment's multicast address: every PROFINET station answers, in scope or not (default: unicast to in-scope targets)")
 	cmd.RegisterFlagCompletionFunc("probes", completeProbes)
 	cmd.RegisterFlagCompletionFunc("port", completeProbePorts)
 	cmd.RegisterFlagCompletionFunc("interface", completeInterfaces)

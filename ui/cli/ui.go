@@ -5,7 +5,6 @@ import (
 	"errors"
 	"slices"
 	"strings"
-	"sync/atomic"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/spf13/cobra"
@@ -121,9 +120,6 @@ func (a *app) runTUI(e *env, session string, open func() (capture.Source, error)
 	runDone := make(chan error, 1)
 	go func() { runDone <- sess.Run(context.Background()) }()
 	ctx, cancel := context.WithCancel(context.Background())
-	var flows atomic.Uint64
-	memBudget(ctx, sess, flows.Load)
-	io.Progress = func(s model.CaptureStats) { flows.Store(s.ActiveFlows) }
 	var f feed
 	if open != nil {
 		f.start(ctx, sess, open, io)

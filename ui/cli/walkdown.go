@@ -132,7 +132,7 @@ func (a *app) newChecklistCmd() *cobra.Command {
 	fs := cmd.Flags()
 	a.sessionFlag(cmd, &session, "`SESSION` (required)", true)
 	fs.StringVar(&at, "at", "", "location `PATH` (Plant/Hall 1/Cabinet +A2; default: the whole plant)")
-	formatFlagOf(cmd, &format, "html", []string{"html", "csv"})
+	ownFormatFlag(cmd, &format, "html", []string{"html", "csv"})
 	fs.StringVarP(&out, "output", "o", "", "write to `FILE` (default: stdout)")
 	cmd.RegisterFlagCompletionFunc("at", a.completeLocations)
 	return cmd

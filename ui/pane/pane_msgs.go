@@ -14,6 +14,10 @@ import (
 // ages or rates refresh their cached text on it.
 type TickMsg struct{ Time time.Time }
 
+// ClickMsg is a left click in the focused pane's area, Row lines below
+// its first line. Table panes select the row clicked; others ignore it.
+type ClickMsg struct{ Row int }
+
 // SetStateMsg asks the root to record a manual inventory-state transition
 // of an asset (verified on a walkdown, decommissioned) for a reason.
 type SetStateMsg struct {

@@ -24,6 +24,7 @@ import (
 	"otscope/assets/oui"
 	"otscope/assets/policy"
 	"otscope/assets/review"
+	"otscope/assets/store"
 	"otscope/model"
 	"otscope/scan"
 	"otscope/scan/capture"
@@ -120,9 +121,9 @@ func AddJournals(tb testing.TB, s *bundle.Session) {
 	log = append(log, raw(model.ScanRecord{Scan: at.Format(time.RFC3339), Seq: 1, Time: at, Target: target, Transport: "tcp",
 		Port: 502, Probe: "modbus", Kind: "modbus.read_device_id", Bytes: 12, Packets: 6, Answer: "3 objects", AnswerBytes: 40}))
 	s.Journals = append(s.Journals,
-		bundle.Journal{Name: "state-history", Records: states},
-		bundle.Journal{Name: "waivers", Records: waivers},
-		bundle.Journal{Name: "scanlog", Records: log})
+		bundle.Journal{Name: store.StateHistory.String(), Records: states},
+		bundle.Journal{Name: store.Waivers.String(), Records: waivers},
+		bundle.Journal{Name: store.ScanLog.String(), Records: log})
 	s.Normalize()
 }
 
@@ -236,17 +237,17 @@ func Report(tb testing.TB, s *bundle.Session, now time.Time) *export.Report {
 		for _, r := range j.Records {
 			var err error
 			switch j.Name {
-			case "waivers":
+			case store.Waivers.String():
 				var w review.WaiverRecord
 				if err = json.Unmarshal(r, &w); err == nil {
 					job.Waivers = append(job.Waivers, w)
 				}
-			case "state-history":
+			case store.StateHistory.String():
 				var st review.StateRecord
 				if err = json.Unmarshal(r, &st); err == nil {
 					job.States[st.AssetID] = append(job.States[st.AssetID], st.Transition)
 				}
-			case "scanlog":
+			case store.ScanLog.String():
 				var sr model.ScanRecord
 				if err = json.Unmarshal(r, &sr); err == nil {
 					rep.ScanLog = append(rep.ScanLog, sr)

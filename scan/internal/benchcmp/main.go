@@ -1,13 +1,18 @@
-// Command benchcmp measures passive-inventory throughput on one capture,
-// side by side: a bare pcapgo zero-copy read loop (the floor any reader
-// pays), `otscope read` (decode + assets + flows + persistence) and tshark
-// extracting three fields. otscope runs with GOMAXPROCS=1, so its figure is
-// per core; packets per CPU-second is printed for every tool.
+// Command benchcmp prints otscope's scale table: for generated plants of
+// several sizes (scan/plant with Options.Fleet), the whole `otscope read`
+// process at default settings (packets per CPU-second, wall time, peak RSS),
+// then the time to export the session (`assets --format json`) and to audit
+// it, side by side with a bare pcapgo read loop (the floor any reader pays)
+// and `tshark -T fields` on the same file. Captures are generated once into
+// -dir and reused, so runs are reproducible and comparable.
 //
+//	go run ./scan/internal/benchcmp -otscope ./otscope -assets 300,3000,10000,30000 -packets 2000000
 //	go run ./scan/internal/benchcmp -otscope ./otscope -file plant.pcap
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"errors"
 	"flag"
 	"fmt"
@@ -15,13 +20,22 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"strconv"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
 
 	"github.com/google/gopacket/pcapgo"
+
+	"otscope/scan/plant"
 )
+
+// demoAssets is how many assets the demo plant alone yields; a plant of N
+// assets adds N-demoAssets fleet hosts.
+const demoAssets = 47
 
 type result struct {
 	name    string
@@ -29,66 +43,151 @@ type result struct {
 	wall    time.Duration
 	cpu     time.Duration
 	rssMB   float64
+	out     []byte
 }
 
 func main() {
 	bin := flag.String("otscope", "./otscope", "otscope binary")
-	file := flag.String("file", "", "pcap file")
+	file := flag.String("file", "", "one pcap file instead of generated plants")
+	sizes := flag.String("assets", "300,3000,10000,30000", "plant sizes (assets) to generate, comma-separated")
+	packets := flag.Int("packets", 2_000_000, "frames per generated capture")
+	scale := flag.Int("scale", 40, "plant.Options.Scale of the generated captures")
+	dir := flag.String("dir", filepath.Join(os.TempDir(), "otscope-bench"), "where generated captures are kept")
 	tshark := flag.String("tshark", "tshark", "tshark binary (skipped when missing)")
+	genTo := flag.String("generate", "", "internal: write the capture -assets/-packets/-scale describe to this path and exit")
 	flag.Parse()
-	if *file == "" {
-		fmt.Fprintln(os.Stderr, "benchcmp: -file is required")
-		os.Exit(2)
-	}
-	var results []result
-	bare, err := bareLoop(*file)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "benchcmp:", err)
-		os.Exit(1)
-	}
-	results = append(results, bare)
-	dir, err := os.MkdirTemp("", "otscope-bench-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "benchcmp:", err)
-		os.Exit(1)
-	}
-	defer os.RemoveAll(dir)
-	r, err := timed("otscope read (GOMAXPROCS=1)", bare.packets, []string{"GOMAXPROCS=1"}, *bin, "read", *file,
-		"--session", "bench", "--db", filepath.Join(dir, "db"), "--log", filepath.Join(dir, "log"), "-q")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "benchcmp: otscope:", err)
-		os.Exit(1)
-	}
-	results = append(results, r)
-	if _, err := exec.LookPath(*tshark); err == nil {
-		r, err := timed("tshark -T fields ip.src ip.dst tcp.dstport", bare.packets, nil, *tshark, "-r", *file, "-n",
-			"-T", "fields", "-e", "ip.src", "-e", "ip.dst", "-e", "tcp.dstport")
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "benchcmp: tshark:", err)
-		} else {
-			results = append(results, r)
+	if *genTo != "" {
+		n, _ := strconv.Atoi(*sizes)
+		if err := generate(*genTo, plant.Options{Seed: 1, MaxPackets: *packets, Scale: *scale, Fleet: n - demoAssets}); err != nil {
+			fmt.Fprintln(os.Stderr, "benchcmp:", err)
+			os.Exit(1)
 		}
+		return
+	}
+	fail := func(err error) {
+		fmt.Fprintln(os.Stderr, "benchcmp:", err)
+		os.Exit(1)
+	}
+	if err := os.MkdirAll(*dir, 0o755); err != nil {
+		fail(err)
+	}
+	var files []string
+	if *file != "" {
+		files = []string{*file}
 	} else {
+		for _, s := range strings.Split(*sizes, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(s))
+			if err != nil || n < demoAssets {
+				fail(fmt.Errorf("-assets: %q is not a size of at least %d", s, demoAssets))
+			}
+			path := filepath.Join(*dir, fmt.Sprintf("plant-%d-%d-s%d.pcap", n, *packets, *scale))
+			// in a child process: Linux reports a child's peak RSS as at
+			// least the parent's at fork, so this process must stay small
+			if err := generateApart(path, n, *packets, *scale); err != nil {
+				fail(err)
+			}
+			files = append(files, path)
+		}
+	}
+	_, haveTshark := exec.LookPath(*tshark)
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "(max RSS of a child is at least this program's, %.0f MB, a Linux rusage quirk)\n", selfRSS())
+	fmt.Fprintf(tw, "capture\tassets\ttool\tpackets\twall s\tCPU s\tpkt/CPU-s\tmax RSS MB\t\n")
+	for _, path := range files {
+		bare, err := bareLoop(path)
+		if err != nil {
+			fail(err)
+		}
+		work, err := os.MkdirTemp(*dir, "run-")
+		if err != nil {
+			fail(err)
+		}
+		common := []string{"--session", "bench", "--db", filepath.Join(work, "db"), "--log", filepath.Join(work, "log")}
+		read, err := timed("otscope read", bare.packets, *bin, append([]string{"read", path}, common...)...)
+		if err != nil {
+			fail(fmt.Errorf("otscope read: %w", err))
+		}
+		assets := "?"
+		if m := regexp.MustCompile(`(\d+) assets`).FindSubmatch(read.out); m != nil {
+			assets = string(m[1])
+		}
+		rows := []result{bare, read}
+		for _, c := range []struct{ name, cmd, format string }{
+			{"otscope assets --format json", "assets", "json"}, {"otscope audit", "audit", "table"},
+		} {
+			r, err := timed(c.name, 0, *bin, append([]string{c.cmd, "--format", c.format}, common...)...)
+			if err != nil {
+				fail(fmt.Errorf("%s: %w", c.name, err))
+			}
+			rows = append(rows, r)
+		}
+		if haveTshark == nil {
+			r, err := timed("tshark -T fields ip.src ip.dst tcp.dstport", bare.packets, *tshark, "-r", path, "-n",
+				"-T", "fields", "-e", "ip.src", "-e", "ip.dst", "-e", "tcp.dstport")
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "benchcmp: tshark:", err)
+			} else {
+				rows = append(rows, r)
+			}
+		}
+		for _, r := range rows {
+			pkts, per := "-", "-"
+			if r.packets > 0 {
+				pkts, per = strconv.Itoa(r.packets), fmt.Sprintf("%.0f", float64(r.packets)/r.cpu.Seconds())
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.2f\t%.2f\t%s\t%.1f\t\n", filepath.Base(path), assets, r.name, pkts,
+				r.wall.Seconds(), r.cpu.Seconds(), per, r.rssMB)
+		}
+		tw.Flush()
+		os.RemoveAll(work)
+	}
+	if haveTshark != nil {
 		fmt.Fprintln(os.Stderr, "benchcmp: tshark not found: skipped")
 	}
-	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "tool\tpackets\twall s\tCPU s\tpkt/s (wall)\tpkt/CPU-s\tmax RSS MB\tvs tshark\t\n")
-	var ts float64
-	for _, r := range results {
-		if r.name[:6] == "tshark" {
-			ts = float64(r.packets) / r.cpu.Seconds()
-		}
+}
+
+// generateApart runs this program with -generate to write a capture.
+func generateApart(path string, n, packets, scale int) error {
+	if _, err := os.Stat(path); err == nil {
+		return nil
 	}
-	for _, r := range results {
-		per := float64(r.packets) / r.cpu.Seconds()
-		ratio := "-"
-		if ts > 0 {
-			ratio = fmt.Sprintf("%.1fx", per/ts)
-		}
-		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.2f\t%.0f\t%.0f\t%.1f\t%s\t\n", r.name, r.packets, r.wall.Seconds(), r.cpu.Seconds(),
-			float64(r.packets)/r.wall.Seconds(), per, r.rssMB, ratio)
+	self, err := os.Executable()
+	if err != nil {
+		return err
 	}
-	tw.Flush()
+	cmd := exec.Command(self, "-generate", path, "-assets", strconv.Itoa(n), "-packets", strconv.Itoa(packets),
+		"-scale", strconv.Itoa(scale))
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	return cmd.Run()
+}
+
+// generate writes the plant capture o describes to path unless it exists.
+func generate(path string, o plant.Options) error {
+	if _, err := os.Stat(path); err == nil {
+		return nil
+	}
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	fmt.Fprintf(os.Stderr, "benchcmp: generating %s\n", path)
+	if _, err := plant.WritePcap(w, o); err != nil {
+		f.Close()
+		return err
+	}
+	if err := errors.Join(w.Flush(), f.Close()); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// selfRSS returns this process's peak RSS in MB.
+func selfRSS() float64 {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return float64(ru.Maxrss) / 1024
 }
 
 // bareLoop reads every frame with pcapgo's zero-copy reader and does
@@ -103,7 +202,7 @@ func bareLoop(path string) (result, error) {
 	var ru0, ru1 syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
 	start := time.Now()
-	r, err := pcapgo.NewReader(f)
+	r, err := pcapgo.NewReader(bufio.NewReaderSize(f, 1<<20))
 	if err != nil {
 		return result{}, fmt.Errorf("%s: %w", path, err)
 	}
@@ -124,19 +223,21 @@ func bareLoop(path string) (result, error) {
 	return result{name: "bare pcapgo zero-copy loop", packets: n, wall: wall, cpu: cpu, rssMB: float64(ru1.Maxrss) / 1024}, nil
 }
 
-// timed runs a command with its output discarded and reports its wall time,
-// CPU time and peak RSS.
-func timed(name string, packets int, env []string, bin string, args ...string) (result, error) {
+// timed runs a command, keeping its standard output, and reports its wall
+// time, CPU time and peak RSS.
+func timed(name string, packets int, bin string, args ...string) (result, error) {
 	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), env...)
-	cmd.Stdout = io.Discard
+	var out bytes.Buffer
+	cmd.Stdout = &out
 	cmd.Stderr = os.Stderr
 	start := time.Now()
-	if err := cmd.Run(); err != nil {
+	err := cmd.Run()
+	wall := time.Since(start)
+	var ee *exec.ExitError
+	if err != nil && !(errors.As(err, &ee) && ee.ExitCode() == 3) { // audit exits 3 when violations exist
 		return result{}, err
 	}
-	wall := time.Since(start)
 	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	cpu := time.Duration(ru.Utime.Nano()) + time.Duration(ru.Stime.Nano())
-	return result{name: name, packets: packets, wall: wall, cpu: cpu, rssMB: float64(ru.Maxrss) / 1024}, nil
+	return result{name: name, packets: packets, wall: wall, cpu: cpu, rssMB: float64(ru.Maxrss) / 1024, out: out.Bytes()}, nil
 }

@@ -92,7 +92,7 @@ func DefaultKeyMap() KeyMap {
 		Reverse:      key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "reverse sort")),
 		Open:         key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "detail")),
 		Verify:       key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "verify (walkdown)")),
-		Decommission: key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "decommission")),
+		Decommission: key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "decommission")),
 		Mark:         key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "mark")),
 		Place:        key.NewBinding(key.WithKeys("L"), key.WithHelp("L", "place marked at a location")),
 	}
@@ -149,7 +149,7 @@ const (
 
 var colDefs = [numCols]grid.Column{
 	colFlag:      {Title: "", Width: 1},
-	colAddr:      {Title: "ADDRESS", Width: 15},
+	colAddr:      {Title: "ADDRESS", Width: 15}, // widened to the longest address (addrWidth)
 	colAddrMAC:   {Title: "ADDRESS", Width: 17},
 	colMAC:       {Title: "MAC", Width: 17},
 	colVLAN:      {Title: "VLAN", Width: 4, Right: true},
@@ -199,6 +199,9 @@ type row struct {
 	// numerically by its digit runs ("V3.10" after "V3.9").
 	product  string
 	firmware string
+	// prodName is the lower-cased PRODUCT/NAME cell of narrow layouts,
+	// which sorts by what it shows
+	prodName string
 	// roles and protos feed the role columns, fitted to their width when
 	// the line is built; protos is ordered by telling.
 	roles  []string
@@ -268,6 +271,7 @@ func newRow(a *model.Asset, hay string) *row {
 	if c[colProdName] == "" {
 		c[colProdName] = c[colName]
 	}
+	r.prodName = strings.ToLower(c[colProdName])
 	r.roles, r.protos = a.Roles, telling(a)
 	c[colSvc] = strconv.Itoa(len(a.Services))
 	c[colPkts] = format.Count(a.Packets)
@@ -288,6 +292,7 @@ type Model struct {
 
 	width, height int
 	cols          []colID
+	addrW         int // the widest address cell seen
 	defs          []grid.Column
 	widths        []int
 	header        string
@@ -389,6 +394,10 @@ func (m *Model) SetSize(width, height int) {
 	m.defs = make([]grid.Column, len(m.cols))
 	for i, c := range m.cols {
 		m.defs[i] = colDefs[c]
+		if c == colAddr {
+			// never cut an address: "192.168.10.120 +1" takes 17 cells
+			m.defs[i].Width = max(m.defs[i].Width, min(m.addrW, maxAddrWidth))
+		}
 	}
 	m.widths = grid.Layout(m.defs, m.width-1)
 	m.filter.SetWidth(m.width)
@@ -414,6 +423,15 @@ func (m *Model) buildHeader() {
 
 // rowsHeight is the number of table rows that fit under the header and the
 // filter line.
+// rowsTop is the line of the pane the first row is on: after the filter
+// line when it is open, and the column header.
+func (m *Model) rowsTop() int {
+	if m.filter.Active() {
+		return 2
+	}
+	return 1
+}
+
 func (m *Model) rowsHeight() int {
 	h := m.height - 1 - m.form.Height()
 	if m.filter.Active() {
@@ -451,15 +469,23 @@ func (m *Model) SetFilter(q string) {
 // and re-sorts.
 func (m *Model) DataChanged(c state.Change) {
 	st := m.ctx.State
+	w := m.addrW
+	add := func(id model.AssetID, a *model.Asset) {
+		r := newRow(a, st.SearchText(id))
+		m.rows[id] = r
+		if !strings.Contains(r.cells[colAddr], ":") { // IPv6 is cut: it would take the row
+			w = max(w, len(r.cells[colAddr])) // ASCII
+		}
+	}
 	switch {
 	case c.Reset:
 		clear(m.rows)
 		clear(m.marked)
-		st.EachAsset(func(a *model.Asset) { m.rows[a.ID] = newRow(a, st.SearchText(a.ID)) })
+		st.EachAsset(func(a *model.Asset) { add(a.ID, a) })
 	case len(c.Assets) > 0:
 		for id := range c.Assets {
 			if a, ok := st.Asset(id); ok {
-				m.rows[id] = newRow(a, st.SearchText(id))
+				add(id, a)
 			} else {
 				delete(m.rows, id)
 				delete(m.marked, id)
@@ -468,9 +494,17 @@ func (m *Model) DataChanged(c state.Change) {
 	default:
 		return
 	}
+	// an address wider than its column widens it (rows are rebuilt)
+	if w > m.addrW {
+		m.addrW = w
+		m.SetSize(m.width, m.height)
+	}
 	m.stale = true
 	m.refresh()
 }
+
+// maxAddrWidth bounds the address column: "255.255.255.255 +9".
+const maxAddrWidth = 18
 
 // refresh filters the rows with the query and hands the order to the grid.
 // Sorting happens only when the data or the sort changed; a query that
@@ -505,6 +539,12 @@ func (m *Model) refresh() {
 	m.grid.SetRows(keys)
 }
 
+// prodNameShown reports whether the layout merges product and name into
+// one column.
+func (m *Model) prodNameShown() bool {
+	return slices.Contains(m.cols, colProdName) && !slices.Contains(m.cols, colName)
+}
+
 func (m *Model) compare(x, y *row) int {
 	var c int
 	switch m.sortBy {
@@ -515,7 +555,14 @@ func (m *Model) compare(x, y *row) int {
 	case ByVendor:
 		c = compareText(x.vendor, y.vendor)
 	case ByName:
-		c = compareText(x.name, y.name)
+		// a narrow layout has one PRODUCT/NAME column, which the name
+		// sort marks: it sorts by what the column shows, not by a hidden
+		// name (the product sort keeps products first, as shown)
+		if m.prodNameShown() {
+			c = compareText(x.prodName, y.prodName)
+		} else {
+			c = compareText(x.name, y.name)
+		}
 	case ByProduct:
 		c = compareText(x.product, y.product)
 	case ByFirmware:
@@ -617,6 +664,12 @@ func digits(s string) int {
 
 // Update implements pane.Pane.
 func (m *Model) Update(msg tea.Msg) tea.Cmd {
+	if c, ok := msg.(pane.ClickMsg); ok {
+		if m.focused && !m.form.Active() {
+			m.grid.Click(c.Row - m.rowsTop())
+		}
+		return nil
+	}
 	k, ok := msg.(tea.KeyMsg)
 	if !ok || !m.focused {
 		return nil
@@ -709,7 +762,7 @@ func (m *Model) View() string {
 			r.line = grid.Join(m.defs[:last], m.widths[:last], m.pick(r, last))
 			r.gen = m.gen
 		}
-		seen := format.FitRight(format.Ago(now, r.a.LastSeen), m.widths[last])
+		seen := format.FitRight(shortAge(now, r.a.LastSeen, m.widths[last]), m.widths[last])
 		mark := " "
 		if m.marked[r.a.ID] {
 			mark = "●"
@@ -824,4 +877,14 @@ func (m *Model) openPlace() tea.Cmd {
 			}, nil
 		})
 	return nil
+}
+
+// shortAge is format.Ago that fits width cells: ages of more than 999
+// days (a capture years old) are given in years, never cut.
+func shortAge(now, t time.Time, width int) string {
+	a := format.Ago(now, t)
+	if len(a) <= width || t.IsZero() {
+		return a
+	}
+	return strconv.Itoa(int(now.Sub(t).Hours()/(24*365))) + "y"
 }

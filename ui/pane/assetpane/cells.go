@@ -9,25 +9,10 @@ import (
 	"otscope/ui/format"
 )
 
-// industrial lists OT protocol names, most telling first. A presentation
-// rule only: which names to put in a narrow column, not protocol decoding.
-var industrial = []string{
-	"s7comm-plus", "s7comm", "iso-tsap", "modbus", "modbus-tls", "enip", "enip-io", "cip", "cip-io",
-	"opcua", "opcua-tls", "opc-ua", "bacnet", "dnp3", "iec104", "iec61850", "mms", "goose", "sv",
-	"profinet", "pn-cm", "pn-rt", "profinet-rt", "profinet-dcp", "c37.118", "hart-ip", "ads",
-	"ads-discovery", "omron-fins", "melsec", "ge-srtp", "codesys", "pcworx", "niagara-fox",
-	"niagara-fox-tls", "ethercat", "powerlink", "ff-annunc", "ff-fms", "ff-sm", "crimson", "pi-historian",
-}
-
-// chatter is what nearly every host speaks: it says nothing about what a
-// device is, so it is shown only when an asset speaks nothing else.
-var chatter = map[string]bool{
-	"arp": true, "icmp": true, "icmpv6": true, "ip": true, "ipv4": true, "ipv6": true, "llc": true,
-	"stp": true, "rstp": true, "mrp": true, "lacp": true, "lldp": true, "cdp": true, "igmp": true,
-	"dns": true, "mdns": true, "llmnr": true, "nbns": true, "netbios-dgm": true, "browser": true,
-	"dhcp": true, "dhcpv6": true, "ntp": true, "ptp": true, "ssdp": true, "ws-discovery": true,
-	"tcp": true, "udp": true,
-}
+// chatter is what nearly every host speaks (model.ClassNetwork): it says
+// nothing about what a device is, so it is shown only when an asset speaks
+// nothing else.
+func chatter(p string) bool { return model.ClassOf(p) == model.ClassNetwork }
 
 // telling orders an asset's protocols for a narrow column: what it serves
 // before what it only speaks as a client, industrial before IT, and leaves
@@ -47,14 +32,15 @@ func telling(a *model.Asset) []string {
 	// Tiers: served industrial, served IT, client-only industrial,
 	// client-only IT, then chatter and bare tcp/udp.
 	rank := func(p string) (tier, pos int) {
-		pos = slices.Index(industrial, p)
 		switch {
 		case p == "tcp" || p == "udp":
 			return 8, 0 // a port without a known protocol: last of all
-		case chatter[p]:
-			tier, pos = 4, 0
-		case pos < 0:
-			tier, pos = 1, 0
+		case chatter(p):
+			tier = 4
+		case model.IsIndustrial(p):
+			pos = model.ProtocolRank(p) // most telling first
+		default:
+			tier = 1
 		}
 		if !served[p] {
 			tier += 2
@@ -69,7 +55,7 @@ func telling(a *model.Asset) []string {
 		}
 		return xp - yp
 	})
-	if i := slices.IndexFunc(all, func(p string) bool { return chatter[p] }); i > 0 {
+	if i := slices.IndexFunc(all, chatter); i > 0 {
 		all = all[:i]
 	}
 	return all

@@ -42,6 +42,33 @@ func TestTelling(t *testing.T) {
 	}
 }
 
+// TestTellingClasses checks the column's tiers follow model's registry,
+// as INDUSTRIAL PEERS and role inference do: every industrial protocol is
+// listed before an IT one, and network chatter is left out beside them.
+func TestTellingClasses(t *testing.T) {
+	for _, p := range model.Protocols() {
+		if p.Name == "tcp" || p.Name == "udp" {
+			continue // bare ports: always last
+		}
+		a := &model.Asset{Protocols: []string{"rdp", "arp", p.Name}}
+		got := telling(a)
+		switch p.Class {
+		case model.ClassIndustrial:
+			if !slices.Equal(got, []string{p.Name, "rdp"}) {
+				t.Errorf("%s (industrial): telling = %v", p.Name, got)
+			}
+		case model.ClassIT:
+			if slices.Contains(got, "arp") || !slices.Contains(got, p.Name) || (p.Name != "rdp" && got[0] != "rdp") {
+				t.Errorf("%s (IT): telling = %v", p.Name, got)
+			}
+		case model.ClassNetwork:
+			if !slices.Equal(got, []string{"rdp"}) {
+				t.Errorf("%s (network): telling = %v", p.Name, got)
+			}
+		}
+	}
+}
+
 func TestFitList(t *testing.T) {
 	for _, tc := range []struct {
 		items []string

@@ -19,6 +19,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"otscope/model"
+	"otscope/model/safe"
 	"otscope/ui/format"
 	"otscope/ui/pane"
 	"otscope/ui/pane/grid"
@@ -157,7 +158,7 @@ func (m *Model) rebuild() {
 	}
 	phase := st.Phase().String()
 	if err := st.Err(); err != "" {
-		phase = "error: " + err
+		phase = "error: " + safe.Text(err)
 	}
 	rate := ""
 	if st.Phase() == state.Running {
@@ -170,7 +171,7 @@ func (m *Model) rebuild() {
 	for _, name := range m.sources {
 		if !slices.ContainsFunc(srcs, func(s *state.Source) bool { return s.Stats.Source == name }) {
 			add("")
-			add(" " + styles.Section.Render(name) + " · " + styles.Muted.Render("waiting for first packets"))
+			add(" " + styles.Section.Render(safe.Text(name)) + " · " + styles.Muted.Render("waiting for first packets"))
 		}
 	}
 	if len(srcs) == 0 && len(m.sources) == 0 {
@@ -185,7 +186,7 @@ func (m *Model) rebuild() {
 	for _, src := range srcs {
 		s := src.Stats
 		add("")
-		add(" " + styles.Section.Render(s.Source) + " · " + kind(s) + " · " + m.stateText(s))
+		add(" " + styles.Section.Render(safe.Text(s.Source)) + " · " + kind(s) + " · " + m.stateText(s)) // a file name is anyone's text
 		span := s.LastPacket.Sub(s.FirstPacket)
 		// A finished source that was never seen reading (a reopened
 		// session) has no rate history: show the traffic's own rate.
@@ -244,7 +245,7 @@ func (m *Model) stateText(s model.CaptureStats) string {
 	styles := m.ctx.Styles
 	switch {
 	case s.Err != "":
-		return styles.Error.Render("✗ error: " + s.Err)
+		return styles.Error.Render("✗ error: " + safe.Text(s.Err))
 	case s.Done:
 		return "✓ finished"
 	case m.ctx.State.Closed():

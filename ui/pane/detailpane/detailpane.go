@@ -12,8 +12,9 @@
 //   - ROLES with the reasons the role facts give;
 //   - MODULES, the rack (rack/slot, product, order number, firmware, serial)
 //     of a modular device;
-//   - INDUSTRIAL PEERS: the assets it talks to in anything but IT protocols,
-//     grouped by peer and direction (→ it polls, ← polled by), with the
+//   - INDUSTRIAL PEERS: the assets it talks to in industrial protocols (as
+//     model's protocol registry classes them), grouped by peer and
+//     direction (→ it polls, ← polled by), with the
 //     function categories the client used ("program ⚠" first);
 //   - every fact grouped by field with its provenance; the services the
 //     asset answers on; all its peers from the conversations.
@@ -36,6 +37,7 @@ import (
 
 	"otscope/assets/lifecycle"
 	"otscope/model"
+	"otscope/model/safe"
 	"otscope/ui/format"
 	"otscope/ui/pane"
 	"otscope/ui/pane/form"
@@ -63,7 +65,7 @@ func DefaultKeyMap() KeyMap {
 		Scroll:       grid.DefaultKeyMap(),
 		Back:         key.NewBinding(key.WithKeys("esc", "backspace"), key.WithHelp("esc", "back")),
 		Verify:       key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "verify (walkdown)")),
-		Decommission: key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "decommission")),
+		Decommission: key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "decommission")),
 	}
 }
 
@@ -118,8 +120,17 @@ func (m *Model) Summary() string {
 	if m.removed {
 		s += " (removed)"
 	}
+	// where the view is when the asset does not fit: more below, the end,
+	// or how far down
 	if m.vp.TotalLineCount() > m.vp.Height {
-		s += " · " + strconv.Itoa(int(m.vp.ScrollPercent()*100)) + "%"
+		switch {
+		case m.vp.AtTop():
+			s += " · more ↓"
+		case m.vp.AtBottom():
+			s += " · end"
+		default:
+			s += " · " + strconv.Itoa(int(m.vp.ScrollPercent()*100)) + "% ↓"
+		}
 	}
 	return s
 }
@@ -299,6 +310,9 @@ func (b *builder) items(items []item) {
 	}
 	cellWidth := func(it item) int { return 2 + labelWidth + format.Width(it.value) }
 	half := (b.width - 1) / 2
+	for i := range items {
+		items[i].value = safe.Text(items[i].value) // names, vendors, products: a device's text
+	}
 	for i := 0; i < len(items); i++ {
 		it := items[i]
 		if it.value == "" {
@@ -327,7 +341,7 @@ func (b *builder) asset(a *model.Asset, removed bool) {
 	if rel {
 		ago = " before the last packet)"
 	}
-	title := " " + st.Section.Render(a.Label()) + "  " + st.Muted.Render(string(a.ID))
+	title := " " + st.Section.Render(safe.Text(a.Label())) + "  " + st.Muted.Render(safe.Text(string(a.ID)))
 	b.add(title)
 	if removed {
 		b.add(" " + st.Warn.Render("⚠ removed from the inventory; last known state shown"))
@@ -505,17 +519,15 @@ func factValue(f model.Fact) string {
 // the provenance on the next line.
 func (b *builder) value(lead string, indent, vw int, value, prov string) {
 	st := b.st.Styles
+	value, prov = safe.Text(value), safe.Text(prov) // a device's text, and a capture file's name
 	vwidth, pwidth := format.Width(value), format.Width(prov)
 	switch {
 	case vwidth <= vw && indent+vw+2+pwidth <= b.width:
 		b.add(lead + format.Fit(value, vw) + "  " + st.Muted.Render(prov))
 		return
-	case indent+vwidth+2+pwidth <= b.width:
-		// wider than the column but fits beside its own provenance: one
-		// line out of line beats two
-		b.add(lead + value + "  " + st.Muted.Render(prov))
-		return
 	}
+	// wider than the value column: the value on its own lines, the
+	// provenance under it, so the column of provenances stays aligned
 	for i, part := range format.Wrap(value, max(8, b.width-indent)) {
 		if i == 0 {
 			b.add(lead + part)

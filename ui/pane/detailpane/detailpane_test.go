@@ -27,15 +27,23 @@ func TestShortOrigin(t *testing.T) {
 	}
 }
 
+// TestIndustrialProtocol checks INDUSTRIAL PEERS counts exactly the
+// protocols model's registry classes industrial, like the asset list and
+// role inference do.
 func TestIndustrialProtocol(t *testing.T) {
-	for _, p := range []string{"s7comm", "modbus", "enip", "enip-io", "profinet-rt", "bacnet", "dnp3", "iec104", "goose", "mms", "opcua", "s7comm-plus", "some-new-ot-protocol"} {
+	for _, p := range []string{"s7comm", "modbus", "enip", "enip-io", "profinet-rt", "bacnet", "dnp3", "iec104", "goose", "mms", "opcua", "s7comm-plus"} {
 		if !industrialProtocol(p) {
 			t.Errorf("%s is not industrial", p)
 		}
 	}
-	for _, p := range []string{"http", "DNS", "smb", "rtsp", "snmp", "tcp", "udp", "arp", "rdp", ""} {
+	for _, p := range []string{"http", "DNS", "smb", "rtsp", "snmp", "tcp", "udp", "arp", "rdp", "", "some-unregistered-name"} {
 		if industrialProtocol(p) {
 			t.Errorf("%q is industrial", p)
+		}
+	}
+	for _, p := range model.Protocols() {
+		if industrialProtocol(p.Name) != (p.Class == model.ClassIndustrial) {
+			t.Errorf("%s (%s): INDUSTRIAL PEERS disagrees with the registry", p.Name, p.Class)
 		}
 	}
 }
@@ -52,6 +60,9 @@ func TestFunctionCategories(t *testing.T) {
 		fn("cip.function", "0x4c read tag", "read", time.Minute),
 		fn("cip.function", "0x4d write tag", "", 2*time.Minute),
 		fn("modbus.function", "16 write multiple registers", "write", time.Minute),
+		fn("fins.function", "0x0102 memory area write", "write", time.Minute),
+		fn("hart.function", "0 read unique identifier", "identify", time.Minute),
+		fn("c37118.function", "send config-2", "identify", time.Minute),
 	}}
 	conv := func(proto string, from, to time.Duration) *model.Conversation {
 		return &model.Conversation{Protocol: proto, FirstSeen: t0.Add(from), LastSeen: t0.Add(to)}
@@ -65,6 +76,10 @@ func TestFunctionCategories(t *testing.T) {
 		{conv("enip", 0, 10*time.Minute), []string{"read", "other"}},
 		{conv("modbus-tls", 0, 10*time.Minute), []string{"write"}},
 		{conv("bacnet", 0, 10*time.Minute), nil},
+		// the conversation and the facts name these differently; one family
+		{conv("omron-fins", 0, 10*time.Minute), []string{"write"}},
+		{conv("hart-ip", 0, 10*time.Minute), []string{"identify"}},
+		{conv("c37.118", 0, 10*time.Minute), []string{"identify"}},
 		{&model.Conversation{Protocol: "s7comm"}, []string{"read", "program"}}, // no times: no window
 	} {
 		if got := functionCategories(nil, client, tc.c); !slices.Equal(got, tc.want) {

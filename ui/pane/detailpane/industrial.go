@@ -12,46 +12,13 @@ import (
 	"otscope/ui/pane/grid"
 )
 
-// itProtocols are the conversation protocols that say nothing about a
-// device's place in the process: office, infrastructure and discovery
-// traffic. Every other protocol (s7comm, modbus, enip, profinet, bacnet,
-// dnp3, iec104, goose, mms, opcua, and ones not known here) makes a peer
-// an industrial peer. A presentation rule, not protocol decoding.
-var itProtocols = map[string]bool{
-	"arp": true, "icmp": true, "icmpv6": true, "igmp": true, "ip": true, "ipv4": true, "ipv6": true, "llc": true,
-	"tcp": true, "udp": true, "stp": true, "rstp": true, "mrp": true, "lacp": true, "lldp": true, "cdp": true,
-	"dns": true, "mdns": true, "llmnr": true, "nbns": true, "netbios-ns": true, "netbios-dgm": true,
-	"netbios-ssn": true, "browser": true, "dhcp": true, "dhcpv6": true, "ntp": true, "ptp": true, "ssdp": true,
-	"ws-discovery": true, "http": true, "https": true, "tls": true, "quic": true, "ssh": true, "telnet": true,
-	"ftp": true, "tftp": true, "smb": true, "msrpc": true, "dcerpc": true, "rdp": true, "vnc": true,
-	"ldap": true, "kerberos": true, "syslog": true, "snmp": true, "snmp-trap": true, "smtp": true,
-	"imap": true, "pop3": true, "rtsp": true, "rtp": true, "sip": true, "winrm": true, "nfs": true,
-	"mssql": true, "mysql": true, "postgresql": true,
-}
-
 // industrialProtocol reports whether a conversation protocol counts for
-// INDUSTRIAL PEERS.
-func industrialProtocol(p string) bool { return p != "" && !itProtocols[strings.ToLower(p)] }
+// INDUSTRIAL PEERS: model's registry decides.
+func industrialProtocol(p string) bool { return model.IsIndustrial(p) }
 
 // family folds the names one protocol goes by, so that a conversation named
 // "enip" finds "cip.function" facts and "iso-tsap" finds "s7comm.function".
-func family(p string) string {
-	p = strings.ToLower(p)
-	for _, s := range []string{"-tls", "-io", "-rt", "-cm", "-dcp"} {
-		p = strings.TrimSuffix(p, s)
-	}
-	switch p {
-	case "enip":
-		return "cip"
-	case "iso-tsap", "cotp":
-		return "s7comm"
-	case "opc-ua":
-		return "opcua"
-	case "pn":
-		return "profinet"
-	}
-	return p
-}
+func family(p string) string { return model.ProtocolFamily(p) }
 
 // categoryRank orders function categories by what they let a client do to
 // a device: changing its logic first.

@@ -229,7 +229,6 @@ func (b *builder) inventoryState(a *model.Asset, an *review.Analysis) {
 	}
 	st := b.st.Styles
 	h := an.States[a.ID]
-	b.section("INVENTORY STATE  " + h.Current().String() + "  (v verify · x decommission)")
 	var none []string
 	switch {
 	case !an.CatalogLoaded:
@@ -247,10 +246,14 @@ func (b *builder) inventoryState(a *model.Asset, an *review.Analysis) {
 		none = append(none, "no advisory names it")
 	}
 	if len(none) > 0 {
+		// what the review found nothing about is its own section, not
+		// part of the inventory state
+		b.section("REVIEW")
 		for _, part := range format.Wrap(strings.Join(none, " · "), max(8, b.width-2)) {
 			b.muted(" " + part)
 		}
 	}
+	b.section("INVENTORY STATE  " + h.Current().String() + "  (v verify · D decommission)")
 	if len(h) == 0 {
 		b.muted(" no history yet")
 		return

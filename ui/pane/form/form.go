@@ -5,19 +5,22 @@
 // open: tab/↑/↓ move between fields, enter goes to the next field or
 // submits from the last, esc cancels.
 //
-// Fields are one-line inputs that edit at the end of the line, like the
-// table filter (bubbles/textinput would pull in a clipboard module the
-// build does not carry).
+// Fields are the one-line editor the table filter uses too (grid.Input, on
+// bubbles/textinput). Typed runes that carry a newline, as a keyboard-wedge
+// barcode scanner or a paste sends them, fill the field up to the newline,
+// which then acts as enter: a scanned nameplate code fills its field and
+// moves on.
 package form
 
 import (
+	"slices"
 	"strings"
-	"unicode"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"otscope/ui/format"
+	"otscope/ui/pane/grid"
 	"otscope/ui/theme"
 )
 
@@ -56,7 +59,7 @@ type Model struct {
 	title  string
 	info   []string
 	fields []Field
-	values [][]rune
+	inputs []grid.Input
 	focus  int
 	err    string
 	submit Submit
@@ -70,9 +73,10 @@ func New(st *theme.Styles) Model { return Model{KeyMap: DefaultKeyMap(), st: st}
 // info lines under it and the fields; submit runs on confirmation.
 func (f *Model) Open(title string, info []string, fields []Field, submit Submit) {
 	f.title, f.info, f.fields, f.submit, f.open = title, info, fields, submit, true
-	f.values = make([][]rune, len(fields))
+	f.inputs = make([]grid.Input, len(fields))
 	for i, fl := range fields {
-		f.values[i] = []rune(fl.Value)
+		f.inputs[i] = grid.NewInput()
+		f.inputs[i].SetValue(fl.Value)
 	}
 	f.focus, f.err = 0, ""
 }
@@ -85,9 +89,9 @@ func (f *Model) Close() { f.open = false }
 
 // Values returns the current field values.
 func (f *Model) Values() []string {
-	out := make([]string, len(f.values))
-	for i, v := range f.values {
-		out[i] = string(v)
+	out := make([]string, len(f.inputs))
+	for i := range f.inputs {
+		out[i] = f.inputs[i].Value()
 	}
 	return out
 }
@@ -107,39 +111,55 @@ func (f *Model) Update(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, k.Prev):
 		f.focus = (f.focus + len(f.fields) - 1) % max(1, len(f.fields))
 	case key.Matches(msg, k.Confirm):
-		if f.focus < len(f.fields)-1 {
-			f.focus++
-			return nil
-		}
-		cmd, err := f.submit(f.Values())
-		if err != nil {
-			f.err = err.Error()
-			return nil
-		}
-		f.open = false
-		return cmd
+		return f.confirm()
 	case len(f.fields) == 0:
-	case key.Matches(msg, k.DeleteAll):
-		f.values[f.focus] = f.values[f.focus][:0]
-	case key.Matches(msg, k.DeleteWord):
-		t := strings.TrimRightFunc(string(f.values[f.focus]), unicode.IsSpace)
-		f.values[f.focus] = []rune(t[:strings.LastIndexFunc(t, unicode.IsSpace)+1])
-	case msg.Type == tea.KeyBackspace:
-		if v := f.values[f.focus]; len(v) > 0 {
-			f.values[f.focus] = v[:len(v)-1]
-		}
-	case msg.Type == tea.KeyRunes || msg.Type == tea.KeySpace:
-		for _, r := range msg.Runes {
-			if unicode.IsPrint(r) {
-				f.values[f.focus] = append(f.values[f.focus], r)
-			}
-		}
-		if msg.Type == tea.KeySpace && len(msg.Runes) == 0 {
-			f.values[f.focus] = append(f.values[f.focus], ' ')
-		}
+	case msg.Type == tea.KeyRunes && slices.ContainsFunc(msg.Runes, isNewline):
+		return f.typeLines(msg.Runes)
+	default:
+		f.inputs[f.focus].Update(msg, k.DeleteWord, k.DeleteAll)
 	}
 	return nil
 }
+
+// confirm goes to the next field, or submits from the last.
+func (f *Model) confirm() tea.Cmd {
+	if f.focus < len(f.fields)-1 {
+		f.focus++
+		return nil
+	}
+	cmd, err := f.submit(f.Values())
+	if err != nil {
+		f.err = err.Error()
+		return nil
+	}
+	f.open = false
+	return cmd
+}
+
+// typeLines types runes that carry newlines (a barcode scanner's burst, a
+// paste): each line goes into the focused field and its newline confirms
+// it, as enter would; "\r\n" is one newline.
+func (f *Model) typeLines(rs []rune) tea.Cmd {
+	var cmd tea.Cmd
+	for len(rs) > 0 && f.open {
+		i := slices.IndexFunc(rs, isNewline)
+		if i < 0 {
+			f.inputs[f.focus].Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: rs}, f.KeyMap.DeleteWord, f.KeyMap.DeleteAll)
+			break
+		}
+		if i > 0 {
+			f.inputs[f.focus].Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: rs[:i]}, f.KeyMap.DeleteWord, f.KeyMap.DeleteAll)
+		}
+		if rs[i] == '\r' && i+1 < len(rs) && rs[i+1] == '\n' {
+			i++
+		}
+		rs = rs[i+1:]
+		cmd = f.confirm()
+	}
+	return cmd
+}
+
+func isNewline(r rune) bool { return r == '\r' || r == '\n' }
 
 // Height is the number of lines View returns.
 func (f *Model) Height() int {
@@ -169,12 +189,12 @@ func (f *Model) View(width int) []string {
 	}
 	for i, fl := range f.fields {
 		room := width - lw - 4
-		text, tail := string(f.values[i]), ""
-		if i == f.focus {
-			tail = "█"
-		}
-		v := st.Input.Render(tailFit(text, room-format.Width(tail)) + tail)
-		if text == "" && fl.Hint != "" {
+		v := f.inputs[i].View(st, room, i == f.focus)
+		if f.inputs[i].Value() == "" && fl.Hint != "" {
+			tail := ""
+			if i == f.focus {
+				tail = "█"
+			}
 			v = tail + st.Muted.Render(format.Truncate(fl.Hint, max(1, room-1)))
 		}
 		marker := " "
@@ -186,26 +206,34 @@ func (f *Model) View(width int) []string {
 	if f.err != "" {
 		lines = append(lines, " "+st.Error.Render(format.Truncate("✗ "+f.err, width-1)))
 	}
-	lines = append(lines, " "+st.Muted.Render(format.Truncate("enter confirm · tab next field · esc cancel", width-1)))
+	lines = append(lines, " "+st.Muted.Render(format.Truncate(f.keysLine(), width-1)))
 	return lines
 }
 
-// tailFit keeps the end of s in room cells, an ellipsis in front when cut.
-func tailFit(s string, room int) string {
-	if room < 1 {
-		return ""
+// last reports whether the focus is on the last field, where enter submits.
+func (f *Model) last() bool { return f.focus >= len(f.fields)-1 }
+
+// keysLine says what enter does now: it moves to the next field until the
+// last, where it confirms.
+func (f *Model) keysLine() string {
+	switch {
+	case !f.last():
+		return "enter/tab next field · esc cancel"
+	case len(f.fields) > 1:
+		return "enter confirm · shift+tab previous field · esc cancel"
 	}
-	if format.Width(s) <= room {
-		return s
-	}
-	r := []rune(s)
-	for len(r) > 0 && format.Width(string(r)) > room-1 {
-		r = r[1:]
-	}
-	return format.Ellipsis + string(r)
+	return "enter confirm · esc cancel"
 }
 
 // Help returns the form's keys for the status bar.
 func (f *Model) Help() []key.Binding {
-	return []key.Binding{f.KeyMap.Confirm, f.KeyMap.Next, f.KeyMap.Cancel}
+	if f.last() {
+		if len(f.fields) > 1 {
+			return []key.Binding{f.KeyMap.Confirm, f.KeyMap.Prev, f.KeyMap.Cancel}
+		}
+		return []key.Binding{f.KeyMap.Confirm, f.KeyMap.Cancel}
+	}
+	next := f.KeyMap.Confirm
+	next.SetHelp(next.Help().Key, "next field")
+	return []key.Binding{next, f.KeyMap.Cancel}
 }

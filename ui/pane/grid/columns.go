@@ -3,6 +3,7 @@ package grid
 import (
 	"strings"
 
+	"otscope/model/safe"
 	"otscope/ui/format"
 )
 
@@ -49,7 +50,10 @@ func Layout(cols []Column, width int) []int {
 	return ws
 }
 
-// Join fits each cell to its column width and joins them with single spaces.
+// Join fits each cell to its column width and joins them with single
+// spaces. It is the table panes' boundary for text a device or a capture
+// chose: every cell passes safe.Text (cells are plain text; rows are styled
+// after joining).
 func Join(cols []Column, widths []int, cells []string) string {
 	var b strings.Builder
 	for i, c := range cols {
@@ -58,7 +62,7 @@ func Join(cols []Column, widths []int, cells []string) string {
 		}
 		cell := ""
 		if i < len(cells) {
-			cell = cells[i]
+			cell = safe.Text(cells[i])
 		}
 		if c.Right {
 			b.WriteString(format.FitRight(cell, widths[i]))

@@ -1,8 +1,7 @@
 package grid
 
 import (
-	"strings"
-	"unicode"
+	"slices"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -32,49 +31,48 @@ func DefaultFilterKeyMap() FilterKeyMap {
 }
 
 // Filter is a one-line filter input: closed, typing, or closed with a query
-// kept. It edits at the end of the line only, which is all a filter needs.
-// (bubbles/textinput would pull in a clipboard module the build does not
-// carry.)
+// kept. It edits with the Input the forms use too.
 type Filter struct {
 	KeyMap FilterKeyMap
 	st     *theme.Styles
-	text   []rune
+	in     Input
 	typing bool
 	width  int
 }
 
 // NewFilter returns a closed, empty filter styled with st.
 func NewFilter(st *theme.Styles) Filter {
-	return Filter{KeyMap: DefaultFilterKeyMap(), st: st, width: 20}
+	return Filter{KeyMap: DefaultFilterKeyMap(), st: st, in: NewInput(), width: 20}
 }
 
 // Typing reports whether the input has focus.
 func (f *Filter) Typing() bool { return f.typing }
 
 // Query returns the current filter text.
-func (f *Filter) Query() string { return string(f.text) }
+func (f *Filter) Query() string { return f.in.Value() }
 
 // Active reports whether a filter is shown: being typed or kept.
-func (f *Filter) Active() bool { return f.typing || len(f.text) > 0 }
+func (f *Filter) Active() bool { return f.typing || f.in.Value() != "" }
 
 // SetWidth sets the width of the input line.
 func (f *Filter) SetWidth(w int) { f.width = max(1, w) }
 
 // SetQuery sets the filter text without opening the input.
-func (f *Filter) SetQuery(q string) { f.text = []rune(q) }
+func (f *Filter) SetQuery(q string) { f.in.SetValue(q) }
 
 // Update handles a key. It reports whether the key was consumed and whether
 // the query changed. While closed it consumes only Open, and Clear when a
-// query is kept.
+// query is kept. Runes that end in a newline (a paste, a barcode scanner)
+// are typed and accepted.
 func (f *Filter) Update(msg tea.KeyMsg) (consumed, changed bool) {
-	before := len(f.text)
+	before := f.in.Value()
 	if !f.typing {
 		switch {
 		case key.Matches(msg, f.KeyMap.Open):
 			f.typing = true
 			return true, false
-		case key.Matches(msg, f.KeyMap.Clear) && before > 0:
-			f.text = f.text[:0]
+		case key.Matches(msg, f.KeyMap.Clear) && before != "":
+			f.in.SetValue("")
 			return true, true
 		}
 		return false, false
@@ -85,46 +83,27 @@ func (f *Filter) Update(msg tea.KeyMsg) (consumed, changed bool) {
 		return true, false
 	case key.Matches(msg, f.KeyMap.Clear):
 		f.typing = false
-		f.text = f.text[:0]
-		return true, before > 0
-	case key.Matches(msg, f.KeyMap.DeleteAll):
-		f.text = f.text[:0]
-	case key.Matches(msg, f.KeyMap.DeleteWord):
-		t := strings.TrimRightFunc(string(f.text), unicode.IsSpace)
-		i := strings.LastIndexFunc(t, unicode.IsSpace)
-		f.text = []rune(t[:i+1])
-	case msg.Type == tea.KeyBackspace:
-		if before > 0 {
-			f.text = f.text[:before-1]
-		}
-	case msg.Type == tea.KeyRunes || msg.Type == tea.KeySpace:
-		for _, r := range msg.Runes {
-			if unicode.IsPrint(r) {
-				f.text = append(f.text, r)
-			}
-		}
+		f.in.SetValue("")
+		return true, before != ""
+	case msg.Type == tea.KeyRunes && slices.ContainsFunc(msg.Runes, isNewline):
+		line := msg.Runes[:slices.IndexFunc(msg.Runes, isNewline)]
+		f.in.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: line}, f.KeyMap.DeleteWord, f.KeyMap.DeleteAll)
+		f.typing = false
+	default:
+		f.in.Update(msg, f.KeyMap.DeleteWord, f.KeyMap.DeleteAll)
 	}
-	return true, len(f.text) != before
+	return true, f.in.Value() != before
 }
 
+// isNewline reports an end of line inside typed runes.
+func isNewline(r rune) bool { return r == '\r' || r == '\n' }
+
 // View renders the filter line in at most the width set by SetWidth. While
-// typing, the end of the text stays visible and a block marks the cursor.
+// typing, a block marks the cursor and its side of the text stays visible.
 func (f *Filter) View() string {
-	text := string(f.text)
-	tail := ""
-	if f.typing {
-		tail = "█"
-	}
-	room := f.width - 1 - format.Width(tail)
-	if room < 1 {
+	room := f.width - 1
+	if f.typing && room < 2 || room < 1 {
 		return f.st.Prompt.Render(format.Truncate("/", f.width))
 	}
-	if w := format.Width(text); w > room {
-		r := []rune(text)
-		for format.Width(string(r)) > room-1 && len(r) > 0 {
-			r = r[1:]
-		}
-		text = format.Ellipsis + string(r)
-	}
-	return f.st.Prompt.Render("/") + f.st.Input.Render(text+tail)
+	return f.st.Prompt.Render("/") + f.in.View(f.st, room, f.typing)
 }

@@ -1,7 +1,9 @@
 // Package grid is the machinery shared by the otscope table panes (assets,
 // communication matrix): a cursor over an ordered list of row keys that
 // stays on the same key when the order changes, scrolling that exposes only
-// the visible window, a filter input, and fixed-width column layout.
+// the visible window, a filter input, fixed-width column layout, and the
+// one-line editor (Input, on bubbles/textinput) that the filter and the
+// forms (ui/pane/form) share.
 //
 // A pane owns its rows and their cached text; grid only holds keys, so
 // re-sorting 10,000 rows moves keys, not strings, and View touches only the
@@ -119,6 +121,18 @@ func (m *Model[K]) Select(k K) bool {
 // there while rows change until the user moves it again.
 func (m *Model[K]) Top() {
 	m.cursor, m.offset, m.moved = 0, 0, false
+}
+
+// Click selects the row shown on screen line line of the window (0: the
+// first row shown) and reports whether there is one.
+func (m *Model[K]) Click(line int) bool {
+	i := m.offset + line
+	if line < 0 || line >= m.height || i >= len(m.keys) {
+		return false
+	}
+	m.cursor, m.moved = i, true
+	m.clamp()
+	return true
 }
 
 // Window returns the half-open range of row indexes that are on screen.

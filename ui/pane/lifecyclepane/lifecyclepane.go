@@ -16,6 +16,7 @@ package lifecyclepane
 
 import (
 	"cmp"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -77,6 +78,7 @@ type row struct {
 	phase lifecycle.Phase
 	eos   time.Time // end of the end-of-support period (zero: unknown)
 	addr  string
+	ip    netip.Addr // the address as a number, for sorting (invalid: a MAC)
 	cells []string
 	line  string
 }
@@ -128,7 +130,7 @@ func (m *Model) Summary() string {
 		return "analysing…"
 	}
 	n := m.phases[lifecycle.Discontinued] + m.phases[lifecycle.EndOfLife]
-	return strconv.Itoa(n) + " past end of life · " + strconv.Itoa(len(m.upcoming)) + " ending ≤" + strconv.Itoa(Horizon) + " mo"
+	return strconv.Itoa(n) + " past EoL · " + strconv.Itoa(len(m.upcoming)) + " ending ≤" + strconv.Itoa(Horizon) + "mo"
 }
 
 // Focus implements pane.Pane.
@@ -161,6 +163,12 @@ func (m *Model) DataChanged(c state.Change) {
 
 // Update implements pane.Pane.
 func (m *Model) Update(msg tea.Msg) tea.Cmd {
+	if c, ok := msg.(pane.ClickMsg); ok {
+		if m.focused {
+			m.grid.Click(c.Row - m.headLines() - 1)
+		}
+		return nil
+	}
 	k, ok := msg.(tea.KeyMsg)
 	if !ok || !m.focused {
 		return nil
@@ -216,6 +224,9 @@ func (m *Model) rebuild() {
 	list := make([]*row, 0, st.NumAssets())
 	st.EachAsset(func(a *model.Asset) {
 		r := &row{id: a.ID, phase: lifecycle.Unknown, addr: address(a)}
+		if len(a.IPs) > 0 {
+			r.ip = a.IPs[0]
+		}
 		term, eos := "", ""
 		res := an.Lifecycle[a.ID]
 		if res != nil {
@@ -244,8 +255,8 @@ func (m *Model) rebuild() {
 		if product == "" && res != nil {
 			product = res.Family
 		}
-		if product == "" {
-			product = a.Label()
+		if product == "" && len(a.Names) > 0 {
+			product = a.Names[0] // its name, not its address again
 		}
 		r.cells = []string{r.phase.String(), r.addr, product, term, eos, stateText}
 		m.rows[a.ID] = r
@@ -258,7 +269,7 @@ func (m *Model) rebuild() {
 		if c := compareTime(x.eos, y.eos); c != 0 {
 			return c
 		}
-		return cmp.Or(strings.Compare(x.addr, y.addr), strings.Compare(string(x.id), string(y.id)))
+		return cmp.Or(compareAddr(x, y), strings.Compare(string(x.id), string(y.id)))
 	})
 	slices.SortFunc(m.upcoming, func(x, y upcoming) int { return cmp.Or(x.when.Compare(y.when), strings.Compare(x.label, y.label)) })
 	keys := make([]model.AssetID, len(list))
@@ -267,6 +278,21 @@ func (m *Model) rebuild() {
 	}
 	m.grid.SetHeight(m.rowsHeight())
 	m.grid.SetRows(keys)
+}
+
+// compareAddr orders rows by address as numbers (10.10.1.2 before
+// 10.10.1.101), IPv4 before IPv6, then rows known only by MAC.
+func compareAddr(x, y *row) int {
+	if x.ip.IsValid() != y.ip.IsValid() {
+		if x.ip.IsValid() {
+			return -1
+		}
+		return 1
+	}
+	if x.ip.IsValid() {
+		return x.ip.Compare(y.ip)
+	}
+	return strings.Compare(x.addr, y.addr)
 }
 
 // compareTime orders known times first, earliest first.
@@ -371,7 +397,7 @@ func (m *Model) View() string {
 const Legend = "Phases are otscope's scale over the vendors' own terms (shown as VENDOR TERM): mature = successor " +
 	"named or phase-out announced; end-of-life = no longer sold, support ending; discontinued = no support. " +
 	"A phase is raised to end-of-life once its end of sale or support has passed. STATE is the inventory state: " +
-	"v verifies and x decommissions an asset from the Assets or Detail pane."
+	"v verifies and D decommissions an asset from the Assets or Detail pane."
 
 // Legend implements the help overlay's optional legend.
 func (m *Model) Legend() string { return Legend }

@@ -265,6 +265,15 @@ func (m *Model) buildHeader() {
 	m.header = m.ctx.Styles.Header.Render(" " + grid.Header(defs, m.widths))
 }
 
+// rowsTop is the line of the pane the first row is on: after the filter
+// line when it is open, and the column header.
+func (m *Model) rowsTop() int {
+	if m.filter.Active() {
+		return 2
+	}
+	return 1
+}
+
 func (m *Model) rowsHeight() int {
 	h := m.height - 1
 	if m.filter.Active() {
@@ -372,6 +381,12 @@ func (m *Model) compare(x, y *row) int {
 
 // Update implements pane.Pane.
 func (m *Model) Update(msg tea.Msg) tea.Cmd {
+	if c, ok := msg.(pane.ClickMsg); ok {
+		if m.focused {
+			m.grid.Click(c.Row - m.rowsTop())
+		}
+		return nil
+	}
 	k, ok := msg.(tea.KeyMsg)
 	if !ok || !m.focused {
 		return nil

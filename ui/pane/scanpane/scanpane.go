@@ -279,7 +279,10 @@ func (m *Model) View() string {
 	w := m.width
 	var lines []string
 	add := func(s string) { lines = append(lines, s) }
-	line := func(s string) string { return format.Truncate(s, w) }
+	// line and window are the pane's two boundaries for text a device
+	// chose (answers, banners, error reasons): both pass it through
+	// safe.Text before it is styled.
+	line := func(s string) string { return format.Truncate(safe.Text(s), w) }
 	if m.ctl == nil {
 		add(st.Muted.Render(line(" Active scanning needs a live session: otscope ui --session S")))
 		return m.box(lines)
@@ -304,8 +307,7 @@ func (m *Model) View() string {
 		if s.Paused {
 			state = st.Warn.Render("paused")
 		}
-		add(" " + state + line(fmt.Sprintf("  %d/%d targets  %d requests  %d answers  %d errors",
-			s.TargetsDone, s.TargetsTotal, s.Requests, s.Answers, s.Errors)))
+		add(" " + state + line(fmt.Sprintf("  %d/%d targets  %s", s.TargetsDone, s.TargetsTotal, outcomes(s))))
 		add(line(fmt.Sprintf(" %s  %s  %d connections open",
 			gauge("global", s.PPS, s.Rate), gauge("busiest device", s.MaxHostPPS, s.PerHost), s.Conns)))
 		add(" " + st.Error.Render("x STOP all packets now") + st.Muted.Render("  ·  p pause/resume"))
@@ -322,7 +324,7 @@ func (m *Model) View() string {
 		if s.Stopped {
 			add(" " + st.Error.Render("stopped") + line(fmt.Sprintf(": %d/%d targets, %d requests, %d answers; nothing more was sent", s.TargetsDone, s.TargetsTotal, s.Requests, s.Answers)))
 		} else if s.TargetsTotal > 0 {
-			add(" " + st.Good.Render("done") + line(fmt.Sprintf(": %d targets, %d requests, %d answers, %d errors", s.TargetsTotal, s.Requests, s.Answers, s.Errors)))
+			add(" " + st.Good.Render("done") + line(fmt.Sprintf(": %d targets, %s", s.TargetsTotal, outcomes(s))))
 		}
 		if s.Err != "" {
 			add(" " + st.Error.Render(line("✗ "+s.Err)))
@@ -393,7 +395,7 @@ func (m *Model) window(body []string, room int) []string {
 	end := min(len(body), start+room)
 	out := make([]string, 0, end-start)
 	for _, l := range body[start:end] {
-		out = append(out, format.Truncate(" "+l, m.width))
+		out = append(out, format.Truncate(" "+safe.Text(l), m.width))
 	}
 	return out
 }
@@ -431,4 +433,10 @@ func caps(r Request) string {
 		return ""
 	}
 	return strconv.Itoa(r.Rate) + "/" + strconv.Itoa(r.PerHost)
+}
+
+// outcomes says what the requests found: answers, closed ports and
+// silence are findings; only the rest are errors.
+func outcomes(s Status) string {
+	return fmt.Sprintf("%d asked: %d answered, %d closed, %d silent, %d errors", s.Requests, s.Answers, s.Closed, s.NoAnswer, s.Errors)
 }

@@ -285,6 +285,12 @@ func (m *Model) rebuild() {
 
 // Update implements pane.Pane.
 func (m *Model) Update(msg tea.Msg) tea.Cmd {
+	if c, ok := msg.(pane.ClickMsg); ok {
+		if m.focused && !m.form.Active() && m.detail == "" {
+			m.grid.Click(c.Row - 1)
+		}
+		return nil
+	}
 	k, ok := msg.(tea.KeyMsg)
 	if !ok || !m.focused {
 		return nil

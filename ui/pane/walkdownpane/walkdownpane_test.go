@@ -1,6 +1,8 @@
 package walkdownpane
 
 import (
+	"otscope/scan/testenv"
+
 	"fmt"
 	"net/netip"
 	"regexp"
@@ -119,8 +121,8 @@ func run(cmd tea.Cmd) []tea.Msg {
 }
 
 func TestKeypressFastAtSize(t *testing.T) {
-	if testing.Short() {
-		t.Skip("10,000 assets, 20,000 documented rows")
+	if testing.Short() || testenv.Race {
+		t.Skip("a wall-clock budget at 10,000 assets / 20,000 documented rows: run without -race and -short (make speed)")
 	}
 	assets, docs := plant(10_000, 20_000)
 	m, _ := newPane(t, assets, docs, nil)

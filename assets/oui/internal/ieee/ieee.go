@@ -47,7 +47,7 @@ func ReadCSV(r io.Reader) ([]Record, error) {
 		return nil, fmt.Errorf("header: %w", err)
 	}
 	if len(head) < 3 || strings.TrimPrefix(head[0], "\ufeff") != "Registry" || head[1] != "Assignment" || head[2] != "Organization Name" {
-		return nil, fmt.Errorf("header %q: want Registry,Assignment,Organization Name,...", head)
+		return nil, fmt.Errorf("header %q: want Registry, Assignment and Organization Name first", head)
 	}
 	var out []Record
 	for {
