@@ -153,6 +153,7 @@ func New(cfg Config) Model {
 	ctx := pane.Context{Styles: &styles, State: st, Now: cfg.Now, Session: cfg.Session}
 	m := Model{cfg: cfg, styles: &styles, state: st}
 	m.assets = assetpane.New(ctx)
+	m.assets.SetWalkdown(cfg.Walkdown, cfg.User, cfg.Now)
 	m.detail = detailpane.New(ctx)
 	m.matrix = matrixpane.New(ctx)
 	m.capture = capturepane.New(ctx, cfg.Sources)

@@ -19,6 +19,7 @@ import (
 	"otscope/assets"
 	"otscope/assets/oui"
 	"otscope/assets/store"
+	"otscope/assets/walkdown"
 	"otscope/model"
 	"otscope/model/safe"
 	"otscope/scan"
@@ -231,36 +232,50 @@ func operator() string {
 }
 
 // loadSession opens the database, loads one session with its journals and
-// closes it again.
-func (a *app) loadSession(session string) (store.Snapshot, assets.Journals, error) {
+// its walkdown book and closes it again.
+func (a *app) loadSession(session string) (store.Snapshot, assets.Journals, *walkdown.Book, error) {
 	e, err := a.openEnv()
 	if err != nil {
-		return store.Snapshot{}, assets.Journals{}, err
+		return store.Snapshot{}, assets.Journals{}, nil, err
 	}
 	defer e.close()
 	snap, err := e.st.Load(session)
 	if err != nil {
-		return snap, assets.Journals{}, err // the store names the session
+		return snap, assets.Journals{}, nil, err // the store names the session
 	}
 	j, err := assets.ReadJournals(e.st, session)
+	if err != nil {
+		return snap, j, nil, err
+	}
 	if j.Skipped > 0 {
 		e.logger.Printf("session %s: %d journal records could not be decoded and were skipped", session, j.Skipped)
 	}
-	return snap, j, err
+	b, skipped, err := walkdown.Open(e.st, session)
+	if skipped > 0 {
+		e.logger.Printf("session %s: %d walkdown records could not be used and were skipped", session, skipped)
+	}
+	return snap, j, b, err
 }
 
-// loadSnapshot opens the database, loads one session and closes it again.
+// loadSnapshot opens the database, loads one session and closes it again;
+// its assets carry the walkdown (withWalkdown).
 func (a *app) loadSnapshot(session string) (store.Snapshot, error) {
-	e, err := a.openEnv()
+	snap, _, b, err := a.loadSession(session)
 	if err != nil {
-		return store.Snapshot{}, err
+		return snap, err
 	}
-	defer e.close()
-	snap, err := e.st.Load(session)
-	if err != nil {
-		return store.Snapshot{}, fmt.Errorf("session %q: %w", session, err)
-	}
+	snap.Assets = withWalkdown(b, snap.Assets)
 	return snap, nil
+}
+
+// withWalkdown is what every export lists: the session's assets with the
+// facts people entered on walkdowns, then the devices people added.
+func withWalkdown(b *walkdown.Book, as []model.Asset) []model.Asset {
+	out := make([]model.Asset, 0, len(as))
+	for i := range as {
+		out = append(out, b.Overlay(&as[i]))
+	}
+	return append(out, b.ManualAssets()...)
 }
 
 // headless ingests one source into a session without the TUI, with a

@@ -63,6 +63,7 @@ func (a *app) commands() []*cobra.Command {
 		a.newUICmd(), a.newDemoCmd(), a.newReadCmd(), a.newCaptureCmd(),
 		a.newAssetsCmd(), a.newLifecycleCmd(), a.newAdvisoriesCmd(), a.newAuditCmd(),
 		a.newWaiveCmd(), a.newWaiversCmd(), a.newStateCmd(),
+		a.newInventoryCmd(), a.newNameplateCmd(), a.newAddCmd(), a.newLocateCmd(), a.newVerdictCmd(),
 		a.newScanCmd(), a.newScanLogCmd(), a.newSessionsCmd(),
 		a.newExportCmd(), a.newImportCmd(), a.newMergeCmd(), a.newDiffCmd(),
 		a.newPushCmd(), a.newPullCmd(), a.newSitesCmd(),

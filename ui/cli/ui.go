@@ -14,6 +14,7 @@ import (
 
 	"otscope/assets/review"
 	"otscope/assets/store"
+	"otscope/assets/walkdown"
 	"otscope/model"
 	"otscope/scan"
 	"otscope/scan/capture"
@@ -156,6 +157,14 @@ func (a *app) runTUI(e *env, session string, open func() (capture.Source, error)
 	if err != nil {
 		return "", err
 	}
+	// the Walkdown pane records in the session's walkdown journal
+	book, skipped, err := walkdown.Open(e.st, session)
+	if err != nil {
+		return "", err
+	}
+	if skipped > 0 {
+		e.logger.Printf("session %s: %d walkdown records could not be used and were skipped", session, skipped)
+	}
 	// The demo plant's addresses are made up: on the user's network they
 	// may be real devices, so a session that holds the demo never scans.
 	var noScan string
@@ -185,7 +194,7 @@ func (a *app) runTUI(e *env, session string, open func() (capture.Source, error)
 		f.start(ctx, sess, open, io)
 	}
 	p := tea.NewProgram(ui.New(ui.Config{Session: session, Updates: updates, Sources: sources, Version: a.appVersion(),
-		Analysis: src, Ledger: sess, User: operator(), Scan: scanCtl, Sessions: pickerSessions(e.st)}),
+		Analysis: src, Ledger: sess, User: operator(), Scan: scanCtl, Sessions: pickerSessions(e.st), Walkdown: book}),
 		tea.WithAltScreen())
 	final, uiErr := p.Run()
 	scanCtl.Wait()
