@@ -128,8 +128,13 @@ func TestWaiversAndStatesCommands(t *testing.T) {
 	if code != 0 || !strings.Contains(out, s7300+": verified") || !strings.Contains(out, "identified → verified") {
 		t.Fatalf("state --set: %d %q %q", code, out, errs)
 	}
-	if code, _, errs := cmd("state", "--session", "p", "--asset", s7300, "--set", "missing", "--why", "x"); code != 1 || !strings.Contains(errs, "missing policy") {
-		t.Errorf("manual missing: %d %q", code, errs)
+	// not found on the floor: a person marks it missing; it cannot be
+	// verified again before the network sees it
+	if code, out, errs := cmd("state", "--session", "p", "--asset", s7300, "--set", "missing", "--why", "not in cabinet +A2", "--by", "bo"); code != 0 || !strings.Contains(out, s7300+": missing") {
+		t.Errorf("manual missing: %d %q %q", code, out, errs)
+	}
+	if code, _, errs := cmd("state", "--session", "p", "--asset", s7300, "--set", "verified", "--why", "x"); code != 1 || !strings.Contains(errs, "seen on the network again") {
+		t.Errorf("missing → verified: %d %q", code, errs)
 	}
 	code, out, _ = cmd("assets", "--session", "p", "--format", "json")
 	var recs []struct {
@@ -149,7 +154,7 @@ func TestWaiversAndStatesCommands(t *testing.T) {
 		}
 		if r.ID == s7300 {
 			last := r.History[len(r.History)-1]
-			if r.State != "verified" || last.By != "ana" || last.Why != "walkdown, cabinet +A2" || r.History[0].From != "untracked" {
+			if r.State != "missing" || last.By != "bo" || last.Why != "not in cabinet +A2" || r.History[len(r.History)-2].By != "ana" || r.History[0].From != "untracked" {
 				t.Errorf("S7-300 state %q history %+v", r.State, r.History)
 			}
 		}

@@ -1,11 +1,13 @@
 package ui
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -40,11 +42,10 @@ type ExportSummary struct {
 	Skipped int
 }
 
-// Differ compares the open session with another session of the database.
-// Both methods are called off the UI goroutine.
+// Differ compares the open session with another session of the database
+// (listed by Config.Sessions, as the session picker lists them). Diff is
+// called off the UI goroutine.
 type Differ interface {
-	// Sessions lists the other sessions, the most recently updated first.
-	Sessions() ([]string, error)
 	// Diff compares session from (an earlier visit, another jump host)
 	// with the open session: what changed from it to this one.
 	Diff(ctx context.Context, from string) (diff.Result, error)
@@ -278,10 +279,10 @@ type exportDoneMsg struct {
 	err error
 }
 
-// sessionsMsg delivers the sessions to compare with.
-type sessionsMsg struct {
-	names []string
-	err   error
+// diffSessionsMsg delivers the sessions to compare with.
+type diffSessionsMsg struct {
+	list []SessionEntry
+	err  error
 }
 
 // diffStartMsg asks the root to compare with session from.
@@ -404,10 +405,10 @@ func fileSize(n int64) string {
 	return strconv.FormatFloat(float64(n)/1e6, 'f', 1, 64) + " MB"
 }
 
-// openDiff asks the Differ for the sessions to compare with.
+// openDiff lists the sessions to compare with off the UI goroutine.
 func (m *Model) openDiff() tea.Cmd {
-	d := m.cfg.Differ
-	if d == nil {
+	d, list := m.cfg.Differ, m.cfg.Sessions
+	if d == nil || list == nil {
 		m.say("✗ "+errNoDiffer.Error(), true)
 		return nil
 	}
@@ -416,8 +417,8 @@ func (m *Model) openDiff() tea.Cmd {
 		return nil
 	}
 	return func() tea.Msg {
-		names, err := d.Sessions()
-		return sessionsMsg{names: names, err: err}
+		l, err := list()
+		return diffSessionsMsg{list: l, err: err}
 	}
 }
 
@@ -425,16 +426,20 @@ func (m *Model) openDiff() tea.Cmd {
 const maxListed = 12
 
 // chooseSession opens the form that asks which session to compare with,
-// the most recent other session filled in.
-func (m *Model) chooseSession(msg sessionsMsg) {
+// the most recently updated other session filled in.
+func (m *Model) chooseSession(msg diffSessionsMsg) {
 	if msg.err != nil {
 		m.say("✗ sessions: "+msg.err.Error(), true)
 		return
 	}
+	l := slices.Clone(msg.list)
+	slices.SortStableFunc(l, func(a, b SessionEntry) int {
+		return cmp.Or(b.Updated.Compare(a.Updated), cmp.Compare(a.Name, b.Name))
+	})
 	var names []string
-	for _, n := range msg.names {
-		if n != m.cfg.Session {
-			names = append(names, n)
+	for _, e := range l {
+		if e.Name != m.cfg.Session {
+			names = append(names, e.Name)
 		}
 	}
 	if len(names) == 0 {
@@ -541,7 +546,7 @@ func (m *Model) travelMsg(msg tea.Msg) (cmd tea.Cmd, ok bool) {
 	case exportDoneMsg:
 		m.exportDone(msg)
 		return nil, true
-	case sessionsMsg:
+	case diffSessionsMsg:
 		m.chooseSession(msg)
 		return nil, true
 	case diffStartMsg:

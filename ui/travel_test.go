@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -267,7 +268,16 @@ type fakeDiffer struct {
 	opts  diff.Options
 }
 
-func (d *fakeDiffer) Sessions() ([]string, error) { return d.names, nil }
+// sessions lists the names as the picker's listing does, the first the
+// most recently updated; the list is given shuffled.
+func (d *fakeDiffer) sessions() ([]SessionEntry, error) {
+	var out []SessionEntry
+	for i, n := range d.names {
+		out = append(out, SessionEntry{Name: n, Updated: fixtureNow.Add(-time.Duration(i) * time.Hour)})
+	}
+	slices.Reverse(out)
+	return out, nil
+}
 
 func (d *fakeDiffer) Diff(_ context.Context, from string) (diff.Result, error) {
 	if from != d.from.Name {
@@ -314,10 +324,10 @@ func twoVisits() *fakeDiffer {
 	}
 }
 
-func diffModel(t *testing.T, d Differ) Model {
+func diffModel(t *testing.T, d *fakeDiffer) Model {
 	cfg := testConfig(make(chan model.Update))
 	if d != nil {
-		cfg.Differ = d
+		cfg.Differ, cfg.Sessions = d, d.sessions
 	}
 	m := New(cfg)
 	return send(t, m, tea.WindowSizeMsg{Width: 80, Height: 24}, UpdatesMsg{Updates: []model.Update{fixtureSnapshot()}})
@@ -525,7 +535,8 @@ func TestTravelEndToEnd(t *testing.T) {
 	ch := make(chan model.Update, 1)
 	cfg := testConfig(ch)
 	f := &fakeExporter{release: make(chan struct{}), sum: ExportSummary{Assets: 11, Bytes: 4096}}
-	cfg.Exporter, cfg.Differ = f, twoVisits()
+	d := twoVisits()
+	cfg.Exporter, cfg.Differ, cfg.Sessions = f, d, d.sessions
 	tm := teatest.NewTestModel(t, New(cfg), teatest.WithInitialTermSize(80, 24))
 	waitFor := func(what string) {
 		t.Helper()

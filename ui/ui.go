@@ -65,6 +65,9 @@ type Config struct {
 	// Walkdown is the session's walkdown book (walkdown.Open); nil: the
 	// Walkdown pane explains that a stored session is needed.
 	Walkdown *walkdown.Book
+	// Sessions lists the stored sessions for the session picker (key O);
+	// it is called off the UI goroutine. nil: no picker.
+	Sessions func() ([]SessionEntry, error)
 	// Exporter writes the session to a file (`e`); Differ compares it with
 	// another session (`d`). Nil: the keys explain that a stored session
 	// is needed. See travel.go.
@@ -137,6 +140,7 @@ type Model struct {
 	focus    Focus
 	back     Focus
 	showHelp bool
+	pick     picker
 	width    int
 	height   int
 }
@@ -156,6 +160,7 @@ func New(cfg Config) Model {
 	ctx := pane.Context{Styles: &styles, State: st, Now: cfg.Now, Session: cfg.Session}
 	m := Model{cfg: cfg, styles: &styles, state: st}
 	m.assets = assetpane.New(ctx)
+	m.assets.SetWalkdown(cfg.Walkdown, cfg.User, cfg.Now)
 	m.detail = detailpane.New(ctx)
 	m.matrix = matrixpane.New(ctx)
 	m.capture = capturepane.New(ctx, cfg.Sources)
@@ -173,6 +178,7 @@ func New(cfg Config) Model {
 	m.an = newAnalysisLoop(cfg)
 	m.tr = newTravel(&styles)
 	m.keys = keys.DefaultKeyMap(len(m.panes))
+	m.keys.Open.SetEnabled(cfg.Sessions != nil)
 	m.assets.Focus()
 	m.resize(80, 24)
 	m.width, m.height = 0, 0 // nothing is drawn until the terminal size is known
@@ -276,6 +282,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case pane.NoticeMsg:
 		m.setNotice(msg.Text, msg.Err)
 		return m, nil
+	case sessionsMsg:
+		m.listed(msg)
+		return m, nil
 	case tea.KeyMsg:
 		return m.key(msg)
 	case tea.MouseMsg:
@@ -323,6 +332,9 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	if p.Capturing() {
 		return m, p.Update(msg)
 	}
+	if m.pick.open {
+		return m.pickerKey(msg)
+	}
 	if m.showHelp {
 		switch {
 		case key.Matches(msg, m.keys.Quit):
@@ -337,6 +349,8 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m, tea.Quit
 	case key.Matches(msg, m.keys.Help):
 		m.showHelp = true
+	case key.Matches(msg, m.keys.Open):
+		return m, m.openPicker()
 	case key.Matches(msg, m.keys.Export):
 		return m, m.openExport()
 	case key.Matches(msg, m.keys.Diff):
@@ -442,9 +456,12 @@ func (m Model) View() string {
 			", otscope needs "+strconv.Itoa(MinWidth)+"x"+strconv.Itoa(MinHeight), m.width)
 	}
 	body := ""
-	if m.showHelp {
+	switch {
+	case m.pick.open:
+		body = m.pickerView()
+	case m.showHelp:
 		body = m.helpView()
-	} else {
+	default:
 		body = m.tr.overlay(m.styles, m.panes[m.focus].View(), m.width, m.height-2, m.cfg.Now())
 	}
 	var b strings.Builder
@@ -479,6 +496,9 @@ func (m Model) tabBar() string {
 	}
 	if m.showHelp {
 		summary = "help · ? or esc closes"
+	}
+	if m.pick.open {
+		summary = "sessions · esc closes"
 	}
 	notice := m.notice != "" && m.cfg.Now().Before(m.noticeUntil)
 	if notice {
@@ -571,6 +591,9 @@ func (m Model) statusBar() string {
 		bindings = tb
 	} else if !p.Capturing() {
 		bindings = append(append([]key.Binding{m.keys.Help}, bindings...), m.keys.Quit)
+	}
+	if m.pick.open {
+		bindings = []key.Binding{pickerOpen, pickerClose, m.keys.Quit}
 	}
 	need := m.helpWidth(bindings, 2)
 

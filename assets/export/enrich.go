@@ -28,6 +28,9 @@ type Record struct {
 	Advisories      []advisory.Match
 	StateHistory    lifecycle.History
 	Violations      []policy.Violation
+	// Walkdown is where a person placed the asset, its walkdown verdict
+	// and the documented row it matched (nil: no walkdown).
+	Walkdown *model.Walkdown
 }
 
 // Records pairs each asset with what an says of it; an may be nil.
@@ -40,6 +43,9 @@ func Records(assets []model.Asset, an *review.Analysis) []Record {
 			r.Lifecycle, r.ModuleLifecycle, r.Advisories, r.StateHistory = an.Lifecycle[id], an.Modules[id], an.Advisories[id], an.States[id]
 			for _, k := range an.ByAsset[id] {
 				r.Violations = append(r.Violations, an.Report.Violations[k])
+			}
+			if w, ok := an.Walkdown[id]; ok {
+				r.Walkdown = &w
 			}
 		}
 		out[i] = r
@@ -57,7 +63,8 @@ func (r *Record) State() string {
 }
 
 // MarshalJSON writes the asset's fields and then lifecycle,
-// module_lifecycle, advisories, state, state_history and violations.
+// module_lifecycle, advisories, state, state_history, violations and the
+// walkdown's location, verdict and documented.
 func (r Record) MarshalJSON() ([]byte, error) {
 	a := r.Asset
 	fillLists(&a)
@@ -72,7 +79,11 @@ func (r Record) MarshalJSON() ([]byte, error) {
 		State           string                   `json:"state,omitempty"`
 		StateHistory    []lifecycle.Transition   `json:"state_history,omitempty"`
 		Violations      []any                    `json:"violations,omitempty"`
+		model.Walkdown
 	}{Lifecycle: r.Lifecycle, ModuleLifecycle: r.ModuleLifecycle, StateHistory: r.StateHistory}
+	if r.Walkdown != nil {
+		ext.Walkdown = *r.Walkdown
+	}
 	ext.State = r.State()
 	for i := range r.Advisories {
 		ext.Advisories = append(ext.Advisories, advisoryJSON(&r.Advisories[i]))

@@ -248,7 +248,10 @@ func manualAllowed(from, to State) error {
 			return nil // recommissioned: otscope takes over again
 		}
 	case Missing:
-		return errors.New("missing is decided by the missing policy, not by hand")
+		switch from {
+		case Discovered, Identified, Verified:
+			return nil // a person on the floor found it is not there
+		}
 	case Untracked:
 		return errors.New("no transition leads back to untracked")
 	}
@@ -277,7 +280,8 @@ func autoAllowed(from, to State) bool {
 // state. The transition must come from a person (By not empty and not
 // System), have a time and a reason, and be one of: discovered or
 // identified → verified (walkdown); verified → identified (verification
-// withdrawn); any tracked state → decommissioned; decommissioned →
+// withdrawn); discovered, identified or verified → missing (not found on a
+// walkdown); any tracked state → decommissioned; decommissioned →
 // discovered (recommissioned).
 func Apply(current State, t Transition) (State, error) {
 	switch {
@@ -334,11 +338,25 @@ func (h *History) Record(t Transition) error {
 	return nil
 }
 
+// Next is Next for the history's current state, except that an asset a
+// person declared missing stays missing until it is seen after they said
+// so (traffic from before the walkdown does not bring it back).
+func (h History) Next(a *model.Asset, lastSeen, now time.Time, policy MissingPolicy) (State, string, bool) {
+	cur := h.Current()
+	if lastSeen.IsZero() && a != nil {
+		lastSeen = a.LastSeen
+	}
+	if n := len(h); cur == Missing && n > 0 && h[n-1].Manual() && !lastSeen.After(h[n-1].At) {
+		return cur, "", false
+	}
+	return Next(cur, a, lastSeen, now, policy)
+}
+
 // Step runs Next on the history's current state and records the change, if
 // any. It returns the transition and whether there was one.
 func (h *History) Step(a *model.Asset, lastSeen, now time.Time, policy MissingPolicy) (Transition, bool) {
 	cur := h.Current()
-	to, why, changed := Next(cur, a, lastSeen, now, policy)
+	to, why, changed := h.Next(a, lastSeen, now, policy)
 	if !changed {
 		return Transition{}, false
 	}

@@ -77,6 +77,7 @@ func TestApply(t *testing.T) {
 	allowed := [][2]State{
 		{Discovered, Verified}, {Identified, Verified},
 		{Verified, Identified},
+		{Discovered, Missing}, {Identified, Missing}, {Verified, Missing},
 		{Discovered, Decommissioned}, {Identified, Decommissioned}, {Verified, Decommissioned}, {Missing, Decommissioned},
 		{Decommissioned, Discovered},
 	}
@@ -110,7 +111,8 @@ func TestApply(t *testing.T) {
 		msg string
 	}{
 		"missing cannot be verified":    {Missing, tr(Missing, Verified), ErrNotAllowed, "must be seen on the network again"},
-		"nobody sets missing":           {Identified, tr(Identified, Missing), ErrNotAllowed, "decided by the missing policy"},
+		"untracked is not missing":      {Untracked, tr(Untracked, Missing), ErrNotAllowed, "untracked → missing is not a manual transition"},
+		"decommissioned is not missing": {Decommissioned, tr(Decommissioned, Missing), ErrNotAllowed, "decommissioned → missing"},
 		"identified is not set by hand": {Discovered, tr(Discovered, Identified), ErrNotAllowed, "add a manual fact"},
 		"same state":                    {Verified, tr(Verified, Verified), ErrNotAllowed, "already verified"},
 		"back to untracked":             {Identified, tr(Identified, Untracked), ErrNotAllowed, "back to untracked"},
@@ -128,6 +130,29 @@ func TestApply(t *testing.T) {
 				t.Errorf("Apply = %s, %v; want %v containing %q", got, err, tc.err, tc.msg)
 			}
 		})
+	}
+}
+
+// TestManualMissing: a person who finds the device gone on a walkdown
+// marks it missing; traffic from before that does not bring it back,
+// traffic after it does.
+func TestManualMissing(t *testing.T) {
+	var h History
+	week := MissingPolicy{After: 7 * 24 * time.Hour}
+	plc := asset("plc", fact(model.FieldOrderNumber, "6ES7 315-2EH14-0AB0", "s7comm"))
+	h.Step(plc, t0, t0, week)
+	said := t0.Add(time.Hour)
+	if err := h.Record(Transition{From: Identified, To: Missing, At: said, By: "j.miller", Why: "not in cabinet +A2"}); err != nil {
+		t.Fatal(err)
+	}
+	if tr, ok := h.Step(plc, t0.Add(30*time.Minute), said.Add(time.Minute), week); ok {
+		t.Fatalf("traffic from before the walkdown brought it back: %+v", tr)
+	}
+	if h.Current() != Missing || h[1].By != "j.miller" || h[1].Why != "not in cabinet +A2" {
+		t.Fatalf("history %+v", h)
+	}
+	if tr, ok := h.Step(plc, said.Add(time.Hour), said.Add(time.Hour), week); !ok || tr.To != Identified || !strings.HasPrefix(tr.Why, "seen again") {
+		t.Fatalf("seen after the walkdown: %+v %v", tr, ok)
 	}
 }
 

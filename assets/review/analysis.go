@@ -44,6 +44,10 @@ type Analysis struct {
 	// record of each rule and asset (active, expired or revoked).
 	States  map[model.AssetID]lifecycle.History
 	Waivers []WaiverRecord
+	// Walkdown is what the session's walkdown says of each asset
+	// (walkdown.Book.Annotate: location, verdict, documented row); nil
+	// when the caller has no walkdown.
+	Walkdown map[model.AssetID]model.Walkdown
 	// Elapsed is how long the analysis took.
 	Elapsed time.Duration
 }

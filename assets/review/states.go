@@ -104,7 +104,7 @@ func (t *Tracker) Observe(assets []*model.Asset, ref, at time.Time) ([]StateReco
 	for _, a := range assets {
 		h := t.hist[a.ID]
 		cur := h.Current()
-		to, why, changed := lifecycle.Next(cur, a, a.LastSeen, ref, t.policy)
+		to, why, changed := h.Next(a, a.LastSeen, ref, t.policy)
 		if !changed {
 			continue
 		}

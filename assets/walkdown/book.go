@@ -418,9 +418,10 @@ func (b *Book) AddManual(name string, parent model.AssetID, slot string, loc mod
 // DocTarget for a documented row no asset matched): match, compatible,
 // mismatch or missing, or unverified to withdraw an earlier one. When
 // states is not nil and the target is an asset, the inventory state
-// follows: match and compatible verify it, mismatch and missing withdraw
-// a verification. The verdict is kept even when the state cannot follow
-// (the returned error says why).
+// follows: match and compatible verify it, mismatch withdraws a
+// verification, missing marks it missing (until the network sees it
+// again). The verdict is kept even when the state cannot follow (the
+// returned error says why).
 func (b *Book) SetVerdict(target string, v model.VerdictValue, why, by string, at time.Time, states States) error {
 	if strings.TrimSpace(by) == "" {
 		return ErrNoPerson
@@ -453,7 +454,12 @@ func (b *Book) SetVerdict(target string, v model.VerdictValue, why, by string, a
 		if cur != lifecycle.Verified {
 			_, err = states.Set(id, lifecycle.Verified, by, "walkdown verdict "+string(v)+": "+why, at)
 		}
-	case model.VerdictMismatch, model.VerdictMissing, model.VerdictUnverified:
+	case model.VerdictMissing:
+		switch cur {
+		case lifecycle.Discovered, lifecycle.Identified, lifecycle.Verified:
+			_, err = states.Set(id, lifecycle.Missing, by, "walkdown verdict missing: "+why, at)
+		}
+	case model.VerdictMismatch, model.VerdictUnverified:
 		if cur == lifecycle.Verified {
 			_, err = states.Set(id, lifecycle.Identified, by, "verification withdrawn: walkdown verdict "+string(v)+": "+why, at)
 		}

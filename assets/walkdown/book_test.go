@@ -342,3 +342,24 @@ func TestResolveAndCLIFunctions(t *testing.T) {
 		t.Errorf("module item = %+v", it)
 	}
 }
+
+// TestMissingVerdictState: the walkdown's missing is the inventory's
+// missing, with who and why in the state history; a device already
+// decommissioned keeps its state.
+func TestMissingVerdictState(t *testing.T) {
+	b, _ := NewBook(nil, nil)
+	tr, _ := review.NewTracker(nil, lifecycle.MissingPolicy{}, nil)
+	tr.Observe([]*model.Asset{{ID: "plc1", OrderNumber: "x", LastSeen: t0}, {ID: "plc2", OrderNumber: "y", LastSeen: t0}}, t0, t0)
+	if err := b.SetVerdict("plc1", model.VerdictMissing, "rack slot empty", "ben", t0.Add(time.Hour), tr); err != nil {
+		t.Fatal(err)
+	}
+	if h := tr.History("plc1"); tr.Current("plc1") != lifecycle.Missing || len(h) != 2 || h[1].By != "ben" || !strings.Contains(h[1].Why, "rack slot empty") {
+		t.Errorf("state after missing: %s %+v", tr.Current("plc1"), h)
+	}
+	if _, err := tr.Set("plc2", lifecycle.Decommissioned, "ben", "replaced", t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.SetVerdict("plc2", model.VerdictMissing, "removed as planned", "ben", t0.Add(2*time.Hour), tr); err != nil || tr.Current("plc2") != lifecycle.Decommissioned {
+		t.Errorf("decommissioned asset: %v, %s", err, tr.Current("plc2"))
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"otscope/assets/store"
+	"otscope/assets/walkdown"
 	"otscope/scan/probe"
 )
 
@@ -45,24 +46,16 @@ func (a *app) completeSessions(*cobra.Command, []string, string) ([]cobra.Comple
 	return out, cobra.ShellCompDirectiveNoFileComp
 }
 
-// assetRefs lists the references findAsset accepts for the assets of the
-// session given with -s: ids, IP addresses and names.
+// assetRefs lists the references resolveAsset accepts for the assets of
+// the session given with -s: ids, IP addresses and names, devices added by
+// hand included.
 func (a *app) assetRefs(cmd *cobra.Command) []cobra.Completion {
-	session, _ := cmd.Flags().GetString("session")
-	if session == "" || store.ValidSessionName(session) != nil {
-		return nil
-	}
-	st := a.readStore()
-	if st == nil {
-		return nil
-	}
-	defer st.Close()
-	snap, err := st.Load(session)
-	if err != nil {
+	snap, b := a.completionSession(cmd)
+	if b == nil {
 		return nil
 	}
 	var out []cobra.Completion
-	for _, as := range snap.Assets {
+	for _, as := range append(snap.Assets, b.ManualAssets()...) {
 		desc := strings.Join(as.Names, ", ")
 		if desc == "" {
 			desc = as.Vendor
@@ -80,8 +73,54 @@ func (a *app) assetRefs(cmd *cobra.Command) []cobra.Completion {
 	return out
 }
 
+// completionSession loads the session given with -s and its walkdown
+// book from the read-only database; b is nil when there is none.
+func (a *app) completionSession(cmd *cobra.Command) (snap store.Snapshot, b *walkdown.Book) {
+	session, _ := cmd.Flags().GetString("session")
+	if session == "" || store.ValidSessionName(session) != nil {
+		return snap, nil
+	}
+	st := a.readStore()
+	if st == nil {
+		return snap, nil
+	}
+	defer st.Close()
+	snap, err := st.Load(session)
+	if err != nil {
+		return snap, nil
+	}
+	if b, _, err = walkdown.Open(st, session); err != nil {
+		return snap, nil
+	}
+	return snap, b
+}
+
 func (a *app) completeAssets(cmd *cobra.Command, _ []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
 	return append(a.assetRefs(cmd), cobra.CompletionWithDesc("*", "every asset")), cobra.ShellCompDirectiveNoFileComp
+}
+
+// completeAssetRefs completes one asset reference (no "*").
+func (a *app) completeAssetRefs(cmd *cobra.Command, _ []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	return a.assetRefs(cmd), cobra.ShellCompDirectiveNoFileComp
+}
+
+// completeLocations offers the locations the session's walkdown knows
+// (placed assets and documented rows).
+func (a *app) completeLocations(cmd *cobra.Command, _ []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	snap, b := a.completionSession(cmd)
+	if b == nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	seen := map[string]bool{}
+	var out []cobra.Completion
+	ev := b.Evaluate(snap.Assets)
+	for i := range ev.Items {
+		if l := ev.Items[i].Location.String(); l != "" && !seen[l] {
+			seen[l] = true
+			out = append(out, l)
+		}
+	}
+	return out, cobra.ShellCompDirectiveNoFileComp
 }
 
 // completeTargets offers "assets" and the addresses of the session's

@@ -68,7 +68,7 @@ reads cleanly.`,
 				return err
 			}
 			defer e.close()
-			return a.runTUI(e, session, open, []string{demoSourceName}, scan.IngestOptions{Name: demoSourceName, Pace: speed}, src)
+			return a.tuiLoop(e, session, open, []string{demoSourceName}, scan.IngestOptions{Name: demoSourceName, Pace: speed}, src)
 		},
 	}
 	fs := cmd.Flags()

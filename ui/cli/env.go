@@ -19,7 +19,9 @@ import (
 	"otscope/assets"
 	"otscope/assets/oui"
 	"otscope/assets/store"
+	"otscope/assets/walkdown"
 	"otscope/model"
+	"otscope/model/safe"
 	"otscope/scan"
 	"otscope/scan/capture"
 )
@@ -156,6 +158,61 @@ func (f *feed) wait() (model.CaptureStats, error) {
 	return f.last, errors.Join(f.errs...)
 }
 
+// feedGrace is how long a source may take to stop once the command is
+// interrupted: a source blocked reading an idle pipe (or opening a FIFO no
+// one writes) never returns, and Ctrl-C must not wait for it.
+const feedGrace = 2 * time.Second
+
+// waitCtx is wait, giving up feedGrace after ctx is done: stuck says the
+// source did not stop (its goroutine is left blocked; the process exits).
+func (f *feed) waitCtx(ctx context.Context) (st model.CaptureStats, err error, stuck bool) {
+	done := make(chan struct{})
+	go func() {
+		f.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		t := time.NewTimer(feedGrace)
+		defer t.Stop()
+		select {
+		case <-done:
+		case <-t.C:
+			return model.CaptureStats{}, nil, true
+		}
+	}
+	st, err = f.wait()
+	return st, err, false
+}
+
+// errInterrupted is the error a run interrupted by the user is recorded
+// with.
+var errInterrupted = errors.New("interrupted")
+
+// run is one source a headless command reads into its session; each is
+// recorded in the session's runs (store.BeginRun, FinishRun), so a run
+// that is killed shows as interrupted and a file read to its end is
+// recognised when it is given again.
+type run struct {
+	name   string
+	open   func() (capture.Source, error)
+	file   *store.FileID // nil: live capture, the demo, a pipe
+	forced bool
+}
+
+// addStats adds the counters of one run to the total of a command.
+func addStats(total *model.CaptureStats, st model.CaptureStats) {
+	total.Packets += st.Packets
+	total.Bytes += st.Bytes
+	total.Truncated += st.Truncated
+	total.Undecodable += st.Undecodable
+	total.DecodeErrors += st.DecodeErrors
+	total.KernelDrops += st.KernelDrops
+	total.QueueDrops += st.QueueDrops
+	total.EvictedFlows += st.EvictedFlows
+}
+
 func signalContext() (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 }
@@ -175,70 +232,144 @@ func operator() string {
 }
 
 // loadSession opens the database, loads one session with its journals and
-// closes it again.
-func (a *app) loadSession(session string) (store.Snapshot, assets.Journals, error) {
+// its walkdown book and closes it again.
+func (a *app) loadSession(session string) (store.Snapshot, assets.Journals, *walkdown.Book, error) {
 	e, err := a.openEnv()
 	if err != nil {
-		return store.Snapshot{}, assets.Journals{}, err
+		return store.Snapshot{}, assets.Journals{}, nil, err
 	}
 	defer e.close()
 	snap, err := e.st.Load(session)
 	if err != nil {
-		return snap, assets.Journals{}, err // the store names the session
+		return snap, assets.Journals{}, nil, err // the store names the session
 	}
 	j, err := assets.ReadJournals(e.st, session)
+	if err != nil {
+		return snap, j, nil, err
+	}
 	if j.Skipped > 0 {
 		e.logger.Printf("session %s: %d journal records could not be decoded and were skipped", session, j.Skipped)
 	}
-	return snap, j, err
+	b, skipped, err := walkdown.Open(e.st, session)
+	if skipped > 0 {
+		e.logger.Printf("session %s: %d walkdown records could not be used and were skipped", session, skipped)
+	}
+	return snap, j, b, err
 }
 
-// loadSnapshot opens the database, loads one session and closes it again.
+// loadSnapshot opens the database, loads one session and closes it again;
+// its assets carry the walkdown (withWalkdown).
 func (a *app) loadSnapshot(session string) (store.Snapshot, error) {
-	e, err := a.openEnv()
+	snap, _, b, err := a.loadSession(session)
 	if err != nil {
-		return store.Snapshot{}, err
+		return snap, err
 	}
-	defer e.close()
-	snap, err := e.st.Load(session)
-	if err != nil {
-		return store.Snapshot{}, fmt.Errorf("session %q: %w", session, err)
-	}
+	snap.Assets = withWalkdown(b, snap.Assets)
 	return snap, nil
+}
+
+// withWalkdown is what every export lists: the session's assets with the
+// facts people entered on walkdowns, then the devices people added.
+func withWalkdown(b *walkdown.Book, as []model.Asset) []model.Asset {
+	out := make([]model.Asset, 0, len(as))
+	for i := range as {
+		out = append(out, b.Overlay(&as[i]))
+	}
+	return append(out, b.ManualAssets()...)
 }
 
 // headless ingests one source into a session without the TUI, with a
 // progress line on a terminal and a summary at the end.
 func (a *app) headless(session string, open func() (capture.Source, error), o scan.IngestOptions, progress bool) error {
+	return a.headlessRuns(session, []run{{name: o.Name, open: open}}, o, progress)
+}
+
+// headlessRuns reads runs one after the other into a session.
+func (a *app) headlessRuns(session string, runs []run, o scan.IngestOptions, progress bool) error {
 	e, err := a.openEnv()
 	if err != nil {
 		return err
 	}
 	defer e.close()
-	return headlessEnv(e, session, a.io.Stderr, a.io.Stdout, open, o, progress)
+	return headlessEnv(e, session, a.io.Stderr, a.io.Stdout, runs, o, progress)
 }
 
-func headlessEnv(e *env, session string, stderr, stdout io.Writer, open func() (capture.Source, error), o scan.IngestOptions, progress bool) error {
+func headlessEnv(e *env, session string, stderr, stdout io.Writer, runs []run, o scan.IngestOptions, progress bool) error {
+	// Ctrl-C is caught from the start: opening a source may block (a FIFO
+	// no one writes to yet).
+	ctx, stop := signalContext()
+	defer stop()
 	sess, err := e.openSession(session)
 	if err != nil {
 		return err
 	}
+	runCtx, cancelRun := context.WithCancel(context.Background())
+	defer cancelRun()
 	runDone := make(chan error, 1)
-	go func() { runDone <- sess.Run(context.Background()) }()
-	ctx, stop := signalContext()
-	defer stop()
+	go func() { runDone <- sess.Run(runCtx) }()
 	start := time.Now()
 	tty := progress && isTerminal(stderr)
+	var (
+		lastMu sync.Mutex
+		last   model.CaptureStats
+	)
 	o.Progress = func(s model.CaptureStats) {
+		lastMu.Lock()
+		last = s
+		lastMu.Unlock()
 		if tty {
 			el := time.Since(start).Seconds()
-			fmt.Fprintf(stderr, "\r%-40.40s %10d pkts %9.0f pkt/s %6d truncated", s.Source, s.Packets, float64(s.Packets)/max(el, 1e-9), s.Truncated)
+			fmt.Fprintf(stderr, "\r%-40.40s %10d pkts %9.0f pkt/s %6d truncated", safe.Text(s.Source), s.Packets, float64(s.Packets)/max(el, 1e-9), s.Truncated)
 		}
 	}
-	var f feed
-	f.start(ctx, sess, open, o)
-	st, feedErr := f.wait()
-	sess.Close()
+	var (
+		total model.CaptureStats
+		errs  []error
+		stuck bool
+	)
+	for _, r := range runs {
+		if ctx.Err() != nil {
+			break
+		}
+		id, err := e.st.BeginRun(session, r.name, r.file, r.forced)
+		if err != nil {
+			errs = append(errs, err)
+			break
+		}
+		lastMu.Lock()
+		last = model.CaptureStats{Source: r.name}
+		lastMu.Unlock()
+		ro := o
+		ro.Name = r.name
+		var f feed
+		f.start(ctx, sess, r.open, ro)
+		st, feedErr, stk := f.waitCtx(ctx)
+		if stk {
+			lastMu.Lock()
+			st = last
+			lastMu.Unlock()
+		}
+		runErr := feedErr
+		if runErr == nil && ctx.Err() != nil {
+			runErr = errInterrupted
+		}
+		if err := e.st.FinishRun(session, id, st, runErr); err != nil {
+			errs = append(errs, err)
+		}
+		addStats(&total, st)
+		if feedErr != nil {
+			errs = append(errs, feedErr)
+		}
+		if stk {
+			stuck = true
+			break
+		}
+	}
+	if stuck {
+		cancelRun() // a source still holds the ingest channel: stop without closing it
+	} else {
+		sess.Close()
+	}
 	saveErr := <-runDone
 	if tty {
 		fmt.Fprint(stderr, "\r\033[K")
@@ -246,14 +377,14 @@ func headlessEnv(e *env, session string, stderr, stdout io.Writer, open func() (
 	el := time.Since(start)
 	inv := sess.Inventory()
 	fmt.Fprintf(stdout, "session %s: %d packets in %s (%.0f pkt/s), %d assets, %d conversations, %d flows evicted\n",
-		session, st.Packets, el.Round(time.Millisecond), float64(st.Packets)/max(el.Seconds(), 1e-9),
-		inv.Len(), inv.ConversationCount(), st.EvictedFlows)
-	if st.Truncated+st.Undecodable+st.DecodeErrors+st.KernelDrops+st.QueueDrops > 0 {
+		session, total.Packets, el.Round(time.Millisecond), float64(total.Packets)/max(el.Seconds(), 1e-9),
+		inv.Len(), inv.ConversationCount(), total.EvictedFlows)
+	if total.Truncated+total.Undecodable+total.DecodeErrors+total.KernelDrops+total.QueueDrops > 0 {
 		fmt.Fprintf(stdout, "  truncated frames %d, undecodable %d, decode errors %d, kernel drops %d, queue drops %d\n",
-			st.Truncated, st.Undecodable, st.DecodeErrors, st.KernelDrops, st.QueueDrops)
+			total.Truncated, total.Undecodable, total.DecodeErrors, total.KernelDrops, total.QueueDrops)
 	}
 	if ctx.Err() != nil {
 		fmt.Fprintln(stdout, "  interrupted: everything read so far is saved")
 	}
-	return errors.Join(feedErr, saveErr)
+	return errors.Join(append(errs, saveErr)...)
 }

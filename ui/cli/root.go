@@ -54,7 +54,7 @@ func Execute(args []string, streams IO, version string) error {
 	root.SetIn(streams.Stdin)
 	root.SetOut(streams.Stdout)
 	root.SetErr(streams.Stderr)
-	return root.Execute()
+	return tidyErr(root.Execute())
 }
 
 // commands are the subcommands, in the order help lists them.
@@ -63,6 +63,7 @@ func (a *app) commands() []*cobra.Command {
 		a.newUICmd(), a.newDemoCmd(), a.newReadCmd(), a.newCaptureCmd(),
 		a.newAssetsCmd(), a.newLifecycleCmd(), a.newAdvisoriesCmd(), a.newAuditCmd(),
 		a.newWaiveCmd(), a.newWaiversCmd(), a.newStateCmd(),
+		a.newInventoryCmd(), a.newNameplateCmd(), a.newAddCmd(), a.newLocateCmd(), a.newVerdictCmd(),
 		a.newScanCmd(), a.newScanLogCmd(), a.newSessionsCmd(),
 		a.newExportCmd(), a.newImportCmd(), a.newMergeCmd(), a.newDiffCmd(),
 		a.newPushCmd(), a.newPullCmd(), a.newSitesCmd(),
@@ -98,7 +99,7 @@ Without a command it opens the TUI on the most recent session (the flags of
 		},
 	}
 	root.SetVersionTemplate("otscope {{.Version}}\n")
-	root.PersistentFlags().StringVar(&a.db, "db", "", "database directory `DIR` (default $XDG_DATA_HOME/otscope/db)")
+	root.PersistentFlags().StringVar(&a.db, "db", "", "sessions directory `DIR` (default $XDG_DATA_HOME/otscope/sessions)")
 	root.PersistentFlags().StringVar(&a.logPath, "log", "", "log `FILE` (default $XDG_STATE_HOME/otscope/otscope.log)")
 	a.uiFlags(root, &o)
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {

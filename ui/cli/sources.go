@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"io"
-	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"otscope/assets/policy"
 	"otscope/assets/review"
 	"otscope/assets/store"
+	"otscope/assets/walkdown"
 	"otscope/model"
 )
 
@@ -78,24 +78,33 @@ func (cf *catalogFlags) sources(stderr io.Writer, withLifecycle bool, policies [
 // analyse runs over a stored session the analysis the TUI renders:
 // lifecycle, advisories, the audit with the session's waivers, states.
 func (a *app) analyse(session string, src review.Sources) (store.Snapshot, *review.Analysis, error) {
-	snap, j, err := a.loadSession(session)
+	snap, j, b, err := a.loadSession(session)
 	if err != nil {
 		return snap, nil, err
 	}
-	return snap, analyseSnapshot(&snap, j, src, time.Now()), nil
+	return snap, analyseSnapshot(&snap, j, b, src, time.Now()), nil
 }
 
-// analyseSnapshot runs the analysis over a loaded session and its journals
-// at now (analyse, and the TUI's export and diff over its open store).
-func analyseSnapshot(snap *store.Snapshot, j assets.Journals, src review.Sources, now time.Time) *review.Analysis {
+// analyseSnapshot runs the analysis over a loaded session, its journals and
+// its walkdown at now (analyse, and the TUI's export and diff over its open
+// store). snap's assets get the walkdown's overlay and manual assets.
+func analyseSnapshot(snap *store.Snapshot, j assets.Journals, b *walkdown.Book, src review.Sources, now time.Time) *review.Analysis {
+	// The audit sees the walkdown: manual facts and assets, locations,
+	// verdicts and the documented rows no asset matched.
+	ev := b.Evaluate(snap.Assets)
+	audited := ev.AuditAssets()
+	notes := b.Annotate(snap.Assets)
+	snap.Assets = withWalkdown(b, snap.Assets)
 	job := review.Job{States: stateHistories(j.States), Waivers: j.Waivers, Now: now}
-	for i := range snap.Assets {
-		job.Assets = append(job.Assets, &snap.Assets[i])
+	for i := range audited {
+		job.Assets = append(job.Assets, &audited[i])
 	}
 	for i := range snap.Conversations {
 		job.Conversations = append(job.Conversations, &snap.Conversations[i])
 	}
-	return review.NewAnalyzer(src).Run(job)
+	an := review.NewAnalyzer(src).Run(job)
+	an.Walkdown = notes
+	return an
 }
 
 // loadPack is the default policy pack plus the user's files; problems are
@@ -122,28 +131,17 @@ func stateHistories(j []review.StateRecord) map[model.AssetID]lifecycle.History 
 	return tr.Snapshot()
 }
 
-// findAsset resolves an asset by ID, IP address, MAC address or name.
-func findAsset(snap store.Snapshot, session, ref string) (model.AssetID, error) {
-	ref = strings.TrimSpace(ref)
-	var hits []model.AssetID
-	ipRef, ipErr := netip.ParseAddr(ref)
-	macRef, macErr := model.ParseMAC(ref)
-	for i := range snap.Assets {
-		a := &snap.Assets[i]
-		switch {
-		case string(a.ID) == ref:
-			return a.ID, nil
-		case ipErr == nil && slices.Contains(a.IPs, ipRef),
-			macErr == nil && slices.Contains(a.MACs, macRef),
-			slices.ContainsFunc(a.Names, func(n string) bool { return strings.EqualFold(n, ref) }):
-			hits = append(hits, a.ID)
-		}
+// resolveAsset resolves an asset of the session by ID, IP address, MAC
+// address, name or tag, manual assets included: the walkdown book's
+// Resolve, the one way every command names an asset.
+func resolveAsset(st *store.Store, snap store.Snapshot, session, ref string) (model.AssetID, error) {
+	b, _, err := walkdown.Open(st, session)
+	if err != nil {
+		return "", fmt.Errorf("session %q: %w", session, err)
 	}
-	switch len(hits) {
-	case 0:
-		return "", fmt.Errorf("no asset %q in session %q (give its id, IP, MAC or name; see otscope assets)", ref, session)
-	case 1:
-		return hits[0], nil
+	id, err := b.Resolve(snap.Assets, ref)
+	if err != nil {
+		return "", fmt.Errorf("session %q: %w", session, err)
 	}
-	return "", fmt.Errorf("%q names %d assets (%s): give the id", ref, len(hits), hits[0])
+	return id, nil
 }

@@ -16,15 +16,16 @@ import (
 )
 
 // manualStates are the states --set accepts.
-var manualStates = []string{"verified", "decommissioned", "identified", "discovered"}
+var manualStates = []string{"verified", "missing", "decommissioned", "identified", "discovered"}
 
 func (a *app) newStateCmd() *cobra.Command {
 	var session, asset, set, why, by string
 	cmd := &cobra.Command{
-		Use:   "state -s SESSION --asset ID [--set STATE --why TEXT]",
+		Use:   "state -s SESSION --asset REF [--set STATE --why TEXT]",
 		Short: "an asset's inventory state and history; --set for a walkdown",
-		Long: `Show an asset's inventory state and its history. --set verified|decommissioned|
-identified|discovered records a manual transition (a walkdown), with --why.`,
+		Long: `Show an asset's inventory state and its history. --set verified|missing|
+decommissioned|identified|discovered records a manual transition (a walkdown),
+with --why.`,
 		Args:              cobra.NoArgs,
 		ValidArgsFunction: cobra.NoFileCompletions,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -49,7 +50,7 @@ identified|discovered records a manual transition (a walkdown), with --why.`,
 			if err != nil {
 				return fmt.Errorf("session %q: %w", session, err)
 			}
-			id, err := findAsset(snap, session, asset)
+			id, err := resolveAsset(e.st, snap, session, asset)
 			if err != nil {
 				return err
 			}
@@ -57,24 +58,10 @@ identified|discovered records a manual transition (a walkdown), with --why.`,
 			if err != nil {
 				return err
 			}
-			tr, _ := review.NewTracker(j.States, review.MissingPolicyFor(snap.Stats, review.DefaultMissingAfter),
-				func(recs ...review.StateRecord) error {
-					rs := make([]any, len(recs))
-					for i := range recs {
-						rs[i] = recs[i]
-					}
-					return e.st.Append(session, store.StateHistory, rs...)
-				})
+			tr := stateTracker(e.st, session, snap, j)
 			if set != "" {
-				// A session recorded before states were tracked gets its
-				// automatic state first, so the manual transition starts
-				// from it.
-				for i := range snap.Assets {
-					if snap.Assets[i].ID == id && tr.Current(id) == lifecycle.Untracked {
-						if _, err := tr.Observe([]*model.Asset{&snap.Assets[i]}, review.NewestPacket(snap.Stats, snap.Assets), time.Now()); err != nil {
-							return err
-						}
-					}
+				if err := trackFirst(tr, snap, id); err != nil {
+					return err
 				}
 				if _, err := tr.Set(id, to, by, why, time.Now()); err != nil {
 					return fmt.Errorf("%s: %w", id, err)
@@ -92,11 +79,37 @@ identified|discovered records a manual transition (a walkdown), with --why.`,
 	}
 	fs := cmd.Flags()
 	a.sessionFlag(cmd, &session, "`SESSION` (required)", true)
-	fs.StringVar(&asset, "asset", "", "`ASSET` id, IP, MAC or name (required)")
-	fs.StringVar(&set, "set", "", "new state: verified, decommissioned, identified (withdraw a verification), discovered (recommission)")
+	fs.StringVar(&asset, "asset", "", "`REF`: the asset's id, IP, MAC, name or tag (required)")
+	fs.StringVar(&set, "set", "", "new state: verified, missing (not found on the floor), decommissioned, identified (withdraw a verification), discovered (recommission)")
 	fs.StringVar(&why, "why", "", "reason for the transition (required with --set)")
 	fs.StringVar(&by, "by", operator(), "who makes it")
 	cmd.RegisterFlagCompletionFunc("asset", a.completeAssets)
 	cmd.RegisterFlagCompletionFunc("set", cobra.FixedCompletions(manualStates, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
+}
+
+// stateTracker is the session's inventory-state tracker; transitions it
+// makes are stored in the session's state journal.
+func stateTracker(st *store.Store, session string, snap store.Snapshot, j assets.Journals) *review.Tracker {
+	tr, _ := review.NewTracker(j.States, review.MissingPolicyFor(snap.Stats, review.DefaultMissingAfter),
+		func(recs ...review.StateRecord) error {
+			rs := make([]any, len(recs))
+			for i := range recs {
+				rs[i] = recs[i]
+			}
+			return st.Append(session, store.StateHistory, rs...)
+		})
+	return tr
+}
+
+// trackFirst gives an asset of a session recorded before states were
+// tracked its automatic state, so a manual transition starts from it.
+func trackFirst(tr *review.Tracker, snap store.Snapshot, id model.AssetID) error {
+	for i := range snap.Assets {
+		if snap.Assets[i].ID == id && tr.Current(id) == lifecycle.Untracked {
+			_, err := tr.Observe([]*model.Asset{&snap.Assets[i]}, review.NewestPacket(snap.Stats, snap.Assets), time.Now())
+			return err
+		}
+	}
+	return nil
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +16,7 @@ import (
 	"otscope/assets/export"
 	"otscope/assets/review"
 	"otscope/assets/store"
+	"otscope/assets/walkdown"
 	"otscope/model"
 	"otscope/ui"
 )
@@ -146,8 +146,8 @@ func sessionReport(st *store.Store, session, version string, src review.Sources,
 	return rep, nil
 }
 
-// analyseStored loads a session and its journals from an open store and
-// analyses it at now.
+// analyseStored loads a session, its journals and its walkdown from an
+// open store and analyses it at now (its assets carry the walkdown).
 func analyseStored(st *store.Store, session string, src review.Sources, now time.Time) (store.Snapshot, *review.Analysis, error) {
 	snap, err := st.Load(session)
 	if err != nil {
@@ -157,29 +157,11 @@ func analyseStored(st *store.Store, session string, src review.Sources, now time
 	if err != nil {
 		return snap, nil, err
 	}
-	return snap, analyseSnapshot(&snap, j, src, now), nil
-}
-
-// Sessions lists the other sessions, the most recently updated first.
-func (t *tuiTravel) Sessions() ([]string, error) {
-	if err := t.begin(); err != nil {
-		return nil, err
-	}
-	defer t.running.Done()
-	infos, err := t.st.Sessions()
+	b, _, err := walkdown.Open(st, session)
 	if err != nil {
-		return nil, err
+		return snap, nil, err
 	}
-	slices.SortFunc(infos, func(a, b model.SessionInfo) int {
-		return cmp.Or(b.Updated.Compare(a.Updated), cmp.Compare(a.Name, b.Name))
-	})
-	var out []string
-	for _, in := range infos {
-		if in.Name != t.session {
-			out = append(out, in.Name)
-		}
-	}
-	return out, nil
+	return snap, analyseSnapshot(&snap, j, b, src, now), nil
 }
 
 // Diff compares session from with the TUI's session.

@@ -3,6 +3,9 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -11,6 +14,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"otscope/assets/review"
+	"otscope/assets/store"
+	"otscope/assets/walkdown"
 	"otscope/model"
 	"otscope/scan"
 	"otscope/scan/capture"
@@ -85,17 +90,81 @@ func (a *app) runUI(o uiOptions, files []string) error {
 		open = func() (capture.Source, error) { return capture.OpenFiles(files, opts) }
 		sources = files
 	}
-	return a.runTUI(e, o.session, open, sources, scan.IngestOptions{Name: strings.Join(sources, " ")}, src)
+	return a.tuiLoop(e, o.session, open, sources, scan.IngestOptions{Name: strings.Join(sources, " ")}, src)
+}
+
+// tuiLoop runs the TUI on session. The session picker (O) ends it with
+// another session chosen: the TUI is reopened there, without the source
+// (it fed the first session only). At the end it says where the session
+// is kept and how to reopen it.
+func (a *app) tuiLoop(e *env, session string, open func() (capture.Source, error), sources []string, io scan.IngestOptions, src review.Sources) error {
+	for {
+		next, err := a.runTUI(e, session, open, sources, io, src)
+		if err != nil {
+			return err
+		}
+		if next == "" {
+			a.savedLine(e, session)
+			return nil
+		}
+		session, open, sources, io = next, nil, nil, scan.IngestOptions{}
+	}
+}
+
+// savedLine tells where the session is kept and how to open it again.
+func (a *app) savedLine(e *env, session string) {
+	dir := e.st.SessionDir(session)
+	if home, err := os.UserHomeDir(); err == nil && home != "" && strings.HasPrefix(dir, home+string(filepath.Separator)) {
+		dir = "~" + dir[len(home):]
+	}
+	reopen := "otscope ui -s " + session
+	if a.db != "" {
+		reopen = "otscope --db " + shellQuote(a.db) + " ui -s " + session
+	}
+	fmt.Fprintf(a.io.Stdout, "session %s saved in %s — reopen: %s\n", session, dir, reopen)
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r == '/' || r == '.' || r == '-' || r == '_' || r == '~' || r == ':' || r == '+' || r == ',' || r == '=' ||
+			(r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9'))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// pickerSessions lists the stored sessions for the TUI's session picker.
+func pickerSessions(st *store.Store) func() ([]ui.SessionEntry, error) {
+	return func() ([]ui.SessionEntry, error) {
+		metas, err := st.ListMeta()
+		out := make([]ui.SessionEntry, len(metas))
+		for i, m := range metas {
+			out[i] = ui.SessionEntry{Name: m.Name, Site: m.Site, Assets: m.Assets, Updated: m.Updated}
+		}
+		return out, err
+	}
 }
 
 // demoSourceName names the demo plant as a capture source.
 const demoSourceName = "demo plant"
 
-// runTUI runs the TUI over a session, with an optional source feeding it.
-func (a *app) runTUI(e *env, session string, open func() (capture.Source, error), sources []string, io scan.IngestOptions, src review.Sources) error {
+// runTUI runs the TUI over a session, with an optional source feeding it
+// (recorded as a run of the session); it returns the session chosen in the
+// session picker, if any.
+func (a *app) runTUI(e *env, session string, open func() (capture.Source, error), sources []string, io scan.IngestOptions, src review.Sources) (string, error) {
 	sess, err := e.openSession(session)
 	if err != nil {
-		return err
+		return "", err
+	}
+	// the Walkdown pane records in the session's walkdown journal
+	book, skipped, err := walkdown.Open(e.st, session)
+	if err != nil {
+		return "", err
+	}
+	if skipped > 0 {
+		e.logger.Printf("session %s: %d walkdown records could not be used and were skipped", session, skipped)
 	}
 	// The demo plant's addresses are made up: on the user's network they
 	// may be real devices, so a session that holds the demo never scans.
@@ -112,23 +181,42 @@ func (a *app) runTUI(e *env, session string, open func() (capture.Source, error)
 	runDone := make(chan error, 1)
 	go func() { runDone <- sess.Run(context.Background()) }()
 	ctx, cancel := context.WithCancel(context.Background())
-	var f feed
+	var (
+		f     feed
+		runID string
+		errs  []error
+	)
 	if open != nil {
+		// a live capture (or files read while watching) is a run of the
+		// session; killed, it shows as interrupted in 'otscope sessions'
+		if runID, err = e.st.BeginRun(session, io.Name, nil, false); err != nil {
+			e.logger.Printf("session %s: record the run: %v", session, err)
+		}
 		f.start(ctx, sess, open, io)
 	}
 	trav := &tuiTravel{st: e.st, session: session, version: a.appVersion(), src: src, now: time.Now}
 	p := tea.NewProgram(ui.New(ui.Config{Session: session, Updates: updates, Sources: sources, Version: a.appVersion(),
-		Analysis: src, Ledger: sess, User: operator(), Scan: scanCtl, Exporter: trav, Differ: trav}),
+		Analysis: src, Ledger: sess, User: operator(), Scan: scanCtl, Sessions: pickerSessions(e.st), Walkdown: book,
+		Exporter: trav, Differ: trav}),
 		tea.WithAltScreen())
-	_, uiErr := p.Run()
+	final, uiErr := p.Run()
 	trav.close() // an export or a diff in progress finishes before the store closes
 	scanCtl.Wait()
 	cancel()
-	_, feedErr := f.wait()
+	st, feedErr := f.wait()
+	if runID != "" {
+		if err := e.st.FinishRun(session, runID, st, feedErr); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	sess.Close()
 	saveErr := <-runDone
 	if feedErr != nil {
 		e.logger.Printf("session %s: %v", session, feedErr)
 	}
-	return errors.Join(uiErr, saveErr)
+	var next string
+	if m, ok := final.(ui.Model); ok && uiErr == nil {
+		next = m.Chosen()
+	}
+	return next, errors.Join(append(errs, uiErr, saveErr)...)
 }

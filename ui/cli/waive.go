@@ -63,7 +63,7 @@ func (a *app) newWaiveCmd() *cobra.Command {
 			}
 			id := model.AssetID("*")
 			if asset != "*" {
-				if id, err = findAsset(snap, session, asset); err != nil {
+				if id, err = resolveAsset(e.st, snap, session, asset); err != nil {
 					return err
 				}
 			}
@@ -99,7 +99,7 @@ func (a *app) newWaiveCmd() *cobra.Command {
 	fs := cmd.Flags()
 	a.sessionFlag(cmd, &session, "`SESSION` (required)", true)
 	fs.StringVar(&rule, "rule", "", "`RULE` id the waiver acknowledges (required)")
-	fs.StringVar(&asset, "asset", "", "`ASSET` id, IP, MAC or name, or * for every asset (required)")
+	fs.StringVar(&asset, "asset", "", "`REF`: the asset's id, IP, MAC, name or tag, or * for every asset (required)")
 	fs.StringVar(&reason, "reason", "", "why the violation is accepted (required unless --revoke)")
 	fs.StringVar(&until, "until", "", "last day the waiver holds (2027-01-31)")
 	fs.StringVar(&dur, "for", "", "how long the waiver holds (30d, 2w, 12h)")

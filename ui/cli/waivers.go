@@ -24,7 +24,7 @@ func (a *app) newWaiversCmd() *cobra.Command {
 		Args:              cobra.NoArgs,
 		ValidArgsFunction: cobra.NoFileCompletions,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, j, err := a.loadSession(session)
+			_, j, _, err := a.loadSession(session)
 			if err != nil {
 				return err
 			}

@@ -25,6 +25,8 @@ type KeyMap struct {
 	Goto key.Binding
 	// Help toggles the full-help overlay.
 	Help key.Binding
+	// Open opens the session picker.
+	Open key.Binding
 	// Quit leaves the program. Quit's "q" is not seen while a pane is
 	// taking text input; ForceQuit (ctrl+c) always is.
 	Quit, ForceQuit key.Binding
@@ -46,6 +48,7 @@ func DefaultKeyMap(panes int) KeyMap {
 		Prev:      key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "previous pane")),
 		Goto:      key.NewBinding(key.WithKeys(digits...), key.WithHelp("1-"+digits[panes-1], "go to pane")),
 		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
+		Open:      key.NewBinding(key.WithKeys("O"), key.WithHelp("O", "open session")),
 		Quit:      key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
 		ForceQuit: key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit (always)")),
 		Export:    key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "export session")),
@@ -58,5 +61,5 @@ func (k KeyMap) ShortHelp() []key.Binding { return []key.Binding{k.Help, k.Quit}
 
 // FullHelp returns the global keys shown in the help overlay.
 func (k KeyMap) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{k.Next, k.Prev, k.Goto, k.Help, k.Quit, k.ForceQuit}, {k.Export, k.Diff}}
+	return [][]key.Binding{{k.Next, k.Prev, k.Goto, k.Open, k.Help, k.Quit, k.ForceQuit}, {k.Export, k.Diff}}
 }

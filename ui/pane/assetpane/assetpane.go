@@ -2,6 +2,8 @@
 // asset saying what it is (vendor, product, firmware, role) besides its
 // address and how long ago it was seen, sortable by cycling a key,
 // filterable with "/", and Enter to open the selected asset's detail.
+// Space marks rows; L places the marked assets (or the selected one) at a
+// location through the session's walkdown book, many at once.
 //
 // The columns depend on the width. At 80 cells: address, vendor, product
 // (the name when no product is known), firmware, role, seen. From 100 the
@@ -16,6 +18,7 @@ package assetpane
 
 import (
 	"cmp"
+	"fmt"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -26,7 +29,9 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"otscope/assets/lifecycle"
+	"otscope/assets/walkdown"
 	"otscope/model"
+	"otscope/model/safe"
 	"otscope/ui/format"
 	"otscope/ui/pane"
 	"otscope/ui/pane/form"
@@ -73,6 +78,9 @@ type KeyMap struct {
 	// Verify and Decommission record manual state transitions of the
 	// selected asset (again: withdraw, recommission).
 	Verify, Decommission key.Binding
+	// Mark toggles the mark of the selected row; Place places the marked
+	// assets (or the selected one) at a location.
+	Mark, Place key.Binding
 }
 
 // DefaultKeyMap returns the default asset table keys.
@@ -85,6 +93,8 @@ func DefaultKeyMap() KeyMap {
 		Open:         key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "detail")),
 		Verify:       key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "verify (walkdown)")),
 		Decommission: key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "decommission")),
+		Mark:         key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "mark")),
+		Place:        key.NewBinding(key.WithKeys("L"), key.WithHelp("L", "place marked at a location")),
 	}
 }
 
@@ -96,6 +106,9 @@ func (m *Model) ShortHelp() []key.Binding {
 	if m.filter.Typing() {
 		return []key.Binding{m.keys.Filter.Accept, m.keys.Filter.Clear}
 	}
+	if len(m.marked) > 0 {
+		return []key.Binding{m.keys.Mark, m.keys.Place, m.keys.Open, m.keys.Filter.Open}
+	}
 	return []key.Binding{m.keys.Open, m.keys.Filter.Open, m.keys.Sort, m.keys.Reverse}
 }
 
@@ -104,7 +117,7 @@ func (m *Model) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		m.keys.Move.Bindings(),
 		{m.keys.Open, m.keys.Sort, m.keys.Reverse, m.keys.Filter.Open, m.keys.Filter.Accept, m.keys.Filter.Clear},
-		{m.keys.Verify, m.keys.Decommission},
+		{m.keys.Verify, m.keys.Decommission, m.keys.Mark, m.keys.Place},
 	}
 }
 
@@ -291,6 +304,38 @@ type Model struct {
 	// order is the rows shown: sorted filtered with lastQuery.
 	lastQuery string
 	order     []*row
+	// marked are the rows marked with space, for Place.
+	marked map[model.AssetID]bool
+	// wd places assets (SetWalkdown); nil: no stored session.
+	wd walkdownCfg
+}
+
+// walkdownCfg is the walkdown book the pane places assets through (the
+// one the Walkdown pane uses), who places them and the clock.
+type walkdownCfg struct {
+	book *walkdown.Book
+	user string
+	now  func() time.Time
+}
+
+// SetWalkdown gives the pane the session's walkdown book: L places assets
+// through it, by user.
+func (m *Model) SetWalkdown(b *walkdown.Book, user string, now func() time.Time) {
+	if now == nil {
+		now = time.Now
+	}
+	m.wd = walkdownCfg{book: b, user: user, now: now}
+}
+
+// Marked returns the marked assets in table order.
+func (m *Model) Marked() []model.AssetID {
+	var out []model.AssetID
+	for _, id := range m.grid.Rows() {
+		if m.marked[id] {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // New returns an empty asset table sorted by IP.
@@ -302,6 +347,7 @@ func New(ctx pane.Context) *Model {
 		filter: grid.NewFilter(ctx.Styles),
 		form:   form.New(ctx.Styles),
 		rows:   make(map[model.AssetID]*row),
+		marked: make(map[model.AssetID]bool),
 	}
 	m.SetSize(80, 20)
 	return m
@@ -317,7 +363,11 @@ func (m *Model) Summary() string {
 	if m.filter.Query() != "" {
 		s = strconv.Itoa(m.grid.Len()) + " of " + s
 	}
-	return s + " · sort " + m.sortBy.String() + " " + m.arrow()
+	s += " · sort " + m.sortBy.String() + " " + m.arrow()
+	if n := len(m.marked); n > 0 {
+		s += " · " + strconv.Itoa(n) + " marked"
+	}
+	return s
 }
 
 func (m *Model) arrow() string {
@@ -430,6 +480,7 @@ func (m *Model) DataChanged(c state.Change) {
 	switch {
 	case c.Reset:
 		clear(m.rows)
+		clear(m.marked)
 		st.EachAsset(func(a *model.Asset) { add(a.ID, a) })
 	case len(c.Assets) > 0:
 		for id := range c.Assets {
@@ -437,6 +488,7 @@ func (m *Model) DataChanged(c state.Change) {
 				add(id, a)
 			} else {
 				delete(m.rows, id)
+				delete(m.marked, id)
 			}
 		}
 	default:
@@ -644,6 +696,18 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		return nil
 	}
 	switch {
+	case key.Matches(k, m.keys.Mark):
+		if id, ok := m.grid.Selected(); ok {
+			if m.marked[id] {
+				delete(m.marked, id)
+			} else {
+				m.marked[id] = true
+			}
+		}
+	case key.Matches(k, m.keys.Place):
+		cmd := m.openPlace()
+		m.grid.SetHeight(m.rowsHeight())
+		return cmd
 	case m.grid.Update(k):
 	case key.Matches(k, m.keys.Sort):
 		m.SetSort((m.sortBy+1)%numSortKeys, false)
@@ -699,10 +763,17 @@ func (m *Model) View() string {
 			r.gen = m.gen
 		}
 		seen := format.FitRight(shortAge(now, r.a.LastSeen, m.widths[last]), m.widths[last])
+		mark := " "
+		if m.marked[r.a.ID] {
+			mark = "●"
+		}
 		if i == cursor {
-			lines = append(lines, st.Selected.Render("▸"+r.line+" "+seen))
+			if mark == " " {
+				mark = "▸"
+			}
+			lines = append(lines, st.Selected.Render(mark+r.line+" "+seen))
 		} else {
-			lines = append(lines, " "+r.line+" "+seen)
+			lines = append(lines, mark+r.line+" "+seen)
 		}
 	}
 	if m.form.Active() {
@@ -770,6 +841,43 @@ func (m *Model) idleHint() []string {
 // Legend implements the help overlay's optional legend: what the flag
 // letters in front of the address mean.
 func (m *Model) Legend() string { return Legend }
+
+// openPlace opens the form that places the marked assets (or the
+// selected one) at a location, all in one walkdown record.
+func (m *Model) openPlace() tea.Cmd {
+	ids := m.Marked()
+	if len(ids) == 0 {
+		id, ok := m.grid.Selected()
+		if !ok {
+			return nil
+		}
+		ids = []model.AssetID{id}
+	}
+	if m.wd.book == nil {
+		return pane.Notice("placing assets needs a stored session (the walkdown journal)", true)
+	}
+	what := safe.Text(m.rows[ids[0]].a.Label())
+	if len(ids) > 1 {
+		what = strconv.Itoa(len(ids)) + " marked assets"
+	}
+	wd := m.wd
+	m.form.Open("Place "+what, []string{"levels separated by /"},
+		[]form.Field{{Label: "Location", Value: wd.book.Location(ids[0]).String(), Hint: "Plant/Hall 1/Cabinet +A2"}},
+		func(vals []string) (tea.Cmd, error) {
+			loc := model.ParseLocation(vals[0])
+			if len(loc) == 0 {
+				return nil, fmt.Errorf("give a location like Plant/Hall 1/Cabinet +A2")
+			}
+			clear(m.marked)
+			return func() tea.Msg {
+				if err := wd.book.Locate(ids, loc, wd.user, "assets pane", wd.now()); err != nil {
+					return pane.NoticeMsg{Text: "not placed: " + err.Error(), Err: true}
+				}
+				return pane.NoticeMsg{Text: "placed " + what + " at " + loc.String()}
+			}, nil
+		})
+	return nil
+}
 
 // shortAge is format.Ago that fits width cells: ages of more than 999
 // days (a capture years old) are given in years, never cut.
