@@ -1,6 +1,11 @@
 package central
 
 import (
+	"io"
+
+	"otscope/assets/export"
+	"otscope/model"
+
 	"context"
 	"fmt"
 	"otscope/assets/central/pgtest"
@@ -42,7 +47,8 @@ func BenchmarkPush10k(b *testing.B) {
 	}
 }
 
-// BenchmarkLoad100k reads 100,000 assets of 20 sites back.
+// BenchmarkLoad100k reads 100,000 assets of 20 sites back and writes them
+// as `assets --from DSN -f table` does (read, merge per site, table).
 func BenchmarkLoad100k(b *testing.B) {
 	srv := pgtest.Shared(b)
 	ctx := context.Background()
@@ -63,12 +69,19 @@ func BenchmarkLoad100k(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		n := 0
-		for _, sc := range got {
-			n += len(sc.Assets)
+		sites, err := MergeSites(got)
+		if err != nil {
+			b.Fatal(err)
 		}
-		if n != 100000 {
-			b.Fatalf("%d assets", n)
+		var all []model.Asset
+		for _, s := range sites {
+			all = append(all, s.Session.Assets...)
+		}
+		if len(all) != 100000 {
+			b.Fatalf("%d assets", len(all))
+		}
+		if err := export.Assets(io.Discard, "table", all); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

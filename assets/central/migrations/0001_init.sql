@@ -37,7 +37,7 @@ CREATE TABLE otscope.asset (
     serial       text NOT NULL DEFAULT '',
     firmware     text NOT NULL DEFAULT '',
     last_seen    timestamptz,
-    data         jsonb NOT NULL,
+    data         json NOT NULL, -- json keeps the text: no conversion on the way out
     PRIMARY KEY (sensor_id, asset_id)
 );
 CREATE INDEX asset_site ON otscope.asset (site_id);
