@@ -14,6 +14,8 @@ func (a *app) newAuditCmd() *cobra.Command {
 		r        reportCmd
 		failOn   string
 		policies []string
+		cf       centralFlags
+		site     string
 	)
 	cmd := &cobra.Command{
 		Use:   "audit -s SESSION [--policy F]... [-f table|json|csv] [--fail-on SEVERITY]",
@@ -33,6 +35,19 @@ Exits 3 when unwaived violations at or above --fail-on exist.`,
 			if err != nil {
 				return err
 			}
+			if cf.given() == (r.session != "") {
+				return usagef("audit", "give -s SESSION, or --from DSN --site NAME for the central database")
+			}
+			if cf.given() {
+				ctx, stop := signalContext()
+				defer stop()
+				from := cf
+				cf = centralFlags{}
+				return a.withCentralSite(ctx, &from, "audit", site, func(tmp string) error {
+					r.session = tmp
+					return cmd.RunE(cmd, nil)
+				})
+			}
 			_, an, err := a.analyse(r.session, src)
 			if err != nil {
 				return err
@@ -51,6 +66,9 @@ Exits 3 when unwaived violations at or above --fail-on exist.`,
 		},
 	}
 	a.reportFlags(cmd, &r)
+	cmd.Flags().SetAnnotation("session", annRequired, nil) // or --from
+	cf.register(cmd, "from", "audit a site's merged inventory in the central database")
+	cmd.Flags().StringVar(&site, "site", "", "with --from: the site `NAME`")
 	cmd.Flags().StringVar(&failOn, "fail-on", "", "exit 3 when violations of this severity or higher exist (info, low, medium, high, critical)")
 	policyFlag(cmd, &policies, "policy file or directory `PATH` (YAML; repeatable), on top of the default pack")
 	cmd.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions([]string{"info", "low", "medium", "high", "critical"}, cobra.ShellCompDirectiveNoFileComp))

@@ -2,7 +2,9 @@ package cli
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/csv"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -268,4 +270,49 @@ func centralAssets(ctx context.Context, cf *centralFlags, sites []string, facts 
 		out = append(out, s.Session.Assets...)
 	}
 	return out, nil
+}
+
+// withCentralSite brings a site's merged inventory from the central
+// database into a temporary local session, runs fn on that session's name
+// and removes it again, so that every command reading a session (audit,
+// diff) reads the central view the same way.
+func (a *app) withCentralSite(ctx context.Context, cf *centralFlags, cmd, site string, fn func(session string) error) error {
+	if site == "" {
+		return usagef(cmd, "--site NAME is required with --from")
+	}
+	db, err := cf.open(ctx, cmd)
+	if err != nil {
+		return err
+	}
+	got, err := db.Load(ctx, central.LoadOptions{Sites: []string{site}})
+	db.Close()
+	if err != nil {
+		return err
+	}
+	sites, err := central.MergeSites(got)
+	if err != nil {
+		return err
+	}
+	s := sites[0].Session
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	tmp := "central-" + hex.EncodeToString(b[:])
+	e, err := a.openEnv()
+	if err != nil {
+		return err
+	}
+	err = bundle.ToStore(e.st, tmp, &s)
+	e.close()
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if e, err := a.openEnv(); err == nil {
+			if derr := e.st.DeleteSession(tmp); derr != nil {
+				e.logger.Printf("central site %s: remove the temporary session %s: %v", site, tmp, derr)
+			}
+			e.close()
+		}
+	}()
+	return fn(tmp)
 }

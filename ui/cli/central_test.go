@@ -61,6 +61,33 @@ func TestCentralPushPullAssets(t *testing.T) {
 	if len(pulled) != len(local) {
 		t.Fatalf("pulled %d assets, pushed %d", len(pulled), len(local))
 	}
+	// audit and diff read the central view like a session, and leave no
+	// temporary session behind.
+	var localAudit, remoteAudit struct {
+		Assets     int   `json:"assets"`
+		Violations []any `json:"violations"`
+	}
+	if err := json.Unmarshal([]byte(run("audit", "-s", "plant-a", "-f", "json")), &localAudit); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(run("audit", "--from", dsn, "--site", "Plant A", "-f", "json")), &remoteAudit); err != nil {
+		t.Fatal(err)
+	}
+	if len(localAudit.Violations) == 0 || len(remoteAudit.Violations) != len(localAudit.Violations) || remoteAudit.Assets != localAudit.Assets {
+		t.Fatalf("audit --from: %d assets, %d violations; the session: %d, %d", remoteAudit.Assets, len(remoteAudit.Violations),
+			localAudit.Assets, len(localAudit.Violations))
+	}
+	out = run("diff", "plant-a", "--from", dsn, "--site", "Plant A", "-f", "json")
+	var d struct {
+		To        string `json:"to"`
+		Unchanged int    `json:"unchanged"`
+	}
+	if err := json.Unmarshal([]byte(out), &d); err != nil || d.To != "site Plant A" || d.Unchanged != len(local) {
+		t.Fatalf("diff against the site it was pushed to: %v %+v\n%s", err, d, out)
+	}
+	if out := run("sessions"); strings.Contains(out, "central-") {
+		t.Fatalf("a temporary session was left behind:\n%s", out)
+	}
 	// A password on the command line is refused before anything connects.
 	_, _, err := execute(t, append([]string{"push", "-s", "plant-a", "--to", "postgres://otscope:pw@127.0.0.1/otscope", "--site", "x"}, db...)...)
 	if !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), "~/.pgpass") {
