@@ -111,7 +111,7 @@ func (a *app) exportWriter(session, format string, to []string, passFile, keyFil
 				return nil, err
 			}
 		}
-		o := bundle.Options{Otscope: a.version, Recipients: recips, Pseudonymized: key != nil}
+		o := bundle.Options{Otscope: a.appVersion(), Recipients: recips, Pseudonymized: key != nil}
 		return func(w io.Writer) error { return bundle.Write(w, &s, o) }, nil
 	}
 	src, err := cat.sources(a.io.Stderr, true, nil)
@@ -122,7 +122,7 @@ func (a *app) exportWriter(session, format string, to []string, passFile, keyFil
 	if err != nil {
 		return nil, err
 	}
-	rep, err := sessionReport(e.st, session, a.version, src, time.Now())
+	rep, err := sessionReport(e.st, session, a.appVersion(), src, time.Now())
 	e.close()
 	if err != nil {
 		return nil, err
