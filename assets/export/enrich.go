@@ -200,7 +200,19 @@ func Lifecycle(w io.Writer, format string, recs []Record, now time.Time) error {
 		for _, x := range rows {
 			counts[x.phase]++
 		}
-		fmt.Fprintf(w, "%d assets, %d with a lifecycle verdict", len(recs), len(rows))
+		// assets and modules are counted apart: a chassis with two rated
+		// modules is one asset, and three verdicts
+		rated, modules := 0, 0
+		for i := range recs {
+			if recs[i].Lifecycle != nil || len(recs[i].ModuleLifecycle) > 0 {
+				rated++
+			}
+			modules += len(recs[i].ModuleLifecycle)
+		}
+		fmt.Fprintf(w, "%d assets, %d with a lifecycle verdict", len(recs), rated)
+		if modules > 0 {
+			fmt.Fprintf(w, " (+%d modules)", modules)
+		}
 		for _, p := range []lifecycle.Phase{lifecycle.Discontinued, lifecycle.EndOfLife, lifecycle.Mature, lifecycle.Active} {
 			if n := counts[p.String()]; n > 0 {
 				fmt.Fprintf(w, " · %s %d", p, n)
