@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"otscope/assets/lifecycle"
+	"otscope/assets/policy"
 	"otscope/model"
 )
 
@@ -31,5 +32,51 @@ func TestLifecycleSummaryCountsAssets(t *testing.T) {
 	first, _, _ := strings.Cut(b.String(), "\n")
 	if !strings.HasPrefix(first, "5 assets, 3 with a lifecycle verdict (+2 modules)") {
 		t.Errorf("summary = %q, want 5 assets, 3 with a verdict (+2 modules)", first)
+	}
+}
+
+// TestAuditNamesAndEvidence: assets are named by address and name, not the
+// internal ID; an identity label whose value is empty is not printed; no
+// violations print no empty "()" breakdown.
+func TestAuditNamesAndEvidence(t *testing.T) {
+	plc := model.Asset{ID: "mac:00:0c:29:19:9e:8e", MACs: []model.MAC{{0, 0x0c, 0x29, 0x19, 0x9e, 0x8e}},
+		IPs: []netip.Addr{netip.MustParseAddr("10.10.10.32")}, Names: []string{"HMI-A2\x1b[2J"}}
+	rep := policy.Report{Assets: 1, Rules: 3, Violations: []policy.Violation{{RuleID: "lifecycle-discontinued", Severity: policy.High,
+		AssetID: plc.ID, Evidence: []string{"  firmware : lifecycle discontinued, end of support 2020-01-14"}}},
+	}
+	rep.BySeverity[policy.High] = 1
+	var b bytes.Buffer
+	if err := Audit(&b, "table", rep, []model.Asset{plc}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if strings.Contains(out, "mac:") || !strings.Contains(out, "10.10.10.32 HMI-A2") || strings.Contains(out, "\x1b") {
+		t.Errorf("asset not named by address and name:\n%s", out)
+	}
+	if strings.Contains(out, "firmware :") || !strings.Contains(out, "  lifecycle discontinued, end of support 2020-01-14") {
+		t.Errorf("evidence with an empty field:\n%s", out)
+	}
+	b.Reset()
+	if err := Audit(&b, "csv", rep, []model.Asset{plc}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), ",10.10.10.32,HMI-A2") || strings.Contains(b.String(), "firmware :") {
+		t.Errorf("csv:\n%s", b.String())
+	}
+	b.Reset()
+	if err := Audit(&b, "table", policy.Report{Assets: 4, Rules: 21}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "()") || !strings.Contains(b.String(), "0 violations of 21 rules over 4 assets and 0 conversations, 0 waived") {
+		t.Errorf("no violations:\n%s", b.String())
+	}
+	for _, c := range []struct{ in, want string }{
+		{"CPU 315 6ES7 315 firmware : lifecycle x", "CPU 315 6ES7 315: lifecycle x"},
+		{"firmware V3.2: lifecycle x", "firmware V3.2: lifecycle x"},
+		{"mode : run", "mode : run"},
+	} {
+		if got := evidenceLines([]string{c.in}); len(got) != 1 || got[0] != c.want {
+			t.Errorf("evidenceLines(%q) = %q, want %q", c.in, got, c.want)
+		}
 	}
 }

@@ -48,7 +48,7 @@ func (a *app) newWaiveCmd() *cobra.Command {
 			} else if expiry, err = review.ParseExpiry(until, now); err != nil {
 				return usagef("waive", "--until: %v", err)
 			}
-			pack := loadPack(policies, a.io.Stderr)
+			pack, _ := loadPack(policies, a.io.Stderr)
 			if !slices.ContainsFunc(pack.Rules, func(r *policy.Rule) bool { return r.ID == rule }) {
 				return usagef("waive", "unknown rule %q (rules: otscope audit; a rule of your own needs --policy)", rule)
 			}
