@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // plantDB reads a one-minute demo capture into session "plant" of a new
@@ -37,5 +38,25 @@ func TestAuditUnrunRuleFails(t *testing.T) {
 	_, errs, err = execute(t, append([]string{"audit", "-s", "plant", "--policy", bad}, db...)...)
 	if err == nil || !strings.Contains(err.Error(), `rule "bad-rule"`) {
 		t.Errorf("audit with a rule that did not load: err %v, want one naming bad-rule (stderr %q)", err, errs)
+	}
+}
+
+// TestWaiveMessages: a missing session is named once; --until DATE holds
+// through that day and is written back as that date.
+func TestWaiveMessages(t *testing.T) {
+	_, db := plantDB(t)
+	_, _, err := execute(t, append([]string{"waive", "-s", "enipx", "--rule", "smbv1", "--asset", "x", "--reason", "r"}, db...)...)
+	if err == nil || strings.Count(err.Error(), `"enipx"`) != 1 || !strings.Contains(err.Error(), "not found") {
+		t.Errorf("missing session: %v", err)
+	}
+	until := time.Now().AddDate(1, 0, 0).Format(time.DateOnly)
+	out, errs, err := execute(t, append([]string{"waive", "-s", "plant", "--rule", "cleartext-telnet", "--asset", "10.10.20.2",
+		"--reason", "vendor access", "--until", until}, db...)...)
+	if err != nil || !strings.Contains(out, "until "+until+" ") {
+		t.Errorf("waive --until %s: %v %q %q", until, err, out, errs)
+	}
+	out, _, err = execute(t, append([]string{"waivers", "-s", "plant"}, db...)...)
+	if err != nil || !strings.Contains(out, until) {
+		t.Errorf("waivers: %v\n%s", err, out)
 	}
 }
