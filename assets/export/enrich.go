@@ -291,6 +291,12 @@ func label(a *model.Asset) string {
 	if len(a.MACs) > 0 {
 		return a.MACs[0].String()
 	}
+	// a device behind a protocol router: its router's address and its
+	// own on the routed network, "10.10.50.10|net5:4" (not the ID's
+	// "sub:10.10.50.10|bacnet-net5:4")
+	if rest, ok := strings.CutPrefix(string(a.ID), "sub:"); ok {
+		return strings.Replace(rest, "|bacnet-", "|", 1)
+	}
 	return string(a.ID)
 }
 

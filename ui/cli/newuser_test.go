@@ -1,11 +1,13 @@
 package cli
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // plantDB reads a one-minute demo capture into session "plant" of a new
@@ -58,5 +60,51 @@ func TestWaiveMessages(t *testing.T) {
 	out, _, err = execute(t, append([]string{"waivers", "-s", "plant"}, db...)...)
 	if err != nil || !strings.Contains(out, until) {
 		t.Errorf("waivers: %v\n%s", err, out)
+	}
+}
+
+// TestStateListAndEmptyScanlog: state without --asset lists every asset
+// with its state, by address, in 80 columns, as a table, JSON or CSV; an
+// empty scan log says so instead of printing a bare header.
+func TestStateListAndEmptyScanlog(t *testing.T) {
+	_, db := plantDB(t)
+	run := func(args ...string) string {
+		t.Helper()
+		out, errs, err := execute(t, append(args, db...)...)
+		if err != nil {
+			t.Fatalf("%q: %v %s", args, err, errs)
+		}
+		return out
+	}
+	table := run("state", "-s", "plant")
+	lines := strings.Split(strings.TrimSpace(table), "\n")
+	if len(lines) < 10 || !strings.HasPrefix(lines[1], "ADDRESS") || !strings.HasPrefix(lines[2], "10.10.1.1 ") {
+		t.Fatalf("state table:\n%s", table)
+	}
+	for _, l := range lines {
+		if n := utf8.RuneCountInString(l); n > 80 {
+			t.Errorf("line of %d columns: %q", n, l)
+		}
+		if strings.Contains(l, "sub:") {
+			t.Errorf("routed device named by its ID: %q", l)
+		}
+	}
+	var rows []struct{ ID, Address, State string }
+	if err := json.Unmarshal([]byte(run("state", "-s", "plant", "-f", "json")), &rows); err != nil || len(rows) != len(lines)-2 {
+		t.Fatalf("state -f json: %v, %d rows for %d table lines", err, len(rows), len(lines)-2)
+	}
+	for _, r := range rows {
+		if r.State == "" || r.Address == "" {
+			t.Errorf("row %+v", r)
+		}
+	}
+	if csv := run("state", "-s", "plant", "-f", "csv"); !strings.HasPrefix(csv, "id,address,name,state,since,by,why\n") {
+		t.Errorf("state -f csv:\n%s", csv)
+	}
+	if h := run("state", "-s", "plant", "--asset", "10.10.1.1", "-f", "json"); !strings.Contains(h, `"history"`) {
+		t.Errorf("state --asset -f json:\n%s", h)
+	}
+	if out := run("scanlog", "-s", "plant"); !strings.HasPrefix(out, "no scans yet") || strings.Contains(out, "TARGET") {
+		t.Errorf("empty scanlog: %q", out)
 	}
 }
