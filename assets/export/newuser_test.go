@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"otscope/assets/lifecycle"
 	"otscope/assets/policy"
@@ -78,5 +79,56 @@ func TestAuditNamesAndEvidence(t *testing.T) {
 		if got := evidenceLines([]string{c.in}); len(got) != 1 || got[0] != c.want {
 			t.Errorf("evidenceLines(%q) = %q, want %q", c.in, got, c.want)
 		}
+	}
+}
+
+// TestAssetsTable: identity columns, rows by address, a BACnet device
+// behind a router named by its instance, each service once, and no line
+// wider than the width asked for (nothing cut without one).
+func TestAssetsTable(t *testing.T) {
+	ip := func(s string) []netip.Addr { return []netip.Addr{netip.MustParseAddr(s)} }
+	bacnet := model.Service{Transport: "udp", Port: 47808, Protocol: "bacnet"}
+	assets := []model.Asset{
+		{ID: "ip:10.10.1.20", IPs: ip("10.10.1.20"), Names: []string{"scada-historian-primary.plant.example.com"},
+			Services: []model.Service{{Transport: "tcp", Port: 445, Protocol: "smb"}, {Transport: "udp", Port: 137, Protocol: "nbns"}}},
+		{ID: "ip:10.10.1.2", IPs: ip("10.10.1.2"), Product: "CPU 1516-3 PN/DP", OrderNumber: "6ES7 516-3AN02-0AB0", Firmware: "V2.9.4",
+			Services: []model.Service{bacnet, bacnet}},
+		{ID: "sub:10.10.50.10|bacnet-net5:7", ProtocolIDs: &model.ProtocolIDs{BACnetInstance: "5007"}},
+		{ID: "sub:10.10.50.10|bacnet-net5:4", ProtocolIDs: &model.ProtocolIDs{BACnetInstance: "5004"}},
+	}
+	var b bytes.Buffer
+	if err := TableWidth(&b, assets, 80); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
+	for _, col := range []string{"ADDRESS", "NAME", "PRODUCT", "ORDER NUMBER", "FIRMWARE", "SERVICES"} {
+		if !strings.Contains(lines[0], col) {
+			t.Errorf("header %q lacks %s", lines[0], col)
+		}
+	}
+	for _, l := range lines {
+		if n := utf8.RuneCountInString(l); n > 80 {
+			t.Errorf("%d columns: %q", n, l)
+		}
+	}
+	want := []string{"10.10.1.2 ", "10.10.1.20 ", "10.10.50.10|net5:4 ", "10.10.50.10|net5:7 "}
+	for i, w := range want {
+		if !strings.HasPrefix(lines[i+1], w) {
+			t.Errorf("row %d = %q, want it to start with %q (rows by address)", i+1, lines[i+1], w)
+		}
+	}
+	if !strings.Contains(lines[1], "CPU 1516-3") || !strings.Contains(lines[1], "6ES7 516") || !strings.Contains(lines[1], "V2.9.4") {
+		t.Errorf("identity or services: %q", lines[1])
+	}
+	if !strings.Contains(lines[3], "bacnet:5004") || !strings.Contains(lines[4], "bacnet:5007") {
+		t.Errorf("routed BACnet devices not told apart:\n%s", b.String())
+	}
+	b.Reset()
+	if err := Table(&b, assets); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "scada-historian-primary.plant.example.com") || strings.Contains(b.String(), "…") ||
+		strings.Count(b.String(), "47808/bacnet") != 1 {
+		t.Errorf("unlimited table cut:\n%s", b.String())
 	}
 }

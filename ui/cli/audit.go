@@ -46,13 +46,14 @@ Exits 3 when unwaived violations at or above --fail-on exist.`,
 			for _, p := range rep.Errors {
 				fmt.Fprintf(a.io.Stderr, "otscope: policy: %v\n", p)
 			}
-			// A rule that did not load, or failed to run, leaves the audit
-			// incomplete: a CI gate must not pass on it.
-			if unrun := unrunRules(r.cat.policyProblems, rep.Errors); len(unrun) > 0 {
-				return fmt.Errorf("audit incomplete: %s did not run (see above); fix the policy or remove it", strings.Join(unrun, ", "))
-			}
 			if failOn != "" && len(policy.SeverityAtLeast(unwaived(rep.Violations), threshold)) > 0 {
 				return ErrViolations
+			}
+			// A rule that did not load, or failed to run, leaves the audit
+			// incomplete: a CI gate must not pass on it (exit 1; exit 3
+			// above already fails it).
+			if unrun := unrunRules(r.cat.policyProblems, rep.Errors); len(unrun) > 0 {
+				return fmt.Errorf("audit incomplete: %s did not run (see above); fix the policy or remove it", strings.Join(unrun, ", "))
 			}
 			return nil
 		},

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"otscope/assets/export"
 )
 
 // plantDB reads a one-minute demo capture into session "plant" of a new
@@ -106,5 +108,26 @@ func TestStateListAndEmptyScanlog(t *testing.T) {
 	}
 	if out := run("scanlog", "-s", "plant"); !strings.HasPrefix(out, "no scans yet") || strings.Contains(out, "TARGET") {
 		t.Errorf("empty scanlog: %q", out)
+	}
+}
+
+// TestAssetsCSVColumns: assets -f csv is the report CSV (identity, state,
+// lifecycle and location columns), rows by address.
+func TestAssetsCSVColumns(t *testing.T) {
+	_, db := plantDB(t)
+	out, errs, err := execute(t, append([]string{"assets", "-s", "plant", "-f", "csv"}, db...)...)
+	if err != nil {
+		t.Fatal(err, errs)
+	}
+	header, rest, _ := strings.Cut(out, "\n")
+	if header != strings.Join(export.CSVHeader, ",") || !strings.Contains(header, "order_number,firmware") {
+		t.Errorf("header %q", header)
+	}
+	if !strings.Contains(strings.SplitN(rest, "\n", 2)[0], ",10.10.1.1,") {
+		t.Errorf("first row is not the lowest address: %q", strings.SplitN(rest, "\n", 2)[0])
+	}
+	table, _, err := execute(t, append([]string{"assets", "-s", "plant"}, db...)...)
+	if err != nil || !strings.HasPrefix(table, "ADDRESS") || !strings.Contains(table, "\n10.10.1.1 ") {
+		t.Errorf("assets table: %v\n%s", err, table)
 	}
 }
