@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"otscope/assets/export"
+	"otscope/model"
 )
 
 // plantDB reads a one-minute demo capture into session "plant" of a new
@@ -129,5 +130,51 @@ func TestAssetsCSVColumns(t *testing.T) {
 	table, _, err := execute(t, append([]string{"assets", "-s", "plant"}, db...)...)
 	if err != nil || !strings.HasPrefix(table, "ADDRESS") || !strings.Contains(table, "\n10.10.1.1 ") {
 		t.Errorf("assets table: %v\n%s", err, table)
+	}
+}
+
+type fakeBytes struct{ n int64 }
+
+func (f fakeBytes) BytesRead() int64 { return f.n }
+
+// TestProgressBar: with the files' sizes known the progress is a bar with
+// a percentage and an ETA that never outgrows the terminal (80 columns,
+// narrower, wider); without them, the counts; on a non-terminal a plain
+// line every few seconds, on a terminal about ten redraws a second.
+func TestProgressBar(t *testing.T) {
+	start := time.Date(2026, 12, 7, 6, 0, 0, 0, time.UTC)
+	for _, w := range []int{20, 40, 80, 200} {
+		p := &progressBar{tty: true, width: func() int { return w }, start: start, total: 4000}
+		p.begin("/captures/plant-north-2026-12-06-full-day.pcapng", 4000)
+		p.opened(fakeBytes{1000})
+		p.update(model.CaptureStats{Source: "/captures/plant-north-2026-12-06-full-day.pcapng", Packets: 1234567})
+		line := p.line(start.Add(10 * time.Second))
+		t.Logf("%3d: %s", w, line)
+		if n := utf8.RuneCountInString(line); n >= w {
+			t.Errorf("width %d: line of %d columns: %q", w, n, line)
+		}
+		if !strings.Contains(line, "25%") {
+			t.Errorf("width %d: no percentage: %q", w, line)
+		}
+		if w >= 80 && (!strings.Contains(line, "█") || !strings.Contains(line, "ETA 0:30")) {
+			t.Errorf("width %d: no bar or ETA: %q", w, line)
+		}
+	}
+	p := &progressBar{tty: true, width: func() int { return 80 }, start: start}
+	p.begin("-", 0)
+	p.update(model.CaptureStats{Source: "-", Packets: 5000})
+	if line := p.line(start.Add(time.Second)); strings.Contains(line, "%") || !strings.Contains(line, "5000 pkts") {
+		t.Errorf("unknown size: %q", line)
+	}
+	if ttyEvery != 100*time.Millisecond || plainEvery < 2*time.Second {
+		t.Errorf("redraws every %v on a terminal, %v elsewhere", ttyEvery, plainEvery)
+	}
+	// a read of the demo plant without a terminal prints no bar (it ends
+	// before the first plain line) and no carriage returns
+	dir := t.TempDir()
+	pcap := demoCapture(t, dir)
+	_, errs, err := execute(t, "read", pcap, "-s", "p", "--db", filepath.Join(dir, "db"), "--log", filepath.Join(dir, "log"))
+	if err != nil || strings.Contains(errs, "\r") || strings.Contains(errs, "█") {
+		t.Errorf("read on a non-terminal: %v %q", err, errs)
 	}
 }
