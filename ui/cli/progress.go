@@ -81,6 +81,10 @@ func (p *progressBar) run(stop <-chan struct{}) {
 			return
 		case now := <-t.C:
 			p.mu.Lock()
+			if p.stats.Source == "" { // no run has begun yet
+				p.mu.Unlock()
+				continue
+			}
 			line := p.line(now)
 			if p.tty {
 				fmt.Fprint(p.w, "\r"+line+"\033[K")
