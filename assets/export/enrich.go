@@ -211,7 +211,19 @@ func Lifecycle(w io.Writer, format string, recs []Record, now time.Time) error {
 		for _, x := range rows {
 			counts[x.phase]++
 		}
-		fmt.Fprintf(w, "%d assets, %d with a lifecycle verdict", len(recs), len(rows))
+		// assets and modules are counted apart: a chassis with two rated
+		// modules is one asset, and three verdicts
+		rated, modules := 0, 0
+		for i := range recs {
+			if recs[i].Lifecycle != nil || len(recs[i].ModuleLifecycle) > 0 {
+				rated++
+			}
+			modules += len(recs[i].ModuleLifecycle)
+		}
+		fmt.Fprintf(w, "%d assets, %d with a lifecycle verdict", len(recs), rated)
+		if modules > 0 {
+			fmt.Fprintf(w, " (+%d modules)", modules)
+		}
 		for _, p := range []lifecycle.Phase{lifecycle.Discontinued, lifecycle.EndOfLife, lifecycle.Mature, lifecycle.Active} {
 			if n := counts[p.String()]; n > 0 {
 				fmt.Fprintf(w, " · %s %d", p, n)
@@ -289,6 +301,12 @@ func label(a *model.Asset) string {
 	}
 	if len(a.MACs) > 0 {
 		return a.MACs[0].String()
+	}
+	// a device behind a protocol router: its router's address and its
+	// own on the routed network, "10.10.50.10|net5:4" (not the ID's
+	// "sub:10.10.50.10|bacnet-net5:4")
+	if rest, ok := strings.CutPrefix(string(a.ID), "sub:"); ok {
+		return strings.Replace(rest, "|bacnet-", "|", 1)
 	}
 	return string(a.ID)
 }

@@ -15,8 +15,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"otscope/model"
+	"otscope/model/safe"
 )
 
 // ErrFormat is returned for an unknown format name.
@@ -166,26 +168,63 @@ func CompareByAddress(a, b *model.Asset) int {
 	return strings.Compare(string(a.ID), string(b.ID))
 }
 
-// Table writes an aligned text table for a terminal.
-func Table(w io.Writer, assets []model.Asset) error {
-	tw := newTable(w, 2)
-	tw.row("IP", "MAC", "VENDOR", "NAME", "ROLES", "SERVICES", "LAST SEEN")
+// Table writes an aligned text table (TableWidth with no width limit).
+func Table(w io.Writer, assets []model.Asset) error { return TableWidth(w, assets, 0) }
+
+// TableWidth writes an aligned text table of the assets sorted by address
+// (CompareByAddress): address, name (a BACnet device behind a router that
+// has none goes by its instance), product, order number, firmware and the
+// services, each once. With width > 0 no line is wider than width: the
+// services, then the name, product, order number and firmware are cut
+// with "…" (never the address); with width 0 nothing is cut.
+func TableWidth(w io.Writer, assets []model.Asset, width int) error {
+	order := make([]*model.Asset, len(assets))
 	for i := range assets {
-		a := &assets[i]
-		ip, mac, name := "-", "-", "-"
-		if len(a.IPs) > 0 {
-			ip = a.IPs[0].String()
-			if len(a.IPs) > 1 {
-				ip += fmt.Sprintf(" +%d", len(a.IPs)-1)
+		order[i] = &assets[i]
+	}
+	slices.SortStableFunc(order, CompareByAddress)
+	rows := make([][]string, 0, len(order)+1)
+	rows = append(rows, []string{"ADDRESS", "NAME", "PRODUCT", "ORDER NUMBER", "FIRMWARE", "SERVICES"})
+	for _, a := range order {
+		addr := label(a)
+		if len(a.IPs) > 1 {
+			addr += fmt.Sprintf(" +%d", len(a.IPs)-1)
+		}
+		rows = append(rows, []string{addr, dash(assetName(a)), dash(a.Product), dash(a.OrderNumber), dash(a.Firmware),
+			dash(portServices(a.Services))})
+	}
+	const pad = 2
+	widths := make([]int, len(rows[0]))
+	for _, r := range rows {
+		for i, c := range r {
+			widths[i] = max(widths[i], utf8.RuneCountInString(safe.Text(c)))
+		}
+	}
+	if width > 0 {
+		// shrink in this order, each down to its floor, until it fits
+		floors := map[int]int{5: 8, 1: 11, 2: 13, 3: 12, 4: 8}
+		excess := -width
+		for _, n := range widths {
+			excess += n + pad
+		}
+		excess -= pad // no padding after the last column
+		for _, i := range []int{5, 1, 2, 3, 4} {
+			if excess <= 0 {
+				break
+			}
+			cut := min(excess, max(0, widths[i]-floors[i]))
+			widths[i] -= cut
+			excess -= cut
+		}
+	}
+	tw := newTable(w, pad)
+	for _, r := range rows {
+		for i := range r {
+			if width > 0 {
+				r[i] = clip(safe.Text(r[i]), widths[i])
 			}
 		}
-		if len(a.MACs) > 0 {
-			mac = a.MACs[0].String()
-		}
-		if len(a.Names) > 0 {
-			name = a.Names[0]
-		}
-		tw.row(ip, mac, dash(a.Vendor), name, dash(strings.Join(a.Roles, ",")), dash(services(a.Services)), stamp(a.LastSeen))
+		tw.row(r...)
 	}
 	return tw.Flush()
 }
@@ -224,6 +263,19 @@ func services(lst []model.Service) string {
 		}
 	}
 	return strings.Join(parts, ";")
+}
+
+// portServices writes each service once as port/protocol ("102/s7comm
+// 4840/opcua"), the table's short form of services.
+func portServices(lst []model.Service) string {
+	parts := make([]string, 0, len(lst))
+	for _, s := range lst {
+		p := strconv.Itoa(int(s.Port)) + "/" + s.Protocol
+		if !slices.Contains(parts, p) {
+			parts = append(parts, p)
+		}
+	}
+	return strings.Join(parts, " ")
 }
 
 func stamp(t time.Time) string {

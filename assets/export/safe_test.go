@@ -107,7 +107,7 @@ func TestWritersAreSafe(t *testing.T) {
 		writers := map[string]func(*bytes.Buffer) error{
 			"assets":     func(b *bytes.Buffer) error { return Assets(b, format, hostileAssets()) },
 			"scanlog":    func(b *bytes.Buffer) error { return ScanLog(b, format, recs) },
-			"audit":      func(b *bytes.Buffer) error { return Audit(b, format, rep) },
+			"audit":      func(b *bytes.Buffer) error { return Audit(b, format, rep, hostileAssets()) },
 			"lifecycle":  func(b *bytes.Buffer) error { return Lifecycle(b, format, hostileRecords(), now) },
 			"advisories": func(b *bytes.Buffer) error { return Advisories(b, format, hostileRecords()) },
 		}

@@ -46,7 +46,11 @@ func ScanLog(w io.Writer, format string, recs []model.ScanRecord) error {
 		cw.Flush()
 		return cw.Error()
 	case "table":
-		tw := newTable(w, 1)
+		if len(recs) == 0 {
+			_, err := fmt.Fprintln(w, "no scans yet: 'otscope scan' records here every packet it sends")
+			return err
+		}
+		tw := newTable(w, 2)
 		tw.row("TIME", "TARGET", "PORT", "KIND", "BYTES", "PKTS", "ANSWER")
 		for _, r := range recs {
 			port := "-"

@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"sync/atomic"
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
@@ -44,6 +45,10 @@ type fileSource struct {
 	// pipe reads a non-regular file's records on a goroutine (pipe.go).
 	pipe *pipeRecords
 
+	// read counts the bytes read from the file (compressed bytes for a
+	// gzipped one), for BytesRead; nil when not counted.
+	read *atomic.Int64
+
 	filter   string
 	filters  []ltFilter // compiled per link type; usually one
 	lastFilt int        // index into filters of the last link type used
@@ -75,7 +80,11 @@ func openFile(path string, o Options, c *counters) (*fileSource, error) {
 			return nil, pathError(path, err)
 		}
 	}
-	fsrc, err := newFileSource(path, f, o, c)
+	var r io.ReadCloser = f
+	if f != os.Stdin { // standard input has no size to compare with
+		r = &countingReader{f: f}
+	}
+	fsrc, err := newFileSource(path, r, o, c)
 	if err != nil {
 		_ = f.Close()
 		return nil, err
@@ -106,6 +115,9 @@ func pathError(path string, err error) error {
 // newFileSource recognises the format of r and reads its headers.
 func newFileSource(path string, r io.ReadCloser, o Options, c *counters) (*fileSource, error) {
 	fsrc := &fileSource{path: path, closer: r, c: c, snaplen: o.snapLen(), filter: o.Filter}
+	if cr, ok := r.(*countingReader); ok {
+		fsrc.read = &cr.n
+	}
 	br := bufio.NewReaderSize(r, fileBufSize)
 	head, err := br.Peek(4)
 	if len(head) == 0 && err != nil {
@@ -301,6 +313,32 @@ func (f *fileSource) LinkType() layers.LinkType { return f.lt }
 
 // Name is the file path as given.
 func (f *fileSource) Name() string { return f.path }
+
+// BytesRead returns how many bytes of the file have been read so far (of
+// the compressed file for a gzipped one, so it compares with the file's
+// size), for a progress bar. Safe to call from any goroutine while the
+// source is read.
+func (f *fileSource) BytesRead() int64 {
+	if f.read == nil {
+		return 0
+	}
+	return f.read.Load()
+}
+
+// countingReader counts the bytes read from a file: one atomic add per
+// buffered read (64 KiB), never per packet.
+type countingReader struct {
+	f *os.File
+	n atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.f.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+func (c *countingReader) Close() error { return c.f.Close() }
 
 // Frame is the record number of the frame returned last (tshark's frame.number).
 func (f *fileSource) Frame() uint64 { return f.frame }

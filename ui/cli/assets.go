@@ -39,6 +39,9 @@ func (a *app) newAssetsCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
+				if r.format == "table" {
+					return export.TableWidth(a.io.Stdout, all, termWidth(a.io.Stdout))
+				}
 				return export.Assets(a.io.Stdout, r.format, all)
 			case r.session == "":
 				return usagef("assets", "--session is required (or --from DSN for the central database)")
@@ -47,6 +50,10 @@ func (a *app) newAssetsCmd() *cobra.Command {
 				snap, err := a.loadSnapshot(r.session)
 				if err != nil {
 					return err
+				}
+				if r.format == "table" {
+					// on a terminal the table fits its width; piped, nothing is cut
+					return export.TableWidth(a.io.Stdout, snap.Assets, termWidth(a.io.Stdout))
 				}
 				return export.Assets(a.io.Stdout, r.format, snap.Assets)
 			}

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -48,12 +50,12 @@ Exits 3 when unwaived violations at or above --fail-on exist.`,
 					return cmd.RunE(cmd, nil)
 				})
 			}
-			_, an, err := a.analyse(r.session, src)
+			snap, an, err := a.analyse(r.session, src)
 			if err != nil {
 				return err
 			}
 			rep := an.Report
-			if err := export.Audit(a.io.Stdout, r.format, rep); err != nil {
+			if err := export.Audit(a.io.Stdout, r.format, rep, snap.Assets); err != nil {
 				return err
 			}
 			for _, p := range rep.Errors {
@@ -61,6 +63,12 @@ Exits 3 when unwaived violations at or above --fail-on exist.`,
 			}
 			if failOn != "" && len(policy.SeverityAtLeast(unwaived(rep.Violations), threshold)) > 0 {
 				return ErrViolations
+			}
+			// A rule that did not load, or failed to run, leaves the audit
+			// incomplete: a CI gate must not pass on it (exit 1; exit 3
+			// above already fails it).
+			if unrun := unrunRules(r.cat.policyProblems, rep.Errors); len(unrun) > 0 {
+				return fmt.Errorf("audit incomplete: %s did not run (see above); fix the policy or remove it", strings.Join(unrun, ", "))
 			}
 			return nil
 		},
@@ -73,4 +81,22 @@ Exits 3 when unwaived violations at or above --fail-on exist.`,
 	policyFlag(cmd, &policies, "policy file or directory `PATH` (YAML; repeatable), on top of the default pack")
 	cmd.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions([]string{"info", "low", "medium", "high", "critical"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
+}
+
+// unrunRules names the rules (or, for a problem outside a rule, the files)
+// that load problems and evaluation errors kept from running, each once.
+func unrunRules(lists ...[]policy.Problem) []string {
+	var out []string
+	for _, ps := range lists {
+		for _, p := range ps {
+			n := p.File
+			if p.Rule != "" {
+				n = fmt.Sprintf("rule %q", p.Rule)
+			}
+			if !slices.Contains(out, n) {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
 }

@@ -140,7 +140,8 @@ func (a *app) completeTargets(cmd *cobra.Command, _ []string, _ string) ([]cobra
 func (a *app) completeRules(cmd *cobra.Command, _ []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
 	policies, _ := cmd.Flags().GetStringArray("policy")
 	var out []cobra.Completion
-	for _, r := range loadPack(policies, nopWriter{}).Rules {
+	pack, _ := loadPack(policies, nopWriter{})
+	for _, r := range pack.Rules {
 		out = append(out, cobra.CompletionWithDesc(r.ID, r.Title))
 	}
 	return out, cobra.ShellCompDirectiveNoFileComp

@@ -21,7 +21,6 @@ import (
 	"otscope/assets/store"
 	"otscope/assets/walkdown"
 	"otscope/model"
-	"otscope/model/safe"
 	"otscope/scan"
 	"otscope/scan/capture"
 )
@@ -217,6 +216,19 @@ func signalContext() (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 }
 
+// termWidth is the width of the terminal w writes to, 0 when w is not a
+// terminal (or its size cannot be read).
+func termWidth(w io.Writer) int {
+	f, ok := w.(*os.File)
+	if !ok {
+		return 0
+	}
+	if cols, _, err := term.GetSize(int(f.Fd())); err == nil && cols > 0 {
+		return cols
+	}
+	return 0
+}
+
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
@@ -308,18 +320,39 @@ func headlessEnv(e *env, session string, stderr, stdout io.Writer, runs []run, o
 	runDone := make(chan error, 1)
 	go func() { runDone <- sess.Run(runCtx) }()
 	start := time.Now()
-	tty := progress && isTerminal(stderr)
 	var (
 		lastMu sync.Mutex
 		last   model.CaptureStats
+		bar    *progressBar
+		barWG  sync.WaitGroup
 	)
+	stopBar := make(chan struct{})
+	if progress {
+		bar = &progressBar{w: stderr, tty: isTerminal(stderr), width: func() int { return termWidth(stderr) }, start: start}
+		for _, r := range runs {
+			if r.file == nil || r.file.Size <= 0 {
+				bar.total = 0 // a pipe or a live source: no bar, the counts
+				break
+			}
+			bar.total += r.file.Size
+		}
+		barWG.Add(1)
+		go func() { defer barWG.Done(); bar.run(stopBar) }()
+	}
+	var stopOnce sync.Once
+	stopProgress := func() {
+		stopOnce.Do(func() {
+			close(stopBar)
+			barWG.Wait()
+		})
+	}
+	defer stopProgress()
 	o.Progress = func(s model.CaptureStats) {
 		lastMu.Lock()
 		last = s
 		lastMu.Unlock()
-		if tty {
-			el := time.Since(start).Seconds()
-			fmt.Fprintf(stderr, "\r%-40.40s %10d pkts %9.0f pkt/s %6d truncated", safe.Text(s.Source), s.Packets, float64(s.Packets)/max(el, 1e-9), s.Truncated)
+		if bar != nil {
+			bar.update(s)
 		}
 	}
 	var (
@@ -341,8 +374,23 @@ func headlessEnv(e *env, session string, stderr, stdout io.Writer, runs []run, o
 		lastMu.Unlock()
 		ro := o
 		ro.Name = r.name
+		open := r.open
+		if bar != nil {
+			var size int64
+			if r.file != nil {
+				size = r.file.Size
+			}
+			bar.begin(r.name, size)
+			open = func() (capture.Source, error) {
+				src, err := r.open()
+				if err == nil {
+					bar.opened(src)
+				}
+				return src, err
+			}
+		}
 		var f feed
-		f.start(ctx, sess, r.open, ro)
+		f.start(ctx, sess, open, ro)
 		st, feedErr, stk := f.waitCtx(ctx)
 		if stk {
 			lastMu.Lock()
@@ -371,9 +419,7 @@ func headlessEnv(e *env, session string, stderr, stdout io.Writer, runs []run, o
 		sess.Close()
 	}
 	saveErr := <-runDone
-	if tty {
-		fmt.Fprint(stderr, "\r\033[K")
-	}
+	stopProgress()
 	el := time.Since(start)
 	inv := sess.Inventory()
 	fmt.Fprintf(stdout, "session %s: %d packets in %s (%.0f pkt/s), %d assets, %d conversations, %d flows evicted\n",

@@ -23,6 +23,9 @@ import (
 type catalogFlags struct {
 	catalogs, csaf []string
 	kev            string
+	// policyProblems are the problems sources met in the --policy files
+	// (rules that did not load and so do not run).
+	policyProblems []policy.Problem
 }
 
 func (cf *catalogFlags) register(cmd *cobra.Command) {
@@ -44,7 +47,9 @@ func policyFlag(cmd *cobra.Command, p *[]string, help string) {
 // reported on stderr and skipped (the rest is used), a file that cannot be
 // read at all is an error.
 func (cf *catalogFlags) sources(stderr io.Writer, withLifecycle bool, policies []string) (review.Sources, error) {
-	src := review.Sources{Pack: loadPack(policies, stderr)}
+	pack, problems := loadPack(policies, stderr)
+	cf.policyProblems = problems
+	src := review.Sources{Pack: pack}
 	if withLifecycle {
 		cat, problems := lifecycle.Load(cf.catalogs...)
 		for _, p := range problems {
@@ -108,17 +113,19 @@ func analyseSnapshot(snap *store.Snapshot, j assets.Journals, b *walkdown.Book, 
 }
 
 // loadPack is the default policy pack plus the user's files; problems are
-// reported on stderr and the rest is used.
-func loadPack(policies []string, stderr io.Writer) *policy.Pack {
+// reported on stderr (and returned) and the rest is used.
+func loadPack(policies []string, stderr io.Writer) (*policy.Pack, []policy.Problem) {
 	pack := policy.DefaultPack()
+	var problems []policy.Problem
 	if len(policies) > 0 {
-		user, problems := policy.Load(policies...)
+		var user *policy.Pack
+		user, problems = policy.Load(policies...)
 		for _, p := range problems {
 			fmt.Fprintf(stderr, "otscope: policy: %v (skipped; the other rules run)\n", p)
 		}
 		pack = policy.Merge(pack, user)
 	}
-	return pack
+	return pack, problems
 }
 
 func unwaived(vs []policy.Violation) []policy.Violation {

@@ -1,7 +1,10 @@
 package cli
 
 import (
+	"encoding/csv"
+	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -9,28 +12,38 @@ import (
 	"github.com/spf13/cobra"
 
 	"otscope/assets"
+	"otscope/assets/export"
 	"otscope/assets/lifecycle"
 	"otscope/assets/review"
 	"otscope/assets/store"
 	"otscope/model"
+	"otscope/model/safe"
 )
 
 // manualStates are the states --set accepts.
 var manualStates = []string{"verified", "missing", "decommissioned", "identified", "discovered"}
 
 func (a *app) newStateCmd() *cobra.Command {
-	var session, asset, set, why, by string
+	var session, asset, set, why, by, format string
 	cmd := &cobra.Command{
-		Use:   "state -s SESSION --asset REF [--set STATE --why TEXT]",
-		Short: "an asset's inventory state and history; --set for a walkdown",
-		Long: `Show an asset's inventory state and its history. --set verified|missing|
+		Use:   "state -s SESSION [--asset REF [--set STATE --why TEXT]] [-f table|json|csv]",
+		Short: "inventory states of the assets; an asset's history; --set for a walkdown",
+		Long: `Without --asset, list every asset with its inventory state (by address).
+With --asset, show that asset's state and its history. --set verified|missing|
 decommissioned|identified|discovered records a manual transition (a walkdown),
 with --why.`,
 		Args:              cobra.NoArgs,
 		ValidArgsFunction: cobra.NoFileCompletions,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if asset == "" {
-				return usagef("state", "--session and --asset are required")
+				if set != "" {
+					return usagef("state", "--set needs --asset")
+				}
+				snap, j, _, err := a.loadSession(session)
+				if err != nil {
+					return err
+				}
+				return export.States(a.io.Stdout, format, export.StateRows(snap.Assets, stateHistories(j.States)))
 			}
 			var to lifecycle.State
 			if set != "" {
@@ -69,6 +82,10 @@ with --why.`,
 			}
 			h := tr.History(id)
 			out := a.io.Stdout
+			switch format {
+			case "json", "csv":
+				return writeHistory(out, format, id, h)
+			}
 			fmt.Fprintf(out, "%s: %s\n", id, h.Current())
 			tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 			for _, t := range h {
@@ -79,7 +96,8 @@ with --why.`,
 	}
 	fs := cmd.Flags()
 	a.sessionFlag(cmd, &session, "`SESSION` (required)", true)
-	fs.StringVar(&asset, "asset", "", "`REF`: the asset's id, IP, MAC, name or tag (required)")
+	a.formatFlag(cmd, &format)
+	fs.StringVar(&asset, "asset", "", "`REF`: the asset's id, IP, MAC, name or tag (without it: every asset's state)")
 	fs.StringVar(&set, "set", "", "new state: verified, missing (not found on the floor), decommissioned, identified (withdraw a verification), discovered (recommission)")
 	fs.StringVar(&why, "why", "", "reason for the transition (required with --set)")
 	fs.StringVar(&by, "by", operator(), "who makes it")
@@ -112,4 +130,27 @@ func trackFirst(tr *review.Tracker, snap store.Snapshot, id model.AssetID) error
 		}
 	}
 	return nil
+}
+
+// writeHistory writes one asset's transitions as JSON (an array) or CSV.
+func writeHistory(w io.Writer, format string, id model.AssetID, h lifecycle.History) error {
+	if format == "json" {
+		if h == nil {
+			h = lifecycle.History{}
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(struct {
+			ID      model.AssetID     `json:"id"`
+			State   lifecycle.State   `json:"state"`
+			History lifecycle.History `json:"history"`
+		}{id, h.Current(), h})
+	}
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"id", "at", "from", "to", "by", "why"})
+	for _, t := range h {
+		cw.Write([]string{safe.CSV(string(id)), t.At.UTC().Format(time.RFC3339), t.From.String(), t.To.String(), safe.CSV(t.By), safe.CSV(t.Why)})
+	}
+	cw.Flush()
+	return cw.Error()
 }

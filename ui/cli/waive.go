@@ -48,7 +48,7 @@ func (a *app) newWaiveCmd() *cobra.Command {
 			} else if expiry, err = review.ParseExpiry(until, now); err != nil {
 				return usagef("waive", "--until: %v", err)
 			}
-			pack := loadPack(policies, a.io.Stderr)
+			pack, _ := loadPack(policies, a.io.Stderr)
 			if !slices.ContainsFunc(pack.Rules, func(r *policy.Rule) bool { return r.ID == rule }) {
 				return usagef("waive", "unknown rule %q (rules: otscope audit; a rule of your own needs --policy)", rule)
 			}
@@ -91,7 +91,7 @@ func (a *app) newWaiveCmd() *cobra.Command {
 			case expiry.IsZero():
 				fmt.Fprintf(out, "waived %s for %s, no expiry (by %s)\n", rule, id, rec.By)
 			default:
-				fmt.Fprintf(out, "waived %s for %s until %s (by %s)\n", rule, id, expiry.Local().Format("2006-01-02 15:04"), rec.By)
+				fmt.Fprintf(out, "waived %s for %s until %s (by %s)\n", rule, id, untilText(expiry), rec.By)
 			}
 			return nil
 		},
@@ -109,4 +109,19 @@ func (a *app) newWaiveCmd() *cobra.Command {
 	cmd.RegisterFlagCompletionFunc("rule", a.completeRules)
 	cmd.RegisterFlagCompletionFunc("asset", a.completeAssets)
 	return cmd
+}
+
+// untilText writes a waiver's expiry as people gave it: an expiry at local
+// midnight is the end of the day before, written as that day's date
+// ("--until 2027-01-31" holds through 2027-01-31 and reads back so); any
+// other expiry as its local date and minute; none as "".
+func untilText(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	t = t.Local()
+	if h, m, s := t.Clock(); h == 0 && m == 0 && s == 0 && t.Nanosecond() == 0 {
+		return t.AddDate(0, 0, -1).Format(time.DateOnly)
+	}
+	return t.Format("2006-01-02 15:04")
 }

@@ -65,7 +65,7 @@ func writeWaivers(w io.Writer, format string, recs []review.WaiverRecord, now ti
 		cw := csv.NewWriter(w)
 		cw.Write([]string{"rule", "asset", "status", "until", "by", "at", "reason"})
 		for _, r := range recs {
-			cw.Write([]string{r.RuleID, string(r.AssetID), r.Status(now), stamp(r.Until), r.By, stamp(r.At), r.Reason})
+			cw.Write([]string{r.RuleID, string(r.AssetID), r.Status(now), untilText(r.Until), r.By, stamp(r.At), r.Reason})
 		}
 		cw.Flush()
 		return cw.Error()
@@ -77,7 +77,7 @@ func writeWaivers(w io.Writer, format string, recs []review.WaiverRecord, now ti
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "RULE\tASSET\tSTATUS\tUNTIL\tBY\tREASON")
 	for _, r := range recs {
-		until := stamp(r.Until)
+		until := untilText(r.Until)
 		if until == "" {
 			until = "-"
 		}

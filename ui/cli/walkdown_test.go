@@ -162,15 +162,21 @@ func TestWalkdown(t *testing.T) {
 		t.Error("assets -f csv lacks the manual asset")
 	}
 
-	au := must("audit", "-s", "plant")
-	for _, want := range []string{"undocumented-device       ip:192.168.50.10", "documented-device-unseen  doc:ghost-1",
-		"nameplate-mismatch        mac:00:0e:8c:9a:02:12"} {
+	// the CSV keeps the internal ids beside address and name
+	au := must("audit", "-s", "plant", "-f", "csv")
+	for _, want := range []string{",undocumented-device,", "ip:192.168.50.10,", ",documented-device-unseen,", "doc:ghost-1,",
+		",nameplate-mismatch,", "mac:00:0e:8c:9a:02:12,"} {
 		if !strings.Contains(au, want) {
 			t.Errorf("audit lacks %q:\n%s", want, au)
 		}
 	}
-	if strings.Contains(au, "undocumented-device       mac:00:1b:1b:6e:01:11") {
-		t.Error("a documented PLC is reported undocumented")
+	for _, line := range strings.Split(au, "\n") {
+		if strings.Contains(line, ",undocumented-device,") && strings.Contains(line, "mac:00:1b:1b:6e:01:11,") {
+			t.Error("a documented PLC is reported undocumented")
+		}
+	}
+	if table := must("audit", "-s", "plant"); !strings.Contains(table, "undocumented-device       192.168.50.10") {
+		t.Errorf("the audit table names assets by address:\n%s", table)
 	}
 
 	// completion offers the manual device where other commands take --asset
