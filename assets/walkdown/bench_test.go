@@ -1,6 +1,8 @@
 package walkdown
 
 import (
+	"otscope/scan/testenv"
+
 	"bytes"
 	"fmt"
 	"net/netip"
@@ -53,8 +55,8 @@ func cpuTime() time.Duration {
 }
 
 func TestImportAndMatchAtSize(t *testing.T) {
-	if testing.Short() {
-		t.Skip("20,000 rows")
+	if testing.Short() || testenv.Race {
+		t.Skip("a time budget at 20,000 rows: run without -race and -short (make speed)")
 	}
 	assets, csv := bigPlant(10_000, 20_000)
 	var rows [][]any

@@ -220,7 +220,10 @@ func TestBACnetTshark(t *testing.T) {
 // installed.
 func itNode(t *testing.T, pkg, script string, args ...string) {
 	t.Helper()
-	dir, _ := filepath.Abs("../../../shared/lab/node")
+	// the project's copies of the lab scripts, with the packages `make
+	// peers` installs into testdata/lab/node_modules (../shared is read-only
+	// in CI)
+	dir, _ := filepath.Abs("../../testdata/lab/node")
 	if _, err := exec.LookPath("node"); err != nil {
 		testenv.Skip(t, "node not installed")
 	}
@@ -242,8 +245,10 @@ func itNode(t *testing.T, pkg, script string, args ...string) {
 		sc := bufio.NewScanner(out)
 		first := true
 		for sc.Scan() {
-			if first {
-				ready <- sc.Text()
+			// the scripts say when they listen; anything before (node-opcua
+			// warns while it makes its PKI on a first start) is not readiness
+			if l := sc.Text(); first && (strings.Contains(l, "listening on") || strings.Contains(l, "server up")) {
+				ready <- l
 				first = false
 			}
 			t.Log(script + ": " + sc.Text())
