@@ -112,12 +112,9 @@ func (s *Store) DeleteSession(name string) error {
 	if s.root == "" {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		if s.closed {
-			return ErrClosed
-		}
-		h := s.open[name]
-		if h == nil {
-			return fmt.Errorf("session %q: %w", name, ErrNotFound)
+		h, err := s.memSession(name)
+		if err != nil {
+			return err
 		}
 		h.mu.Lock()
 		defer h.mu.Unlock()
@@ -134,6 +131,19 @@ func (s *Store) DeleteSession(name string) error {
 	return nil
 }
 
+// memSession returns the named session of a store without a directory
+// (held in memory); the caller holds s.mu.
+func (s *Store) memSession(name string) (*handle, error) {
+	if s.closed {
+		return nil, ErrClosed
+	}
+	h := s.open[name]
+	if h == nil {
+		return nil, fmt.Errorf("session %q: %w", name, ErrNotFound)
+	}
+	return h, nil
+}
+
 // Rename renames session from to to, which must not exist (ErrExists).
 func (s *Store) Rename(from, to string) error {
 	if err := ValidSessionName(to); err != nil {
@@ -148,12 +158,9 @@ func (s *Store) Rename(from, to string) error {
 	if s.root == "" {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		if s.closed {
-			return ErrClosed
-		}
-		h := s.open[from]
-		if h == nil {
-			return fmt.Errorf("session %q: %w", from, ErrNotFound)
+		h, err := s.memSession(from)
+		if err != nil {
+			return err
 		}
 		if s.open[to] != nil {
 			return fmt.Errorf("session %q: %w", to, ErrExists)
