@@ -2,11 +2,13 @@ package ui
 
 import (
 	"errors"
+	"slices"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 
 	"otscope/assets/review"
+	"otscope/model"
 	"otscope/ui/pane"
 	"otscope/ui/state"
 )
@@ -41,6 +43,8 @@ type analysisLoop struct {
 	dirty, running, urgent bool
 	last                   time.Time // wall clock, for the throttle
 	states                 uint64    // tracker version the last job saw
+	// runs counts the analyses started (tests hold idle at zero).
+	runs int
 }
 
 func newAnalysisLoop(cfg Config) *analysisLoop {
@@ -62,6 +66,7 @@ func (l *analysisLoop) maybe(m *Model, force bool) tea.Cmd {
 	}
 	job := l.job(m.state)
 	l.dirty, l.urgent, l.running = false, false, true
+	l.runs++
 	az := l.analyzer
 	return func() tea.Msg { return AnalysisMsg{Analysis: az.Run(job)} }
 }
@@ -75,6 +80,82 @@ func (l *analysisLoop) job(st *state.State) review.Job {
 		j.Waivers = l.ledger.Waivers()
 	}
 	return j
+}
+
+// due is how long until the throttle lets a pending analysis start; ok is
+// false when none is pending (nothing changed, or one is running and done
+// starts the next).
+func (l *analysisLoop) due() (time.Duration, bool) {
+	if !l.dirty || l.running {
+		return 0, false
+	}
+	if l.urgent {
+		return 0, true
+	}
+	return max(0, AnalyseEvery-time.Since(l.last)), true
+}
+
+// contentChanged reports whether updates change what an analysis reads:
+// an asset or conversation added or removed, or one whose content (not only
+// its packet and byte counters and times) changed. A capture that only
+// counts traffic of known devices re-runs no audit.
+func contentChanged(st *state.State, updates []model.Update) bool {
+	for i := range updates {
+		u := &updates[i]
+		if u.Reset || len(u.Removed) > 0 {
+			return true
+		}
+		for j := range u.Assets {
+			old, ok := st.Asset(u.Assets[j].ID)
+			if !ok || !sameAssetContent(old, &u.Assets[j]) {
+				return true
+			}
+		}
+		for j := range u.Conversations {
+			c := &u.Conversations[j]
+			old, ok := st.Conversation(c.Key())
+			if !ok || old.ClientIP != c.ClientIP || old.ServerIP != c.ServerIP || old.ClientMAC != c.ClientMAC ||
+				old.ServerMAC != c.ServerMAC || old.Protocol != c.Protocol {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// sameAssetContent compares two versions of an asset, leaving out what
+// traffic alone moves: packets, bytes, last-seen times (of the asset, its
+// services and facts), how often a fact was seen and where last.
+func sameAssetContent(a, b *model.Asset) bool {
+	if a.ID != b.ID || a.Vendor != b.Vendor || a.Gateway != b.Gateway || !a.FirstSeen.Equal(b.FirstSeen) ||
+		a.Product != b.Product || a.OrderNumber != b.OrderNumber || a.Firmware != b.Firmware ||
+		a.HardwareVersion != b.HardwareVersion || a.Serial != b.Serial || a.DeviceType != b.DeviceType ||
+		a.OperatingMode != b.OperatingMode ||
+		!slices.Equal(a.MACs, b.MACs) || !slices.Equal(a.IPs, b.IPs) || !slices.Equal(a.VLANs, b.VLANs) ||
+		!slices.Equal(a.Names, b.Names) || !slices.Equal(a.Roles, b.Roles) || !slices.Equal(a.Protocols, b.Protocols) ||
+		!slices.Equal(a.Modules, b.Modules) || !equalProtocolIDs(a.ProtocolIDs, b.ProtocolIDs) {
+		return false
+	}
+	if !slices.EqualFunc(a.Services, b.Services, func(x, y model.Service) bool {
+		return x.Transport == y.Transport && x.Port == y.Port && x.Protocol == y.Protocol && x.IP == y.IP
+	}) {
+		return false
+	}
+	return slices.EqualFunc(a.Facts, b.Facts, func(x, y model.Fact) bool {
+		return x.Field == y.Field && x.Value == y.Value && x.Detail == y.Detail
+	})
+}
+
+func equalProtocolIDs(a, b *model.ProtocolIDs) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.CIPVendorID == b.CIPVendorID && a.CIPProductCode == b.CIPProductCode && a.BACnetInstance == b.BACnetInstance &&
+		a.BACnetVendorID == b.BACnetVendorID && a.ProfinetStationName == b.ProfinetStationName &&
+		a.ProfinetVendorID == b.ProfinetVendorID && a.ProfinetDeviceID == b.ProfinetDeviceID &&
+		slices.Equal(a.ModbusUnitIDs, b.ModbusUnitIDs) && slices.Equal(a.DNP3Addresses, b.DNP3Addresses) &&
+		slices.Equal(a.IEC104CommonAddresses, b.IEC104CommonAddresses) && a.AMSNetID == b.AMSNetID &&
+		a.OPCUAApplicationURI == b.OPCUAApplicationURI && a.SNMPSysObjectID == b.SNMPSysObjectID
 }
 
 // done installs a finished analysis and starts the next one if the data

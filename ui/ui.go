@@ -128,6 +128,9 @@ type Model struct {
 
 	// an is the analysis loop's state (see analysis.go).
 	an *analysisLoop
+	// clk is the clock's state: the UI wakes only when something on
+	// screen moves with time (see wake).
+	clk *clock
 	// tr is the export form and the diff view (see travel.go).
 	tr *travel
 	// notice is a one-line message in the tab bar until noticeUntil.
@@ -174,6 +177,7 @@ func New(cfg Config) Model {
 	// Tab order; add new panes here (and a Focus constant).
 	m.panes = []pane.Pane{m.assets, m.detail, m.matrix, m.capture, m.lifecycle, m.violations, m.scan, m.walk}
 	m.an = newAnalysisLoop(cfg)
+	m.clk = &clock{}
 	m.tr = newTravel(&styles)
 	m.keys = keys.DefaultKeyMap(len(m.panes))
 	m.keys.Open.SetEnabled(cfg.Sessions != nil)
@@ -219,19 +223,104 @@ func WaitForUpdates(ch <-chan model.Update) tea.Cmd {
 	}
 }
 
-// tick returns the once-a-second clock command.
-func tick() tea.Cmd {
-	return tea.Tick(time.Second, func(t time.Time) tea.Msg { return pane.TickMsg{Time: t} })
+// clock is the UI's one timer. The UI does no periodic work while nothing
+// changes: the timer runs once a second only while something on screen
+// moves with the clock (a source or a scan running, ages and packets/s of a
+// live capture) and for a few seconds after the last change, so throttled
+// work (an analysis, a walkdown evaluation) catches up; otherwise it is
+// armed only for what is due later (a notice to clear, a throttled
+// analysis) and for a slow check of the session's inventory states.
+type clock struct {
+	pending bool      // a clockMsg of generation gen is on its way
+	gen     int       // generation of the pending timer; older ones are dropped
+	at      time.Time // when the pending timer fires (wall clock)
+	// quietAt is when the UI goes quiet after its last change.
+	quietAt time.Time
+}
+
+// clockMsg is the timer firing; only the latest generation counts.
+type clockMsg struct {
+	gen int
+	at  time.Time
+}
+
+// Settle is how long the clock keeps ticking after the last change, so
+// that work a pane throttles (walkdown evaluation, analysis) catches up.
+const Settle = 5 * time.Second
+
+// StatesEvery is how often an idle UI checks whether the session changed
+// inventory states by itself (the missing policy's sweep).
+const StatesEvery = 30 * time.Second
+
+// active notes a change: the clock ticks for Settle after it.
+func (m *Model) active() { m.clk.quietAt = time.Now().Add(Settle) }
+
+// ticking reports whether the screen moves with the clock: a source or a
+// scan running, or a change less than Settle ago.
+func (m *Model) ticking() bool {
+	switch m.state.Phase() {
+	case state.Running, state.Waiting:
+		if !m.state.Closed() {
+			return true
+		}
+	}
+	if m.cfg.Scan != nil && m.cfg.Scan.Status().Running {
+		return true
+	}
+	return time.Now().Before(m.clk.quietAt)
+}
+
+// nextWake is how long until the UI has something to do by itself; ok is
+// false when nothing will ever be due without an update or a key.
+func (m *Model) nextWake() (d time.Duration, ok bool) {
+	take := func(x time.Duration) {
+		if !ok || x < d {
+			d, ok = max(x, 10*time.Millisecond), true
+		}
+	}
+	if m.ticking() {
+		take(time.Second)
+	}
+	if m.notice != "" {
+		if left := m.noticeUntil.Sub(m.cfg.Now()); left > 0 {
+			take(left)
+		}
+	}
+	if due, pending := m.an.due(); pending {
+		take(due)
+	}
+	if m.cfg.Ledger != nil {
+		take(StatesEvery)
+	}
+	return d, ok
+}
+
+// wake arms the timer for the next thing due, unless one that fires no
+// later is already armed.
+func (m *Model) wake() tea.Cmd {
+	d, ok := m.nextWake()
+	if !ok {
+		return nil
+	}
+	at := time.Now().Add(d)
+	if m.clk.pending && !m.clk.at.After(at) {
+		return nil
+	}
+	m.clk.gen++
+	m.clk.pending, m.clk.at = true, at
+	gen := m.clk.gen
+	return tea.Tick(d, func(t time.Time) tea.Msg { return clockMsg{gen: gen, at: t} })
 }
 
 // Init implements tea.Model: it starts reading updates and the clock.
 func (m Model) Init() tea.Cmd {
 	// mouse: click a tab or a row, wheel to scroll (shift+drag still
 	// selects text in most terminals)
+	m.active()
 	if m.cfg.Updates == nil {
-		return tea.Batch(tick(), tea.EnableMouseCellMotion)
+		return tea.Batch(m.wake(), tea.EnableMouseCellMotion)
 	}
-	return tea.Batch(WaitForUpdates(m.cfg.Updates), tick(), tea.EnableMouseCellMotion)
+	return tea.Batch(WaitForUpdates(m.cfg.Updates), m.wake(), tea.EnableMouseCellMotion)
 }
 
 // Focused returns the focused pane.
@@ -240,8 +329,37 @@ func (m Model) Focused() Focus { return m.focus }
 // HelpShown reports whether the help overlay is open.
 func (m Model) HelpShown() bool { return m.showHelp }
 
-// Update implements tea.Model.
+// Update implements tea.Model. After each message it arms the clock for
+// whatever is due next; with nothing changing and nothing live on screen
+// it arms nothing (or only the slow check of StatesEvery).
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case clockMsg:
+		if msg.gen != m.clk.gen {
+			return m, nil // superseded by a sooner timer
+		}
+		m.clk.pending = false
+		return m, tea.Batch(m.tick(msg.at), m.wake())
+	case tea.KeyMsg, tea.MouseMsg, tea.WindowSizeMsg, AnalysisMsg, actionMsg, pane.NoticeMsg:
+		m.active()
+	}
+	nm, cmd := m.update(msg)
+	m = nm.(Model)
+	return m, tea.Batch(cmd, m.wake())
+}
+
+// tick is the clock's work: a packets/s sample, the panes' ages and rates,
+// an analysis that the throttle held back.
+func (m *Model) tick(at time.Time) tea.Cmd {
+	m.state.Sample(at)
+	cmds := []tea.Cmd{m.an.maybe(m, false)}
+	for _, p := range m.panes {
+		cmds = append(cmds, p.Update(pane.TickMsg{Time: at}))
+	}
+	return tea.Batch(cmds...)
+}
+
+func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if cmd, ok := m.travelMsg(msg); ok {
 		return m, cmd
 	}
@@ -252,12 +370,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case UpdatesMsg:
 		return m, m.apply(msg)
 	case pane.TickMsg:
-		m.state.Sample(msg.Time)
-		cmds := []tea.Cmd{tick(), m.an.maybe(&m, false)}
-		for _, p := range m.panes {
-			cmds = append(cmds, p.Update(msg))
-		}
-		return m, tea.Batch(cmds...)
+		return m, m.tick(msg.Time)
 	case pane.OpenAssetMsg:
 		m.assets.Select(msg.ID)
 		m.detail.Show(msg.ID)
@@ -299,18 +412,22 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 // the wait unless the channel closed.
 func (m *Model) apply(msg UpdatesMsg) tea.Cmd {
 	if len(msg.Updates) > 0 {
+		// counters alone (packets, bytes, last seen) change no analysis
+		content := contentChanged(m.state, msg.Updates)
 		ch := m.state.Apply(msg.Updates)
 		if !ch.Empty() {
+			m.active()
 			for _, p := range m.panes {
 				p.DataChanged(ch)
 			}
-			if ch.Reset || len(ch.Assets) > 0 || len(ch.Conversations) > 0 {
+			if ch.Reset || content {
 				m.an.dirty = true
 			}
 		}
 	}
 	analyse := m.an.maybe(m, false)
 	if msg.Closed {
+		m.active()
 		m.state.SetClosed()
 		m.capture.DataChanged(state.Change{Stats: true})
 		return analyse
