@@ -4,7 +4,7 @@
 // The command line builds it from a Config and runs it:
 //
 //	sess := assets.NewSession("plant-a", st, snapshot, opts) // go sess.Run(ctx)
-//	p := tea.NewProgram(ui.New(ui.Config{
+//	final, err := ui.Run(ui.New(ui.Config{
 //		Session:  "plant-a",
 //		Updates:  sess.Watch(), // <-chan model.Update, closed when the session's Run ends
 //		Sources:  []string{"plant.pcap"},
@@ -13,8 +13,12 @@
 //		Ledger:   sess,         // states and waivers
 //		User:     operator,
 //		Scan:     scanControl,  // scanpane.Control, nil without a live session
-//	}), tea.WithAltScreen())
-//	_, err := p.Run()
+//	}))
+//	next := final.Chosen() // a session picked with O, or ""
+//
+// Run draws a frame only when it changed (see Run); with nothing arriving
+// the UI sets no timer but a check of the session's states every
+// StatesEvery, and counter-only updates start no analysis.
 //
 // The UI never blocks on the capture. A command waits for one
 // model.Update, takes every other update already queued without waiting,

@@ -146,7 +146,7 @@ type Model struct {
 	height   int
 }
 
-// New builds the UI for cfg. Run it with tea.NewProgram(ui.New(cfg), tea.WithAltScreen()).
+// New builds the UI for cfg. Run it with Run(New(cfg)).
 func New(cfg Config) Model {
 	if cfg.Now == nil {
 		cfg.Now = time.Now

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
 	"github.com/spf13/cobra"
 
 	"otscope/assets/review"
@@ -195,11 +194,9 @@ func (a *app) runTUI(e *env, session string, open func() (capture.Source, error)
 		f.start(ctx, sess, open, io)
 	}
 	trav := &tuiTravel{st: e.st, session: session, version: a.appVersion(), src: src, now: time.Now}
-	p := tea.NewProgram(ui.New(ui.Config{Session: session, Updates: updates, Sources: sources, Version: a.appVersion(),
+	final, uiErr := ui.Run(ui.New(ui.Config{Session: session, Updates: updates, Sources: sources, Version: a.appVersion(),
 		Analysis: src, Ledger: sess, User: operator(), Scan: scanCtl, Sessions: pickerSessions(e.st), Walkdown: book,
-		Exporter: trav, Differ: trav}),
-		tea.WithAltScreen())
-	final, uiErr := p.Run()
+		Exporter: trav, Differ: trav}))
 	trav.close() // an export or a diff in progress finishes before the store closes
 	scanCtl.Wait()
 	cancel()
@@ -215,8 +212,8 @@ func (a *app) runTUI(e *env, session string, open func() (capture.Source, error)
 		e.logger.Printf("session %s: %v", session, feedErr)
 	}
 	var next string
-	if m, ok := final.(ui.Model); ok && uiErr == nil {
-		next = m.Chosen()
+	if uiErr == nil {
+		next = final.Chosen()
 	}
 	return next, errors.Join(append(errs, uiErr, saveErr)...)
 }
