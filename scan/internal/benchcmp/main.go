@@ -6,6 +6,14 @@
 // and `tshark -T fields` on the same file. Captures are generated once into
 // -dir and reused, so runs are reproducible and comparable.
 //
+// The TUI row opens the session in `otscope ui` inside tmux at 80x24 (a real
+// terminal; wall time is open to first frame) and reports the 99th
+// percentile keypress latency, from tmux receiving the key (`send-keys` over
+// a control-mode client) to the first output the TUI writes back (so it
+// includes the rendering), and the TUI's idle CPU (utime+stime of the
+// otscope process from /proc over -tuiidle once the UI is quiet, in % of
+// one core). Without tmux those columns are skipped with a note.
+//
 //	go run ./scan/internal/benchcmp -otscope ./otscope -assets 300,3000,10000,30000 -packets 2000000
 //	go run ./scan/internal/benchcmp -otscope ./otscope -file plant.pcap
 package main
@@ -44,6 +52,10 @@ type result struct {
 	cpu     time.Duration
 	rssMB   float64
 	out     []byte
+	// the TUI row: keypress latency (99th percentile) and idle CPU
+	tui     bool
+	keyP99  time.Duration
+	idlePct float64
 }
 
 func main() {
@@ -54,6 +66,8 @@ func main() {
 	scale := flag.Int("scale", 40, "plant.Options.Scale of the generated captures")
 	dir := flag.String("dir", filepath.Join(os.TempDir(), "otscope-bench"), "where generated captures are kept")
 	tshark := flag.String("tshark", "tshark", "tshark binary (skipped when missing)")
+	tuiKeys := flag.Int("tuikeys", 200, "keypresses timed in the TUI (0: no TUI row)")
+	tuiIdle := flag.Duration("tuiidle", 20*time.Second, "how long the idle TUI's CPU is sampled")
 	genTo := flag.String("generate", "", "internal: write the capture -assets/-packets/-scale describe to this path and exit")
 	flag.Parse()
 	if *genTo != "" {
@@ -90,9 +104,10 @@ func main() {
 		}
 	}
 	_, haveTshark := exec.LookPath(*tshark)
+	_, haveTmux := exec.LookPath("tmux")
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "(max RSS of a child is at least this program's, %.0f MB, a Linux rusage quirk)\n", selfRSS())
-	fmt.Fprintf(tw, "capture\tassets\ttool\tpackets\twall s\tCPU s\tpkt/CPU-s\tmax RSS MB\t\n")
+	fmt.Fprintf(tw, "capture\tassets\ttool\tpackets\twall s\tCPU s\tpkt/CPU-s\tmax RSS MB\tkey p99 ms\tidle %%core\t\n")
 	for _, path := range files {
 		bare, err := bareLoop(path)
 		if err != nil {
@@ -121,6 +136,14 @@ func main() {
 			}
 			rows = append(rows, r)
 		}
+		if haveTmux == nil && *tuiKeys > 0 {
+			r, err := tuiBench(*bin, common, *tuiKeys, *tuiIdle)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "benchcmp: TUI:", err)
+			} else {
+				rows = append(rows, r)
+			}
+		}
 		if haveTshark == nil {
 			r, err := timed("tshark -T fields ip.src ip.dst tcp.dstport", bare.packets, *tshark, "-r", path, "-n",
 				"-T", "fields", "-e", "ip.src", "-e", "ip.dst", "-e", "tcp.dstport")
@@ -135,14 +158,21 @@ func main() {
 			if r.packets > 0 {
 				pkts, per = strconv.Itoa(r.packets), fmt.Sprintf("%.0f", float64(r.packets)/r.cpu.Seconds())
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.2f\t%.2f\t%s\t%.1f\t\n", filepath.Base(path), assets, r.name, pkts,
-				r.wall.Seconds(), r.cpu.Seconds(), per, r.rssMB)
+			key, idle := "-", "-"
+			if r.tui {
+				key, idle = fmt.Sprintf("%.1f", r.keyP99.Seconds()*1000), fmt.Sprintf("%.2f", r.idlePct)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.2f\t%.2f\t%s\t%.1f\t%s\t%s\t\n", filepath.Base(path), assets, r.name, pkts,
+				r.wall.Seconds(), r.cpu.Seconds(), per, r.rssMB, key, idle)
 		}
 		tw.Flush()
 		os.RemoveAll(work)
 	}
 	if haveTshark != nil {
 		fmt.Fprintln(os.Stderr, "benchcmp: tshark not found: skipped")
+	}
+	if haveTmux != nil && *tuiKeys > 0 {
+		fmt.Fprintln(os.Stderr, "benchcmp: tmux not found: the TUI row (key p99, idle CPU) skipped")
 	}
 }
 
