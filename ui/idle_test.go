@@ -188,3 +188,25 @@ func TestSameAssetContentKnowsEveryField(t *testing.T) {
 	check(reflect.TypeFor[model.Service](), []string{"Transport", "Port", "Protocol", "IP", "FirstSeen", "LastSeen"})
 	check(reflect.TypeFor[model.Fact](), []string{"Field", "Value", "Detail", "Source", "LastSeen", "Count"})
 }
+
+// TestClockTicksWhileLive: while a live source runs, ages and packets/s
+// move with the clock, so it ticks once a second even without changes.
+func TestClockTicksWhileLive(t *testing.T) {
+	m := fixtureModel(t, 80, 24) // a live interface that is still capturing
+	m.clk.quietAt = time.Time{}
+	if !m.ticking() {
+		t.Fatalf("a live capture does not tick (phase %v)", m.state.Phase())
+	}
+	nm, _ := m.Update(clockMsg{gen: m.clk.gen, at: fixtureNow})
+	m = nm.(Model)
+	if left := time.Until(m.clk.at); !m.clk.pending || left > time.Second {
+		t.Fatalf("live clock re-armed: pending %v in %v, want within 1s", m.clk.pending, left)
+	}
+	// a timer superseded by a sooner one is dropped without work
+	gen := m.clk.gen
+	nm, cmd := m.Update(clockMsg{gen: gen - 1, at: fixtureNow})
+	m = nm.(Model)
+	if cmd != nil || m.clk.gen != gen || !m.clk.pending {
+		t.Fatal("a stale timer did work or disturbed the pending one")
+	}
+}

@@ -258,16 +258,16 @@ func (m *Model) active() { m.clk.quietAt = time.Now().Add(Settle) }
 // ticking reports whether the screen moves with the clock: a source or a
 // scan running, or a change less than Settle ago.
 func (m *Model) ticking() bool {
+	if time.Now().Before(m.clk.quietAt) {
+		return true
+	}
 	switch m.state.Phase() {
 	case state.Running, state.Waiting:
 		if !m.state.Closed() {
 			return true
 		}
 	}
-	if m.cfg.Scan != nil && m.cfg.Scan.Status().Running {
-		return true
-	}
-	return time.Now().Before(m.clk.quietAt)
+	return m.cfg.Scan != nil && m.cfg.Scan.Status().Running
 }
 
 // nextWake is how long until the UI has something to do by itself; ok is
