@@ -32,12 +32,18 @@ func tuiBench(bin string, common []string, keys int, idle time.Duration) (result
 	if _, err := tmux("new-session", "-d", "-x", "80", "-y", "24", "-s", "b", strings.Join(argv, " ")); err != nil {
 		return result{}, fmt.Errorf("tmux new-session: %w", err)
 	}
-	defer tmux("kill-server") //nolint:errcheck
-	out, err := tmux("display", "-p", "-t", "b", "#{pane_pid}")
+	out, err := tmux("display", "-p", "-t", "b", "#{pane_pid} #{socket_path}")
+	pidText, socket, _ := strings.Cut(strings.TrimSpace(out), " ")
+	defer func() {
+		tmux("kill-server") //nolint:errcheck
+		if socket != "" {
+			os.Remove(socket) // tmux may leave it behind
+		}
+	}()
 	if err != nil {
 		return result{}, err
 	}
-	pid, err := strconv.Atoi(strings.TrimSpace(out))
+	pid, err := strconv.Atoi(pidText)
 	if err != nil {
 		return result{}, fmt.Errorf("pane pid %q: %w", out, err)
 	}
