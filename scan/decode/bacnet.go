@@ -94,6 +94,11 @@ func parseBACnetIP(c *appCtx, p []byte) {
 		return
 	}
 	p = p[:n]
+	if p[1] == 0x0b {
+		// Original-Broadcast-NPDU: the destination is a broadcast address,
+		// whether the frame was a link-layer broadcast or routed
+		c.d.markBroadcast(c.dst)
+	}
 	c.identify(protoBACnet)
 	m := bacMsg{d: c.d, c: c, base: c.sender()}
 	switch fn := p[1]; fn {
