@@ -68,6 +68,12 @@ type handle struct {
 	meta       Meta
 	metaLoaded bool
 
+	// known holds the asset and conversation keys this writer has seen in
+	// the database, so a flush that rewrites them (counters, last seen)
+	// does not look each one up again to count new records. Guarded by
+	// wmu: only writers use it.
+	known map[string]struct{}
+
 	done chan struct{} // closed by close to stop value-log GC
 	wg   sync.WaitGroup
 }
