@@ -2,13 +2,11 @@ package main
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -130,25 +128,11 @@ func readHeaders(t *testing.T, path string) (headerAddrs, bool) {
 const minGatewaySources = 3
 
 func TestAssetPrecision(t *testing.T) {
-	if _, err := os.Stat(sharedPcaps); err != nil {
-		t.Skip("../shared/pcaps not present")
-	}
-	truths, _ := filepath.Glob(filepath.Join(sharedPcaps, "truth", "*", "*.json"))
-	if len(truths) == 0 {
-		t.Skip("no truth files")
-	}
+	truths := loadTruths(t)
 	dir := t.TempDir()
 	var assets, devices, gateways, realGateways int
 	var notDevices, falseGateways []string
-	for i, tf := range truths {
-		raw, err := os.ReadFile(tf)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var truth truthFile
-		if err := json.Unmarshal(raw, &truth); err != nil {
-			t.Fatalf("%s: %v", tf, err)
-		}
+	for i, truth := range truths {
 		capPath := filepath.Join(sharedPcaps, truth.File)
 		hdr, ok := readHeaders(t, capPath)
 		if !ok {
