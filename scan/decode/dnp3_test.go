@@ -52,14 +52,37 @@ func (s *soFlow) facts(ip netip.Addr) map[string][]string {
 	out := map[string][]string{}
 	for _, o := range s.d.Flush().Obs {
 		if o.Kind == model.ObsFact && o.Subject.IP == ip {
-			k := o.Fact.Field
-			if o.Subject.Sub != "" {
-				k = o.Subject.Sub + "|" + k
-			}
-			out[k] = append(out[k], o.Fact.Value)
+			soAddFact(out, o)
 		}
 	}
 	return out
+}
+
+// sides flushes once and returns field -> values of the facts about the
+// server (sv) and about anything else (cl).
+func (s *soFlow) sides() (cl, sv map[string][]string) {
+	cl, sv = map[string][]string{}, map[string][]string{}
+	for _, o := range s.d.Flush().Obs {
+		if o.Kind != model.ObsFact {
+			continue
+		}
+		if o.Subject.IP == soServerIP {
+			soAddFact(sv, o)
+		} else {
+			soAddFact(cl, o)
+		}
+	}
+	return cl, sv
+}
+
+// soAddFact files o's value under its field, prefixed "sub|" when the fact
+// is about a sub-device.
+func soAddFact(m map[string][]string, o model.Observation) {
+	k := o.Fact.Field
+	if o.Subject.Sub != "" {
+		k = o.Subject.Sub + "|" + k
+	}
+	m[k] = append(m[k], o.Fact.Value)
 }
 
 func soWantFact(t *testing.T, got map[string][]string, field, value string) {

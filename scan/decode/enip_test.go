@@ -3,14 +3,10 @@ package decode
 import (
 	"encoding/binary"
 	"net"
-	"os"
-	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
-	"github.com/google/gopacket/pcapgo"
 
 	"otscope/model"
 )
@@ -291,17 +287,7 @@ func TestCIPPollingAllocatesNothing(t *testing.T) {
 	req := enipTCP(t, macHMI, macPLC, ipHMI, ipPLC, 1130, 44818, enipUnit(9, readTag))
 	resp := enipTCP(t, macPLC, macHMI, ipPLC, ipHMI, 44818, 1130, enipUnit(9, []byte{0xcc, 0, 0, 0, 0xc4, 0, 1, 0, 0, 0}))
 	io := enipUDP(t, macPLC, macHMI, ipPLC, ipHMI, 2222, 2222, []byte{2, 0, 0x02, 0x80, 8, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0xb1, 0, 4, 0, 1, 0, 0xaa, 0xbb})
-	feed(d, req, resp, io)
-	d.Flush()
-	c := ci(len(req), time.Second)
-	allocs := testing.AllocsPerRun(1000, func() {
-		d.Decode(req, c, layers.LinkTypeEthernet, 0)
-		d.Decode(resp, c, layers.LinkTypeEthernet, 0)
-		d.Decode(io, c, layers.LinkTypeEthernet, 0)
-	})
-	if allocs != 0 {
-		t.Errorf("CIP polling allocates %.1f times per round, want 0", allocs)
-	}
+	wantNoAllocs(t, d, "CIP polling", req, resp, io)
 }
 
 // BenchmarkCIPPolling decodes Logix read-tag polling (connected, SendUnitData)
@@ -322,54 +308,10 @@ func BenchmarkCIPPolling(b *testing.B) {
 	benchFrames(b, frames)
 }
 
-// enipSeedPayloads returns TCP (or UDP) payloads of flows on port from the
-// real captures, to seed the fuzzers.
-func enipSeedPayloads(tb testing.TB, port uint16, udp bool) [][]byte {
-	var files []string
-	for _, dir := range []string{"enip", "modbus", "mixed"} {
-		m, _ := filepath.Glob(filepath.Join("../../../shared/pcaps", dir, "*.pcap"))
-		files = append(files, m...)
-	}
-	var out [][]byte
-	for _, f := range files {
-		fh, err := os.Open(f)
-		if err != nil {
-			continue
-		}
-		r, err := pcapgo.NewReader(fh)
-		if err != nil || r.LinkType() != layers.LinkTypeEthernet {
-			fh.Close()
-			continue
-		}
-		n := 0
-		for n < 40 {
-			data, _, err := r.ReadPacketData()
-			if err != nil {
-				break
-			}
-			pkt := gopacket.NewPacket(data, layers.LayerTypeEthernet, gopacket.NoCopy)
-			var p []byte
-			if udp {
-				if l, ok := pkt.Layer(layers.LayerTypeUDP).(*layers.UDP); ok && (uint16(l.SrcPort) == port || uint16(l.DstPort) == port) {
-					p = l.Payload
-				}
-			} else if l, ok := pkt.Layer(layers.LayerTypeTCP).(*layers.TCP); ok && (uint16(l.SrcPort) == port || uint16(l.DstPort) == port) {
-				p = l.Payload
-			}
-			if len(p) > 0 {
-				out = append(out, append([]byte(nil), p...))
-				n++
-			}
-		}
-		fh.Close()
-	}
-	return out
-}
-
 // FuzzENIP drives the EtherNet/IP parser with arbitrary payloads as request
 // then response on one flow (so responses meet remembered requests).
 func FuzzENIP(f *testing.F) {
-	for _, p := range enipSeedPayloads(f, 44818, false) {
+	for _, p := range soSeedPayloads(f, 44818, "enip", "modbus", "mixed") {
 		f.Add(p, p)
 	}
 	us := []byte{0x52, 0x02, 0x20, 0x06, 0x24, 0x01, 0x06, 0x9a, 6, 0, 0x01, 0x02, 0x20, 0x01, 0x24, 0x01, 0x01, 0x00, 0x01, 0x02}
@@ -392,7 +334,7 @@ func FuzzENIP(f *testing.F) {
 
 // FuzzCIPIO drives the CIP I/O parser.
 func FuzzCIPIO(f *testing.F) {
-	for _, p := range enipSeedPayloads(f, 2222, true) {
+	for _, p := range soSeedPayloads(f, 2222, "enip", "modbus", "mixed") {
 		f.Add(p)
 	}
 	f.Add([]byte{2, 0, 0x02, 0x80, 8, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0xb1, 0, 4, 0, 1, 0, 0xaa, 0xbb})

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"net"
 	"testing"
-	"time"
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
@@ -181,16 +180,7 @@ func TestModbusPollingAllocatesNothing(t *testing.T) {
 	d := New(Options{Origin: "unit"})
 	req := enipTCP(t, macHMI, macPLC, ipHMI, ipPLC, 40000, 502, mbADU(1, 1, 3, 0, 0, 0, 10))
 	resp := enipTCP(t, macPLC, macHMI, ipPLC, ipHMI, 502, 40000, mbADU(1, 1, 3, 20, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20))
-	feed(d, req, resp)
-	d.Flush()
-	c := ci(len(req), time.Second)
-	allocs := testing.AllocsPerRun(1000, func() {
-		d.Decode(req, c, layers.LinkTypeEthernet, 0)
-		d.Decode(resp, c, layers.LinkTypeEthernet, 0)
-	})
-	if allocs != 0 {
-		t.Errorf("Modbus polling allocates %.1f times per request/response, want 0", allocs)
-	}
+	wantNoAllocs(t, d, "Modbus polling", req, resp)
 }
 
 // BenchmarkModbusPolling decodes FC 3 polling between 50 HMI/PLC pairs with
@@ -224,7 +214,7 @@ func BenchmarkModbusParser(b *testing.B) {
 
 // FuzzModbus drives the parser with arbitrary payloads in both directions.
 func FuzzModbus(f *testing.F) {
-	for _, p := range enipSeedPayloads(f, 502, false) {
+	for _, p := range soSeedPayloads(f, 502, "enip", "modbus", "mixed") {
 		f.Add(p)
 	}
 	f.Add(mbADU(1, 1, 3, 4, 0, 1, 0, 2))
