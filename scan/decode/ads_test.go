@@ -103,9 +103,7 @@ func FuzzADS(f *testing.F) {
 		f.Add(p, false, true)
 	}
 	f.Fuzz(func(t *testing.T, p []byte, fromServer, udp bool) {
-		s := newSOFlow(48898, udp)
-		s.send(parseADS, fromServer, p)
-		soCheckBounded(t, s)
+		soFuzzOne(t, parseADS, 48898, udp, fromServer, p)
 	})
 }
 

@@ -69,9 +69,7 @@ func FuzzFINS(f *testing.F) {
 		f.Add(p, true, false)
 	}
 	f.Fuzz(func(t *testing.T, p []byte, fromServer, udp bool) {
-		s := newSOFlow(9600, udp)
-		s.send(parseFINS, fromServer, p)
-		soCheckBounded(t, s)
+		soFuzzOne(t, parseFINS, 9600, udp, fromServer, p)
 	})
 }
 

@@ -73,14 +73,7 @@ func TestHARTIPMalformed(t *testing.T) {
 
 func FuzzHARTIP(f *testing.F) {
 	f.Add(hartMsg(1, 3, hartFrame(0x86, [5]byte{0x26, 0x4e, 0, 0, 0xd2}, 0, hartCmd0(0x264e, 38, [3]byte{0, 0, 0xd2}))), true)
-	for _, p := range soSeedPayloads(f, 5094, "hart-ip") {
-		f.Add(p, false)
-	}
-	f.Fuzz(func(t *testing.T, p []byte, fromServer bool) {
-		s := newSOFlow(5094, true)
-		s.send(parseHARTIP, fromServer, p)
-		soCheckBounded(t, s)
-	})
+	soFuzz(f, parseHARTIP, 5094, true, "hart-ip")
 }
 
 // BenchmarkHARTIPPolling: command 3 (dynamic variables) polling.
