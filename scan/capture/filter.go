@@ -209,6 +209,9 @@ func (p *filterParser) parseUnary(depth int) (fnode, error) {
 	return p.parsePrimitive()
 }
 
+// protoKinds are the primitives that are a protocol name alone.
+var protoKinds = map[string]primKind{"icmp": pICMP, "icmp6": pICMP6, "arp": pARP, "ip": pIP, "ip6": pIP6}
+
 func (p *filterParser) parsePrimitive() (fnode, error) {
 	prim := fPrim{shift: p.shift}
 	tok := p.peek()
@@ -227,25 +230,9 @@ func (p *filterParser) parsePrimitive() (fnode, error) {
 		}
 		prim.kind = kind
 		return prim, nil
-	case "icmp":
+	case "icmp", "icmp6", "arp", "ip", "ip6":
 		p.next()
-		prim.kind = pICMP
-		return prim, nil
-	case "icmp6":
-		p.next()
-		prim.kind = pICMP6
-		return prim, nil
-	case "arp":
-		p.next()
-		prim.kind = pARP
-		return prim, nil
-	case "ip":
-		p.next()
-		prim.kind = pIP
-		return prim, nil
-	case "ip6":
-		p.next()
-		prim.kind = pIP6
+		prim.kind = protoKinds[tok]
 		return prim, nil
 	case "vlan":
 		p.next()

@@ -251,37 +251,29 @@ func eq(l load, val uint32) cond { return cmp(l, 0, bpf.JumpEqual, val) }
 
 // node compiles an AST node.
 func (g *codegen) node(n fnode) (cond, error) {
+	var join func(...cond) cond
+	var kids []fnode
 	switch n := n.(type) {
 	case fAnd:
-		a, err := g.node(n.a)
-		if err != nil {
-			return nil, err
-		}
-		b, err := g.node(n.b)
-		if err != nil {
-			return nil, err
-		}
-		return cAnd(a, b), nil
+		join, kids = cAnd, []fnode{n.a, n.b}
 	case fOr:
-		a, err := g.node(n.a)
-		if err != nil {
-			return nil, err
-		}
-		b, err := g.node(n.b)
-		if err != nil {
-			return nil, err
-		}
-		return cOr(a, b), nil
+		join, kids = cOr, []fnode{n.a, n.b}
 	case fNot:
-		a, err := g.node(n.a)
-		if err != nil {
-			return nil, err
-		}
-		return cNot(a), nil
+		join, kids = func(cs ...cond) cond { return cNot(cs[0]) }, []fnode{n.a}
 	case fPrim:
 		return g.prim(n)
+	default:
+		return nil, fmt.Errorf("unknown filter node %T", n)
 	}
-	return nil, fmt.Errorf("unknown filter node %T", n)
+	cs := make([]cond, len(kids))
+	for i, k := range kids {
+		c, err := g.node(k)
+		if err != nil {
+			return nil, err
+		}
+		cs[i] = c
+	}
+	return join(cs...), nil
 }
 
 // EtherTypes used by the primitives.
