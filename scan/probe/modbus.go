@@ -73,25 +73,10 @@ func (modbusProbe) Plan(t *Target, o *PlanOptions) (Planned, bool) {
 // (a gateway with nothing behind that id) does not end the probe; anything
 // else that breaks the exchange does.
 func (modbusProbe) Run(ctx context.Context, s *Session, t *Target, p *Planned, o *PlanOptions) error {
-	c, err := s.DialTCP(ctx, "modbus", p.Port)
-	if err != nil {
-		return stopErr(ctx, err)
-	}
-	defer icsClose(c)
 	var tx uint16
-	for _, unit := range modbusUnits(t, o) {
-		err := modbusIdentify(ctx, c, unit, &tx)
-		if err == nil {
-			continue
-		}
-		if stop := stopErr(ctx, err); stop != nil {
-			return stop
-		}
-		if !icsTimeout(err) {
-			return nil
-		}
-	}
-	return nil
+	return icsEach(ctx, s, "modbus", p.Port, modbusUnits(t, o), func(c *Conn, unit byte) error {
+		return modbusIdentify(ctx, c, unit, &tx)
+	})
 }
 
 // modbusIdentify asks one unit who it is.

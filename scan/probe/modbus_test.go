@@ -3,7 +3,6 @@ package probe
 import (
 	"bytes"
 	"encoding/binary"
-	"io"
 	"net"
 	"net/netip"
 	"os/exec"
@@ -239,38 +238,21 @@ func TestModbusPlan(t *testing.T) {
 // request PDU and unit (nil: stay silent).
 func icsFakeModbus(t *testing.T, addr string, answer func(unit byte, pdu []byte) []byte) (port int, reqs func() [][]byte) {
 	t.Helper()
-	ln, err := net.Listen("tcp", addr+":0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
 	got := make(chan []byte, 64)
-	go func() {
+	port = serveTCP(t, addr+":0", func(c net.Conn) {
 		for {
-			c, err := ln.Accept()
+			// MBAP: the length at 4 counts the unit id and the PDU
+			req, err := readFrame(c, 7, func(h []byte) int { return 6 + int(binary.BigEndian.Uint16(h[4:])) })
 			if err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				for {
-					h := make([]byte, 7)
-					if _, err := io.ReadFull(c, h); err != nil {
-						return
-					}
-					pdu := make([]byte, int(binary.BigEndian.Uint16(h[4:]))-1)
-					if _, err := io.ReadFull(c, pdu); err != nil {
-						return
-					}
-					got <- append(h, pdu...)
-					if a := answer(h[6], pdu); a != nil {
-						_, _ = c.Write(modbusADU(binary.BigEndian.Uint16(h), h[6], a...))
-					}
-				}
-			}()
+			got <- req
+			if a := answer(req[6], req[7:]); a != nil {
+				_, _ = c.Write(modbusADU(binary.BigEndian.Uint16(req), req[6], a...))
+			}
 		}
-	}()
-	return ln.Addr().(*net.TCPAddr).Port, func() [][]byte {
+	})
+	return port, func() [][]byte {
 		var out [][]byte
 		for {
 			select {
