@@ -117,19 +117,36 @@ func (a *smb2App) payload(g *Generator, _ *dialog, msg uint8, b []byte) []byte {
 // spnegoInit returns a SPNEGO NegTokenInit offering NTLMSSP and Kerberos,
 // the security blob of an SMB2 NEGOTIATE response.
 func spnegoInit() []byte {
-	b, app := berOpen(nil, 0x60)
+	b, open := spnegoInitOpen(nil, true)
+	return spnegoInitClose(b, open)
+}
+
+// spnegoInitOpen appends the start of a SPNEGO NegTokenInit (RFC 4178) up
+// to its mechTypes: NTLMSSP, after Kerberos when kerberos is set. The
+// caller may add the other fields of the NegTokenInit sequence, then ends
+// it with spnegoInitClose.
+func spnegoInitOpen(b []byte, kerberos bool) ([]byte, [3]int) {
+	var open [3]int
+	b, open[0] = berOpen(b, 0x60)
 	b = berOID(b, 1, 3, 6, 1, 5, 5, 2)
-	b, c0 := berOpen(b, 0xa0)
-	b, seq := berOpen(b, 0x30)
+	b, open[1] = berOpen(b, 0xa0)
+	b, open[2] = berOpen(b, 0x30)
 	b, m0 := berOpen(b, 0xa0)
 	b, mt := berOpen(b, 0x30)
-	b = berOID(b, 1, 2, 840, 113554, 1, 2, 2)
+	if kerberos {
+		b = berOID(b, 1, 2, 840, 113554, 1, 2, 2)
+	}
 	b = berOID(b, 1, 3, 6, 1, 4, 1, 311, 2, 2, 10)
 	b = berClose(b, mt)
-	b = berClose(b, m0)
-	b = berClose(b, seq)
-	b = berClose(b, c0)
-	return berClose(b, app)
+	return berClose(b, m0), open
+}
+
+// spnegoInitClose ends what spnegoInitOpen started.
+func spnegoInitClose(b []byte, open [3]int) []byte {
+	for i := len(open) - 1; i >= 0; i-- {
+		b = berClose(b, open[i])
+	}
+	return b
 }
 
 // rdpApp is an RDP connection: X.224 connection request with a cookie and

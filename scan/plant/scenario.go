@@ -204,16 +204,7 @@ func (a *smb1App) payload(g *Generator, _ *dialog, msg uint8, b []byte) []byte {
 		b = append(b, a.guid[:]...)
 	case mSetup: // SESSION SETUP ANDX with NTLMSSP NEGOTIATE in SPNEGO
 		b = smb1Header(b, 0x73, false, 0, 2)
-		blob := a.tmp[:0]
-		blob, app := berOpen(blob, 0x60)
-		blob = berOID(blob, 1, 3, 6, 1, 5, 5, 2)
-		blob, c0 := berOpen(blob, 0xa0)
-		blob, seq := berOpen(blob, 0x30)
-		blob, m0 := berOpen(blob, 0xa0)
-		blob, mt := berOpen(blob, 0x30)
-		blob = berOID(blob, 1, 3, 6, 1, 4, 1, 311, 2, 2, 10)
-		blob = berClose(blob, mt)
-		blob = berClose(blob, m0)
+		blob, open := spnegoInitOpen(a.tmp[:0], false)
 		blob, tok := berOpen(blob, 0xa2)
 		blob, os := berOpen(blob, 0x04)
 		blob = append(blob, "NTLMSSP\x00"...)
@@ -222,9 +213,7 @@ func (a *smb1App) payload(g *Generator, _ *dialog, msg uint8, b []byte) []byte {
 		blob = append(blob, zeros[:16]...)
 		blob = berClose(blob, os)
 		blob = berClose(blob, tok)
-		blob = berClose(blob, seq)
-		blob = berClose(blob, c0)
-		blob = berClose(blob, app)
+		blob = spnegoInitClose(blob, open)
 		a.tmp = blob
 		b = append(b, 12, 0xff, 0, 0, 0)
 		b = le16(b, 4356)
