@@ -129,6 +129,15 @@ func (p *filterParser) errorf(format string, args ...any) error {
 	return fmt.Errorf("filter %q: %w: %s; %s", p.expr, ErrFilter, fmt.Sprintf(format, args...), filterPrimitives)
 }
 
+// badToken reports tok, just read, as wrong ("<tok> <why>"), or the end of
+// the filter when there was no token.
+func (p *filterParser) badToken(tok, why string) error {
+	if tok == "" {
+		return p.unexpected()
+	}
+	return p.errorf("%q %s", tok, why)
+}
+
 func (p *filterParser) unexpected() error {
 	if p.pos >= len(p.toks) {
 		return p.errorf("unexpected end of filter")
@@ -267,8 +276,7 @@ func (p *filterParser) parsePortish(prim fPrim) (fnode, error) {
 		return nil, p.unexpected()
 	}
 	if prim.proto != 0 && kw != "port" && kw != "portrange" {
-		p.pos--
-		return nil, p.errorf("%q after tcp/udp: only port and portrange may follow", p.toks[p.pos])
+		return nil, p.badToken(kw, "after tcp/udp: only port and portrange may follow")
 	}
 	arg := p.next()
 	if arg == "" {
@@ -278,8 +286,7 @@ func (p *filterParser) parsePortish(prim fPrim) (fnode, error) {
 	case "host":
 		a, err := netip.ParseAddr(arg)
 		if err != nil || a.Zone() != "" {
-			p.pos--
-			return nil, p.errorf("%q is not an IPv4 or IPv6 address (host names are not resolved)", p.toks[p.pos])
+			return nil, p.badToken(arg, "is not an IPv4 or IPv6 address (host names are not resolved)")
 		}
 		a = a.Unmap()
 		prim.kind, prim.prefix = pHost, netip.PrefixFrom(a, a.BitLen())
@@ -288,8 +295,7 @@ func (p *filterParser) parsePortish(prim fPrim) (fnode, error) {
 		if err != nil {
 			a, aerr := netip.ParseAddr(arg)
 			if aerr != nil || a.Zone() != "" {
-				p.pos--
-				return nil, p.errorf("%q is not a network in CIDR form like 10.0.0.0/8", p.toks[p.pos])
+				return nil, p.badToken(arg, "is not a network in CIDR form like 10.0.0.0/8")
 			}
 			pf = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
 		}
@@ -300,8 +306,7 @@ func (p *filterParser) parsePortish(prim fPrim) (fnode, error) {
 	case "port":
 		n, ok := parseNumber(arg, 65535)
 		if !ok {
-			p.pos--
-			return nil, p.errorf("%q is not a port number (0-65535; service names are not supported)", p.toks[p.pos])
+			return nil, p.badToken(arg, "is not a port number (0-65535; service names are not supported)")
 		}
 		prim.kind, prim.lo, prim.hi = pPort, n, n
 	case "portrange":
@@ -309,8 +314,7 @@ func (p *filterParser) parsePortish(prim fPrim) (fnode, error) {
 		lo, ok1 := parseNumber(a, 65535)
 		hi, ok2 := parseNumber(b, 65535)
 		if !found || !ok1 || !ok2 || lo > hi {
-			p.pos--
-			return nil, p.errorf("%q is not a port range like 1024-65535", p.toks[p.pos])
+			return nil, p.badToken(arg, "is not a port range like 1024-65535")
 		}
 		prim.kind, prim.lo, prim.hi = pPort, lo, hi
 	default:
@@ -338,11 +342,7 @@ func (p *filterParser) parseEther(prim fPrim) (fnode, error) {
 			}
 		}
 		if !ok {
-			if arg == "" {
-				return nil, p.unexpected()
-			}
-			p.pos--
-			return nil, p.errorf("%q is not an EtherType (a number such as 0x88cc, or ip, ip6, arp)", p.toks[p.pos])
+			return nil, p.badToken(arg, "is not an EtherType (a number such as 0x88cc, or ip, ip6, arp)")
 		}
 		prim.kind, prim.lo = pEtherProto, n
 		return prim, nil
@@ -361,11 +361,7 @@ func (p *filterParser) parseEther(prim fPrim) (fnode, error) {
 	arg := p.next()
 	mac, err := net.ParseMAC(arg)
 	if err != nil || len(mac) != 6 {
-		if arg == "" {
-			return nil, p.unexpected()
-		}
-		p.pos--
-		return nil, p.errorf("%q is not a MAC address like 00:1b:1b:aa:bb:cc", p.toks[p.pos])
+		return nil, p.badToken(arg, "is not a MAC address like 00:1b:1b:aa:bb:cc")
 	}
 	prim.kind, prim.mac = pEtherHost, mac
 	return prim, nil

@@ -191,21 +191,12 @@ func (g *codegen) resolve() []bpf.Instruction {
 func cTrue(g *codegen, t, f int)  { g.items = append(g.items, item{kind: itemJa, jt: t}) }
 func cFalse(g *codegen, t, f int) { g.items = append(g.items, item{kind: itemJa, jt: f}) }
 
-func cAnd(cs ...cond) cond {
-	return func(g *codegen, t, f int) {
-		for i, c := range cs {
-			if i == len(cs)-1 {
-				c(g, t, f)
-				return
-			}
-			m := g.newLabel()
-			c(g, m, f)
-			g.place(m)
-		}
-	}
-}
+func cAnd(cs ...cond) cond { return cChain(cs, true) }
+func cOr(cs ...cond) cond  { return cChain(cs, false) }
 
-func cOr(cs ...cond) cond {
+// cChain tests cs in turn, the last one deciding: in an and chain a false
+// one jumps to f at once, in an or chain a true one jumps to t.
+func cChain(cs []cond, and bool) cond {
 	return func(g *codegen, t, f int) {
 		for i, c := range cs {
 			if i == len(cs)-1 {
@@ -213,7 +204,11 @@ func cOr(cs ...cond) cond {
 				return
 			}
 			m := g.newLabel()
-			c(g, t, m)
+			if and {
+				c(g, m, f)
+			} else {
+				c(g, t, m)
+			}
 			g.place(m)
 		}
 	}

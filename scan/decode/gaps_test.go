@@ -10,14 +10,14 @@ import (
 // and the APPID arrived and identify the publisher (issue 14, item 20).
 func TestSVCutFrameStillIdentifies(t *testing.T) {
 	asdu := func(n byte) []byte {
-		return berTLV(0x30, cat(berTLV(0x80, []byte("MU01_SV")), berTLV(0x81, []byte("MU01LD/LLN0$PhsMeas1")),
-			berTLV(0x82, []byte{0, n}), berTLV(0x83, []byte{0, 0, 0, 2}), berTLV(0x85, []byte{1}), berTLV(0x87, make([]byte, 64))))
+		return ber(0x30, cat(ber(0x80, []byte("MU01_SV")), ber(0x81, []byte("MU01LD/LLN0$PhsMeas1")),
+			ber(0x82, []byte{0, n}), ber(0x83, []byte{0, 0, 0, 2}), ber(0x85, []byte{1}), ber(0x87, make([]byte, 64))))
 	}
 	var asdus []byte
 	for i := range 8 {
 		asdus = append(asdus, asdu(byte(i))...)
 	}
-	apdu := berTLV(0x60, cat(berTLV(0x80, []byte{8}), berTLV(0xa2, asdus)))
+	apdu := ber(0x60, cat(ber(0x80, []byte{8}), ber(0xa2, asdus)))
 	f := iecL2Frame(t, 0x88ba, 0x4001, apdu)
 	for _, snap := range []int{len(f), 128, 96} {
 		d := New(Options{Origin: "test"})
