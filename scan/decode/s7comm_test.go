@@ -9,6 +9,8 @@ import (
 	"github.com/google/gopacket/layers"
 
 	"otscope/model"
+
+	"otscope/scan/internal/ber"
 )
 
 // Hand-built S7comm / COTP / S7comm-plus / MMS payloads, decoded through the
@@ -266,38 +268,38 @@ func cat(parts ...[]byte) []byte {
 
 // mmsSession wraps an MMS PDU in session DT and presentation user data.
 func mmsSession(pdu []byte) []byte {
-	pdv := ber(0x30, cat([]byte{0x02, 0x01, 0x03}, ber(0xa0, pdu)))
-	return cat([]byte{0x01, 0x00, 0x01, 0x00}, ber(0x61, pdv))
+	pdv := ber.TLV(0x30, cat([]byte{0x02, 0x01, 0x03}, ber.TLV(0xa0, pdu)))
+	return cat([]byte{0x01, 0x00, 0x01, 0x00}, ber.TLV(0x61, pdv))
 }
 
 func mmsIdentifyResponse(vendor, model, rev string) []byte {
-	svc := ber(0xa2, cat(ber(0x80, []byte(vendor)), ber(0x81, []byte(model)), ber(0x82, []byte(rev))))
-	return mmsSession(ber(0xa1, cat([]byte{0x02, 0x01, 0x01}, svc)))
+	svc := ber.TLV(0xa2, cat(ber.TLV(0x80, []byte(vendor)), ber.TLV(0x81, []byte(model)), ber.TLV(0x82, []byte(rev))))
+	return mmsSession(ber.TLV(0xa1, cat([]byte{0x02, 0x01, 0x01}, svc)))
 }
 
 func mmsReadRequest(invoke byte, domain, item string) []byte {
-	name := ber(0xa0, ber(0xa1, cat(ber(0x1a, []byte(domain)), ber(0x1a, []byte(item)))))
-	spec := ber(0xa1, ber(0xa0, ber(0x30, name)))
-	return mmsSession(ber(0xa0, cat([]byte{0x02, 0x01, invoke}, ber(0xa4, spec))))
+	name := ber.TLV(0xa0, ber.TLV(0xa1, cat(ber.TLV(0x1a, []byte(domain)), ber.TLV(0x1a, []byte(item)))))
+	spec := ber.TLV(0xa1, ber.TLV(0xa0, ber.TLV(0x30, name)))
+	return mmsSession(ber.TLV(0xa0, cat([]byte{0x02, 0x01, invoke}, ber.TLV(0xa4, spec))))
 }
 
 func mmsReadResp(invoke byte, data []byte) []byte {
-	return mmsSession(ber(0xa1, cat([]byte{0x02, 0x01, invoke}, ber(0xa4, ber(0xa1, data)))))
+	return mmsSession(ber.TLV(0xa1, cat([]byte{0x02, 0x01, invoke}, ber.TLV(0xa4, ber.TLV(0xa1, data)))))
 }
 
 func TestMMSIdentifyAndNamePlate(t *testing.T) {
-	vs := func(s string) []byte { return ber(0x8a, []byte(s)) }
-	phyNam := ber(0xa2, cat(vs("GE Multilin"), vs("U"), vs("8.40"), vs("SN123"), vs("L90-UNP"), vs("HTC_Lab")))
-	lphd := ber(0xa2, cat(phyNam, ber(0xa2, vs("health"))))
+	vs := func(s string) []byte { return ber.TLV(0x8a, []byte(s)) }
+	phyNam := ber.TLV(0xa2, cat(vs("GE Multilin"), vs("U"), vs("8.40"), vs("SN123"), vs("L90-UNP"), vs("HTC_Lab")))
+	lphd := ber.TLV(0xa2, cat(phyNam, ber.TLV(0xa2, vs("health"))))
 	conv := newS7Conv(t, 102).
-		client(tpkt(mmsSession(ber(0xa0, cat([]byte{0x02, 0x01, 0x01}, []byte{0x82, 0x00}))))).
+		client(tpkt(mmsSession(ber.TLV(0xa0, cat([]byte{0x02, 0x01, 0x01}, []byte{0x82, 0x00}))))).
 		server(tpkt(mmsIdentifyResponse("ABB", "REF615", "5.0"))).
 		client(tpkt(mmsReadRequest(7, "UR89Master", "LPHD1$DC"))).
 		server(tpkt(mmsReadResp(7, lphd))).
 		client(tpkt(mmsReadRequest(8, "UR89Ctrl", "BknCndPIOC1$DC$NamPlt$vendor"))).
 		server(tpkt(mmsReadResp(9, vs("not the answer")))).
 		client(tpkt(mmsReadRequest(10, "UR89Master", "LLN0$DC$NamPlt"))).
-		server(tpkt(mmsReadResp(10, ber(0xa2, cat(vs("GE"), vs("8.41"), vs("Master LD"))))))
+		server(tpkt(mmsReadResp(10, ber.TLV(0xa2, cat(vs("GE"), vs("8.41"), vs("Master LD"))))))
 	m := conv.facts(s7PLCIP)
 	wantFacts(t, m,
 		model.FieldVendor, "ABB", model.FieldProduct, "REF615", model.FieldFirmware, "5.0",
@@ -347,13 +349,13 @@ func BenchmarkS7ReadVarPolling(b *testing.B) {
 }
 
 func TestMMSNamePlateCutAcrossSegments(t *testing.T) {
-	vs := func(s string) []byte { return ber(0x8a, []byte(s)) }
-	phyNam := ber(0xa2, cat(vs("GE Multilin"), vs("U"), vs("8.40"), vs(""), vs("L90-UNP"), vs("HTC_Lab")))
+	vs := func(s string) []byte { return ber.TLV(0x8a, []byte(s)) }
+	phyNam := ber.TLV(0xa2, cat(vs("GE Multilin"), vs("U"), vs("8.40"), vs(""), vs("L90-UNP"), vs("HTC_Lab")))
 	var more []byte
 	for i := 0; i < 40; i++ {
-		more = append(more, ber(0xa2, vs("a long description of one more data object"))...)
+		more = append(more, ber.TLV(0xa2, vs("a long description of one more data object"))...)
 	}
-	full := tpkt(mmsReadResp(7, ber(0xa2, cat(phyNam, more))))
+	full := tpkt(mmsReadResp(7, ber.TLV(0xa2, cat(phyNam, more))))
 	m := newS7Conv(t, 102).
 		client(tpkt(mmsReadRequest(7, "UR89Master", "LPHD1$DC"))).
 		server(full[:1400]).
