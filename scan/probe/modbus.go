@@ -2,7 +2,6 @@ package probe
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -10,6 +9,8 @@ import (
 	"strings"
 
 	"otscope/model"
+
+	"otscope/scan/internal/mbap"
 )
 
 // Modbus/TCP identification (Modbus Application Protocol Specification
@@ -85,7 +86,7 @@ func modbusIdentify(ctx context.Context, c *Conn, unit byte, tx *uint16) error {
 		*tx++
 		return c.Exchange(ctx, &Request{
 			Kind:    kind,
-			Payload: modbusADU(*tx, unit, pdu...),
+			Payload: mbap.ADU(*tx, unit, pdu...),
 			Frame:   modbusFrame(*tx),
 			Summary: modbusSummary,
 		})
@@ -145,16 +146,6 @@ func modbusUnitList(u []byte) string {
 		return "unit " + s[0]
 	}
 	return "units " + strings.Join(s, ",")
-}
-
-// modbusADU builds an MBAP-framed request.
-func modbusADU(tx uint16, unit byte, pdu ...byte) []byte {
-	b := make([]byte, 7, 7+len(pdu))
-	binary.BigEndian.PutUint16(b[0:], tx)
-	// b[2:4] protocol identifier 0 = Modbus
-	binary.BigEndian.PutUint16(b[4:], uint16(1+len(pdu)))
-	b[6] = unit
-	return append(b, pdu...)
 }
 
 // modbusFrame frames the answer to transaction tx from its MBAP header. An
