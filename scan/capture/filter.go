@@ -169,24 +169,23 @@ func (p *filterParser) parseExpr(depth int) (fnode, error) {
 	if err != nil {
 		return nil, err
 	}
+	// and and or bind equally, left to right, as in pcap-filter
 	for {
-		switch p.peek() {
-		case "and", "&&":
-			p.next()
-			right, err := p.parseUnary(depth)
-			if err != nil {
-				return nil, err
-			}
-			left = fAnd{left, right}
-		case "or", "||":
-			p.next()
-			right, err := p.parseUnary(depth)
-			if err != nil {
-				return nil, err
-			}
-			left = fOr{left, right}
+		op := p.peek()
+		switch op {
+		case "and", "&&", "or", "||":
 		default:
 			return left, nil
+		}
+		p.next()
+		right, err := p.parseUnary(depth)
+		if err != nil {
+			return nil, err
+		}
+		if op == "and" || op == "&&" {
+			left = fAnd{left, right}
+		} else {
+			left = fOr{left, right}
 		}
 	}
 }

@@ -295,16 +295,12 @@ func TestCIPPollingAllocatesNothing(t *testing.T) {
 func BenchmarkCIPPolling(b *testing.B) {
 	var frames [][]byte
 	readTag := []byte{0x4c, 0x04, 0x91, 0x05, 'T', 'a', 'g', '_', '1', 0, 0x01, 0x00}
-	for i := 0; i < 25; i++ {
-		hmi := net.HardwareAddr{0x00, 0x0e, 0x8c, 0, 0, byte(i)}
-		plc := net.HardwareAddr{0x00, 0x00, 0xbc, 0, 0, byte(i)}
-		hip := net.IP{10, 10, 2, byte(i + 1)}
-		pip := net.IP{10, 10, 1, byte(i + 1)}
+	pollingPairs(25, rockwellOUI, func(i int, hmi, plc net.HardwareAddr, hip, pip net.IP) {
 		frames = append(frames,
 			enipTCP(b, hmi, plc, hip, pip, 40000+uint16(i), 44818, enipUnit(uint16(i), readTag)),
 			enipTCP(b, plc, hmi, pip, hip, 44818, 40000+uint16(i), enipUnit(uint16(i), []byte{0xcc, 0, 0, 0, 0xc4, 0, 1, 0, 0, 0})),
 			enipUDP(b, plc, hmi, pip, hip, 2222, 2222, []byte{2, 0, 0x02, 0x80, 8, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0xb1, 0, 4, 0, 1, 0, 0xaa, 0xbb}))
-	}
+	})
 	benchFrames(b, frames)
 }
 

@@ -179,15 +179,11 @@ func TestModbusPollingAllocatesNothing(t *testing.T) {
 // real Modbus PDUs (the identification path on the hot loop).
 func BenchmarkModbusPolling(b *testing.B) {
 	var frames [][]byte
-	for i := 0; i < 50; i++ {
-		hmi := net.HardwareAddr{0x00, 0x0e, 0x8c, 0, 0, byte(i)}
-		plc := net.HardwareAddr{0x00, 0x1b, 0x1b, 0, 0, byte(i)}
-		hip := net.IP{10, 10, 2, byte(i + 1)}
-		pip := net.IP{10, 10, 1, byte(i + 1)}
+	pollingPairs(50, siemensOUI, func(i int, hmi, plc net.HardwareAddr, hip, pip net.IP) {
 		frames = append(frames,
 			enipTCP(b, hmi, plc, hip, pip, 40000+uint16(i), 502, mbap.ADU(uint16(i), 1, 3, 0, 0, 0, 10)),
 			enipTCP(b, plc, hmi, pip, hip, 502, 40000+uint16(i), mbap.ADU(uint16(i), 1, 3, 20, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20)))
-	}
+	})
 	benchFrames(b, frames)
 }
 

@@ -337,14 +337,11 @@ func BenchmarkS7ReadVarPolling(b *testing.B) {
 	job := tpkt(s7PDU(1, []byte{0x04, 1, 0x12, 0x0a, 0x10, 2, 0, 1, 0, 1, 0x84, 0, 0, 0}, nil))
 	ack := tpkt(s7PDU(3, []byte{0x04, 1}, []byte{0xff, 0x04, 0, 16, 0, 0}))
 	var frames [][]byte
-	for i := 0; i < 50; i++ {
-		hmi := net.HardwareAddr{0x00, 0x0e, 0x8c, 0, 0, byte(i)}
-		plc := net.HardwareAddr{0x00, 0x1b, 0x1b, 0, 0, byte(i)}
-		hip, pip := net.IP{10, 10, 2, byte(i + 1)}, net.IP{10, 10, 1, byte(i + 1)}
+	pollingPairs(50, siemensOUI, func(i int, hmi, plc net.HardwareAddr, hip, pip net.IP) {
 		frames = append(frames,
-			frame(b, eth(hmi, plc, layers.EthernetTypeIPv4), ip4(hip, pip, layers.IPProtocolTCP), tcpSeg(40000+uint16(i), 102, false, true), gopacket.Payload(job)),
-			frame(b, eth(plc, hmi, layers.EthernetTypeIPv4), ip4(pip, hip, layers.IPProtocolTCP), tcpSeg(102, 40000+uint16(i), false, true), gopacket.Payload(ack)))
-	}
+			enipTCP(b, hmi, plc, hip, pip, 40000+uint16(i), 102, job),
+			enipTCP(b, plc, hmi, pip, hip, 102, 40000+uint16(i), ack))
+	})
 	benchFrames(b, frames)
 }
 
