@@ -260,16 +260,22 @@ func (p *filterParser) parsePrimitive() (fnode, error) {
 	return nil, p.unexpected()
 }
 
-// parsePortish parses [src|dst] host|net|port|portrange ARG.
-func (p *filterParser) parsePortish(prim fPrim) (fnode, error) {
+// parseDir parses an optional src or dst.
+func (p *filterParser) parseDir() direction {
 	switch p.peek() {
 	case "src":
 		p.next()
-		prim.dir = dirSrc
+		return dirSrc
 	case "dst":
 		p.next()
-		prim.dir = dirDst
+		return dirDst
 	}
+	return dirAny
+}
+
+// parsePortish parses [src|dst] host|net|port|portrange ARG.
+func (p *filterParser) parsePortish(prim fPrim) (fnode, error) {
+	prim.dir = p.parseDir()
 	kw := p.next()
 	if kw == "" {
 		return nil, p.unexpected()
@@ -325,8 +331,7 @@ func (p *filterParser) parsePortish(prim fPrim) (fnode, error) {
 
 // parseEther parses what follows "ether".
 func (p *filterParser) parseEther(prim fPrim) (fnode, error) {
-	switch p.peek() {
-	case "proto":
+	if p.peek() == "proto" {
 		p.next()
 		arg := p.next()
 		n, ok := parseNumber(arg, 65535)
@@ -345,13 +350,8 @@ func (p *filterParser) parseEther(prim fPrim) (fnode, error) {
 		}
 		prim.kind, prim.lo = pEtherProto, n
 		return prim, nil
-	case "src":
-		p.next()
-		prim.dir = dirSrc
-	case "dst":
-		p.next()
-		prim.dir = dirDst
 	}
+	prim.dir = p.parseDir()
 	if p.peek() == "host" {
 		p.next()
 	} else if prim.dir == dirAny {
