@@ -47,9 +47,9 @@ type Model struct {
 	keys    KeyMap
 	vp      viewport.Model
 	sources []string
-	focused bool
-	width   int
-	height  int
+	pane.Focusable
+	width  int
+	height int
 }
 
 // New returns the capture pane. sources names what feeds the session
@@ -81,12 +81,6 @@ func (m *Model) Summary() string {
 	return s + " · " + st.Phase().String()
 }
 
-// Focus implements pane.Pane.
-func (m *Model) Focus() { m.focused = true }
-
-// Blur implements pane.Pane.
-func (m *Model) Blur() { m.focused = false }
-
 // Capturing implements pane.Pane; the capture pane takes no text input.
 func (m *Model) Capturing() bool { return false }
 
@@ -110,7 +104,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 	case pane.TickMsg:
 		m.rebuild()
 	case tea.KeyMsg:
-		if !m.focused {
+		if !m.Focused() {
 			return nil
 		}
 		k := m.keys.Scroll

@@ -94,10 +94,10 @@ type Model struct {
 	// function facts feed the view, so a change to them rebuilds it.
 	peerIDs map[model.AssetID]struct{}
 	// form confirms a manual state transition and takes its reason.
-	form    form.Model
-	focused bool
-	width   int
-	height  int
+	form form.Model
+	pane.Focusable
+	width  int
+	height int
 }
 
 // New returns a detail pane showing no asset.
@@ -134,12 +134,6 @@ func (m *Model) Summary() string {
 	}
 	return s
 }
-
-// Focus implements pane.Pane.
-func (m *Model) Focus() { m.focused = true }
-
-// Blur implements pane.Pane.
-func (m *Model) Blur() { m.focused = false }
 
 // Capturing implements pane.Pane: true while the transition form is open.
 func (m *Model) Capturing() bool { return m.form.Active() }
@@ -198,11 +192,11 @@ func (m *Model) DataChanged(c state.Change) {
 func (m *Model) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case pane.TickMsg:
-		if m.focused && m.asset != nil {
+		if m.Focused() && m.asset != nil {
 			m.rebuild() // ages ("3s ago") move with the clock
 		}
 	case tea.KeyMsg:
-		if !m.focused {
+		if !m.Focused() {
 			return nil
 		}
 		if m.form.Active() {

@@ -126,8 +126,8 @@ type Model struct {
 	an       *review.Analysis
 	order    Order
 	hideWaiv bool
-	focused  bool
-	stale    bool
+	pane.Focusable
+	stale bool
 	// detail is the key of the violation whose evidence is shown ("" for the list).
 	detail string
 	width  int
@@ -162,12 +162,6 @@ func (m *Model) Summary() string {
 	}
 	return s
 }
-
-// Focus implements pane.Pane.
-func (m *Model) Focus() { m.focused = true }
-
-// Blur implements pane.Pane.
-func (m *Model) Blur() { m.focused = false }
 
 // Capturing implements pane.Pane: true while the acknowledge form is open.
 func (m *Model) Capturing() bool { return m.form.Active() }
@@ -286,13 +280,13 @@ func (m *Model) rebuild() {
 // Update implements pane.Pane.
 func (m *Model) Update(msg tea.Msg) tea.Cmd {
 	if c, ok := msg.(pane.ClickMsg); ok {
-		if m.focused && !m.form.Active() && m.detail == "" {
+		if m.Focused() && !m.form.Active() && m.detail == "" {
 			m.grid.Click(c.Row - 1)
 		}
 		return nil
 	}
 	k, ok := msg.(tea.KeyMsg)
-	if !ok || !m.focused {
+	if !ok || !m.Focused() {
 		return nil
 	}
 	if m.form.Active() {
