@@ -378,7 +378,7 @@ func describe(c diff.Change) string {
 	case c.Field == diff.FieldViolation:
 		return "violation gone " + c.Old
 	case c.Field != "":
-		return fieldName(c.Field) + " " + dash(c.Old) + " → " + dash(c.New)
+		return fieldName(c.Field) + " " + format.Dash(c.Old) + " → " + format.Dash(c.New)
 	case c.Subject == diff.Service && c.Kind == diff.New:
 		return "new service " + c.Detail
 	case c.Subject == diff.Service:
@@ -389,11 +389,4 @@ func describe(c diff.Change) string {
 		return "gone " + c.Detail
 	}
 	return c.Detail
-}
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }
