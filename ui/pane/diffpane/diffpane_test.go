@@ -11,6 +11,7 @@ import (
 
 	"otscope/assets/diff"
 	"otscope/ui/format"
+	"otscope/ui/internal/keymsg"
 	"otscope/ui/theme"
 )
 
@@ -45,16 +46,9 @@ func TestHostileTextAndWidth(t *testing.T) {
 			}
 		}
 	}
-	if m.Update(teaKey("esc")) != Close {
+	if m.Update(keymsg.For("esc")) != Close {
 		t.Fatal("esc does not close the view")
 	}
-}
-
-func teaKey(s string) tea.KeyMsg {
-	if s == "esc" {
-		return tea.KeyMsg{Type: tea.KeyEsc}
-	}
-	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}
 }
 
 // TestCursorStaysVisible: the cursor walks the changes and the list
@@ -97,14 +91,14 @@ func TestCursorStaysVisible(t *testing.T) {
 	check("25 down")
 	m.Update(tea.KeyMsg{Type: tea.KeyPgDown})
 	check("page down")
-	m.Update(teaKey("G"))
+	m.Update(keymsg.For("G"))
 	if c, _ := m.Selected(); c.Label != "dev-59" {
 		t.Fatalf("G selected %s", c.Label)
 	}
 	check("end")
 	m.Update(tea.KeyMsg{Type: tea.KeyPgUp})
 	check("page up")
-	m.Update(teaKey("g"))
+	m.Update(keymsg.For("g"))
 	if c, _ := m.Selected(); c.Label != "dev-0" {
 		t.Fatalf("g selected %s", c.Label)
 	}
