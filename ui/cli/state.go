@@ -51,15 +51,11 @@ with --why.`,
 					return usagef("state", "--why is required with --set")
 				}
 			}
-			e, err := a.openEnv()
+			e, snap, err := a.sessionEnv(session)
 			if err != nil {
 				return err
 			}
 			defer e.close()
-			snap, err := e.st.Load(session)
-			if err != nil {
-				return fmt.Errorf("session %q: %w", session, err)
-			}
 			id, err := resolveAsset(e.st, snap, session, asset)
 			if err != nil {
 				return err
