@@ -286,6 +286,19 @@ func (b *builder) add(s string) { b.lines = append(b.lines, format.Truncate(s, b
 
 func (b *builder) muted(s string) { b.add(b.st.Styles.Muted.Render(format.Truncate(s, b.width))) }
 
+// header lays cols out in the width of the pane, adds their header line
+// and returns the widths.
+func (b *builder) header(cols []grid.Column) []int {
+	ws := grid.Layout(cols, b.width-1)
+	b.add(b.st.Styles.Header.Render(" " + grid.Header(cols, ws)))
+	return ws
+}
+
+// morePeers ends a list of total peers cut at MaxPeers.
+func (b *builder) morePeers(total int) {
+	b.muted(" … " + strconv.Itoa(total-MaxPeers) + " more: see Matrix (3) filtered by this asset")
+}
+
 func (b *builder) section(title string) {
 	b.lines = append(b.lines, "", " "+b.st.Styles.Section.Render(format.Truncate(title, b.width-1)))
 }
@@ -588,7 +601,6 @@ var serviceCols = []grid.Column{
 }
 
 func (b *builder) services(a *model.Asset) {
-	st := b.st.Styles
 	now, _ := b.st.Ref()
 	b.section("SERVICES (" + strconv.Itoa(len(a.Services)) + ")")
 	if len(a.Services) == 0 {
@@ -599,8 +611,7 @@ func (b *builder) services(a *model.Asset) {
 	if b.width < 60 {
 		cols = []grid.Column{serviceCols[0], serviceCols[1], serviceCols[4]}
 	}
-	ws := grid.Layout(cols, b.width-1)
-	b.add(st.Header.Render(" " + grid.Header(cols, ws)))
+	ws := b.header(cols)
 	svcs := slices.Clone(a.Services)
 	slices.SortFunc(svcs, func(x, y model.Service) int {
 		return cmp.Or(strings.Compare(x.Transport, y.Transport), cmp.Compare(x.Port, y.Port), x.IP.Compare(y.IP))
@@ -629,7 +640,6 @@ var peerCols = []grid.Column{
 }
 
 func (b *builder) peers(a *model.Asset, convs []*model.Conversation) {
-	st := b.st.Styles
 	now, _ := b.st.Ref()
 	s := b.st.State
 	b.section("PEERS (" + strconv.Itoa(len(convs)) + ")  → this asset is client · ← peer is client")
@@ -641,11 +651,10 @@ func (b *builder) peers(a *model.Asset, convs []*model.Conversation) {
 	if b.width < 60 {
 		cols = []grid.Column{peerCols[0], peerCols[1], peerCols[2], peerCols[6]}
 	}
-	ws := grid.Layout(cols, b.width-1)
-	b.add(st.Header.Render(" " + grid.Header(cols, ws)))
+	ws := b.header(cols)
 	for i, c := range convs {
 		if i == MaxPeers {
-			b.muted(" … " + strconv.Itoa(len(convs)-MaxPeers) + " more: see Matrix (3) filtered by this asset")
+			b.morePeers(len(convs))
 			break
 		}
 		dir, peer := "→", c.Server
