@@ -107,21 +107,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		if !m.Focused() {
 			return nil
 		}
-		k := m.keys.Scroll
-		switch {
-		case key.Matches(msg, k.Up):
-			m.vp.ScrollUp(1)
-		case key.Matches(msg, k.Down):
-			m.vp.ScrollDown(1)
-		case key.Matches(msg, k.PageUp):
-			m.vp.PageUp()
-		case key.Matches(msg, k.PageDown):
-			m.vp.PageDown()
-		case key.Matches(msg, k.Home):
-			m.vp.GotoTop()
-		case key.Matches(msg, k.End):
-			m.vp.GotoBottom()
-		}
+		m.keys.Scroll.Scroll(&m.vp, msg)
 	}
 	return nil
 }

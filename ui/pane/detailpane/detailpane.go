@@ -210,18 +210,8 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 			return pane.Back()
 		case key.Matches(msg, k.Verify), key.Matches(msg, k.Decommission):
 			return m.transition(key.Matches(msg, k.Verify))
-		case key.Matches(msg, k.Scroll.Up):
-			m.vp.ScrollUp(1)
-		case key.Matches(msg, k.Scroll.Down):
-			m.vp.ScrollDown(1)
-		case key.Matches(msg, k.Scroll.PageUp):
-			m.vp.PageUp()
-		case key.Matches(msg, k.Scroll.PageDown):
-			m.vp.PageDown()
-		case key.Matches(msg, k.Scroll.Home):
-			m.vp.GotoTop()
-		case key.Matches(msg, k.Scroll.End):
-			m.vp.GotoBottom()
+		default:
+			k.Scroll.Scroll(&m.vp, msg)
 		}
 	}
 	return nil
