@@ -55,8 +55,7 @@ type Model struct {
 // New returns the capture pane. sources names what feeds the session
 // (from the command line); they are listed as waiting until they report.
 func New(ctx pane.Context, sources []string) *Model {
-	m := &Model{ctx: ctx, keys: DefaultKeyMap(), vp: viewport.New(80, 20), sources: slices.Clone(sources)}
-	m.vp.KeyMap = viewport.KeyMap{}
+	m := &Model{ctx: ctx, keys: DefaultKeyMap(), vp: grid.NewViewport(), sources: slices.Clone(sources)}
 	m.SetSize(80, 20)
 	return m
 }

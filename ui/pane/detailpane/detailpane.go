@@ -102,8 +102,7 @@ type Model struct {
 
 // New returns a detail pane showing no asset.
 func New(ctx pane.Context) *Model {
-	m := &Model{ctx: ctx, keys: DefaultKeyMap(), vp: viewport.New(80, 20), form: form.New(ctx.Styles)}
-	m.vp.KeyMap = viewport.KeyMap{} // keys are matched here, with g/G added
+	m := &Model{ctx: ctx, keys: DefaultKeyMap(), vp: grid.NewViewport(), form: form.New(ctx.Styles)}
 	m.SetSize(80, 20)
 	return m
 }

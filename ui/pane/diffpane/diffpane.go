@@ -21,6 +21,7 @@ import (
 	"otscope/assets/diff"
 	"otscope/model/safe"
 	"otscope/ui/format"
+	"otscope/ui/pane/grid"
 	"otscope/ui/theme"
 )
 
@@ -65,8 +66,7 @@ const header = 3
 
 // New returns an empty view styled with st.
 func New(st *theme.Styles) *Model {
-	m := &Model{keys: DefaultKeyMap(), st: st, vp: viewport.New(80, 20)}
-	m.vp.KeyMap = viewport.KeyMap{}
+	m := &Model{keys: DefaultKeyMap(), st: st, vp: grid.NewViewport()}
 	m.SetSize(80, 22)
 	return m
 }

@@ -35,6 +35,14 @@ func DefaultKeyMap() KeyMap {
 	}
 }
 
+// NewViewport returns the scroll area of a pane that shows text, with no
+// keys of its own: the pane matches them (Scroll), with g/G added.
+func NewViewport() viewport.Model {
+	vp := viewport.New(80, 20)
+	vp.KeyMap = viewport.KeyMap{}
+	return vp
+}
+
 // Scroll moves vp for a movement key and reports whether msg was one: the
 // panes that show text scroll with the keys the tables move with.
 func (k KeyMap) Scroll(vp *viewport.Model, msg tea.KeyMsg) bool {

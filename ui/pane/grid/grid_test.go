@@ -4,7 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
 )
 
@@ -99,9 +98,11 @@ func TestCursorStaysOnTopUntilMoved(t *testing.T) {
 	}
 }
 
-// TestScroll moves a viewport of 30 lines, 10 high, with the movement keys.
+// TestScroll moves a viewport of 30 lines, 10 high, with the movement keys,
+// and only with them.
 func TestScroll(t *testing.T) {
-	vp := viewport.New(20, 10)
+	vp := NewViewport()
+	vp.Width, vp.Height = 20, 10
 	vp.SetContent(strings.Repeat("line\n", 29) + "last")
 	k := DefaultKeyMap()
 	for _, step := range []struct {

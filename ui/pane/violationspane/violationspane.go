@@ -138,8 +138,7 @@ type Model struct {
 // New returns an empty violations pane.
 func New(ctx pane.Context) *Model {
 	m := &Model{ctx: ctx, keys: DefaultKeyMap(), grid: grid.New[string](), form: form.New(ctx.Styles),
-		vp: viewport.New(80, 20), rows: map[string]*row{}}
-	m.vp.KeyMap = viewport.KeyMap{}
+		vp: grid.NewViewport(), rows: map[string]*row{}}
 	m.SetSize(80, 20)
 	return m
 }
