@@ -90,3 +90,27 @@ func TestSessionReportsSaveErrorsAndKeepsChanges(t *testing.T) {
 		t.Errorf("save tried %d times; a failed flush must be retried", fs.calls)
 	}
 }
+
+// TestSessionRunDrainsOnCancel: a cancelled Run still merges and saves the
+// batches already queued, then stops without waiting for Close.
+func TestSessionRunDrainsOnCancel(t *testing.T) {
+	st, err := store.Open(store.Options{InMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.EnsureSession("s", t0); err != nil {
+		t.Fatal(err)
+	}
+	sess := NewSession("s", st, store.Snapshot{}, SessionOptions{})
+	sess.Ingest() <- model.Batch{Obs: []model.Observation{host(macPLC, "10.10.1.10")}}
+	sess.Ingest() <- model.Batch{Obs: []model.Observation{host(macHMI, "10.10.1.20")}}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := sess.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if snap, err := st.Load("s"); err != nil || len(snap.Assets) != 2 {
+		t.Fatalf("after a cancelled Run the store holds %d assets (%v), want the 2 queued", len(snap.Assets), err)
+	}
+}

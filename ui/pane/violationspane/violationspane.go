@@ -50,12 +50,7 @@ const (
 var orderNames = [...]string{"severity", "rule", "asset", "last seen"}
 
 // String names the order.
-func (o Order) String() string {
-	if int(o) < len(orderNames) {
-		return orderNames[o]
-	}
-	return "unknown"
-}
+func (o Order) String() string { return grid.SortName(orderNames[:], int(o)) }
 
 // KeyMap is the keys of the violations pane.
 type KeyMap struct {
