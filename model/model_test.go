@@ -152,3 +152,27 @@ func FuzzParseMAC(f *testing.F) {
 		}
 	})
 }
+
+// TestServiceCompare orders services by transport, then port, then address.
+func TestServiceCompare(t *testing.T) {
+	a1, a2 := netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2")
+	ordered := []Service{
+		{Transport: "tcp", Port: 80, IP: a2},
+		{Transport: "tcp", Port: 102, IP: a1},
+		{Transport: "tcp", Port: 102, IP: a2},
+		{Transport: "udp", Port: 53, IP: a1},
+	}
+	for i := range ordered {
+		for j := range ordered {
+			want := 0
+			if i < j {
+				want = -1
+			} else if i > j {
+				want = 1
+			}
+			if got := ordered[i].Compare(ordered[j]); got < 0 && want >= 0 || got > 0 && want <= 0 || got == 0 && want != 0 {
+				t.Errorf("%v.Compare(%v) = %d, want sign %d", ordered[i], ordered[j], got, want)
+			}
+		}
+	}
+}

@@ -54,11 +54,8 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-func TestImportAndMatchAtSize(t *testing.T) {
-	if testing.Short() || testenv.Race {
-		t.Skip("a time budget at 20,000 rows: run without -race and -short (make speed)")
-	}
-	assets, csv := bigPlant(10_000, 20_000)
+// csvCells splits the lines of csv (no quoting) into the cells of a sheet.
+func csvCells(csv string) [][]any {
 	var rows [][]any
 	for _, l := range strings.Split(strings.TrimSpace(csv), "\n") {
 		var r []any
@@ -67,7 +64,15 @@ func TestImportAndMatchAtSize(t *testing.T) {
 		}
 		rows = append(rows, r)
 	}
-	xlsx := writeXLSX(t, "Sheet1", rows, nil)
+	return rows
+}
+
+func TestImportAndMatchAtSize(t *testing.T) {
+	if testing.Short() || testenv.Race {
+		t.Skip("a time budget at 20,000 rows: run without -race and -short (make speed)")
+	}
+	assets, csv := bigPlant(10_000, 20_000)
+	xlsx := writeXLSX(t, "Sheet1", csvCells(csv), nil)
 	runtime.GC()
 	c0, w0 := cpuTime(), time.Now()
 	im, err := ReadCSV("big.csv", strings.NewReader(csv), ImportOptions{})
@@ -114,15 +119,7 @@ func BenchmarkImportCSV20k(b *testing.B) {
 
 func BenchmarkImportXLSX20k(b *testing.B) {
 	_, csv := bigPlant(10_000, 20_000)
-	var rows [][]any
-	for _, l := range strings.Split(strings.TrimSpace(csv), "\n") {
-		var r []any
-		for _, c := range strings.Split(l, ",") {
-			r = append(r, c)
-		}
-		rows = append(rows, r)
-	}
-	p := writeXLSX(b, "Sheet1", rows, nil)
+	p := writeXLSX(b, "Sheet1", csvCells(csv), nil)
 	for b.Loop() {
 		im, err := ReadFile(p, ImportOptions{})
 		if err != nil || len(im.Rows) != 20_000 {
