@@ -8,7 +8,6 @@ import (
 	"net/netip"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -46,14 +45,6 @@ func bigPlant(n, m int) ([]model.Asset, string) {
 	return assets, b.String()
 }
 
-// cpuTime is the CPU time this process has used (user + system): the
-// machine the tests run on is shared, so wall time says little.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // csvCells splits the lines of csv (no quoting) into the cells of a sheet.
 func csvCells(csv string) [][]any {
 	var rows [][]any
@@ -74,7 +65,7 @@ func TestImportAndMatchAtSize(t *testing.T) {
 	assets, csv := bigPlant(10_000, 20_000)
 	xlsx := writeXLSX(t, "Sheet1", csvCells(csv), nil)
 	runtime.GC()
-	c0, w0 := cpuTime(), time.Now()
+	c0, w0 := testenv.CPUTime(), time.Now()
 	im, err := ReadCSV("big.csv", strings.NewReader(csv), ImportOptions{})
 	if err != nil || len(im.Rows) != 20_000 || len(im.Problems) != 0 {
 		t.Fatal(err, len(im.Rows), im.Problems)
@@ -83,18 +74,18 @@ func TestImportAndMatchAtSize(t *testing.T) {
 	if _, err := b.Import(im, "big.csv", "anna", t0); err != nil {
 		t.Fatal(err)
 	}
-	impCPU, impWall := cpuTime()-c0, time.Since(w0)
+	impCPU, impWall := testenv.CPUTime()-c0, time.Since(w0)
 	runtime.GC()
-	c0, w0 = cpuTime(), time.Now()
+	c0, w0 = testenv.CPUTime(), time.Now()
 	xim, err := ReadFile(xlsx, ImportOptions{})
 	if err != nil || len(xim.Rows) != 20_000 {
 		t.Fatal(err, len(xim.Rows))
 	}
-	xCPU, xWall := cpuTime()-c0, time.Since(w0)
+	xCPU, xWall := testenv.CPUTime()-c0, time.Since(w0)
 	runtime.GC()
-	c0, w0 = cpuTime(), time.Now()
+	c0, w0 = testenv.CPUTime(), time.Now()
 	ev := b.Evaluate(assets)
-	matchCPU, matchWall := cpuTime()-c0, time.Since(w0)
+	matchCPU, matchWall := testenv.CPUTime()-c0, time.Since(w0)
 	c := ev.Counts()
 	if c[model.VerdictMatch] != 10_000 || c[model.VerdictUnseen] != 10_000 {
 		t.Errorf("counts = %v", c)
