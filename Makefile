@@ -27,7 +27,7 @@ test: ## run every test (race detector on); tests missing ../shared, tshark, a p
 # The speed tests skip under -race (the detector slows everything 5-20x):
 # this runs them without it.
 SPEED_TESTS := TestKeypressUnder16ms|TestAuditSpeed|TestAuditorSpeed|TestKeypressFastAtSize|TestImportAndMatchAtSize
-speed: ## the wall-clock speed tests, without the race detector
+speed: ## the speed tests (budgets in CPU time, so a busy machine cannot fail them), without the race detector
 	$(GO) test -count=1 -v -run '^($(SPEED_TESTS))$$' ./ui/ ./ui/pane/walkdownpane/ ./assets/policy/ ./assets/walkdown/
 
 # The npm peers (node-opcua, @bacnet-js/client, node-snap7) of the probe

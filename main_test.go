@@ -64,32 +64,43 @@ type truthFile struct {
 	} `json:"devices"`
 }
 
+// loadTruths parses every truth file of ../shared/pcaps (what tshark
+// decodes from each capture); without them the test skips, or fails under
+// OTSCOPE_STRICT=1.
+func loadTruths(t *testing.T) []truthFile {
+	t.Helper()
+	if _, err := os.Stat(sharedPcaps); err != nil {
+		testenv.Skip(t, "../shared/pcaps not present")
+	}
+	files, _ := filepath.Glob(filepath.Join(sharedPcaps, "truth", "*", "*.json"))
+	if len(files) == 0 {
+		testenv.Skip(t, "no truth files")
+	}
+	truths := make([]truthFile, len(files))
+	for i, tf := range files {
+		raw, err := os.ReadFile(tf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(raw, &truths[i]); err != nil {
+			t.Fatalf("%s: %v", tf, err)
+		}
+	}
+	return truths
+}
+
 // TestReadRealCaptures ingests every public capture under ../shared/pcaps and
 // checks, against what tshark decodes from each (truth/), that every host
 // tshark sees as an endpoint is an asset. Devices behind BACnet routers and
 // on MS/TP buses are identified by their application protocol (issue 3)
 // and are not counted here.
 func TestReadRealCaptures(t *testing.T) {
-	if _, err := os.Stat(sharedPcaps); err != nil {
-		testenv.Skip(t, "../shared/pcaps not present")
-	}
-	truths, _ := filepath.Glob(filepath.Join(sharedPcaps, "truth", "*", "*.json"))
-	if len(truths) == 0 {
-		testenv.Skip(t, "no truth files")
-	}
+	truths := loadTruths(t)
 	dir := t.TempDir()
 	var expected, found, withVendor, macAssets int
 	identity := newIdentityCheck(t)
 	defer identity.report(t)
-	for i, tf := range truths {
-		raw, err := os.ReadFile(tf)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var truth truthFile
-		if err := json.Unmarshal(raw, &truth); err != nil {
-			t.Fatalf("%s: %v", tf, err)
-		}
+	for i, truth := range truths {
 		capPath := filepath.Join(sharedPcaps, truth.File)
 		session := fmt.Sprintf("cap%03d", i)
 		start := time.Now()

@@ -2,13 +2,11 @@ package main
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -130,25 +128,11 @@ func readHeaders(t *testing.T, path string) (headerAddrs, bool) {
 const minGatewaySources = 3
 
 func TestAssetPrecision(t *testing.T) {
-	if _, err := os.Stat(sharedPcaps); err != nil {
-		t.Skip("../shared/pcaps not present")
-	}
-	truths, _ := filepath.Glob(filepath.Join(sharedPcaps, "truth", "*", "*.json"))
-	if len(truths) == 0 {
-		t.Skip("no truth files")
-	}
+	truths := loadTruths(t)
 	dir := t.TempDir()
 	var assets, devices, gateways, realGateways int
 	var notDevices, falseGateways []string
-	for i, tf := range truths {
-		raw, err := os.ReadFile(tf)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var truth truthFile
-		if err := json.Unmarshal(raw, &truth); err != nil {
-			t.Fatalf("%s: %v", tf, err)
-		}
+	for i, truth := range truths {
 		capPath := filepath.Join(sharedPcaps, truth.File)
 		hdr, ok := readHeaders(t, capPath)
 		if !ok {
@@ -263,5 +247,55 @@ func TestPayloadAddressesAreNotAssets(t *testing.T) {
 	a, ok := inv.Asset(model.MACAssetID(model.MACFrom(laptop)))
 	if !ok || a.Fact(model.FieldHostname) != "ENG-LAPTOP" || a.Fact("dhcp.requested_address") != "192.168.77.23" {
 		t.Errorf("laptop asset %+v", a)
+	}
+}
+
+// A subnet's broadcast address receives (a BACnet Who-Is, a NetBIOS name
+// query, a routed directed broadcast) but is no device: it must never
+// become an asset, whether the frame is a link-layer broadcast or was sent
+// to the router's MAC (issue 14, item 21).
+func TestSubnetBroadcastIsNotAnAsset(t *testing.T) {
+	host := net.HardwareAddr{0x00, 0x0e, 0x8c, 1, 2, 3}
+	router := net.HardwareAddr{0x00, 0x1b, 0x21, 9, 9, 9}
+	bc := net.HardwareAddr{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
+	udp := func(dip net.IP, dst net.HardwareAddr, sp, dp uint16, payload []byte) []byte {
+		ip := &layers.IPv4{Version: 4, TTL: 64, Protocol: layers.IPProtocolUDP, SrcIP: net.IP{10, 10, 1, 20}, DstIP: dip}
+		u := &layers.UDP{SrcPort: layers.UDPPort(sp), DstPort: layers.UDPPort(dp)}
+		_ = u.SetNetworkLayerForChecksum(ip)
+		buf := gopacket.NewSerializeBuffer()
+		if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true},
+			&layers.Ethernet{SrcMAC: host, DstMAC: dst, EthernetType: layers.EthernetTypeIPv4}, ip, u, gopacket.Payload(payload)); err != nil {
+			t.Fatal(err)
+		}
+		return buf.Bytes()
+	}
+	whoIs := []byte{0x81, 0x0b, 0x00, 0x0c, 0x01, 0x20, 0xff, 0xff, 0x00, 0xff, 0x10, 0x08}
+	nbns := []byte{0x12, 0x34, 0x01, 0x10, 0, 1, 0, 0, 0, 0, 0, 0, 0x20,
+		'E', 'B', 'E', 'F', 'E', 'C', 'E', 'F', 'E', 'B', 'E', 'F', 'E', 'C', 'C', 'A', 'C', 'A', 'C', 'A',
+		'C', 'A', 'C', 'A', 'C', 'A', 'C', 'A', 'C', 'A', 'C', 'A', 'A', 'A', 0, 0, 0x20, 0, 1}
+	frames := [][]byte{
+		udp(net.IP{10, 10, 1, 255}, bc, 47808, 47808, whoIs),
+		udp(net.IP{10, 10, 1, 255}, bc, 137, 137, nbns),
+		// a directed broadcast to another subnet goes to the router's MAC
+		udp(net.IP{10, 10, 2, 255}, router, 47808, 47808, whoIs),
+		udp(net.IP{10, 10, 2, 255}, router, 47808, 47808, whoIs),
+	}
+	d := decode.New(decode.Options{Origin: "t"})
+	for i, f := range frames {
+		d.Decode(f, gopacket.CaptureInfo{Timestamp: time.Unix(1700000000+int64(i), 0), CaptureLength: len(f), Length: len(f)}, layers.LinkTypeEthernet, 0)
+	}
+	inv := assets.NewInventory(nil)
+	inv.Apply(d.Flush())
+	var ids []string
+	for _, a := range inv.Assets() {
+		ids = append(ids, fmt.Sprintf("%s %v", a.ID, a.IPs))
+		for _, ip := range a.IPs {
+			if b := ip.As4(); b[3] == 255 {
+				t.Errorf("the broadcast address %s is an asset: %s", ip, a.ID)
+			}
+		}
+	}
+	if _, ok := inv.Asset(model.MACAssetID(model.MACFrom(host))); !ok {
+		t.Errorf("the sender is no asset; assets: %v", ids)
 	}
 }

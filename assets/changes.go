@@ -38,34 +38,13 @@ func (inv *Inventory) changes(c Consumer, counters, deep bool) model.Update {
 			}
 		}
 	}
-	take(inv.dirtyAssets, c, func(id model.AssetID) {
-		if counters {
-			if who, ok := inv.warmAssets[id]; ok {
-				unmark(inv.warmAssets, id, who, c)
-			}
-		}
-		asset(id)
-	})
-	if counters {
-		take(inv.warmAssets, c, asset)
-	}
+	takeBoth(inv.dirtyAssets, inv.warmAssets, c, counters, asset)
 	take(inv.removed, c, func(id model.AssetID) { u.Removed = append(u.Removed, id) })
-	conv := func(k convKey) {
+	takeBoth(inv.dirtyConvs, inv.warmConvs, c, counters, func(k convKey) {
 		if cv := inv.convs[k]; cv != nil {
 			u.Conversations = append(u.Conversations, *cv)
 		}
-	}
-	take(inv.dirtyConvs, c, func(k convKey) {
-		if counters {
-			if who, ok := inv.warmConvs[k]; ok {
-				unmark(inv.warmConvs, k, who, c)
-			}
-		}
-		conv(k)
 	})
-	if counters {
-		take(inv.warmConvs, c, conv)
-	}
 	take(inv.dirtyStats, c, func(k string) { u.Stats = append(u.Stats, inv.stats[k]) })
 	slices.SortFunc(u.Assets, func(a, b model.Asset) int { return strings.Compare(string(a.ID), string(b.ID)) })
 	return u
@@ -96,6 +75,23 @@ func take[K comparable](marks map[K]Consumer, c Consumer, fn func(K)) {
 		}
 		fn(k)
 		unmark(marks, k, who, c)
+	}
+}
+
+// takeBoth takes consumer c's content marks (dirty) and, with counters, its
+// counter marks (warm), calling fn once per key: a key taken for its content
+// is no longer warm for c.
+func takeBoth[K comparable](dirty, warm map[K]Consumer, c Consumer, counters bool, fn func(K)) {
+	take(dirty, c, func(k K) {
+		if counters {
+			if who, ok := warm[k]; ok {
+				unmark(warm, k, who, c)
+			}
+		}
+		fn(k)
+	})
+	if counters {
+		take(warm, c, fn)
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"otscope/model"
 	"otscope/scan"
 	"otscope/scan/capture"
+	"otscope/scan/testenv"
 )
 
 // arpCapture returns a pcap of n ARP frames. distinct: each from its own MAC
@@ -63,7 +64,7 @@ func arpCapture(tb testing.TB, n int, distinct bool) []byte {
 func ingestMemory(tb testing.TB, raw []byte, o assets.SessionOptions) (*assets.Session, time.Duration) {
 	tb.Helper()
 	runtime.GC()
-	before := cpuTime()
+	before := testenv.CPUTime()
 	sess := assets.NewSession("flood", nil, store.Snapshot{}, o)
 	done := make(chan error, 1)
 	go func() { done <- sess.Run(context.Background()) }()
@@ -78,7 +79,7 @@ func ingestMemory(tb testing.TB, raw []byte, o assets.SessionOptions) (*assets.S
 	if err := <-done; err != nil {
 		tb.Fatal(err)
 	}
-	return sess, cpuTime() - before
+	return sess, testenv.CPUTime() - before
 }
 
 // A flood of stations past the inventory's limit becomes one finding (a

@@ -437,19 +437,9 @@ func (inv *Inventory) addService(a *model.Asset, s model.Service, identified boo
 		}
 	}
 	a.Services = append(a.Services, s)
-	slices.SortFunc(a.Services, compareService)
+	slices.SortFunc(a.Services, model.Service.Compare)
 	a.Protocols = addString(a.Protocols, s.Protocol)
 	return true
-}
-
-func compareService(x, y model.Service) int {
-	if c := strings.Compare(x.Transport, y.Transport); c != 0 {
-		return c
-	}
-	if x.Port != y.Port {
-		return int(x.Port) - int(y.Port)
-	}
-	return x.IP.Compare(y.IP)
 }
 
 func (inv *Inventory) addConversation(o *model.Observation) {

@@ -225,8 +225,7 @@ func (s *Session) Run(ctx context.Context) error {
 			if !ok {
 				return s.finish()
 			}
-			s.inv.Apply(b)
-			model.RecycleObservations(b.Obs)
+			s.apply(b)
 		case <-flush.C:
 			s.persist()
 		case <-notify.C:
@@ -234,18 +233,29 @@ func (s *Session) Run(ctx context.Context) error {
 		case <-sweep.C:
 			s.sweep()
 		case <-ctx.Done():
-			// take what is already queued, then stop
-			for {
-				select {
-				case b, ok := <-s.in:
-					if !ok {
-						return s.finish()
-					}
-					s.inv.Apply(b)
-				default:
-					return s.finish()
-				}
+			s.drain()
+			return s.finish()
+		}
+	}
+}
+
+// apply merges one batch and hands its observations back to the pool.
+func (s *Session) apply(b model.Batch) {
+	s.inv.Apply(b)
+	model.RecycleObservations(b.Obs)
+}
+
+// drain merges the batches already queued, without waiting for more.
+func (s *Session) drain() {
+	for {
+		select {
+		case b, ok := <-s.in:
+			if !ok {
+				return
 			}
+			s.apply(b)
+		default:
+			return
 		}
 	}
 }

@@ -10,15 +10,23 @@ import (
 	"otscope/model"
 )
 
-func TestSessionPersistsAndNotifies(t *testing.T) {
+// memSession is an in-memory store holding an empty session "s", closed
+// when the test ends.
+func memSession(t *testing.T) *store.Store {
+	t.Helper()
 	st, err := store.Open(store.Options{InMemory: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	t.Cleanup(func() { st.Close() })
 	if _, err := st.EnsureSession("s", t0); err != nil {
 		t.Fatal(err)
 	}
+	return st
+}
+
+func TestSessionPersistsAndNotifies(t *testing.T) {
+	st := memSession(t)
 	sess := NewSession("s", st, store.Snapshot{}, SessionOptions{FlushEvery: 50 * time.Millisecond, NotifyEvery: 10 * time.Millisecond})
 	updates := sess.Watch()
 	done := make(chan error, 1)
@@ -40,7 +48,10 @@ func TestSessionPersistsAndNotifies(t *testing.T) {
 		t.Errorf("update = %+v", got.Assets)
 	}
 	// the store has it within the flush interval, before Close
-	var snap store.Snapshot
+	var (
+		snap store.Snapshot
+		err  error
+	)
 	for i := 0; i < 100; i++ {
 		if snap, err = st.Load("s"); err == nil && len(snap.Assets) == 1 {
 			break
@@ -88,5 +99,22 @@ func TestSessionReportsSaveErrorsAndKeepsChanges(t *testing.T) {
 	}
 	if fs.calls < 2 {
 		t.Errorf("save tried %d times; a failed flush must be retried", fs.calls)
+	}
+}
+
+// TestSessionRunDrainsOnCancel: a cancelled Run still merges and saves the
+// batches already queued, then stops without waiting for Close.
+func TestSessionRunDrainsOnCancel(t *testing.T) {
+	st := memSession(t)
+	sess := NewSession("s", st, store.Snapshot{}, SessionOptions{})
+	sess.Ingest() <- model.Batch{Obs: []model.Observation{host(macPLC, "10.10.1.10")}}
+	sess.Ingest() <- model.Batch{Obs: []model.Observation{host(macHMI, "10.10.1.20")}}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := sess.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if snap, err := st.Load("s"); err != nil || len(snap.Assets) != 2 {
+		t.Fatalf("after a cancelled Run the store holds %d assets (%v), want the 2 queued", len(snap.Assets), err)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
-	"syscall"
 	"testing"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	"otscope/scan"
 	"otscope/scan/capture"
 	"otscope/scan/plant"
+	"otscope/scan/testenv"
 )
 
 // The speed tests run the whole passive pipeline the way `otscope read`
@@ -52,12 +52,6 @@ type speed struct {
 
 func (s speed) perCPUSecond() float64 { return float64(s.packets) / s.cpu.Seconds() }
 
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // runRead generates a plant of about n assets and packets frames and reads
 // it through the pipeline, measuring only the read.
 func runRead(tb testing.TB, n, packets int) speed {
@@ -84,7 +78,7 @@ func runRead(tb testing.TB, n, packets int) speed {
 	}
 	defer st.Close()
 	runtime.GC()
-	before := cpuTime()
+	before := testenv.CPUTime()
 	if _, err := st.EnsureSession("speed", time.Now()); err != nil {
 		tb.Fatal(err)
 	}
@@ -108,7 +102,7 @@ func runRead(tb testing.TB, n, packets int) speed {
 	if err := <-done; err != nil {
 		tb.Fatal(err)
 	}
-	s := speed{packets: cs.Packets, cpu: cpuTime() - before, assets: sess.Inventory().Len()}
+	s := speed{packets: cs.Packets, cpu: testenv.CPUTime() - before, assets: sess.Inventory().Len()}
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)

@@ -43,14 +43,7 @@ func runSession(t *testing.T, st *store.Store, o SessionOptions, batches ...mode
 // has the same states and history; a session fed again without an asset
 // marks it missing.
 func TestStateHistoryPersists(t *testing.T) {
-	st, err := store.Open(store.Options{InMemory: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if _, err := st.EnsureSession("s", t0); err != nil {
-		t.Fatal(err)
-	}
+	st := memSession(t)
 	plc, hmi := model.MACAssetID(macPLC), model.MACAssetID(macHMI)
 	first := model.Batch{
 		Obs: []model.Observation{host(macHMI, "10.10.1.20"), fact(macPLC, "10.10.1.10", model.FieldProduct, "CPU 315-2 PN/DP", 7)},
@@ -117,12 +110,7 @@ func TestStateHistoryPersists(t *testing.T) {
 // TestMissingAfterSilence: a sweep marks an asset missing once it has been
 // silent longer than MissingAfter, measured against the newest packet.
 func TestMissingAfterSilence(t *testing.T) {
-	st, err := store.Open(store.Options{InMemory: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	st.EnsureSession("s", t0)
+	st := memSession(t)
 	late := host(macHMI, "10.10.1.20")
 	late.First, late.Last = t0.Add(3*time.Hour), t0.Add(3*time.Hour)
 	runSession(t, st, SessionOptions{MissingAfter: 2 * time.Hour},
@@ -140,12 +128,7 @@ func TestMissingAfterSilence(t *testing.T) {
 // TestSessionWaivers: waivers are stored in the journal and come back with
 // the session.
 func TestSessionWaivers(t *testing.T) {
-	st, err := store.Open(store.Options{InMemory: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	st.EnsureSession("s", t0)
+	st := memSession(t)
 	sess := runSession(t, st, SessionOptions{})
 	now := time.Now()
 	w, err := review.NewWaiver("cleartext-telnet", "*", "switch replaced in May", "ana", now.Add(24*time.Hour), now)

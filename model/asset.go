@@ -264,6 +264,18 @@ func (s Service) Key() string {
 	return s.Transport + "/" + s.IP.String() + ":" + itoa(int(s.Port))
 }
 
+// Compare orders services the way an asset lists them: by transport, port,
+// then address.
+func (s Service) Compare(o Service) int {
+	if c := strings.Compare(s.Transport, o.Transport); c != 0 {
+		return c
+	}
+	if s.Port != o.Port {
+		return int(s.Port) - int(o.Port)
+	}
+	return s.IP.Compare(o.IP)
+}
+
 func itoa(v int) string {
 	if v == 0 {
 		return "0"

@@ -1,10 +1,8 @@
 package model
 
 import (
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"strings"
 )
 
 // MAC is a 48-bit Ethernet address held by value, so it can be a map key and
@@ -25,13 +23,34 @@ func MACFrom(b []byte) MAC {
 
 // ParseMAC parses "00:1b:1b:aa:bb:cc", "00-1B-1B-AA-BB-CC" or "001b1baabbcc".
 func ParseMAC(s string) (MAC, error) {
+	// Separators (':', '-', '.') may stand anywhere; what is left must be
+	// exactly 12 hex digits. No allocation: a session load parses a MAC per
+	// asset and per conversation end.
 	var m MAC
-	clean := strings.NewReplacer(":", "", "-", "", ".", "").Replace(s)
-	if len(clean) != 12 {
-		return m, fmt.Errorf("%w: %q", ErrBadMAC, s)
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		var v byte
+		switch {
+		case c == ':' || c == '-' || c == '.':
+			continue
+		case '0' <= c && c <= '9':
+			v = c - '0'
+		case 'a' <= c && c <= 'f':
+			v = c - 'a' + 10
+		case 'A' <= c && c <= 'F':
+			v = c - 'A' + 10
+		default:
+			return MAC{}, fmt.Errorf("%w: %q", ErrBadMAC, s)
+		}
+		if n == 12 {
+			return MAC{}, fmt.Errorf("%w: %q", ErrBadMAC, s)
+		}
+		m[n/2] |= v << (4 * (1 - n%2))
+		n++
 	}
-	if _, err := hex.Decode(m[:], []byte(clean)); err != nil {
-		return m, fmt.Errorf("%w: %q", ErrBadMAC, s)
+	if n != 12 {
+		return MAC{}, fmt.Errorf("%w: %q", ErrBadMAC, s)
 	}
 	return m, nil
 }

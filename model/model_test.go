@@ -1,9 +1,11 @@
 package model
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net/netip"
+	"strings"
 	"testing"
 )
 
@@ -110,5 +112,67 @@ func TestObservationPool(t *testing.T) {
 	}
 	if cap(r) > 0 && r[:1][0].Fact.Value != "" {
 		t.Error("recycled slice still references old values")
+	}
+}
+
+// parseMACReference is ParseMAC's definition written plainly: drop every
+// separator, then exactly 12 hex digits.
+func parseMACReference(s string) (MAC, bool) {
+	clean := strings.NewReplacer(":", "", "-", "", ".", "").Replace(s)
+	var m MAC
+	if len(clean) != 12 {
+		return m, false
+	}
+	if _, err := hex.Decode(m[:], []byte(clean)); err != nil {
+		return m, false
+	}
+	return m, true
+}
+
+func TestParseMACRefuses(t *testing.T) {
+	for _, s := range []string{"", "00:1b:1b:aa:bb:cc:dd", "00:1b:1b:aa:bb:cg", "00:1b:1b:aa:bb:c", "00 1b 1b aa bb cc", "０0:1b:1b:aa:bb:cc"} {
+		if m, err := ParseMAC(s); !errors.Is(err, ErrBadMAC) {
+			t.Errorf("ParseMAC(%q) = %v, %v; want ErrBadMAC", s, m, err)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { _, _ = ParseMAC("00:1b:1b:aa:bb:cc") }); n != 0 {
+		t.Errorf("ParseMAC allocates %v times", n)
+	}
+}
+
+func FuzzParseMAC(f *testing.F) {
+	for _, s := range []string{"00:1b:1b:aa:bb:cc", "00-1B-1B-AA-BB-CC", "001b.1baa.bbcc", "::::", "0:1:2:3:4:5:6:7:8:9:a:b", "zz"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		m, err := ParseMAC(s)
+		want, ok := parseMACReference(s)
+		if (err == nil) != ok || ok && m != want {
+			t.Fatalf("ParseMAC(%q) = %v, %v; reference %v, %v", s, m, err, want, ok)
+		}
+	})
+}
+
+// TestServiceCompare orders services by transport, then port, then address.
+func TestServiceCompare(t *testing.T) {
+	a1, a2 := netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2")
+	ordered := []Service{
+		{Transport: "tcp", Port: 80, IP: a2},
+		{Transport: "tcp", Port: 102, IP: a1},
+		{Transport: "tcp", Port: 102, IP: a2},
+		{Transport: "udp", Port: 53, IP: a1},
+	}
+	for i := range ordered {
+		for j := range ordered {
+			want := 0
+			if i < j {
+				want = -1
+			} else if i > j {
+				want = 1
+			}
+			if got := ordered[i].Compare(ordered[j]); got < 0 && want >= 0 || got > 0 && want <= 0 || got == 0 && want != 0 {
+				t.Errorf("%v.Compare(%v) = %d, want sign %d", ordered[i], ordered[j], got, want)
+			}
+		}
 	}
 }

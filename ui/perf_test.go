@@ -10,6 +10,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"otscope/model"
+	"otscope/ui/internal/keymsg"
 )
 
 // bigSnapshot is a plant of n assets and 2n conversations.
@@ -80,7 +81,7 @@ func BenchmarkKeypress(b *testing.B) {
 			if pane == "matrix" {
 				m = press(b, m, "3")
 			}
-			down, up := keyMsg("down"), keyMsg("up")
+			down, up := keymsg.For("down"), keymsg.For("up")
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := range b.N {
@@ -119,18 +120,18 @@ func TestKeypressUnder16ms(t *testing.T) {
 			t.Errorf("%s: median keypress-to-frame %v > 16ms", name, ds[len(ds)/2])
 		}
 	}
-	median("assets down", keyMsg("down"))
-	median("assets pgdown/pgup", keyMsg("pgdown"), keyMsg("pgup"))
+	median("assets down", keymsg.For("down"))
+	median("assets pgdown/pgup", keymsg.For("pgdown"), keymsg.For("pgup"))
 	m = press(t, m, "3")
-	median("matrix down", keyMsg("down"))
+	median("matrix down", keymsg.For("down"))
 	an := m.state.Analysis()
 	t.Logf("analysis of 10,000 assets and 20,000 conversations (off the UI goroutine): %v, %d violations",
 		an.Elapsed, len(an.Report.Violations))
 	m = press(t, m, "5")
-	median("lifecycle down", keyMsg("down"))
+	median("lifecycle down", keymsg.For("down"))
 	m = press(t, m, "6")
-	median("violations down", keyMsg("down"))
-	median("violations evidence", keyMsg("enter"), keyMsg("esc"))
+	median("violations down", keymsg.For("down"))
+	median("violations evidence", keymsg.For("enter"), keymsg.For("esc"))
 	// an analysis arriving costs the UI goroutine the rebuild of the rows
 	start := time.Now()
 	nm, _ := m.Update(AnalysisMsg{Analysis: an})
@@ -144,7 +145,7 @@ func TestKeypressUnder16ms(t *testing.T) {
 	m = press(t, m, "1", "/")
 	// Typing a filter re-filters 10,000 assets per key: alternate
 	// narrowing and widening so both paths are measured.
-	median("filter typing", keyMsg("d"), keyMsg("backspace"))
+	median("filter typing", keymsg.For("d"), keymsg.For("backspace"))
 
 	// The first keystroke of a new query matches every asset afresh: no
 	// earlier result can be reused. Each round types a character not typed

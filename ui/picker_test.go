@@ -9,6 +9,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"otscope/model"
+	"otscope/ui/internal/keymsg"
 )
 
 // TestSessionPicker: O lists the stored sessions (name, assets, updated,
@@ -28,7 +29,7 @@ func TestSessionPicker(t *testing.T) {
 	if h := view(press(t, m, "?")); !strings.Contains(h, " O ") || !strings.Contains(h, "open session") {
 		t.Errorf("help does not list O:\n%s", h)
 	}
-	nm, cmd := m.Update(keyMsg("O"))
+	nm, cmd := m.Update(keymsg.For("O"))
 	m = nm.(Model)
 	if !m.PickerShown() || cmd == nil {
 		t.Fatal("O did not open the picker")
@@ -54,17 +55,17 @@ func TestSessionPicker(t *testing.T) {
 		t.Fatalf("enter on the open session: shown %v, chosen %q", m.PickerShown(), m.Chosen())
 	}
 	// esc closes without choosing
-	nm, cmd = m.Update(keyMsg("O"))
+	nm, cmd = m.Update(keymsg.For("O"))
 	m = send(t, nm.(Model), cmd())
 	m = press(t, m, "esc")
 	if m.PickerShown() || m.Chosen() != "" {
 		t.Fatal("esc did not close the picker")
 	}
 	// down, enter: plant-b is chosen and the program quits
-	nm, cmd = m.Update(keyMsg("O"))
+	nm, cmd = m.Update(keymsg.For("O"))
 	m = send(t, nm.(Model), cmd())
 	m = press(t, m, "down")
-	nm, cmd = m.Update(keyMsg("enter"))
+	nm, cmd = m.Update(keymsg.For("enter"))
 	m = nm.(Model)
 	if m.Chosen() != "plant-b" || cmd == nil {
 		t.Fatalf("chosen %q", m.Chosen())
@@ -76,7 +77,7 @@ func TestSessionPicker(t *testing.T) {
 	// a listing error is shown, not fatal
 	cfg.Sessions = func() ([]SessionEntry, error) { return nil, errors.New("database is closed") }
 	m = send(t, New(cfg), tea.WindowSizeMsg{Width: 80, Height: 24})
-	nm, cmd = m.Update(keyMsg("O"))
+	nm, cmd = m.Update(keymsg.For("O"))
 	m = send(t, nm.(Model), cmd())
 	if !strings.Contains(view(m), "database is closed") {
 		t.Errorf("error not shown:\n%s", view(m))

@@ -7,6 +7,7 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 
 	"otscope/assets/lifecycle"
+	"otscope/ui/internal/keymsg"
 )
 
 // TestGoldenReview pins the lifecycle and violations panes, a violation's
@@ -71,13 +72,13 @@ func TestAcknowledgeAndRevoke(t *testing.T) {
 		t.Fatalf("empty reason accepted:\n%s", view(m))
 	}
 	m = press(t, m, "up")
-	m = send(t, m, keyMsg("ctrl+u"))
+	m = send(t, m, keymsg.For("ctrl+u"))
 	m = press(t, m, "soon", "up", "bench rig", "enter", "enter", "enter")
 	if !strings.Contains(view(m), "invalid expiry") {
 		t.Fatalf("bad expiry accepted:\n%s", view(m))
 	}
 	m = press(t, m, "up")
-	m = send(t, m, keyMsg("ctrl+u"))
+	m = send(t, m, keymsg.For("ctrl+u"))
 	m = press(t, m, "2w", "enter", "enter")
 	if m.violations.Capturing() {
 		t.Fatalf("form still open:\n%s", view(m))

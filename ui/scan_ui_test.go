@@ -13,6 +13,7 @@ import (
 
 	"otscope/model"
 	"otscope/scan/job"
+	"otscope/ui/internal/keymsg"
 	"otscope/ui/pane"
 	"otscope/ui/pane/scanpane"
 )
@@ -62,7 +63,7 @@ func (f *fakeScan) Status() scanpane.Status { return f.st }
 func run(t *testing.T, m Model, keys ...string) Model {
 	t.Helper()
 	for _, k := range keys {
-		km := keyMsg(k)
+		km := keymsg.For(k)
 		if k == "ctrl+u" {
 			km = tea.KeyMsg{Type: tea.KeyCtrlU}
 		} else if len([]rune(k)) > 1 && km.Type == tea.KeyRunes {

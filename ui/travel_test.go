@@ -22,6 +22,7 @@ import (
 	"otscope/assets/bundle"
 	"otscope/assets/diff"
 	"otscope/model"
+	"otscope/ui/internal/keymsg"
 )
 
 // fakeExporter records the exports asked of it. It reports half the
@@ -71,7 +72,7 @@ func pressCmd(t *testing.T, m Model, ks ...string) (Model, tea.Cmd) {
 	t.Helper()
 	var cmd tea.Cmd
 	for _, k := range ks {
-		m, cmd = upd(t, m, keyMsg(k))
+		m, cmd = upd(t, m, keymsg.For(k))
 	}
 	return m, cmd
 }

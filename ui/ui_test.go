@@ -15,6 +15,7 @@ import (
 	"github.com/muesli/termenv"
 
 	"otscope/model"
+	"otscope/ui/internal/keymsg"
 	"otscope/ui/pane"
 )
 
@@ -54,43 +55,17 @@ func send(t testing.TB, m Model, msgs ...tea.Msg) Model {
 	return m
 }
 
-func keyMsg(s string) tea.KeyMsg {
-	switch s {
-	case "enter":
-		return tea.KeyMsg{Type: tea.KeyEnter}
-	case "esc":
-		return tea.KeyMsg{Type: tea.KeyEsc}
-	case "tab":
-		return tea.KeyMsg{Type: tea.KeyTab}
-	case "shift+tab":
-		return tea.KeyMsg{Type: tea.KeyShiftTab}
-	case "down":
-		return tea.KeyMsg{Type: tea.KeyDown}
-	case "up":
-		return tea.KeyMsg{Type: tea.KeyUp}
-	case "pgdown":
-		return tea.KeyMsg{Type: tea.KeyPgDown}
-	case "pgup":
-		return tea.KeyMsg{Type: tea.KeyPgUp}
-	case "backspace":
-		return tea.KeyMsg{Type: tea.KeyBackspace}
-	case "ctrl+c":
-		return tea.KeyMsg{Type: tea.KeyCtrlC}
-	}
-	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}
-}
-
 // press sends each key in turn; a key of several letters is typed rune by rune.
 func press(t testing.TB, m Model, keys ...string) Model {
 	t.Helper()
 	for _, k := range keys {
-		if len([]rune(k)) > 1 && keyMsg(k).Type == tea.KeyRunes {
+		if len([]rune(k)) > 1 && keymsg.For(k).Type == tea.KeyRunes {
 			for _, r := range k {
-				m = send(t, m, keyMsg(string(r)))
+				m = send(t, m, keymsg.For(string(r)))
 			}
 			continue
 		}
-		m = send(t, m, keyMsg(k))
+		m = send(t, m, keymsg.For(k))
 	}
 	return m
 }
@@ -203,7 +178,7 @@ func TestFilterNarrowsAndEscRestores(t *testing.T) {
 		t.Errorf("view lacks \"4 of 11 assets\":\n%s", view(m))
 	}
 	// q types while filtering: no quit.
-	m, cmd := step(t, m, keyMsg("q"))
+	m, cmd := step(t, m, keymsg.For("q"))
 	if cmd != nil {
 		if _, quit := cmd().(tea.QuitMsg); quit {
 			t.Fatal("q quit while typing a filter")
@@ -605,7 +580,7 @@ func TestHelpOverlayToggles(t *testing.T) {
 
 func TestQuit(t *testing.T) {
 	for _, k := range []string{"q", "ctrl+c"} {
-		_, cmd := step(t, fixtureModel(t, 80, 24), keyMsg(k))
+		_, cmd := step(t, fixtureModel(t, 80, 24), keymsg.For(k))
 		if cmd == nil {
 			t.Fatalf("%s: no command", k)
 		}

@@ -356,6 +356,12 @@ func ParseVersionSpec(raw string) VersionSpec {
 		}
 		s.Ranges = append(s.Ranges, r)
 	}
+	return s.ranges(singles)
+}
+
+// ranges ends a spec of ranges: the single bounds are paired into ranges
+// and added to those already parsed.
+func (s VersionSpec) ranges(singles []Bound) VersionSpec {
 	paired, err := pairBounds(singles)
 	if err != nil {
 		return s.invalid(err.Error())
@@ -424,13 +430,7 @@ func (s VersionSpec) parseVers(t string) VersionSpec {
 		}
 		singles = append(singles, Bound{Op: op, V: pv})
 	}
-	paired, err := pairBounds(singles)
-	if err != nil {
-		return s.invalid(err.Error())
-	}
-	s.Ranges = append(s.Ranges, paired...)
-	s.Kind = SpecRanges
-	return s
+	return s.ranges(singles)
 }
 
 // splitOp splits a leading comparison operator from s.

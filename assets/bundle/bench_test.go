@@ -10,6 +10,7 @@ import (
 	"otscope/assets/bundle"
 	"otscope/assets/bundle/bundletest"
 	"otscope/assets/store"
+	"otscope/scan/testenv"
 )
 
 // BenchmarkExport10000 writes a 10,000-asset session as a bundle (target:
@@ -17,7 +18,7 @@ import (
 func BenchmarkExport10000(b *testing.B) {
 	s := bundletest.Large(b, "big", 10_000)
 	var out bytes.Buffer
-	cpu := bundletest.CPUTime()
+	cpu := testenv.CPUTime()
 	for b.Loop() {
 		out.Reset()
 		if err := bundle.Write(&out, &s, bundle.Options{Created: created}); err != nil {
@@ -41,7 +42,7 @@ func BenchmarkExportFromStore10000(b *testing.B) {
 	if err := bundle.ToStore(st, "big", &s); err != nil {
 		b.Fatal(err)
 	}
-	cpu := bundletest.CPUTime()
+	cpu := testenv.CPUTime()
 	for b.Loop() {
 		got, _, err := bundle.FromStore(st, "big")
 		if err != nil {
@@ -68,7 +69,7 @@ func BenchmarkImport10000(b *testing.B) {
 	}
 	defer st.Close()
 	n := 0
-	cpu := bundletest.CPUTime()
+	cpu := testenv.CPUTime()
 	for b.Loop() {
 		in, _, err := bundle.Read(bytes.NewReader(raw.Bytes()), bundle.ReadOptions{})
 		if err != nil {
@@ -90,7 +91,7 @@ func BenchmarkRead10000(b *testing.B) {
 	if err := bundle.Write(&raw, &s, bundle.Options{Created: created}); err != nil {
 		b.Fatal(err)
 	}
-	cpu := bundletest.CPUTime()
+	cpu := testenv.CPUTime()
 	for b.Loop() {
 		if _, _, err := bundle.Read(bytes.NewReader(raw.Bytes()), bundle.ReadOptions{}); err != nil {
 			b.Fatal(err)

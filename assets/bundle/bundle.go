@@ -155,30 +155,37 @@ func (s *Session) Normalize() {
 // error — write to export.WriteFile so that the file is then removed.
 func Write(w io.Writer, s *Session, o Options) error {
 	s.Normalize()
-	var body bytes.Buffer
-	body.Grow(4096 * (len(s.Assets) + 1))
+	// The header carries the content's SHA-256, so the content is held
+	// until it is complete: in chunks that are never copied as it grows,
+	// hashed as it is written.
+	var body chunks
+	sum := sha256.New()
+	var line bytes.Buffer
 	counts := map[string]int{}
 	done, total := 0, 1+len(s.Assets)+len(s.Conversations)+len(s.Stats)
 	for _, j := range s.Journals {
 		total += len(j.Records)
 	}
-	je := json.NewEncoder(&body)
+	je := json.NewEncoder(&line)
 	// Each line is {"type":T[,"journal":J],"data":D}: the prefix is written
-	// by hand and D by the encoder straight into the buffer (which ends it
-	// with a newline, replaced by the closing brace and a newline).
+	// by hand and D by the encoder (which ends it with a newline, replaced
+	// by the closing brace and a newline).
 	enc := func(typ, journal string, v any) error {
-		body.WriteString(`{"type":`)
-		writeJSONString(&body, typ)
+		line.Reset()
+		line.WriteString(`{"type":`)
+		writeJSONString(&line, typ)
 		if journal != "" {
-			body.WriteString(`,"journal":`)
-			writeJSONString(&body, journal)
+			line.WriteString(`,"journal":`)
+			writeJSONString(&line, journal)
 		}
-		body.WriteString(`,"data":`)
+		line.WriteString(`,"data":`)
 		if err := je.Encode(v); err != nil {
 			return fmt.Errorf("encode %s record: %w", typ, err)
 		}
-		body.Truncate(body.Len() - 1)
-		body.WriteString("}\n")
+		line.Truncate(line.Len() - 1)
+		line.WriteString("}\n")
+		sum.Write(line.Bytes())
+		body.write(line.Bytes())
 		counts[typ]++
 		if done++; o.Progress != nil && done%1000 == 0 {
 			o.Progress(done, total)
@@ -217,14 +224,13 @@ func Write(w io.Writer, s *Session, o Options) error {
 	if o.Progress != nil {
 		o.Progress(done, total)
 	}
-	sum := sha256.Sum256(body.Bytes())
 	created := o.Created
 	if created.IsZero() {
 		created = time.Now()
 	}
 	h := Header{
 		Format: Format, Schema: Schema, Otscope: o.Otscope, Session: s.Name, Site: s.Site, Sensor: s.Sensor,
-		Created: created.UTC().Round(0), Pseudonymized: o.Pseudonymized, Counts: counts, SHA256: hex.EncodeToString(sum[:]),
+		Created: created.UTC().Round(0), Pseudonymized: o.Pseudonymized, Counts: counts, SHA256: hex.EncodeToString(sum.Sum(nil)),
 	}
 	hb, err := json.Marshal(h)
 	if err != nil {
@@ -249,8 +255,10 @@ func Write(w io.Writer, s *Session, o Options) error {
 	if _, err := zw.Write([]byte{'\n'}); err != nil {
 		return err
 	}
-	if _, err := zw.Write(body.Bytes()); err != nil {
-		return err
+	for _, c := range body {
+		if _, err := zw.Write(c); err != nil {
+			return err
+		}
 	}
 	if err := zw.Close(); err != nil {
 		return err
@@ -261,6 +269,26 @@ func Write(w io.Writer, s *Session, o Options) error {
 		}
 	}
 	return nil
+}
+
+// chunks holds a bundle's content in pieces of at most chunkSize bytes, so
+// growing it never copies what is already written.
+type chunks [][]byte
+
+const chunkSize = 1 << 20
+
+func (c *chunks) write(p []byte) {
+	for len(p) > 0 {
+		n := len(*c)
+		if n == 0 || len((*c)[n-1]) == cap((*c)[n-1]) {
+			*c = append(*c, make([]byte, 0, chunkSize))
+			n++
+		}
+		last := &(*c)[n-1]
+		k := min(len(p), cap(*last)-len(*last))
+		*last = append(*last, p[:k]...)
+		p = p[k:]
+	}
 }
 
 // writeJSONString writes s as a JSON string, as encoding/json would.

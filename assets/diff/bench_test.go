@@ -5,6 +5,7 @@ import (
 
 	"otscope/assets/bundle/bundletest"
 	"otscope/assets/diff"
+	"otscope/scan/testenv"
 )
 
 // BenchmarkDiff10000 compares two 10,000-asset sessions that differ in a
@@ -19,7 +20,7 @@ func BenchmarkDiff10000(b *testing.B) {
 	}
 	c.Assets = c.Assets[:len(c.Assets)-100]
 	var r diff.Result
-	cpu := bundletest.CPUTime()
+	cpu := testenv.CPUTime()
 	for b.Loop() {
 		r = diff.Sessions(&a, &c, diff.Options{})
 	}

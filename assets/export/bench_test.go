@@ -6,6 +6,7 @@ import (
 
 	"otscope/assets/bundle/bundletest"
 	"otscope/assets/export"
+	"otscope/scan/testenv"
 )
 
 // BenchmarkFormats10000 writes a 10,000-asset session, enriched with the
@@ -13,7 +14,7 @@ import (
 func BenchmarkFormats10000(b *testing.B) {
 	s := bundletest.Large(b, "big", 10_000)
 	b.Run("enrich", func(b *testing.B) {
-		cpu := bundletest.CPUTime()
+		cpu := testenv.CPUTime()
 		for b.Loop() {
 			bundletest.Report(b, &s, reportNow)
 		}
@@ -31,7 +32,7 @@ func BenchmarkFormats10000(b *testing.B) {
 	} {
 		b.Run(f.name, func(b *testing.B) {
 			var n countWriter
-			cpu := bundletest.CPUTime()
+			cpu := testenv.CPUTime()
 			for b.Loop() {
 				n = 0
 				if err := f.write(&n); err != nil {

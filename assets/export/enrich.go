@@ -1,6 +1,8 @@
 package export
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -145,12 +147,36 @@ func assetViolationJSON(id model.AssetID, v *policy.Violation) any {
 
 // RecordsJSON writes enriched assets as one JSON array.
 func RecordsJSON(w io.Writer, recs []Record) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if recs == nil {
-		recs = []Record{}
+	if len(recs) == 0 {
+		_, err := io.WriteString(w, "[]\n")
+		return err
 	}
-	return enc.Encode(recs)
+	// One record at a time through a reused buffer: the same bytes as
+	// encoding the slice whole, without holding (and re-indenting) the whole
+	// document in memory.
+	// Record.MarshalJSON's output is valid and HTML-escaped already, so it
+	// is indented once rather than compacted again by an Encoder.
+	bw := bufio.NewWriterSize(w, 64<<10)
+	var buf bytes.Buffer
+	bw.WriteString("[\n")
+	for i := range recs {
+		b, err := recs[i].MarshalJSON()
+		if err != nil {
+			return err
+		}
+		buf.Reset()
+		if err := json.Indent(&buf, b, "  ", "  "); err != nil {
+			return err
+		}
+		bw.WriteString("  ")
+		bw.Write(buf.Bytes())
+		if i < len(recs)-1 {
+			bw.WriteString(",\n")
+		} else {
+			bw.WriteString("\n]\n")
+		}
+	}
+	return bw.Flush()
 }
 
 // Lifecycle writes the lifecycle view of assets: one row per asset (and per

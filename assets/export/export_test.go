@@ -173,3 +173,29 @@ func TestEnrichViolations(t *testing.T) {
 		t.Fatal("violations without an analysis")
 	}
 }
+
+// RecordsJSON streams one record at a time; its bytes are those of encoding
+// the whole slice as one indented document (what it wrote before), for no
+// records, one, and several.
+func TestRecordsJSONStreamsTheSameDocument(t *testing.T) {
+	as := fixture()
+	all := Records(as, nil)
+	for _, recs := range [][]Record{nil, all[:1], all} {
+		var got, want bytes.Buffer
+		if err := RecordsJSON(&got, recs); err != nil {
+			t.Fatal(err)
+		}
+		enc := json.NewEncoder(&want)
+		enc.SetIndent("", "  ")
+		whole := recs
+		if whole == nil {
+			whole = []Record{}
+		}
+		if err := enc.Encode(whole); err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != want.String() {
+			t.Errorf("%d records: streamed\n%s\nwhole\n%s", len(recs), got.String(), want.String())
+		}
+	}
+}

@@ -42,25 +42,13 @@ func fact(field, value, proto string) model.Fact {
 // inventory does (first value wins).
 func asset(id string, facts ...model.Fact) *model.Asset {
 	a := &model.Asset{ID: model.AssetID(id), Facts: facts, FirstSeen: t0.Add(-time.Hour), LastSeen: t0}
+	summary := map[string]*string{model.FieldVendor: &a.Vendor, model.FieldProduct: &a.Product,
+		model.FieldOrderNumber: &a.OrderNumber, model.FieldFirmware: &a.Firmware}
 	for _, f := range facts {
-		switch f.Field {
-		case model.FieldVendor:
-			if a.Vendor == "" {
-				a.Vendor = f.Value
-			}
-		case model.FieldProduct:
-			if a.Product == "" {
-				a.Product = f.Value
-			}
-		case model.FieldOrderNumber:
-			if a.OrderNumber == "" {
-				a.OrderNumber = f.Value
-			}
-		case model.FieldFirmware:
-			if a.Firmware == "" {
-				a.Firmware = f.Value
-			}
-		case model.FieldModule:
+		if p := summary[f.Field]; p != nil && *p == "" {
+			*p = f.Value
+		}
+		if f.Field == model.FieldModule {
 			if m, ok := model.ParseModule(f.Value); ok {
 				a.Modules = append(a.Modules, m)
 			}

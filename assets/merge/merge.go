@@ -253,7 +253,7 @@ func join(dst, src *model.Asset) {
 			e.Protocol = s.Protocol
 		}
 	}
-	slices.SortFunc(dst.Services, compareService)
+	slices.SortFunc(dst.Services, model.Service.Compare)
 	dst.Names = appendNew(dst.Names, src.Names)
 	dst.Roles = appendNew(dst.Roles, src.Roles)
 	if dst.Vendor == "" {
@@ -352,16 +352,6 @@ func rank(k model.SourceKind) int {
 		return 2
 	}
 	return 0
-}
-
-func compareService(x, y model.Service) int {
-	if c := strings.Compare(x.Transport, y.Transport); c != 0 {
-		return c
-	}
-	if x.Port != y.Port {
-		return int(x.Port) - int(y.Port)
-	}
-	return x.IP.Compare(y.IP)
 }
 
 func union[T comparable](a, b []T, cmp func(T, T) int) []T {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -337,12 +338,7 @@ func assetFunctions() []cel.EnvOption {
 					if err != nil {
 						return types.WrapErr(err)
 					}
-					for i := range v.a.Facts {
-						if v.a.Facts[i].Field == f && re.MatchString(v.a.Facts[i].Value) {
-							return types.True
-						}
-					}
-					return types.False
+					return types.Bool(slices.ContainsFunc(v.a.Facts, func(x model.Fact) bool { return x.Field == f && re.MatchString(x.Value) }))
 				}))),
 		cel.Function("has_role",
 			cel.MemberOverload("asset_has_role", []*cel.Type{A, S}, B,
@@ -369,23 +365,15 @@ func assetFunctions() []cel.EnvOption {
 		cel.Function("has_service",
 			cel.MemberOverload("asset_has_service", []*cel.Type{A, S}, B,
 				bin(func(v *assetView, p string) ref.Val {
-					for _, s := range v.a.Services {
-						if strings.EqualFold(s.Protocol, p) {
-							return types.True
-						}
-					}
-					return types.False
+					return types.Bool(slices.ContainsFunc(v.a.Services, func(s model.Service) bool { return strings.EqualFold(s.Protocol, p) }))
 				})),
 			cel.MemberOverload("asset_has_service_port", []*cel.Type{A, S, cel.IntType}, B,
 				cel.FunctionBinding(func(args ...ref.Val) ref.Val {
 					v, tr := av(args[0]), str(args[1])
 					port, _ := args[2].Value().(int64)
-					for _, s := range v.a.Services {
-						if strings.EqualFold(s.Transport, tr) && int64(s.Port) == port {
-							return types.True
-						}
-					}
-					return types.False
+					return types.Bool(slices.ContainsFunc(v.a.Services, func(s model.Service) bool {
+						return strings.EqualFold(s.Transport, tr) && int64(s.Port) == port
+					}))
 				}))),
 		cel.Function("has_function",
 			cel.MemberOverload("asset_has_function_category", []*cel.Type{A, S}, B,

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"otscope/model"
+	"otscope/scan/testenv"
 )
 
 const badRules = `rules:
@@ -212,31 +213,33 @@ conduits:
 }
 
 // TestAuditSpeed guards the issue's budget: 10,000 assets, 100 rules and
-// 1M conversations in under a second on one core. BenchmarkAudit measures
-// about 0.6 s on the 2-core VM, which varies by ±25% and more while other
-// jobs run, so the test takes the best of three runs and fails above
-// 1.5 s. Skipped under the race detector, which is ~10x slower.
+// 1M conversations in under a second on one core. It measures the
+// process's CPU time, not wall time, so a CI job beside another CPU-heavy
+// job cannot fail it (the audit runs on one goroutine: its CPU time is at
+// least the wall time an idle core would take). Best of three runs.
+// Skipped under the race detector, which is ~10x slower.
 func TestAuditSpeed(t *testing.T) {
 	if testing.Short() || raceEnabled {
 		t.Skip("speed test: 1M conversations (not under -short or -race)")
 	}
 	in, pack := benchInput(10000, 1000000), benchPack(t)
-	best := time.Hour
+	best, bestWall := time.Hour, time.Hour
 	var rep Report
 	for range 3 {
+		c0 := testenv.CPUTime()
 		rep = Audit(in, pack, nil)
-		best = min(best, rep.Elapsed)
+		best, bestWall = min(best, testenv.CPUTime()-c0), min(bestWall, rep.Elapsed)
 	}
-	t.Logf("audit of %d assets, %d rules, %d conversations: %v, %d violations",
-		rep.Assets, rep.Rules, rep.Convs, best, len(rep.Violations))
+	t.Logf("audit of %d assets, %d rules, %d conversations: %v CPU (%v wall), %d violations",
+		rep.Assets, rep.Rules, rep.Convs, best, bestWall, len(rep.Violations))
 	if len(rep.Errors) > 0 {
 		t.Errorf("errors: %v", rep.Errors[:1])
 	}
 	if len(rep.Violations) == 0 {
 		t.Error("no violations: the benchmark plant should break rules")
 	}
-	if best > 1500*time.Millisecond {
-		t.Errorf("audit took %v: slower than the 1.5 s bound (goal 1 s)", best)
+	if best > time.Second {
+		t.Errorf("audit took %v of CPU time: over the 1 s goal", best)
 	}
 }
 

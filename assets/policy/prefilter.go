@@ -385,14 +385,7 @@ func newFeatureDict() *featureDict {
 // index returns the number of feature f, adding it if new; ok is false for
 // a feature no asset can have (a port out of range).
 func (d *featureDict) index(f feature) (int, bool) {
-	get := func(m map[string]int, k string) int {
-		if i, ok := m[k]; ok {
-			return i
-		}
-		m[k] = d.n
-		d.n++
-		return d.n - 1
-	}
+	get := func(m map[string]int, k string) int { return intern(m, k, &d.n) }
 	switch f.kind {
 	case featFact:
 		return get(d.fact, f.key), true
@@ -406,13 +399,7 @@ func (d *featureDict) index(f feature) (int, bool) {
 		if err != nil {
 			return 0, false
 		}
-		k := svcPortKey{tr, uint16(p)}
-		if i, ok := d.svcPort[k]; ok {
-			return i, true
-		}
-		d.svcPort[k] = d.n
-		d.n++
-		return d.n - 1, true
+		return intern(d.svcPort, svcPortKey{tr, uint16(p)}, &d.n), true
 	case featRole:
 		return get(d.role, f.key), true
 	case featProtocol:
@@ -435,6 +422,17 @@ func (d *featureDict) index(f feature) (int, bool) {
 		return d.zones, true
 	}
 	return 0, false
+}
+
+// intern returns the number m gives k, giving it the next number *n when k
+// is new.
+func intern[K comparable](m map[K]int, k K, n *int) int {
+	if i, ok := m[k]; ok {
+		return i
+	}
+	m[k] = *n
+	*n++
+	return m[k]
 }
 
 // finish turns the path maps into lists, in a fixed order.

@@ -102,7 +102,27 @@ type delta struct {
 func (h *handle) write(meta *dbMeta, f *Flush) (d delta, err error) {
 	b := newBatch(h.db)
 	defer b.discard()
+	if h.known == nil {
+		h.known = map[string]struct{}{}
+	}
+	// Keys learnt or deleted by this batch reach h.known only once it has
+	// committed.
+	var learnt, forgot [][]byte
+	defer func() {
+		if err != nil {
+			return
+		}
+		for _, k := range learnt {
+			h.known[string(k)] = struct{}{}
+		}
+		for _, k := range forgot {
+			delete(h.known, string(k))
+		}
+	}()
 	exists := func(k []byte) (bool, error) {
+		if _, ok := h.known[string(k)]; ok {
+			return true, nil
+		}
 		_, err := b.txn.Get(k)
 		if errors.Is(err, badger.ErrKeyNotFound) {
 			return false, nil
@@ -120,6 +140,7 @@ func (h *handle) write(meta *dbMeta, f *Flush) (d delta, err error) {
 			if err := b.delete(k); err != nil {
 				return d, err
 			}
+			forgot = append(forgot, k)
 		}
 	}
 	for i := range f.Assets {
@@ -133,6 +154,7 @@ func (h *handle) write(meta *dbMeta, f *Flush) (d delta, err error) {
 		}
 		if !ok {
 			d.assets++
+			learnt = append(learnt, k)
 		}
 	}
 	for i := range f.Conversations {
@@ -146,6 +168,7 @@ func (h *handle) write(meta *dbMeta, f *Flush) (d delta, err error) {
 		}
 		if !ok {
 			d.convs++
+			learnt = append(learnt, k)
 		}
 	}
 	for i := range f.Stats {

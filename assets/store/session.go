@@ -103,32 +103,45 @@ func (s *Store) exclusive(name string, fn func(dir string) error) error {
 // it open). The session directory is first renamed out of sight, so an
 // interrupted delete never leaves half a session.
 func (s *Store) DeleteSession(name string) error {
-	if err := ValidSessionName(name); err != nil {
-		return err
-	}
-	if s.opts.ReadOnly {
-		return ErrReadOnly
-	}
-	if s.root == "" {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		h, err := s.memSession(name)
-		if err != nil {
-			return err
-		}
+	return s.alter(name, nil, func(h *handle) error {
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		delete(s.open, name)
 		return h.close()
+	}, func() error {
+		trash := filepath.Join(s.root, ".deleted-"+name+"-"+strconv.FormatInt(time.Now().UnixNano(), 36))
+		if err := s.exclusive(name, func(dir string) error { return os.Rename(dir, trash) }); err != nil {
+			return err
+		}
+		if err := os.RemoveAll(trash); err != nil {
+			return fmt.Errorf("delete session %q: remove %s: %w", name, trash, err)
+		}
+		return nil
+	})
+}
+
+// alter runs a change of session name (and the other names it involves,
+// validated too): on a store held in memory, mem with the store locked and
+// the session's handle; on disk, disk. A read-only store refuses.
+func (s *Store) alter(name string, other []string, mem func(h *handle) error, disk func() error) error {
+	for _, n := range append(other, name) {
+		if err := ValidSessionName(n); err != nil {
+			return err
+		}
 	}
-	trash := filepath.Join(s.root, ".deleted-"+name+"-"+strconv.FormatInt(time.Now().UnixNano(), 36))
-	if err := s.exclusive(name, func(dir string) error { return os.Rename(dir, trash) }); err != nil {
+	if s.opts.ReadOnly {
+		return ErrReadOnly
+	}
+	if s.root != "" {
+		return disk()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	h, err := s.memSession(name)
+	if err != nil {
 		return err
 	}
-	if err := os.RemoveAll(trash); err != nil {
-		return fmt.Errorf("delete session %q: remove %s: %w", name, trash, err)
-	}
-	return nil
+	return mem(h)
 }
 
 // memSession returns the named session of a store without a directory
@@ -146,22 +159,7 @@ func (s *Store) memSession(name string) (*handle, error) {
 
 // Rename renames session from to to, which must not exist (ErrExists).
 func (s *Store) Rename(from, to string) error {
-	if err := ValidSessionName(to); err != nil {
-		return err
-	}
-	if err := ValidSessionName(from); err != nil {
-		return err
-	}
-	if s.opts.ReadOnly {
-		return ErrReadOnly
-	}
-	if s.root == "" {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		h, err := s.memSession(from)
-		if err != nil {
-			return err
-		}
+	return s.alter(from, []string{to}, func(h *handle) error {
 		if s.open[to] != nil {
 			return fmt.Errorf("session %q: %w", to, ErrExists)
 		}
@@ -170,18 +168,19 @@ func (s *Store) Rename(from, to string) error {
 		h.meta.Name = to
 		s.open[to] = h
 		return nil
-	}
-	dst := filepath.Join(s.root, to)
-	if _, err := os.Lstat(dst); !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("rename session %q: %q: %w", from, to, ErrExists)
-	}
-	return s.exclusive(from, func(dir string) error {
-		// Rename refuses to replace a non-empty directory, so a session
-		// created under the new name meanwhile is never overwritten.
-		if err := os.Rename(dir, dst); err != nil {
-			return fmt.Errorf("rename session %q to %q: %w", from, to, err)
+	}, func() error {
+		dst := filepath.Join(s.root, to)
+		if _, err := os.Lstat(dst); !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("rename session %q: %q: %w", from, to, ErrExists)
 		}
-		return nil
+		return s.exclusive(from, func(dir string) error {
+			// Rename refuses to replace a non-empty directory, so a session
+			// created under the new name meanwhile is never overwritten.
+			if err := os.Rename(dir, dst); err != nil {
+				return fmt.Errorf("rename session %q to %q: %w", from, to, err)
+			}
+			return nil
+		})
 	})
 }
 

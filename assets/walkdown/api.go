@@ -107,13 +107,20 @@ func ImportFile(st *store.Store, session, path string, maps []string, sheet, by 
 	return s, im, err
 }
 
-// SetNameplate is `otscope nameplate --session S --asset REF field=value...`.
-func SetNameplate(st *store.Store, session string, assets []model.Asset, ref string, args []string, by string) (model.AssetID, error) {
+// openValues parses the field=value arguments of a command, then opens the
+// session's book: a typo is reported before the session is read.
+func openValues(st *store.Store, session string, args []string) (*Book, map[string]string, error) {
 	vals, err := ParseValues(args)
 	if err != nil {
-		return "", err
+		return nil, nil, err
 	}
 	b, _, err := Open(st, session)
+	return b, vals, err
+}
+
+// SetNameplate is `otscope nameplate --session S --asset REF field=value...`.
+func SetNameplate(st *store.Store, session string, assets []model.Asset, ref string, args []string, by string) (model.AssetID, error) {
+	b, vals, err := openValues(st, session, args)
 	if err != nil {
 		return "", err
 	}
@@ -127,11 +134,7 @@ func SetNameplate(st *store.Store, session string, assets []model.Asset, ref str
 // AddDevice is `otscope add --session S --name NAME [--parent REF --slot
 // N] [--location PATH] [field=value...]`.
 func AddDevice(st *store.Store, session string, assets []model.Asset, name, parentRef, slot, location string, args []string, by string) (model.AssetID, error) {
-	vals, err := ParseValues(args)
-	if err != nil {
-		return "", err
-	}
-	b, _, err := Open(st, session)
+	b, vals, err := openValues(st, session, args)
 	if err != nil {
 		return "", err
 	}

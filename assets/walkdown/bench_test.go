@@ -8,7 +8,6 @@ import (
 	"net/netip"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -46,19 +45,8 @@ func bigPlant(n, m int) ([]model.Asset, string) {
 	return assets, b.String()
 }
 
-// cpuTime is the CPU time this process has used (user + system): the
-// machine the tests run on is shared, so wall time says little.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-func TestImportAndMatchAtSize(t *testing.T) {
-	if testing.Short() || testenv.Race {
-		t.Skip("a time budget at 20,000 rows: run without -race and -short (make speed)")
-	}
-	assets, csv := bigPlant(10_000, 20_000)
+// csvCells splits the lines of csv (no quoting) into the cells of a sheet.
+func csvCells(csv string) [][]any {
 	var rows [][]any
 	for _, l := range strings.Split(strings.TrimSpace(csv), "\n") {
 		var r []any
@@ -67,9 +55,17 @@ func TestImportAndMatchAtSize(t *testing.T) {
 		}
 		rows = append(rows, r)
 	}
-	xlsx := writeXLSX(t, "Sheet1", rows, nil)
+	return rows
+}
+
+func TestImportAndMatchAtSize(t *testing.T) {
+	if testing.Short() || testenv.Race {
+		t.Skip("a time budget at 20,000 rows: run without -race and -short (make speed)")
+	}
+	assets, csv := bigPlant(10_000, 20_000)
+	xlsx := writeXLSX(t, "Sheet1", csvCells(csv), nil)
 	runtime.GC()
-	c0, w0 := cpuTime(), time.Now()
+	c0, w0 := testenv.CPUTime(), time.Now()
 	im, err := ReadCSV("big.csv", strings.NewReader(csv), ImportOptions{})
 	if err != nil || len(im.Rows) != 20_000 || len(im.Problems) != 0 {
 		t.Fatal(err, len(im.Rows), im.Problems)
@@ -78,18 +74,18 @@ func TestImportAndMatchAtSize(t *testing.T) {
 	if _, err := b.Import(im, "big.csv", "anna", t0); err != nil {
 		t.Fatal(err)
 	}
-	impCPU, impWall := cpuTime()-c0, time.Since(w0)
+	impCPU, impWall := testenv.CPUTime()-c0, time.Since(w0)
 	runtime.GC()
-	c0, w0 = cpuTime(), time.Now()
+	c0, w0 = testenv.CPUTime(), time.Now()
 	xim, err := ReadFile(xlsx, ImportOptions{})
 	if err != nil || len(xim.Rows) != 20_000 {
 		t.Fatal(err, len(xim.Rows))
 	}
-	xCPU, xWall := cpuTime()-c0, time.Since(w0)
+	xCPU, xWall := testenv.CPUTime()-c0, time.Since(w0)
 	runtime.GC()
-	c0, w0 = cpuTime(), time.Now()
+	c0, w0 = testenv.CPUTime(), time.Now()
 	ev := b.Evaluate(assets)
-	matchCPU, matchWall := cpuTime()-c0, time.Since(w0)
+	matchCPU, matchWall := testenv.CPUTime()-c0, time.Since(w0)
 	c := ev.Counts()
 	if c[model.VerdictMatch] != 10_000 || c[model.VerdictUnseen] != 10_000 {
 		t.Errorf("counts = %v", c)
@@ -114,15 +110,7 @@ func BenchmarkImportCSV20k(b *testing.B) {
 
 func BenchmarkImportXLSX20k(b *testing.B) {
 	_, csv := bigPlant(10_000, 20_000)
-	var rows [][]any
-	for _, l := range strings.Split(strings.TrimSpace(csv), "\n") {
-		var r []any
-		for _, c := range strings.Split(l, ",") {
-			r = append(r, c)
-		}
-		rows = append(rows, r)
-	}
-	p := writeXLSX(b, "Sheet1", rows, nil)
+	p := writeXLSX(b, "Sheet1", csvCells(csv), nil)
 	for b.Loop() {
 		im, err := ReadFile(p, ImportOptions{})
 		if err != nil || len(im.Rows) != 20_000 {

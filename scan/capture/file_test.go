@@ -32,11 +32,7 @@ func TestOpenFileFormats(t *testing.T) {
 	for name, b := range files {
 		t.Run(name, func(t *testing.T) {
 			path := writeFile(t, dir, name, b)
-			s, err := OpenFile(path, Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
+			s := mustOpen(t, path, Options{})
 			if s.Name() != path || s.Live() || s.LinkType() != layers.LinkTypeEthernet {
 				t.Fatalf("Name %q Live %v LinkType %v", s.Name(), s.Live(), s.LinkType())
 			}
@@ -129,11 +125,7 @@ func TestTruncatedGzipStream(t *testing.T) {
 	frames := testFrames(t, 20)
 	gz := gzipBytes(t, writePcap(t, layers.LinkTypeEthernet, frames))
 	path := writeFile(t, t.TempDir(), "cut.gz", gz[:len(gz)-30])
-	s, err := OpenFile(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := mustOpen(t, path, Options{})
 	got, err := readAll(t, s)
 	var te *TruncatedError
 	if !errors.As(err, &te) || !te.Compressed || te.Packets != len(got) {
@@ -146,11 +138,7 @@ func TestTruncatedGzipStream(t *testing.T) {
 
 func checkTruncated(t *testing.T, path string, packets int, off int64, compressed bool) {
 	t.Helper()
-	s, err := OpenFile(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := mustOpen(t, path, Options{})
 	got, err := readAll(t, s)
 	if len(got) != packets {
 		t.Fatalf("read %d frames before the error, want %d", len(got), packets)
@@ -181,11 +169,7 @@ func TestCorruptRecordHeader(t *testing.T) {
 	off := 24 + 16 + len(frames[0])
 	binary.LittleEndian.PutUint32(b[off+8:], 0xfffffff0) // caplen of record 2: ~4 GiB
 	path := writeFile(t, t.TempDir(), "corrupt.pcap", b)
-	s, err := OpenFile(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := mustOpen(t, path, Options{})
 	got, err := readAll(t, s)
 	var te *TruncatedError
 	if len(got) != 1 || !errors.As(err, &te) || te.Offset != int64(off) || te.Packets != 1 || !strings.Contains(te.Reason, "corrupt") {
@@ -274,11 +258,7 @@ func TestSLL2IsHandedOutAsSLL(t *testing.T) {
 	b.Write(r)
 	b.Write(sll2)
 	path := writeFile(t, t.TempDir(), "sll2.pcap", b.Bytes())
-	s, err := OpenFile(path, Options{Filter: "udp and host 10.0.0.2"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := mustOpen(t, path, Options{Filter: "udp and host 10.0.0.2"})
 	data, ci, err := s.ZeroCopyReadPacketData()
 	if err != nil {
 		t.Fatal(err)
@@ -323,11 +303,7 @@ func TestPcapngMixedInterfaces(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := writeFile(t, t.TempDir(), "mixed.pcapng", b.Bytes())
-	s, err := OpenFile(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := mustOpen(t, path, Options{})
 	want := []struct {
 		frame uint64
 		lt    layers.LinkType
@@ -351,11 +327,7 @@ func TestPcapngMixedInterfaces(t *testing.T) {
 func TestFileFilter(t *testing.T) {
 	frames := testFrames(t, 20) // source ports 1000..1019
 	path := writeFile(t, t.TempDir(), "f.pcap", writePcap(t, layers.LinkTypeEthernet, frames))
-	s, err := OpenFile(path, Options{Filter: "udp and src portrange 1005-1009"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := mustOpen(t, path, Options{Filter: "udp and src portrange 1005-1009"})
 	var got []uint64
 	for {
 		_, _, err := s.ZeroCopyReadPacketData()

@@ -129,6 +129,15 @@ func (p *filterParser) errorf(format string, args ...any) error {
 	return fmt.Errorf("filter %q: %w: %s; %s", p.expr, ErrFilter, fmt.Sprintf(format, args...), filterPrimitives)
 }
 
+// badToken reports tok, just read, as wrong ("<tok> <why>"), or the end of
+// the filter when there was no token.
+func (p *filterParser) badToken(tok, why string) error {
+	if tok == "" {
+		return p.unexpected()
+	}
+	return p.errorf("%q %s", tok, why)
+}
+
 func (p *filterParser) unexpected() error {
 	if p.pos >= len(p.toks) {
 		return p.errorf("unexpected end of filter")
@@ -160,24 +169,23 @@ func (p *filterParser) parseExpr(depth int) (fnode, error) {
 	if err != nil {
 		return nil, err
 	}
+	// and and or bind equally, left to right, as in pcap-filter
 	for {
-		switch p.peek() {
-		case "and", "&&":
-			p.next()
-			right, err := p.parseUnary(depth)
-			if err != nil {
-				return nil, err
-			}
-			left = fAnd{left, right}
-		case "or", "||":
-			p.next()
-			right, err := p.parseUnary(depth)
-			if err != nil {
-				return nil, err
-			}
-			left = fOr{left, right}
+		op := p.peek()
+		switch op {
+		case "and", "&&", "or", "||":
 		default:
 			return left, nil
+		}
+		p.next()
+		right, err := p.parseUnary(depth)
+		if err != nil {
+			return nil, err
+		}
+		if op == "and" || op == "&&" {
+			left = fAnd{left, right}
+		} else {
+			left = fOr{left, right}
 		}
 	}
 }
@@ -209,6 +217,9 @@ func (p *filterParser) parseUnary(depth int) (fnode, error) {
 	return p.parsePrimitive()
 }
 
+// protoKinds are the primitives that are a protocol name alone.
+var protoKinds = map[string]primKind{"icmp": pICMP, "icmp6": pICMP6, "arp": pARP, "ip": pIP, "ip6": pIP6}
+
 func (p *filterParser) parsePrimitive() (fnode, error) {
 	prim := fPrim{shift: p.shift}
 	tok := p.peek()
@@ -227,25 +238,9 @@ func (p *filterParser) parsePrimitive() (fnode, error) {
 		}
 		prim.kind = kind
 		return prim, nil
-	case "icmp":
+	case "icmp", "icmp6", "arp", "ip", "ip6":
 		p.next()
-		prim.kind = pICMP
-		return prim, nil
-	case "icmp6":
-		p.next()
-		prim.kind = pICMP6
-		return prim, nil
-	case "arp":
-		p.next()
-		prim.kind = pARP
-		return prim, nil
-	case "ip":
-		p.next()
-		prim.kind = pIP
-		return prim, nil
-	case "ip6":
-		p.next()
-		prim.kind = pIP6
+		prim.kind = protoKinds[tok]
 		return prim, nil
 	case "vlan":
 		p.next()
@@ -265,23 +260,28 @@ func (p *filterParser) parsePrimitive() (fnode, error) {
 	return nil, p.unexpected()
 }
 
-// parsePortish parses [src|dst] host|net|port|portrange ARG.
-func (p *filterParser) parsePortish(prim fPrim) (fnode, error) {
+// parseDir parses an optional src or dst.
+func (p *filterParser) parseDir() direction {
 	switch p.peek() {
 	case "src":
 		p.next()
-		prim.dir = dirSrc
+		return dirSrc
 	case "dst":
 		p.next()
-		prim.dir = dirDst
+		return dirDst
 	}
+	return dirAny
+}
+
+// parsePortish parses [src|dst] host|net|port|portrange ARG.
+func (p *filterParser) parsePortish(prim fPrim) (fnode, error) {
+	prim.dir = p.parseDir()
 	kw := p.next()
 	if kw == "" {
 		return nil, p.unexpected()
 	}
 	if prim.proto != 0 && kw != "port" && kw != "portrange" {
-		p.pos--
-		return nil, p.errorf("%q after tcp/udp: only port and portrange may follow", p.toks[p.pos])
+		return nil, p.badToken(kw, "after tcp/udp: only port and portrange may follow")
 	}
 	arg := p.next()
 	if arg == "" {
@@ -291,8 +291,7 @@ func (p *filterParser) parsePortish(prim fPrim) (fnode, error) {
 	case "host":
 		a, err := netip.ParseAddr(arg)
 		if err != nil || a.Zone() != "" {
-			p.pos--
-			return nil, p.errorf("%q is not an IPv4 or IPv6 address (host names are not resolved)", p.toks[p.pos])
+			return nil, p.badToken(arg, "is not an IPv4 or IPv6 address (host names are not resolved)")
 		}
 		a = a.Unmap()
 		prim.kind, prim.prefix = pHost, netip.PrefixFrom(a, a.BitLen())
@@ -301,8 +300,7 @@ func (p *filterParser) parsePortish(prim fPrim) (fnode, error) {
 		if err != nil {
 			a, aerr := netip.ParseAddr(arg)
 			if aerr != nil || a.Zone() != "" {
-				p.pos--
-				return nil, p.errorf("%q is not a network in CIDR form like 10.0.0.0/8", p.toks[p.pos])
+				return nil, p.badToken(arg, "is not a network in CIDR form like 10.0.0.0/8")
 			}
 			pf = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
 		}
@@ -313,8 +311,7 @@ func (p *filterParser) parsePortish(prim fPrim) (fnode, error) {
 	case "port":
 		n, ok := parseNumber(arg, 65535)
 		if !ok {
-			p.pos--
-			return nil, p.errorf("%q is not a port number (0-65535; service names are not supported)", p.toks[p.pos])
+			return nil, p.badToken(arg, "is not a port number (0-65535; service names are not supported)")
 		}
 		prim.kind, prim.lo, prim.hi = pPort, n, n
 	case "portrange":
@@ -322,8 +319,7 @@ func (p *filterParser) parsePortish(prim fPrim) (fnode, error) {
 		lo, ok1 := parseNumber(a, 65535)
 		hi, ok2 := parseNumber(b, 65535)
 		if !found || !ok1 || !ok2 || lo > hi {
-			p.pos--
-			return nil, p.errorf("%q is not a port range like 1024-65535", p.toks[p.pos])
+			return nil, p.badToken(arg, "is not a port range like 1024-65535")
 		}
 		prim.kind, prim.lo, prim.hi = pPort, lo, hi
 	default:
@@ -335,8 +331,7 @@ func (p *filterParser) parsePortish(prim fPrim) (fnode, error) {
 
 // parseEther parses what follows "ether".
 func (p *filterParser) parseEther(prim fPrim) (fnode, error) {
-	switch p.peek() {
-	case "proto":
+	if p.peek() == "proto" {
 		p.next()
 		arg := p.next()
 		n, ok := parseNumber(arg, 65535)
@@ -351,21 +346,12 @@ func (p *filterParser) parseEther(prim fPrim) (fnode, error) {
 			}
 		}
 		if !ok {
-			if arg == "" {
-				return nil, p.unexpected()
-			}
-			p.pos--
-			return nil, p.errorf("%q is not an EtherType (a number such as 0x88cc, or ip, ip6, arp)", p.toks[p.pos])
+			return nil, p.badToken(arg, "is not an EtherType (a number such as 0x88cc, or ip, ip6, arp)")
 		}
 		prim.kind, prim.lo = pEtherProto, n
 		return prim, nil
-	case "src":
-		p.next()
-		prim.dir = dirSrc
-	case "dst":
-		p.next()
-		prim.dir = dirDst
 	}
+	prim.dir = p.parseDir()
 	if p.peek() == "host" {
 		p.next()
 	} else if prim.dir == dirAny {
@@ -374,11 +360,7 @@ func (p *filterParser) parseEther(prim fPrim) (fnode, error) {
 	arg := p.next()
 	mac, err := net.ParseMAC(arg)
 	if err != nil || len(mac) != 6 {
-		if arg == "" {
-			return nil, p.unexpected()
-		}
-		p.pos--
-		return nil, p.errorf("%q is not a MAC address like 00:1b:1b:aa:bb:cc", p.toks[p.pos])
+		return nil, p.badToken(arg, "is not a MAC address like 00:1b:1b:aa:bb:cc")
 	}
 	prim.kind, prim.mac = pEtherHost, mac
 	return prim, nil

@@ -191,21 +191,12 @@ func (g *codegen) resolve() []bpf.Instruction {
 func cTrue(g *codegen, t, f int)  { g.items = append(g.items, item{kind: itemJa, jt: t}) }
 func cFalse(g *codegen, t, f int) { g.items = append(g.items, item{kind: itemJa, jt: f}) }
 
-func cAnd(cs ...cond) cond {
-	return func(g *codegen, t, f int) {
-		for i, c := range cs {
-			if i == len(cs)-1 {
-				c(g, t, f)
-				return
-			}
-			m := g.newLabel()
-			c(g, m, f)
-			g.place(m)
-		}
-	}
-}
+func cAnd(cs ...cond) cond { return cChain(cs, true) }
+func cOr(cs ...cond) cond  { return cChain(cs, false) }
 
-func cOr(cs ...cond) cond {
+// cChain tests cs in turn, the last one deciding: in an and chain a false
+// one jumps to f at once, in an or chain a true one jumps to t.
+func cChain(cs []cond, and bool) cond {
 	return func(g *codegen, t, f int) {
 		for i, c := range cs {
 			if i == len(cs)-1 {
@@ -213,7 +204,11 @@ func cOr(cs ...cond) cond {
 				return
 			}
 			m := g.newLabel()
-			c(g, t, m)
+			if and {
+				c(g, m, f)
+			} else {
+				c(g, t, m)
+			}
 			g.place(m)
 		}
 	}
@@ -251,37 +246,29 @@ func eq(l load, val uint32) cond { return cmp(l, 0, bpf.JumpEqual, val) }
 
 // node compiles an AST node.
 func (g *codegen) node(n fnode) (cond, error) {
+	var join func(...cond) cond
+	var kids []fnode
 	switch n := n.(type) {
 	case fAnd:
-		a, err := g.node(n.a)
-		if err != nil {
-			return nil, err
-		}
-		b, err := g.node(n.b)
-		if err != nil {
-			return nil, err
-		}
-		return cAnd(a, b), nil
+		join, kids = cAnd, []fnode{n.a, n.b}
 	case fOr:
-		a, err := g.node(n.a)
-		if err != nil {
-			return nil, err
-		}
-		b, err := g.node(n.b)
-		if err != nil {
-			return nil, err
-		}
-		return cOr(a, b), nil
+		join, kids = cOr, []fnode{n.a, n.b}
 	case fNot:
-		a, err := g.node(n.a)
-		if err != nil {
-			return nil, err
-		}
-		return cNot(a), nil
+		join, kids = func(cs ...cond) cond { return cNot(cs[0]) }, []fnode{n.a}
 	case fPrim:
 		return g.prim(n)
+	default:
+		return nil, fmt.Errorf("unknown filter node %T", n)
 	}
-	return nil, fmt.Errorf("unknown filter node %T", n)
+	cs := make([]cond, len(kids))
+	for i, k := range kids {
+		c, err := g.node(k)
+		if err != nil {
+			return nil, err
+		}
+		cs[i] = c
+	}
+	return join(cs...), nil
 }
 
 // EtherTypes used by the primitives.

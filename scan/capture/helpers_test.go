@@ -58,6 +58,15 @@ func writePcap(t testing.TB, lt layers.LinkType, frames [][]byte) []byte {
 	if err := w.WriteFileHeader(65536, lt); err != nil {
 		t.Fatal(err)
 	}
+	writeFrames(t, w, frames)
+	return b.Bytes()
+}
+
+// writeFrames writes frames 1 ms apart from a fixed time.
+func writeFrames(t testing.TB, w interface {
+	WritePacket(gopacket.CaptureInfo, []byte) error
+}, frames [][]byte) {
+	t.Helper()
 	ts := time.Unix(1700000000, 0)
 	for i, f := range frames {
 		ci := gopacket.CaptureInfo{Timestamp: ts.Add(time.Duration(i) * time.Millisecond), CaptureLength: len(f), Length: len(f)}
@@ -65,7 +74,18 @@ func writePcap(t testing.TB, lt layers.LinkType, frames [][]byte) []byte {
 			t.Fatal(err)
 		}
 	}
-	return b.Bytes()
+}
+
+// mustOpen opens a capture file, failing the test if it cannot, and closes
+// it when the test ends.
+func mustOpen(t testing.TB, path string, o Options) Source {
+	t.Helper()
+	s, err := OpenFile(path, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
 
 // writePcapng writes frames as a pcapng file with one Ethernet interface.
@@ -76,13 +96,7 @@ func writePcapng(t testing.TB, frames [][]byte) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := time.Unix(1700000000, 0)
-	for i, f := range frames {
-		ci := gopacket.CaptureInfo{Timestamp: ts.Add(time.Duration(i) * time.Millisecond), CaptureLength: len(f), Length: len(f)}
-		if err := w.WritePacket(ci, f); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeFrames(t, w, frames)
 	if err := w.Flush(); err != nil {
 		t.Fatal(err)
 	}

@@ -40,11 +40,7 @@ func TestIdlePipeIsInterruptible(t *testing.T) {
 		_, err = w.Write(file[cut:])
 		wrote <- err
 	}()
-	s, err := OpenFile(fifo, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := mustOpen(t, fifo, Options{})
 	if _, _, err := s.ZeroCopyReadPacketData(); err != nil {
 		t.Fatalf("first frame: %v", err)
 	}

@@ -56,11 +56,7 @@ func TestRealCaptures(t *testing.T) {
 		n++
 		t.Run(rel, func(t *testing.T) {
 			path := filepath.Join(realPcaps, rel)
-			s, err := OpenFile(path, Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
+			s := mustOpen(t, path, Options{})
 			ref := pcapgoReader(t, path)
 			var frames uint64
 			for {

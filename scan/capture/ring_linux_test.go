@@ -119,8 +119,9 @@ func (s *sender) send(t *testing.T, i uint32) {
 	}
 }
 
-// The ring delivers every frame, in order, while it keeps up.
-func TestRingVethDeliversInOrder(t *testing.T) {
+// ringPair makes the test's namespace and veth pair, opens the ring on otsa
+// and a sender on otsb.
+func ringPair(t *testing.T) (Source, *sender) {
 	ns := ringNS(t)
 	var src Source
 	var snd *sender
@@ -131,6 +132,12 @@ func TestRingVethDeliversInOrder(t *testing.T) {
 		}
 		snd = newSender(t, "otsb")
 	})
+	return src, snd
+}
+
+// The ring delivers every frame, in order, while it keeps up.
+func TestRingVethDeliversInOrder(t *testing.T) {
+	src, snd := ringPair(t)
 	defer src.Close()
 	const n = 20000
 	done := make(chan struct{})
@@ -164,16 +171,7 @@ func TestRingVethDeliversInOrder(t *testing.T) {
 
 // Frames the kernel cannot put in a full ring are counted as kernel drops.
 func TestRingVethCountsDrops(t *testing.T) {
-	ns := ringNS(t)
-	var src Source
-	var snd *sender
-	inNS(t, ns, func() {
-		var err error
-		if src, err = OpenLive("otsa", Options{}); err != nil {
-			t.Fatal(err)
-		}
-		snd = newSender(t, "otsb")
-	})
+	src, snd := ringPair(t)
 	defer src.Close()
 	// Nobody reads: 8 MiB of ring holds well under 50,000 of these frames.
 	const n = 50000

@@ -42,18 +42,7 @@ func TestADSTCP(t *testing.T) {
 	s.send(parseADS, true, adsPacket(true, 4, 32905, 851, adsHMI, adsPLC, []byte{0, 0, 0, 0, 5, 0, 0, 0}))
 	s.send(parseADS, true, adsPacket(true, 4, 32905, 851, adsHMI, adsPLC, []byte{0, 0, 0, 0, 5, 0, 0, 0}))
 	s.send(parseADS, true, adsPacket(true, 4, 32905, 851, adsHMI, adsPLC, []byte{0, 0, 0, 0, 6, 0, 0, 0}))
-	obs := s.d.Flush().Obs
-	cl, sv := map[string][]string{}, map[string][]string{}
-	for _, o := range obs {
-		if o.Kind != model.ObsFact {
-			continue
-		}
-		m := cl
-		if o.Subject.IP == soServerIP {
-			m = sv
-		}
-		m[o.Fact.Field] = append(m[o.Fact.Field], o.Fact.Value)
-	}
+	cl, sv := s.sides()
 	soWantFact(t, cl, model.FieldAMSNetID, "10.20.0.10.1.1")
 	soWantFact(t, cl, FieldADSFunction, "0x0001 read device info")
 	soWantFact(t, cl, FieldADSFunction, "0x0005 write control")
@@ -94,18 +83,7 @@ func TestADSUDP(t *testing.T) {
 	binary.LittleEndian.PutUint32(osv[12:], 2)
 	binary.LittleEndian.PutUint32(osv[16:], 3)
 	s.send(parseADS, true, adsUDPPacket(0x80000001, adsPLC, adsTag(5, []byte("CX-0D7560\x00")), adsTag(3, []byte{3, 1, 0xb8, 0x0f}), adsTag(4, osv)))
-	obs := s.d.Flush().Obs
-	cl, sv := map[string][]string{}, map[string][]string{}
-	for _, o := range obs {
-		if o.Kind != model.ObsFact {
-			continue
-		}
-		m := cl
-		if o.Subject.IP == soServerIP {
-			m = sv
-		}
-		m[o.Fact.Field] = append(m[o.Fact.Field], o.Fact.Value)
-	}
+	cl, sv := s.sides()
 	soWantFact(t, cl, FieldADSFunction, "udp 0x0006 add route")
 	soWantFact(t, cl, FieldADSFunction, "udp 0x0001 discovery")
 	soWantFact(t, cl, model.FieldHostname, "ENG-PC")
@@ -125,9 +103,7 @@ func FuzzADS(f *testing.F) {
 		f.Add(p, false, true)
 	}
 	f.Fuzz(func(t *testing.T, p []byte, fromServer, udp bool) {
-		s := newSOFlow(48898, udp)
-		s.send(parseADS, fromServer, p)
-		soCheckBounded(t, s)
+		soFuzzOne(t, parseADS, 48898, udp, fromServer, p)
 	})
 }
 

@@ -172,6 +172,10 @@ func (c *appCtx) identify(proto string) {
 		port := c.sp
 		if !c.fromServer() {
 			if c.fi.hasMAC && !c.fi.dst.IsUnicast() {
+				c.d.noteBroadcast(c.fi, c.dst)
+				return
+			}
+			if c.d.isBroadcast(c.dst) {
 				return
 			}
 			srv, port = c.dst, c.dp

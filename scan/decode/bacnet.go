@@ -94,6 +94,11 @@ func parseBACnetIP(c *appCtx, p []byte) {
 		return
 	}
 	p = p[:n]
+	if p[1] == 0x0b {
+		// Original-Broadcast-NPDU: the destination is a broadcast address,
+		// whether the frame was a link-layer broadcast or routed
+		c.d.markBroadcast(c.dst)
+	}
 	c.identify(protoBACnet)
 	m := bacMsg{d: c.d, c: c, base: c.sender()}
 	switch fn := p[1]; fn {
@@ -146,7 +151,7 @@ func bvlcKind(fn byte) string {
 // the foreign devices registered with it.
 func bacnetTable(c *appCtx, b []byte, bdt bool) {
 	src := c.sender()
-	if !c.d.once(onceKey{mac: src.MAC, ip: src.IP, kind: onceKindBACnet, id: pnFNV(pnFNVOffset, b) ^ 0xbd7}) {
+	if !c.d.once(onceKey{mac: src.MAC, ip: src.IP, kind: onceKindBACnet, id: hashBytes(b) ^ 0xbd7}) {
 		return
 	}
 	field := fieldBACnetBBMDPeer
@@ -217,10 +222,10 @@ func (m *bacMsg) bad() { m.d.stats.DecodeErrors++ }
 // key is the once key of something the message's source said, identified
 // by the bytes in b.
 func (m *bacMsg) key(kind uint16, b []byte) onceKey {
-	h := pnFNV(pnFNVOffset, b)
+	h := hashBytes(b)
 	if m.snet != 0 {
-		h = pnFNV(h, []byte{byte(m.snet >> 8), byte(m.snet)})
-		h = pnFNV(h, m.sadr)
+		h = fnv1a(h, []byte{byte(m.snet >> 8), byte(m.snet)})
+		h = fnv1a(h, m.sadr)
 	}
 	return onceKey{mac: m.base.MAC, ip: m.base.IP, kind: kind, id: h}
 }

@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"net"
 	"net/netip"
 	"testing"
 	"time"
@@ -15,16 +16,28 @@ func netipAddr() netip.Addr { return netip.Addr{} }
 // pairs: the common case on a plant network. It must not allocate.
 func BenchmarkDecodePolling(b *testing.B) {
 	var frames [][]byte
-	for i := 0; i < 50; i++ {
-		hmi := []byte{0x00, 0x0e, 0x8c, 0, 0, byte(i)}
-		plc := []byte{0x00, 0x1b, 0x1b, 0, 0, byte(i)}
-		hip := []byte{10, 10, 2, byte(i + 1)}
-		pip := []byte{10, 10, 1, byte(i + 1)}
-		req := frame(b, eth(hmi, plc, layers.EthernetTypeIPv4), ip4(hip, pip, layers.IPProtocolTCP), tcpSeg(40000+uint16(i), 502, false, true), gopacket.Payload(make([]byte, 12)))
-		resp := frame(b, eth(plc, hmi, layers.EthernetTypeIPv4), ip4(pip, hip, layers.IPProtocolTCP), tcpSeg(502, 40000+uint16(i), false, true), gopacket.Payload(make([]byte, 29)))
-		frames = append(frames, req, resp)
-	}
+	pollingPairs(50, siemensOUI, func(i int, hmi, plc net.HardwareAddr, hip, pip net.IP) {
+		frames = append(frames,
+			enipTCP(b, hmi, plc, hip, pip, 40000+uint16(i), 502, make([]byte, 12)),
+			enipTCP(b, plc, hmi, pip, hip, 502, 40000+uint16(i), make([]byte, 29)))
+	})
 	benchFrames(b, frames)
+}
+
+// MAC prefixes of the PLCs of the polling benchmarks.
+var (
+	siemensOUI  = [3]byte{0x00, 0x1b, 0x1b}
+	rockwellOUI = [3]byte{0x00, 0x00, 0xbc}
+)
+
+// pollingPairs calls fn for each of n HMI/PLC pairs: HMI i is
+// 10.10.2.<i+1> with MAC 00:0e:8c:00:00:<i>, PLC i is 10.10.1.<i+1> with
+// a MAC of plcOUI ending in i.
+func pollingPairs(n int, plcOUI [3]byte, fn func(i int, hmi, plc net.HardwareAddr, hip, pip net.IP)) {
+	for i := range n {
+		fn(i, net.HardwareAddr{0x00, 0x0e, 0x8c, 0, 0, byte(i)}, net.HardwareAddr{plcOUI[0], plcOUI[1], plcOUI[2], 0, 0, byte(i)},
+			net.IP{10, 10, 2, byte(i + 1)}, net.IP{10, 10, 1, byte(i + 1)})
+	}
 }
 
 // benchFrames decodes frames round-robin, flushing every 8192 packets.

@@ -405,7 +405,7 @@ func cipResponse(c *appCtx, msg []byte, key uint8) {
 	} else if st&cipStRouted != 0 {
 		mode = cipRouted
 	}
-	h := enipHash(data) ^ uint64(st&^(0x1f<<cipStKeySh))<<1
+	h := hashBytes(data) ^ uint64(st&^(0x1f<<cipStKeySh))<<1
 	if !c.d.once(onceKey{ip: c.src, kind: onceCIPIdentity, id: h}) {
 		return
 	}

@@ -65,7 +65,8 @@ type Decoder struct {
 	claims     map[claimKey]int // claims in d.obs since the last flush: their index
 	flows      flowTable
 	services   map[serviceKey]struct{}
-	conns      map[connKey]*flowState // a prober's open connections (DecodeExchange)
+	bcast      map[netip.Addr]struct{} // directed (subnet) broadcast addresses seen
+	conns      map[connKey]*flowState  // a prober's open connections (DecodeExchange)
 
 	obs   []model.Observation
 	stats model.CaptureStats
@@ -88,6 +89,7 @@ func New(o Options) *Decoder {
 		hosts:    make(map[hostKey]*hostState, 256),
 		claims:   make(map[claimKey]int, 64),
 		services: make(map[serviceKey]struct{}, 256),
+		bcast:    make(map[netip.Addr]struct{}, 16),
 		onceSet:  make(map[onceKey]struct{}, 256),
 		layers:   make([]gopacket.LayerType, 0, 16),
 		obs:      make([]model.Observation, 0, 256),

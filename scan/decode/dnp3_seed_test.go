@@ -1,8 +1,6 @@
 package decode
 
 import (
-	"errors"
-	"io"
 	"path/filepath"
 	"testing"
 
@@ -22,11 +20,6 @@ func soCaptures(dir string) []string {
 // soPayloads returns up to n TCP/UDP payloads to or from port in a capture
 // (any link type the capture package reads).
 func soPayloads(tb testing.TB, path string, port uint16, n int) [][]byte {
-	src, err := capture.OpenFile(path, capture.Options{})
-	if err != nil {
-		return nil
-	}
-	defer src.Close()
 	var out [][]byte
 	var eth layers.Ethernet
 	var lo layers.Loopback
@@ -34,19 +27,15 @@ func soPayloads(tb testing.TB, path string, port uint16, n int) [][]byte {
 	var ip6 layers.IPv6
 	var tcp layers.TCP
 	var udp layers.UDP
-	for len(out) < n {
-		data, _, err := src.ZeroCopyReadPacketData()
-		if errors.Is(err, io.EOF) || err != nil {
-			break
-		}
+	eachFrame(path, func(link layers.LinkType, data []byte) bool {
 		var first gopacket.LayerType
-		switch src.LinkType() {
+		switch link {
 		case layers.LinkTypeEthernet:
 			first = layers.LayerTypeEthernet
 		case layers.LinkTypeNull, layers.LinkTypeLoop:
 			first = layers.LayerTypeLoopback
 		default:
-			continue
+			return false
 		}
 		p := gopacket.NewDecodingLayerParser(first, &eth, &lo, &ip4, &ip6, &tcp, &udp)
 		p.IgnoreUnsupported = true
@@ -60,6 +49,25 @@ func soPayloads(tb testing.TB, path string, port uint16, n int) [][]byte {
 				out = append(out, append([]byte(nil), udp.Payload...))
 			}
 		}
-	}
+		return len(out) < n
+	})
 	return out
+}
+
+// eachFrame calls fn with the link type and each frame of the capture at
+// path (any format the capture package reads) until fn returns false or the
+// capture ends; data is only valid during the call. An unreadable capture
+// calls fn not at all.
+func eachFrame(path string, fn func(link layers.LinkType, data []byte) bool) {
+	src, err := capture.OpenFile(path, capture.Options{})
+	if err != nil {
+		return
+	}
+	defer src.Close()
+	for {
+		data, _, err := src.ZeroCopyReadPacketData()
+		if err != nil || !fn(src.LinkType(), data) {
+			return
+		}
+	}
 }

@@ -52,14 +52,37 @@ func (s *soFlow) facts(ip netip.Addr) map[string][]string {
 	out := map[string][]string{}
 	for _, o := range s.d.Flush().Obs {
 		if o.Kind == model.ObsFact && o.Subject.IP == ip {
-			k := o.Fact.Field
-			if o.Subject.Sub != "" {
-				k = o.Subject.Sub + "|" + k
-			}
-			out[k] = append(out[k], o.Fact.Value)
+			soAddFact(out, o)
 		}
 	}
 	return out
+}
+
+// sides flushes once and returns field -> values of the facts about the
+// server (sv) and about anything else (cl).
+func (s *soFlow) sides() (cl, sv map[string][]string) {
+	cl, sv = map[string][]string{}, map[string][]string{}
+	for _, o := range s.d.Flush().Obs {
+		if o.Kind != model.ObsFact {
+			continue
+		}
+		if o.Subject.IP == soServerIP {
+			soAddFact(sv, o)
+		} else {
+			soAddFact(cl, o)
+		}
+	}
+	return cl, sv
+}
+
+// soAddFact files o's value under its field, prefixed "sub|" when the fact
+// is about a sub-device.
+func soAddFact(m map[string][]string, o model.Observation) {
+	k := o.Fact.Field
+	if o.Subject.Sub != "" {
+		k = o.Subject.Sub + "|" + k
+	}
+	m[k] = append(m[k], o.Fact.Value)
 }
 
 func soWantFact(t *testing.T, got map[string][]string, field, value string) {
@@ -144,14 +167,25 @@ func TestDNP3RejectsBadCRCAndBounds(t *testing.T) {
 func FuzzDNP3(f *testing.F) {
 	f.Add(dnp3Build(0xc4, 4, 3, []byte{0xc0, 0xc1, 0x01, 60, 1, 0x06}), true)
 	f.Add(dnp3Build(0x44, 3, 4, []byte{0xc0, 0xc1, 0x81, 0, 0, 0, 252, 0, 0, 0, 1, 4, 'A', 'C', 'M', 'E'}), false)
-	for _, p := range soSeedPayloads(f, 20000, "dnp3") {
+	soFuzz(f, parseDNP3, 20000, false, "dnp3")
+}
+
+// soFuzz seeds f with the payloads on port in ../shared/pcaps/<dir> and
+// fuzzes parse with arbitrary payloads from either side of one flow.
+func soFuzz(f *testing.F, parse parseFunc, port uint16, udp bool, dir string) {
+	for _, p := range soSeedPayloads(f, port, dir) {
 		f.Add(p, false)
 	}
 	f.Fuzz(func(t *testing.T, p []byte, fromServer bool) {
-		s := newSOFlow(20000, false)
-		s.send(parseDNP3, fromServer, p)
-		soCheckBounded(t, s)
+		soFuzzOne(t, parse, port, udp, fromServer, p)
 	})
+}
+
+// soFuzzOne parses p on a fresh flow: no panic, no unbounded fact value.
+func soFuzzOne(t *testing.T, parse parseFunc, port uint16, udp, fromServer bool, p []byte) {
+	s := newSOFlow(port, udp)
+	s.send(parse, fromServer, p)
+	soCheckBounded(t, s)
 }
 
 // soCheckBounded fails on unbounded fact values.

@@ -204,25 +204,18 @@ func enipListIdentityReply(c *appCtx, data []byte) {
 			c.malformed()
 			return
 		}
-		if !c.d.once(onceKey{ip: c.src, kind: onceCIPIdentity, id: enipHash(item)}) {
+		if !c.d.once(onceKey{ip: c.src, kind: onceCIPIdentity, id: hashBytes(item)}) {
 			return
 		}
+		// the identity attributes 1-7 as Get_Attributes_All lays them
+		// out, then the state
 		var id cipIdentity
 		b := item[18:]
-		id.vendor = binary.LittleEndian.Uint16(b[0:])
-		id.dtype = binary.LittleEndian.Uint16(b[2:])
-		id.code = binary.LittleEndian.Uint16(b[4:])
-		id.major, id.minor = b[6], b[7]
-		id.status = binary.LittleEndian.Uint16(b[8:])
-		id.serial = binary.LittleEndian.Uint32(b[10:])
-		id.has = cipHasAll
-		nl := int(b[14])
-		if 15+nl > len(b) {
+		if !id.parseAll(b) {
 			c.malformed()
 			return
 		}
-		id.name = b[15 : 15+nl]
-		if 15+nl < len(b) {
+		if nl := len(id.name); 15+nl < len(b) {
 			id.state = b[15+nl]
 			id.has |= cipHasState
 		}
@@ -322,14 +315,4 @@ func parseCIPIO(c *appCtx, p []byte) {
 func enipHex4(v uint16) string {
 	const digits = "0123456789abcdef"
 	return string([]byte{digits[v>>12], digits[v>>8&0xf], digits[v>>4&0xf], digits[v&0xf]})
-}
-
-// enipHash hashes bytes (FNV-1a) for "seen this answer before" sets.
-func enipHash(b []byte) uint64 {
-	h := uint64(14695981039346656037)
-	for _, x := range b {
-		h ^= uint64(x)
-		h *= 1099511628211
-	}
-	return h
 }

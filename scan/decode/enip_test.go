@@ -3,14 +3,10 @@ package decode
 import (
 	"encoding/binary"
 	"net"
-	"os"
-	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
-	"github.com/google/gopacket/pcapgo"
 
 	"otscope/model"
 )
@@ -291,17 +287,7 @@ func TestCIPPollingAllocatesNothing(t *testing.T) {
 	req := enipTCP(t, macHMI, macPLC, ipHMI, ipPLC, 1130, 44818, enipUnit(9, readTag))
 	resp := enipTCP(t, macPLC, macHMI, ipPLC, ipHMI, 44818, 1130, enipUnit(9, []byte{0xcc, 0, 0, 0, 0xc4, 0, 1, 0, 0, 0}))
 	io := enipUDP(t, macPLC, macHMI, ipPLC, ipHMI, 2222, 2222, []byte{2, 0, 0x02, 0x80, 8, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0xb1, 0, 4, 0, 1, 0, 0xaa, 0xbb})
-	feed(d, req, resp, io)
-	d.Flush()
-	c := ci(len(req), time.Second)
-	allocs := testing.AllocsPerRun(1000, func() {
-		d.Decode(req, c, layers.LinkTypeEthernet, 0)
-		d.Decode(resp, c, layers.LinkTypeEthernet, 0)
-		d.Decode(io, c, layers.LinkTypeEthernet, 0)
-	})
-	if allocs != 0 {
-		t.Errorf("CIP polling allocates %.1f times per round, want 0", allocs)
-	}
+	wantNoAllocs(t, d, "CIP polling", req, resp, io)
 }
 
 // BenchmarkCIPPolling decodes Logix read-tag polling (connected, SendUnitData)
@@ -309,67 +295,19 @@ func TestCIPPollingAllocatesNothing(t *testing.T) {
 func BenchmarkCIPPolling(b *testing.B) {
 	var frames [][]byte
 	readTag := []byte{0x4c, 0x04, 0x91, 0x05, 'T', 'a', 'g', '_', '1', 0, 0x01, 0x00}
-	for i := 0; i < 25; i++ {
-		hmi := net.HardwareAddr{0x00, 0x0e, 0x8c, 0, 0, byte(i)}
-		plc := net.HardwareAddr{0x00, 0x00, 0xbc, 0, 0, byte(i)}
-		hip := net.IP{10, 10, 2, byte(i + 1)}
-		pip := net.IP{10, 10, 1, byte(i + 1)}
+	pollingPairs(25, rockwellOUI, func(i int, hmi, plc net.HardwareAddr, hip, pip net.IP) {
 		frames = append(frames,
 			enipTCP(b, hmi, plc, hip, pip, 40000+uint16(i), 44818, enipUnit(uint16(i), readTag)),
 			enipTCP(b, plc, hmi, pip, hip, 44818, 40000+uint16(i), enipUnit(uint16(i), []byte{0xcc, 0, 0, 0, 0xc4, 0, 1, 0, 0, 0})),
 			enipUDP(b, plc, hmi, pip, hip, 2222, 2222, []byte{2, 0, 0x02, 0x80, 8, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0xb1, 0, 4, 0, 1, 0, 0xaa, 0xbb}))
-	}
+	})
 	benchFrames(b, frames)
-}
-
-// enipSeedPayloads returns TCP (or UDP) payloads of flows on port from the
-// real captures, to seed the fuzzers.
-func enipSeedPayloads(tb testing.TB, port uint16, udp bool) [][]byte {
-	var files []string
-	for _, dir := range []string{"enip", "modbus", "mixed"} {
-		m, _ := filepath.Glob(filepath.Join("../../../shared/pcaps", dir, "*.pcap"))
-		files = append(files, m...)
-	}
-	var out [][]byte
-	for _, f := range files {
-		fh, err := os.Open(f)
-		if err != nil {
-			continue
-		}
-		r, err := pcapgo.NewReader(fh)
-		if err != nil || r.LinkType() != layers.LinkTypeEthernet {
-			fh.Close()
-			continue
-		}
-		n := 0
-		for n < 40 {
-			data, _, err := r.ReadPacketData()
-			if err != nil {
-				break
-			}
-			pkt := gopacket.NewPacket(data, layers.LayerTypeEthernet, gopacket.NoCopy)
-			var p []byte
-			if udp {
-				if l, ok := pkt.Layer(layers.LayerTypeUDP).(*layers.UDP); ok && (uint16(l.SrcPort) == port || uint16(l.DstPort) == port) {
-					p = l.Payload
-				}
-			} else if l, ok := pkt.Layer(layers.LayerTypeTCP).(*layers.TCP); ok && (uint16(l.SrcPort) == port || uint16(l.DstPort) == port) {
-				p = l.Payload
-			}
-			if len(p) > 0 {
-				out = append(out, append([]byte(nil), p...))
-				n++
-			}
-		}
-		fh.Close()
-	}
-	return out
 }
 
 // FuzzENIP drives the EtherNet/IP parser with arbitrary payloads as request
 // then response on one flow (so responses meet remembered requests).
 func FuzzENIP(f *testing.F) {
-	for _, p := range enipSeedPayloads(f, 44818, false) {
+	for _, p := range soSeedPayloads(f, 44818, "enip", "modbus", "mixed") {
 		f.Add(p, p)
 	}
 	us := []byte{0x52, 0x02, 0x20, 0x06, 0x24, 0x01, 0x06, 0x9a, 6, 0, 0x01, 0x02, 0x20, 0x01, 0x24, 0x01, 0x01, 0x00, 0x01, 0x02}
@@ -392,7 +330,7 @@ func FuzzENIP(f *testing.F) {
 
 // FuzzCIPIO drives the CIP I/O parser.
 func FuzzCIPIO(f *testing.F) {
-	for _, p := range enipSeedPayloads(f, 2222, true) {
+	for _, p := range soSeedPayloads(f, 2222, "enip", "modbus", "mixed") {
 		f.Add(p)
 	}
 	f.Add([]byte{2, 0, 0x02, 0x80, 8, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0xb1, 0, 4, 0, 1, 0, 0xaa, 0xbb})

@@ -7,22 +7,14 @@ import (
 	"time"
 
 	"otscope/model"
-)
 
-// mbDeviceIDAnswer is a Modbus/TCP FC 43/14 answer with the basic objects.
-func mbDeviceIDAnswer(unit byte, objs ...string) []byte {
-	pdu := []byte{0x2b, 0x0e, 0x01, 0x01, 0x00, 0x00, byte(len(objs))}
-	for i, o := range objs {
-		pdu = append(pdu, byte(i), byte(len(o)))
-		pdu = append(pdu, o...)
-	}
-	return mbADU(7, unit, pdu...)
-}
+	"otscope/scan/internal/mbap"
+)
 
 var (
 	exPLC    = netip.MustParseAddr("10.99.0.2")
 	exPLCMAC = model.MAC{0x00, 0x80, 0xf4, 1, 2, 3}
-	exReq    = mbADU(7, 1, 0x2b, 0x0e, 0x01, 0x00)
+	exReq    = mbap.ADU(7, 1, 0x2b, 0x0e, 0x01, 0x00)
 )
 
 // exchangeObs decodes xs with an active decoder and returns what it learnt.
@@ -58,7 +50,7 @@ func TestExchangeNonStandardPort(t *testing.T) {
 	obs := exchangeObs(t,
 		Exchange{Protocol: "modbus", Server: srv, ServerMAC: exPLCMAC, Conn: 1, Connected: true, Time: at, Frame: 6},
 		Exchange{Protocol: "modbus", Server: srv, ServerMAC: exPLCMAC, Conn: 1, Time: at, Frame: 7,
-			Request: exReq, Answer: mbDeviceIDAnswer(1, "Schneider Electric", "BMX P34 2020", "v3.10")})
+			Request: exReq, Answer: mbap.DeviceIDAnswer(7, 1, "Schneider Electric", "BMX P34 2020", "v3.10")})
 	facts := map[string]model.Fact{}
 	for _, o := range obs {
 		if o.Kind == model.ObsFact {
@@ -102,7 +94,7 @@ func TestExchangeNonStandardPort(t *testing.T) {
 // would; on a port no parser knows, an accepted connection is a bare tcp
 // service.
 func TestExchangeByPort(t *testing.T) {
-	ans := mbDeviceIDAnswer(1, "Schneider Electric", "BMX P34 2020", "v3.10")
+	ans := mbap.DeviceIDAnswer(7, 1, "Schneider Electric", "BMX P34 2020", "v3.10")
 	obs := exchangeObs(t, Exchange{Server: netip.AddrPortFrom(exPLC, 502), Connected: true, Request: exReq, Answer: ans})
 	vendor := false
 	for _, o := range obs {
@@ -146,14 +138,14 @@ func TestExchangeConnMemory(t *testing.T) {
 	d := New(Options{Kind: model.Active})
 	srv := netip.AddrPortFrom(exPLC, 502)
 	d.DecodeExchange(&Exchange{Protocol: "modbus", Server: srv, Conn: 3, Connected: true})
-	d.DecodeExchange(&Exchange{Protocol: "modbus", Server: srv, Conn: 3, Request: exReq, Answer: mbDeviceIDAnswer(1, "A", "B", "C")})
+	d.DecodeExchange(&Exchange{Protocol: "modbus", Server: srv, Conn: 3, Request: exReq, Answer: mbap.DeviceIDAnswer(7, 1, "A", "B", "C")})
 	if len(d.conns) != 1 || d.conns[connKey{srv, 3}].app == nil {
 		t.Fatalf("connection memory %+v", d.conns)
 	}
 	// a second identical answer on the connection reports nothing new
 	// (once per flow), so its memory was kept
 	d.Flush()
-	d.DecodeExchange(&Exchange{Protocol: "modbus", Server: srv, Conn: 3, Request: exReq, Answer: mbDeviceIDAnswer(1, "A", "B", "C")})
+	d.DecodeExchange(&Exchange{Protocol: "modbus", Server: srv, Conn: 3, Request: exReq, Answer: mbap.DeviceIDAnswer(7, 1, "A", "B", "C")})
 	for _, o := range d.Flush().Obs {
 		if o.Kind == model.ObsFact && o.Fact.Field == model.FieldModbusUnitID {
 			t.Fatalf("unit id reported twice on one connection: %+v", o)
@@ -168,7 +160,7 @@ func TestExchangeConnMemory(t *testing.T) {
 // FuzzDecodeExchange hands arbitrary payloads to every parser through the
 // exchange entry: no panic may escape, and nothing is said about the client.
 func FuzzDecodeExchange(f *testing.F) {
-	f.Add(exReq, mbDeviceIDAnswer(1, "A", "B", "C"), uint8(0), false, uint16(5020))
+	f.Add(exReq, mbap.DeviceIDAnswer(7, 1, "A", "B", "C"), uint8(0), false, uint16(5020))
 	f.Add([]byte{0x81, 0x0a, 0, 4}, []byte{0x81, 0x0b, 0, 4}, uint8(1), true, uint16(47808))
 	names := append(Parsers(), "", "tcp")
 	f.Fuzz(func(t *testing.T, req, ans []byte, proto uint8, udp bool, port uint16) {

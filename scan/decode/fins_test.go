@@ -37,18 +37,7 @@ func TestFINSUDP(t *testing.T) {
 	s.send(parseFINS, false, finsFrameBytes(false, 0x0102, 1, 99, 0x82, 0, 0, 0, 0, 1, 0, 0))
 	s.send(parseFINS, false, finsFrameBytes(false, 0x0402, 1, 99))
 	s.send(parseFINS, true, finsFrameBytes(true, 0x0501, 99, 1, finsControllerData()...))
-	obs := s.d.Flush().Obs
-	cl, sv := map[string][]string{}, map[string][]string{}
-	for _, o := range obs {
-		if o.Kind != model.ObsFact {
-			continue
-		}
-		m := cl
-		if o.Subject.IP == soServerIP {
-			m = sv
-		}
-		m[o.Fact.Field] = append(m[o.Fact.Field], o.Fact.Value)
-	}
+	cl, sv := s.sides()
 	soWantFact(t, cl, FieldFINSFunction, "0x0501 controller data read")
 	soWantFact(t, cl, FieldFINSFunction, "0x0102 memory area write")
 	soWantFact(t, cl, FieldFINSFunction, "0x0402 stop")
@@ -80,9 +69,7 @@ func FuzzFINS(f *testing.F) {
 		f.Add(p, true, false)
 	}
 	f.Fuzz(func(t *testing.T, p []byte, fromServer, udp bool) {
-		s := newSOFlow(9600, udp)
-		s.send(parseFINS, fromServer, p)
-		soCheckBounded(t, s)
+		soFuzzOne(t, parseFINS, 9600, udp, fromServer, p)
 	})
 }
 

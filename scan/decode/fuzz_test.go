@@ -1,41 +1,29 @@
 package decode
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
-	"github.com/google/gopacket/pcapgo"
 
 	"otscope/scan/testenv"
 )
 
-// seedFrames returns up to n frames from the real captures in ../shared
-// (when present) to seed the fuzzer.
+// seedFrames returns up to n frames (at most 8 of each capture) from the
+// real Ethernet captures in ../shared (when present) to seed the fuzzer.
 func seedFrames(tb testing.TB, n int) [][]byte {
-	files, _ := filepath.Glob("../../../shared/pcaps/*/*.pcap")
 	var out [][]byte
-	for _, f := range files {
-		fh, err := os.Open(f)
-		if err != nil {
-			continue
-		}
-		r, err := pcapgo.NewReader(fh)
-		if err != nil || r.LinkType() != layers.LinkTypeEthernet {
-			fh.Close()
-			continue
-		}
-		for i := 0; i < 8 && len(out) < n; i++ {
-			data, _, err := r.ReadPacketData()
-			if err != nil {
-				break
+	for _, path := range soCaptures("*") {
+		taken := 0
+		eachFrame(path, func(link layers.LinkType, data []byte) bool {
+			if link != layers.LinkTypeEthernet || len(out) >= n {
+				return false
 			}
-			out = append(out, data)
-		}
-		fh.Close()
+			out = append(out, append([]byte(nil), data...))
+			taken++
+			return taken < 8
+		})
 	}
 	return out
 }

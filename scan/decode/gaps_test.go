@@ -3,6 +3,8 @@ package decode
 import (
 	"encoding/binary"
 	"testing"
+
+	"otscope/scan/internal/ber"
 )
 
 // A merging unit sending eight ASDUs a frame, captured with a short snap
@@ -10,14 +12,14 @@ import (
 // and the APPID arrived and identify the publisher (issue 14, item 20).
 func TestSVCutFrameStillIdentifies(t *testing.T) {
 	asdu := func(n byte) []byte {
-		return berTLV(0x30, cat(berTLV(0x80, []byte("MU01_SV")), berTLV(0x81, []byte("MU01LD/LLN0$PhsMeas1")),
-			berTLV(0x82, []byte{0, n}), berTLV(0x83, []byte{0, 0, 0, 2}), berTLV(0x85, []byte{1}), berTLV(0x87, make([]byte, 64))))
+		return ber.TLV(0x30, cat(ber.TLV(0x80, []byte("MU01_SV")), ber.TLV(0x81, []byte("MU01LD/LLN0$PhsMeas1")),
+			ber.TLV(0x82, []byte{0, n}), ber.TLV(0x83, []byte{0, 0, 0, 2}), ber.TLV(0x85, []byte{1}), ber.TLV(0x87, make([]byte, 64))))
 	}
 	var asdus []byte
 	for i := range 8 {
 		asdus = append(asdus, asdu(byte(i))...)
 	}
-	apdu := berTLV(0x60, cat(berTLV(0x80, []byte{8}), berTLV(0xa2, asdus)))
+	apdu := ber.TLV(0x60, cat(ber.TLV(0x80, []byte{8}), ber.TLV(0xa2, asdus)))
 	f := iecL2Frame(t, 0x88ba, 0x4001, apdu)
 	for _, snap := range []int{len(f), 128, 96} {
 		d := New(Options{Origin: "test"})

@@ -80,19 +80,41 @@ func parseGOOSE(d *Decoder, fi *frameInfo) {
 	if !d.publisherOnce(fi, onceKindGOOSE, appid, gocbRef, datSet, goID, confRev) {
 		return
 	}
-	pub := model.Endpoint{MAC: fi.src, VLAN: fi.vlan}
 	ref := cleanText(gocbRef)
-	d.fact(pub, fieldGOOSEAppID, smallItoa(appid), protoNameGOOSE)
-	d.fact(pub, fieldGOOSEGoCBRef, ref, protoNameGOOSE)
-	d.fact(pub, fieldGOOSEDataSet, cleanText(datSet), protoNameGOOSE)
-	d.fact(pub, fieldGOOSEGoID, cleanText(goID), protoNameGOOSE)
+	d.publisherFacts(fi, &goosePublisher, appid, ref, cleanText(datSet), cleanText(goID), confRev, ref)
+}
+
+// iecPublisher names the facts of a GOOSE or SV publisher.
+type iecPublisher struct {
+	proto, what                       string // protocol; what it publishes
+	appID, id, dataSet, goID, confRev string // fact fields (goID: GOOSE only)
+}
+
+var (
+	goosePublisher = iecPublisher{protoNameGOOSE, "GOOSE",
+		fieldGOOSEAppID, fieldGOOSEGoCBRef, fieldGOOSEDataSet, fieldGOOSEGoID, fieldGOOSEConfRev}
+	svPublisher = iecPublisher{protoNameSV, "sampled values",
+		fieldSVAppID, fieldSVID, fieldSVDataSet, "", fieldSVConfRev}
+)
+
+// publisherFacts records a GOOSE or SV publisher: its APPID, control block
+// or stream id, data set, (GOOSE) goID, configuration revision, the IED
+// named by ref, and the IED role.
+func (d *Decoder) publisherFacts(fi *frameInfo, k *iecPublisher, appid int, id, datSet, goID string, confRev []byte, ref string) {
+	pub := model.Endpoint{MAC: fi.src, VLAN: fi.vlan}
+	d.fact(pub, k.appID, smallItoa(appid), k.proto)
+	d.fact(pub, k.id, id, k.proto)
+	d.fact(pub, k.dataSet, datSet, k.proto)
+	if k.goID != "" {
+		d.fact(pub, k.goID, goID, k.proto)
+	}
 	if v, ok := berUint(confRev); ok {
-		d.fact(pub, fieldGOOSEConfRev, smallItoa(int(v)), protoNameGOOSE)
+		d.fact(pub, k.confRev, smallItoa(int(v)), k.proto)
 	}
 	if name := iedName(ref); name != "" {
-		d.fact(pub, model.FieldStationName, name, protoNameGOOSE)
+		d.fact(pub, model.FieldStationName, name, k.proto)
 	}
-	d.factDetail(pub, model.FieldRole, model.RoleIED, "publishes IEC 61850 GOOSE "+ref, protoNameGOOSE)
+	d.factDetail(pub, model.FieldRole, model.RoleIED, "publishes IEC 61850 "+k.what+" "+id, k.proto)
 }
 
 // iedName is the IED + logical device part of an object reference

@@ -9,6 +9,8 @@ import (
 	"github.com/google/gopacket/layers"
 
 	"otscope/model"
+
+	"otscope/scan/internal/ber"
 )
 
 var iedMAC = net.HardwareAddr{0x00, 0xa0, 0xf4, 0x00, 0x00, 0x01}
@@ -23,19 +25,19 @@ func iecL2Frame(t testing.TB, et layers.EthernetType, appid int, apdu []byte) []
 }
 
 func gooseAPDU(gocbRef, datSet, goID string, stNum, sqNum byte) []byte {
-	return berTLV(0x61, cat(
-		berTLV(0x80, []byte(gocbRef)),
-		berTLV(0x81, []byte{0x07, 0xd0}),
-		berTLV(0x82, []byte(datSet)),
-		berTLV(0x83, []byte(goID)),
-		berTLV(0x84, make([]byte, 8)),
-		berTLV(0x85, []byte{stNum}),
-		berTLV(0x86, []byte{sqNum}),
-		berTLV(0x87, []byte{0}),
-		berTLV(0x88, []byte{0x01, 0x00}),
-		berTLV(0x89, []byte{0}),
-		berTLV(0x8a, []byte{2}),
-		berTLV(0xab, cat(berTLV(0x83, []byte{1}), berTLV(0x83, []byte{0})))))
+	return ber.TLV(0x61, cat(
+		ber.TLV(0x80, []byte(gocbRef)),
+		ber.TLV(0x81, []byte{0x07, 0xd0}),
+		ber.TLV(0x82, []byte(datSet)),
+		ber.TLV(0x83, []byte(goID)),
+		ber.TLV(0x84, make([]byte, 8)),
+		ber.TLV(0x85, []byte{stNum}),
+		ber.TLV(0x86, []byte{sqNum}),
+		ber.TLV(0x87, []byte{0}),
+		ber.TLV(0x88, []byte{0x01, 0x00}),
+		ber.TLV(0x89, []byte{0}),
+		ber.TLV(0x8a, []byte{2}),
+		ber.TLV(0xab, cat(ber.TLV(0x83, []byte{1}), ber.TLV(0x83, []byte{0})))))
 }
 
 func l2Facts(obs []model.Observation, mac net.HardwareAddr) map[string][]string {
@@ -68,8 +70,8 @@ func TestGOOSEPublisher(t *testing.T) {
 }
 
 func svAPDU(svID string) []byte {
-	asdu := berTLV(0x30, cat(berTLV(0x80, []byte(svID)), berTLV(0x82, []byte{0, 1}), berTLV(0x83, []byte{0, 0, 0, 1}), berTLV(0x85, []byte{1}), berTLV(0x87, make([]byte, 64))))
-	return berTLV(0x60, cat(berTLV(0x80, []byte{1}), berTLV(0xa2, asdu)))
+	asdu := ber.TLV(0x30, cat(ber.TLV(0x80, []byte(svID)), ber.TLV(0x82, []byte{0, 1}), ber.TLV(0x83, []byte{0, 0, 0, 1}), ber.TLV(0x85, []byte{1}), ber.TLV(0x87, make([]byte, 64))))
+	return ber.TLV(0x60, cat(ber.TLV(0x80, []byte{1}), ber.TLV(0xa2, asdu)))
 }
 
 func TestSVPublisher(t *testing.T) {

@@ -42,22 +42,7 @@ func TestHARTIPIdentity(t *testing.T) {
 	s.send(parseHARTIP, false, hartMsg(0, 3, hartFrame(0x82, a1, 3, nil)))
 	s.send(parseHARTIP, false, hartMsg(0, 3, hartFrame(0x82, a1, 42, nil)))
 	s.send(parseHARTIP, true, hartMsg(1, 3, hartFrame(0x86, a2, 0, hartCmd0(0x1122, 17, [3]byte{0, 1, 2}))))
-	obs := s.d.Flush().Obs
-	cl, sv := map[string][]string{}, map[string][]string{}
-	for _, o := range obs {
-		if o.Kind != model.ObsFact {
-			continue
-		}
-		m := cl
-		if o.Subject.IP == soServerIP {
-			m = sv
-		}
-		k := o.Fact.Field
-		if o.Subject.Sub != "" {
-			k = o.Subject.Sub + "|" + k
-		}
-		m[k] = append(m[k], o.Fact.Value)
-	}
+	cl, sv := s.sides()
 	soWantFact(t, cl, FieldHARTFunction, "0 read unique identifier")
 	soWantFact(t, cl, FieldHARTFunction, "3 read dynamic variables and loop current")
 	soWantFact(t, cl, FieldHARTFunction, "42 perform device reset")
@@ -88,14 +73,7 @@ func TestHARTIPMalformed(t *testing.T) {
 
 func FuzzHARTIP(f *testing.F) {
 	f.Add(hartMsg(1, 3, hartFrame(0x86, [5]byte{0x26, 0x4e, 0, 0, 0xd2}, 0, hartCmd0(0x264e, 38, [3]byte{0, 0, 0xd2}))), true)
-	for _, p := range soSeedPayloads(f, 5094, "hart-ip") {
-		f.Add(p, false)
-	}
-	f.Fuzz(func(t *testing.T, p []byte, fromServer bool) {
-		s := newSOFlow(5094, true)
-		s.send(parseHARTIP, fromServer, p)
-		soCheckBounded(t, s)
-	})
+	soFuzz(f, parseHARTIP, 5094, true, "hart-ip")
 }
 
 // BenchmarkHARTIPPolling: command 3 (dynamic variables) polling.

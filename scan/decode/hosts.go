@@ -132,6 +132,35 @@ func (d *Decoder) trimHosts() {
 	}
 }
 
+// maxBroadcasts bounds the directed broadcast addresses remembered.
+const maxBroadcasts = 4096
+
+// noteBroadcast records that ip, a unicast-looking IPv4 address, was the
+// destination of a link-layer broadcast frame: a subnet's directed
+// broadcast address (10.10.1.255 for 10.10.1.0/24), which receives
+// datagrams but is no device. The same address reached through a router
+// (a unicast frame to the router's MAC) is then known not to be a server.
+func (d *Decoder) noteBroadcast(fi *frameInfo, ip netip.Addr) {
+	if !fi.dst.IsBroadcast() || !ip.Is4() || !usableIP(ip) || len(d.bcast) >= maxBroadcasts {
+		return
+	}
+	d.bcast[ip] = struct{}{}
+}
+
+// markBroadcast records ip as a broadcast address on a payload's word (a
+// BACnet Original-Broadcast-NPDU is sent to one by definition).
+func (d *Decoder) markBroadcast(ip netip.Addr) {
+	if ip.Is4() && usableIP(ip) && len(d.bcast) < maxBroadcasts {
+		d.bcast[ip] = struct{}{}
+	}
+}
+
+// isBroadcast reports whether ip is a directed broadcast address seen.
+func (d *Decoder) isBroadcast(ip netip.Addr) bool {
+	_, ok := d.bcast[ip]
+	return ok
+}
+
 // claimKey identifies a claim within one batch.
 type claimKey struct {
 	mac   model.MAC

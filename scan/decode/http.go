@@ -88,18 +88,11 @@ func parseHTTP(c *appCtx, p []byte) {
 	html := false
 	ep := c.sender()
 	for len(head) > 0 {
-		line := head
-		if i := bytes.IndexByte(head, '\n'); i >= 0 {
-			line, head = head[:i], head[i+1:]
-		} else {
-			head = nil
-		}
-		colon := bytes.IndexByte(line, ':')
-		if colon <= 0 || colon > 32 {
+		var name, val []byte
+		var ok bool
+		if name, val, head, ok = headerLine(head); !ok {
 			continue
 		}
-		name := line[:colon]
-		val := bytes.TrimSpace(line[colon+1:])
 		switch {
 		case resp && httpEqualFold(name, httpHdrServer):
 			if c.once(httpOnceServer) {
@@ -123,6 +116,22 @@ func parseHTTP(c *appCtx, p []byte) {
 			c.fact(ep, fieldHTTPTitle, t, "http")
 		}
 	}
+}
+
+// headerLine splits the first line off head (HTTP and SSDP headers): name
+// is what stands before the colon, val what follows it, trimmed; rest is
+// the lines after. ok is false for a line with no colon in its first 33
+// bytes (a request or status line, a folded value).
+func headerLine(head []byte) (name, val, rest []byte, ok bool) {
+	line := head
+	if i := bytes.IndexByte(head, '\n'); i >= 0 {
+		line, rest = head[:i], head[i+1:]
+	}
+	colon := bytes.IndexByte(line, ':')
+	if colon <= 0 || colon > 32 {
+		return nil, nil, rest, false
+	}
+	return line[:colon], bytes.TrimSpace(line[colon+1:]), rest, true
 }
 
 // httpSeen reports whether once bit i of the flow is set, without setting it.

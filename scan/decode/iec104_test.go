@@ -66,14 +66,7 @@ func TestIEC104Malformed(t *testing.T) {
 func FuzzIEC104(f *testing.F) {
 	f.Add(iec104I(13, 3, 7, 0, 0, 0x80, 0x3f, 0), true)
 	f.Add(iec104I(45, 6, 7, 1), false)
-	for _, p := range soSeedPayloads(f, 2404, "iec104") {
-		f.Add(p, false)
-	}
-	f.Fuzz(func(t *testing.T, p []byte, fromServer bool) {
-		s := newSOFlow(2404, false)
-		s.send(parseIEC104, fromServer, p)
-		soCheckBounded(t, s)
-	})
+	soFuzz(f, parseIEC104, 2404, false, "iec104")
 }
 
 // BenchmarkIEC104Polling: S-frame acknowledgements and measured values.

@@ -82,23 +82,35 @@ func (d *Decoder) slowLLDP(fi *frameInfo) {
 }
 
 func lldpCaps(c layers.LLDPCapabilities) string {
+	return joinFlags(
+		flag{c.Other, "other"},
+		flag{c.Repeater, "repeater"},
+		flag{c.Bridge, "bridge"},
+		flag{c.WLANAP, "wlan-ap"},
+		flag{c.Router, "router"},
+		flag{c.Phone, "phone"},
+		flag{c.DocSis, "docsis"},
+		flag{c.StationOnly, "station"},
+		flag{c.CVLAN, "c-vlan"},
+		flag{c.SVLAN, "s-vlan"},
+		flag{c.TMPR, "tpmr"},
+	)
+}
+
+// flag is one capability bit and its name.
+type flag struct {
+	on   bool
+	name string
+}
+
+// joinFlags returns the names of the flags that are on, comma-separated.
+func joinFlags(fs ...flag) string {
 	var out []string
-	add := func(ok bool, name string) {
-		if ok {
-			out = append(out, name)
+	for _, f := range fs {
+		if f.on {
+			out = append(out, f.name)
 		}
 	}
-	add(c.Other, "other")
-	add(c.Repeater, "repeater")
-	add(c.Bridge, "bridge")
-	add(c.WLANAP, "wlan-ap")
-	add(c.Router, "router")
-	add(c.Phone, "phone")
-	add(c.DocSis, "docsis")
-	add(c.StationOnly, "station")
-	add(c.CVLAN, "c-vlan")
-	add(c.SVLAN, "s-vlan")
-	add(c.TMPR, "tpmr")
 	return strings.Join(out, ",")
 }
 
@@ -185,20 +197,15 @@ func (d *Decoder) slowCDP(fi *frameInfo) {
 }
 
 func cdpCaps(c layers.CDPCapabilities) string {
-	var out []string
-	add := func(ok bool, name string) {
-		if ok {
-			out = append(out, name)
-		}
-	}
-	add(c.L3Router, "router")
-	add(c.TBBridge, "tb-bridge")
-	add(c.SPBridge, "sr-bridge")
-	add(c.L2Switch, "switch")
-	add(c.IsHost, "host")
-	add(c.IGMPFilter, "igmp")
-	add(c.L1Repeater, "repeater")
-	add(c.IsPhone, "phone")
-	add(c.RemotelyManaged, "remotely-managed")
-	return strings.Join(out, ",")
+	return joinFlags(
+		flag{c.L3Router, "router"},
+		flag{c.TBBridge, "tb-bridge"},
+		flag{c.SPBridge, "sr-bridge"},
+		flag{c.L2Switch, "switch"},
+		flag{c.IsHost, "host"},
+		flag{c.IGMPFilter, "igmp"},
+		flag{c.L1Repeater, "repeater"},
+		flag{c.IsPhone, "phone"},
+		flag{c.RemotelyManaged, "remotely-managed"},
+	)
 }

@@ -1,25 +1,16 @@
 package decode
 
 import (
-	"encoding/binary"
 	"net"
 	"testing"
-	"time"
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 
 	"otscope/model"
-)
 
-// mbADU builds a Modbus/TCP ADU: MBAP header and PDU.
-func mbADU(tid uint16, unit byte, pdu ...byte) []byte {
-	b := make([]byte, 7, 7+len(pdu))
-	binary.BigEndian.PutUint16(b[0:], tid)
-	binary.BigEndian.PutUint16(b[4:], uint16(1+len(pdu)))
-	b[6] = unit
-	return append(b, pdu...)
-}
+	"otscope/scan/internal/mbap"
+)
 
 // enipTCP builds one TCP data segment between two hosts.
 func enipTCP(t testing.TB, smac, dmac net.HardwareAddr, sip, dip net.IP, sp, dp uint16, p []byte) []byte {
@@ -43,11 +34,11 @@ func enipFactsOf(obs []model.Observation, ip net.IP) map[string]map[string]strin
 
 func TestModbusPollingFunctionsAndUnitIDs(t *testing.T) {
 	d := New(Options{Origin: "unit"})
-	req := mbADU(1, 7, 3, 0, 0, 0, 2)
-	resp := mbADU(1, 7, 3, 4, 0, 1, 0, 2)
-	wr := mbADU(2, 7, 16, 0, 10, 0, 1, 2, 0, 5)
-	diag := mbADU(3, 9, 8, 0, 0, 0xab, 0xcd)
-	exc := mbADU(3, 9, 0x88, 1)
+	req := mbap.ADU(1, 7, 3, 0, 0, 0, 2)
+	resp := mbap.ADU(1, 7, 3, 4, 0, 1, 0, 2)
+	wr := mbap.ADU(2, 7, 16, 0, 10, 0, 1, 2, 0, 5)
+	diag := mbap.ADU(3, 9, 8, 0, 0, 0xab, 0xcd)
+	exc := mbap.ADU(3, 9, 0x88, 1)
 	feed(d,
 		enipTCP(t, macHMI, macPLC, ipHMI, ipPLC, 40000, 502, req),
 		enipTCP(t, macPLC, macHMI, ipPLC, ipHMI, 502, 40000, resp),
@@ -96,8 +87,8 @@ func TestModbusDeviceIdentification(t *testing.T) {
 	pdu := append([]byte{43}, objs...)
 	d := New(Options{Origin: "unit"})
 	feed(d,
-		enipTCP(t, macHMI, macPLC, ipHMI, ipPLC, 40000, 502, mbADU(1, 0, 43, 14, 1, 0)),
-		enipTCP(t, macPLC, macHMI, ipPLC, ipHMI, 502, 40000, mbADU(1, 0, pdu...)),
+		enipTCP(t, macHMI, macPLC, ipHMI, ipPLC, 40000, 502, mbap.ADU(1, 0, 43, 14, 1, 0)),
+		enipTCP(t, macPLC, macHMI, ipPLC, ipHMI, 502, 40000, mbap.ADU(1, 0, pdu...)),
 	)
 	obs := d.Flush().Obs
 	plc := enipFactsOf(obs, ipPLC)
@@ -125,8 +116,8 @@ func TestModbusReportServerID(t *testing.T) {
 	d := New(Options{Origin: "unit"})
 	pdu := append([]byte{17, 6, 0x42, 0xff}, "M340"...)
 	feed(d,
-		enipTCP(t, macHMI, macPLC, ipHMI, ipPLC, 40000, 502, mbADU(1, 1, 17)),
-		enipTCP(t, macPLC, macHMI, ipPLC, ipHMI, 502, 40000, mbADU(1, 1, pdu...)),
+		enipTCP(t, macHMI, macPLC, ipHMI, ipPLC, 40000, 502, mbap.ADU(1, 1, 17)),
+		enipTCP(t, macPLC, macHMI, ipPLC, ipHMI, 502, 40000, mbap.ADU(1, 1, pdu...)),
 	)
 	plc := enipFactsOf(d.Flush().Obs, ipPLC)
 	if _, ok := plc[model.FieldOperatingMode]["RUN"]; !ok {
@@ -136,7 +127,7 @@ func TestModbusReportServerID(t *testing.T) {
 		t.Errorf("server id = %v, want \"0x42 M340\"", plc[FieldModbusServerID])
 	}
 	d = New(Options{Origin: "unit"})
-	feed(d, enipTCP(t, macPLC, macHMI, ipPLC, ipHMI, 502, 40000, mbADU(1, 1, 17, 2, 0x01, 0x00)))
+	feed(d, enipTCP(t, macPLC, macHMI, ipPLC, ipHMI, 502, 40000, mbap.ADU(1, 1, 17, 2, 0x01, 0x00)))
 	if _, ok := enipFactsOf(d.Flush().Obs, ipPLC)[model.FieldOperatingMode]["STOP"]; !ok {
 		t.Error("run indicator 0x00 should give STOP")
 	}
@@ -148,7 +139,7 @@ func TestModbusServerOnPort502OpensConnection(t *testing.T) {
 	feed(d,
 		frame(t, eth(macPLC, macHMI, layers.EthernetTypeIPv4), ip4(ipPLC, ipHMI, layers.IPProtocolTCP), tcpSeg(502, 4446, true, false)),
 		frame(t, eth(macHMI, macPLC, layers.EthernetTypeIPv4), ip4(ipHMI, ipPLC, layers.IPProtocolTCP), tcpSeg(4446, 502, true, true)),
-		enipTCP(t, macPLC, macHMI, ipPLC, ipHMI, 502, 4446, mbADU(5, 10, 1, 1, 0x05)),
+		enipTCP(t, macPLC, macHMI, ipPLC, ipHMI, 502, 4446, mbap.ADU(5, 10, 1, 1, 0x05)),
 	)
 	if _, ok := enipFactsOf(d.Flush().Obs, ipPLC)[model.FieldModbusUnitID]["10"]; !ok {
 		t.Error("unit id of the 502 side not recorded")
@@ -159,8 +150,8 @@ func TestModbusMalformed(t *testing.T) {
 	d := New(Options{Origin: "unit"})
 	huge := []byte{0, 1, 0, 0, 0xff, 0xff, 1, 3, 0, 0}
 	notModbus := []byte{0, 1, 0, 5, 0, 6, 1, 3, 0, 0, 0, 1}
-	cut := mbADU(1, 1, 3, 4, 0, 1, 0, 2)[:10]
-	badObjs := mbADU(1, 0, 43, 14, 1, 0x83, 0, 0, 5, 0, 200, 'x')
+	cut := mbap.ADU(1, 1, 3, 4, 0, 1, 0, 2)[:10]
+	badObjs := mbap.ADU(1, 0, 43, 14, 1, 0x83, 0, 0, 5, 0, 200, 'x')
 	feed(d,
 		enipTCP(t, macPLC, macHMI, ipPLC, ipHMI, 502, 40000, huge),
 		enipTCP(t, macPLC, macHMI, ipPLC, ipHMI, 502, 40000, notModbus),
@@ -179,40 +170,27 @@ func TestModbusMalformed(t *testing.T) {
 
 func TestModbusPollingAllocatesNothing(t *testing.T) {
 	d := New(Options{Origin: "unit"})
-	req := enipTCP(t, macHMI, macPLC, ipHMI, ipPLC, 40000, 502, mbADU(1, 1, 3, 0, 0, 0, 10))
-	resp := enipTCP(t, macPLC, macHMI, ipPLC, ipHMI, 502, 40000, mbADU(1, 1, 3, 20, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20))
-	feed(d, req, resp)
-	d.Flush()
-	c := ci(len(req), time.Second)
-	allocs := testing.AllocsPerRun(1000, func() {
-		d.Decode(req, c, layers.LinkTypeEthernet, 0)
-		d.Decode(resp, c, layers.LinkTypeEthernet, 0)
-	})
-	if allocs != 0 {
-		t.Errorf("Modbus polling allocates %.1f times per request/response, want 0", allocs)
-	}
+	req := enipTCP(t, macHMI, macPLC, ipHMI, ipPLC, 40000, 502, mbap.ADU(1, 1, 3, 0, 0, 0, 10))
+	resp := enipTCP(t, macPLC, macHMI, ipPLC, ipHMI, 502, 40000, mbap.ADU(1, 1, 3, 20, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20))
+	wantNoAllocs(t, d, "Modbus polling", req, resp)
 }
 
 // BenchmarkModbusPolling decodes FC 3 polling between 50 HMI/PLC pairs with
 // real Modbus PDUs (the identification path on the hot loop).
 func BenchmarkModbusPolling(b *testing.B) {
 	var frames [][]byte
-	for i := 0; i < 50; i++ {
-		hmi := net.HardwareAddr{0x00, 0x0e, 0x8c, 0, 0, byte(i)}
-		plc := net.HardwareAddr{0x00, 0x1b, 0x1b, 0, 0, byte(i)}
-		hip := net.IP{10, 10, 2, byte(i + 1)}
-		pip := net.IP{10, 10, 1, byte(i + 1)}
+	pollingPairs(50, siemensOUI, func(i int, hmi, plc net.HardwareAddr, hip, pip net.IP) {
 		frames = append(frames,
-			enipTCP(b, hmi, plc, hip, pip, 40000+uint16(i), 502, mbADU(uint16(i), 1, 3, 0, 0, 0, 10)),
-			enipTCP(b, plc, hmi, pip, hip, 502, 40000+uint16(i), mbADU(uint16(i), 1, 3, 20, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20)))
-	}
+			enipTCP(b, hmi, plc, hip, pip, 40000+uint16(i), 502, mbap.ADU(uint16(i), 1, 3, 0, 0, 0, 10)),
+			enipTCP(b, plc, hmi, pip, hip, 502, 40000+uint16(i), mbap.ADU(uint16(i), 1, 3, 20, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20)))
+	})
 	benchFrames(b, frames)
 }
 
 // BenchmarkModbusParser measures the parser alone on a polling response.
 func BenchmarkModbusParser(b *testing.B) {
 	d := New(Options{Origin: "bench"})
-	resp := mbADU(1, 1, 3, 20, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20)
+	resp := mbap.ADU(1, 1, 3, 20, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20)
 	c := &appCtx{d: d, fi: &frameInfo{}, f: &flowState{server: 1}, side: 1, sp: 502, dp: 40000}
 	parseModbus(c, resp)
 	b.ReportAllocs()
@@ -224,12 +202,12 @@ func BenchmarkModbusParser(b *testing.B) {
 
 // FuzzModbus drives the parser with arbitrary payloads in both directions.
 func FuzzModbus(f *testing.F) {
-	for _, p := range enipSeedPayloads(f, 502, false) {
+	for _, p := range soSeedPayloads(f, 502, "enip", "modbus", "mixed") {
 		f.Add(p)
 	}
-	f.Add(mbADU(1, 1, 3, 4, 0, 1, 0, 2))
-	f.Add(mbADU(1, 0, 43, 14, 1, 0x83, 0, 0, 1, 0, 3, 'a', 'b', 'c'))
-	f.Add(mbADU(1, 1, 17, 3, 0x42, 0xff, 'x'))
+	f.Add(mbap.ADU(1, 1, 3, 4, 0, 1, 0, 2))
+	f.Add(mbap.ADU(1, 0, 43, 14, 1, 0x83, 0, 0, 1, 0, 3, 'a', 'b', 'c'))
+	f.Add(mbap.ADU(1, 1, 17, 3, 0x42, 0xff, 'x'))
 	f.Fuzz(func(t *testing.T, p []byte) {
 		d := New(Options{Origin: "fuzz"})
 		for side := 0; side < 2; side++ {

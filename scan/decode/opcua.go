@@ -86,37 +86,36 @@ func (r *uaReader) need(n int) bool {
 }
 
 func (r *uaReader) skip(n int) {
-	if r.need(n) {
-		r.off += n
-	}
+	r.take(n)
 }
 
-func (r *uaReader) u8() byte {
-	if !r.need(1) {
-		return 0
+// take returns the next n bytes and moves past them, or nil (and bad) when
+// fewer are left.
+func (r *uaReader) take(n int) []byte {
+	if !r.need(n) {
+		return nil
 	}
-	v := r.b[r.off]
-	r.off++
+	v := r.b[r.off : r.off+n]
+	r.off += n
 	return v
 }
 
-func (r *uaReader) u16() uint16 {
-	if !r.need(2) {
-		return 0
+// uaZero stands in for a fixed-size field past the end, so that it reads as 0.
+var uaZero [4]byte
+
+// fixed is take for the fixed-size fields (n <= 4): zeros past the end.
+func (r *uaReader) fixed(n int) []byte {
+	if v := r.take(n); v != nil {
+		return v
 	}
-	v := binary.LittleEndian.Uint16(r.b[r.off:])
-	r.off += 2
-	return v
+	return uaZero[:n]
 }
 
-func (r *uaReader) u32() uint32 {
-	if !r.need(4) {
-		return 0
-	}
-	v := binary.LittleEndian.Uint32(r.b[r.off:])
-	r.off += 4
-	return v
-}
+func (r *uaReader) u8() byte { return r.fixed(1)[0] }
+
+func (r *uaReader) u16() uint16 { return binary.LittleEndian.Uint16(r.fixed(2)) }
+
+func (r *uaReader) u32() uint32 { return binary.LittleEndian.Uint32(r.fixed(4)) }
 
 // bytes reads a String or ByteString: nil for null (length -1).
 func (r *uaReader) bytes() []byte {
@@ -124,13 +123,11 @@ func (r *uaReader) bytes() []byte {
 	if r.bad || n == -1 {
 		return nil
 	}
-	if n < 0 || !r.need(int(n)) {
+	if n < 0 {
 		r.bad = true
 		return nil
 	}
-	v := r.b[r.off : r.off+int(n)]
-	r.off += int(n)
-	return v
+	return r.take(int(n))
 }
 
 // arrayLen reads an array length; each element takes at least min bytes.

@@ -178,14 +178,7 @@ func FuzzOPCUA(f *testing.F) {
 	ge.str("opc.tcp://x:4840")
 	ge.appDesc("urn:a", "urn:b", "c", 0, "opc.tcp://10.0.0.1:4840")
 	f.Add(uaService(uaGetEndpointsResp, &ge), true)
-	for _, p := range soSeedPayloads(f, 4840, "opcua") {
-		f.Add(p, false)
-	}
-	f.Fuzz(func(t *testing.T, p []byte, fromServer bool) {
-		s := newSOFlow(4840, false)
-		s.send(parseOPCUA, fromServer, p)
-		soCheckBounded(t, s)
-	})
+	soFuzz(f, parseOPCUA, 4840, false, "opcua")
 }
 
 // BenchmarkOPCUAPolling: Read requests and responses on an open session.

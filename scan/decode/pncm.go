@@ -168,9 +168,9 @@ func pnARBlockReq(c *appCtx, blk []byte) {
 	name := blk[58 : 58+n]
 	arType := binary.BigEndian.Uint16(blk[6:])
 	obj := blk[32:48]
-	h := pnFNV(pnFNVOffset, blk[6:8])
-	h = pnFNV(h, obj)
-	h = pnFNV(h, name)
+	h := hashBytes(blk[6:8])
+	h = fnv1a(h, obj)
+	h = fnv1a(h, name)
 	src := c.sender()
 	if !c.d.once(onceKey{mac: src.MAC, ip: src.IP, kind: onceKindPNCM, id: h}) {
 		return
@@ -249,7 +249,7 @@ func pnIM0(c *appCtx, blk []byte, slot int) {
 		return
 	}
 	src := c.sender()
-	h := pnFNV(pnFNVOffset, blk[6:50])
+	h := hashBytes(blk[6:50])
 	if !c.d.once(onceKey{mac: src.MAC, ip: src.IP, kind: onceKindPNCM, id: h ^ uint64(slot+1)}) {
 		return
 	}

@@ -144,9 +144,9 @@ func pnDCP(d *Decoder, fi *frameInfo, p []byte) {
 	body = body[:dlen]
 	// identical PDUs (repeated identify requests, periodic Hello) are
 	// reported once per sender and receiver
-	h := pnFNV(pnFNVOffset, p[2:4])
-	h = pnFNV(h, fi.dst[:])
-	h = pnFNV(h, body)
+	h := hashBytes(p[2:4])
+	h = fnv1a(h, fi.dst[:])
+	h = fnv1a(h, body)
 	if !d.once(onceKey{mac: fi.src, kind: onceKindPNDCP, id: h}) {
 		return
 	}
@@ -325,18 +325,4 @@ func pnLLDP(d *Decoder, subject model.Endpoint, info *layers.LinkLayerDiscoveryI
 			}
 		}
 	}
-}
-
-// FNV-1a, for cheap "did this PDU change" checks.
-const (
-	pnFNVOffset uint64 = 14695981039346656037
-	pnFNVPrime  uint64 = 1099511628211
-)
-
-func pnFNV(h uint64, b []byte) uint64 {
-	for _, c := range b {
-		h ^= uint64(c)
-		h *= pnFNVPrime
-	}
-	return h
 }

@@ -445,37 +445,28 @@ func piVendorName(id int) string {
 	return ""
 }
 
-// s7Mode reports the CPU's operating mode from SZL 0x0424 (bzu-id requested
-// mode; names as the S7 system software manual lists them).
+// s7Modes maps the bzu-id of SZL 0x0424 (requested mode) to the mode and
+// its reading, as the S7 system software manual names them.
+var s7Modes = [...]struct{ mode, reading string }{
+	1:   {"STOP", "STOP (update)"},
+	2:   {"STOP", "STOP (memory reset)"},
+	3:   {"STOP", "STOP (self initialization)"},
+	4:   {"STOP", "STOP (internal)"},
+	5:   {"STARTUP", "startup (complete restart)"},
+	6:   {"STARTUP", "startup (cold restart)"},
+	7:   {"STARTUP", "startup (restart)"},
+	8:   {"RUN", "RUN"},
+	9:   {"RUN", "RUN (redundant)"},
+	0xa: {"HOLD", "HOLD"},
+	0xd: {"DEFECT", "DEFECT"},
+}
+
+// s7Mode reports the CPU's operating mode from SZL 0x0424.
 func s7Mode(c *appCtx, m byte) {
-	var mode, detail string
-	switch m {
-	case 1:
-		mode, detail = "STOP", "SZL 0x0424: STOP (update)"
-	case 2:
-		mode, detail = "STOP", "SZL 0x0424: STOP (memory reset)"
-	case 3:
-		mode, detail = "STOP", "SZL 0x0424: STOP (self initialization)"
-	case 4:
-		mode, detail = "STOP", "SZL 0x0424: STOP (internal)"
-	case 5:
-		mode, detail = "STARTUP", "SZL 0x0424: startup (complete restart)"
-	case 6:
-		mode, detail = "STARTUP", "SZL 0x0424: startup (cold restart)"
-	case 7:
-		mode, detail = "STARTUP", "SZL 0x0424: startup (restart)"
-	case 8:
-		mode, detail = "RUN", "SZL 0x0424: RUN"
-	case 9:
-		mode, detail = "RUN", "SZL 0x0424: RUN (redundant)"
-	case 0xa:
-		mode, detail = "HOLD", "SZL 0x0424: HOLD"
-	case 0xd:
-		mode, detail = "DEFECT", "SZL 0x0424: DEFECT"
-	default:
+	if int(m) >= len(s7Modes) || s7Modes[m].mode == "" {
 		return
 	}
 	if c.once(bitS7Mode + m) {
-		c.factDetail(c.sender(), model.FieldOperatingMode, mode, detail, protoS7)
+		c.factDetail(c.sender(), model.FieldOperatingMode, s7Modes[m].mode, "SZL 0x0424: "+s7Modes[m].reading, protoS7)
 	}
 }

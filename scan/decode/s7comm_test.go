@@ -9,6 +9,8 @@ import (
 	"github.com/google/gopacket/layers"
 
 	"otscope/model"
+
+	"otscope/scan/internal/ber"
 )
 
 // Hand-built S7comm / COTP / S7comm-plus / MMS payloads, decoded through the
@@ -256,20 +258,6 @@ func TestTPKTHeaderInItsOwnSegment(t *testing.T) {
 	wantFacts(t, m, model.FieldVendor, "AREVA T&D Corporation", model.FieldProduct, "e-terracomm", model.FieldFirmware, "2.3.1")
 }
 
-// berTLV encodes one element with a short or long length.
-func berTLV(tag byte, content []byte) []byte {
-	out := []byte{tag}
-	switch n := len(content); {
-	case n < 0x80:
-		out = append(out, byte(n))
-	case n < 0x100:
-		out = append(out, 0x81, byte(n))
-	default:
-		out = append(out, 0x82, byte(n>>8), byte(n))
-	}
-	return append(out, content...)
-}
-
 func cat(parts ...[]byte) []byte {
 	var out []byte
 	for _, p := range parts {
@@ -280,38 +268,38 @@ func cat(parts ...[]byte) []byte {
 
 // mmsSession wraps an MMS PDU in session DT and presentation user data.
 func mmsSession(pdu []byte) []byte {
-	pdv := berTLV(0x30, cat([]byte{0x02, 0x01, 0x03}, berTLV(0xa0, pdu)))
-	return cat([]byte{0x01, 0x00, 0x01, 0x00}, berTLV(0x61, pdv))
+	pdv := ber.TLV(0x30, cat([]byte{0x02, 0x01, 0x03}, ber.TLV(0xa0, pdu)))
+	return cat([]byte{0x01, 0x00, 0x01, 0x00}, ber.TLV(0x61, pdv))
 }
 
 func mmsIdentifyResponse(vendor, model, rev string) []byte {
-	svc := berTLV(0xa2, cat(berTLV(0x80, []byte(vendor)), berTLV(0x81, []byte(model)), berTLV(0x82, []byte(rev))))
-	return mmsSession(berTLV(0xa1, cat([]byte{0x02, 0x01, 0x01}, svc)))
+	svc := ber.TLV(0xa2, cat(ber.TLV(0x80, []byte(vendor)), ber.TLV(0x81, []byte(model)), ber.TLV(0x82, []byte(rev))))
+	return mmsSession(ber.TLV(0xa1, cat([]byte{0x02, 0x01, 0x01}, svc)))
 }
 
 func mmsReadRequest(invoke byte, domain, item string) []byte {
-	name := berTLV(0xa0, berTLV(0xa1, cat(berTLV(0x1a, []byte(domain)), berTLV(0x1a, []byte(item)))))
-	spec := berTLV(0xa1, berTLV(0xa0, berTLV(0x30, name)))
-	return mmsSession(berTLV(0xa0, cat([]byte{0x02, 0x01, invoke}, berTLV(0xa4, spec))))
+	name := ber.TLV(0xa0, ber.TLV(0xa1, cat(ber.TLV(0x1a, []byte(domain)), ber.TLV(0x1a, []byte(item)))))
+	spec := ber.TLV(0xa1, ber.TLV(0xa0, ber.TLV(0x30, name)))
+	return mmsSession(ber.TLV(0xa0, cat([]byte{0x02, 0x01, invoke}, ber.TLV(0xa4, spec))))
 }
 
 func mmsReadResp(invoke byte, data []byte) []byte {
-	return mmsSession(berTLV(0xa1, cat([]byte{0x02, 0x01, invoke}, berTLV(0xa4, berTLV(0xa1, data)))))
+	return mmsSession(ber.TLV(0xa1, cat([]byte{0x02, 0x01, invoke}, ber.TLV(0xa4, ber.TLV(0xa1, data)))))
 }
 
 func TestMMSIdentifyAndNamePlate(t *testing.T) {
-	vs := func(s string) []byte { return berTLV(0x8a, []byte(s)) }
-	phyNam := berTLV(0xa2, cat(vs("GE Multilin"), vs("U"), vs("8.40"), vs("SN123"), vs("L90-UNP"), vs("HTC_Lab")))
-	lphd := berTLV(0xa2, cat(phyNam, berTLV(0xa2, vs("health"))))
+	vs := func(s string) []byte { return ber.TLV(0x8a, []byte(s)) }
+	phyNam := ber.TLV(0xa2, cat(vs("GE Multilin"), vs("U"), vs("8.40"), vs("SN123"), vs("L90-UNP"), vs("HTC_Lab")))
+	lphd := ber.TLV(0xa2, cat(phyNam, ber.TLV(0xa2, vs("health"))))
 	conv := newS7Conv(t, 102).
-		client(tpkt(mmsSession(berTLV(0xa0, cat([]byte{0x02, 0x01, 0x01}, []byte{0x82, 0x00}))))).
+		client(tpkt(mmsSession(ber.TLV(0xa0, cat([]byte{0x02, 0x01, 0x01}, []byte{0x82, 0x00}))))).
 		server(tpkt(mmsIdentifyResponse("ABB", "REF615", "5.0"))).
 		client(tpkt(mmsReadRequest(7, "UR89Master", "LPHD1$DC"))).
 		server(tpkt(mmsReadResp(7, lphd))).
 		client(tpkt(mmsReadRequest(8, "UR89Ctrl", "BknCndPIOC1$DC$NamPlt$vendor"))).
 		server(tpkt(mmsReadResp(9, vs("not the answer")))).
 		client(tpkt(mmsReadRequest(10, "UR89Master", "LLN0$DC$NamPlt"))).
-		server(tpkt(mmsReadResp(10, berTLV(0xa2, cat(vs("GE"), vs("8.41"), vs("Master LD"))))))
+		server(tpkt(mmsReadResp(10, ber.TLV(0xa2, cat(vs("GE"), vs("8.41"), vs("Master LD"))))))
 	m := conv.facts(s7PLCIP)
 	wantFacts(t, m,
 		model.FieldVendor, "ABB", model.FieldProduct, "REF615", model.FieldFirmware, "5.0",
@@ -349,25 +337,22 @@ func BenchmarkS7ReadVarPolling(b *testing.B) {
 	job := tpkt(s7PDU(1, []byte{0x04, 1, 0x12, 0x0a, 0x10, 2, 0, 1, 0, 1, 0x84, 0, 0, 0}, nil))
 	ack := tpkt(s7PDU(3, []byte{0x04, 1}, []byte{0xff, 0x04, 0, 16, 0, 0}))
 	var frames [][]byte
-	for i := 0; i < 50; i++ {
-		hmi := net.HardwareAddr{0x00, 0x0e, 0x8c, 0, 0, byte(i)}
-		plc := net.HardwareAddr{0x00, 0x1b, 0x1b, 0, 0, byte(i)}
-		hip, pip := net.IP{10, 10, 2, byte(i + 1)}, net.IP{10, 10, 1, byte(i + 1)}
+	pollingPairs(50, siemensOUI, func(i int, hmi, plc net.HardwareAddr, hip, pip net.IP) {
 		frames = append(frames,
-			frame(b, eth(hmi, plc, layers.EthernetTypeIPv4), ip4(hip, pip, layers.IPProtocolTCP), tcpSeg(40000+uint16(i), 102, false, true), gopacket.Payload(job)),
-			frame(b, eth(plc, hmi, layers.EthernetTypeIPv4), ip4(pip, hip, layers.IPProtocolTCP), tcpSeg(102, 40000+uint16(i), false, true), gopacket.Payload(ack)))
-	}
+			enipTCP(b, hmi, plc, hip, pip, 40000+uint16(i), 102, job),
+			enipTCP(b, plc, hmi, pip, hip, 102, 40000+uint16(i), ack))
+	})
 	benchFrames(b, frames)
 }
 
 func TestMMSNamePlateCutAcrossSegments(t *testing.T) {
-	vs := func(s string) []byte { return berTLV(0x8a, []byte(s)) }
-	phyNam := berTLV(0xa2, cat(vs("GE Multilin"), vs("U"), vs("8.40"), vs(""), vs("L90-UNP"), vs("HTC_Lab")))
+	vs := func(s string) []byte { return ber.TLV(0x8a, []byte(s)) }
+	phyNam := ber.TLV(0xa2, cat(vs("GE Multilin"), vs("U"), vs("8.40"), vs(""), vs("L90-UNP"), vs("HTC_Lab")))
 	var more []byte
 	for i := 0; i < 40; i++ {
-		more = append(more, berTLV(0xa2, vs("a long description of one more data object"))...)
+		more = append(more, ber.TLV(0xa2, vs("a long description of one more data object"))...)
 	}
-	full := tpkt(mmsReadResp(7, berTLV(0xa2, cat(phyNam, more))))
+	full := tpkt(mmsReadResp(7, ber.TLV(0xa2, cat(phyNam, more))))
 	m := newS7Conv(t, 102).
 		client(tpkt(mmsReadRequest(7, "UR89Master", "LPHD1$DC"))).
 		server(full[:1400]).

@@ -185,7 +185,7 @@ func snmpCommunity(c *appCtx, p []byte, off, end int, version int) {
 			c.factDetail(manager, fieldSNMPFunction, "0x"+ithHex2(pduTag)+" "+name, det, "snmp")
 		}
 	}
-	if len(community) > 0 && c.onceID(byte(ithHash(community))) {
+	if len(community) > 0 && c.onceID(byte(hashBytes(community))) {
 		detail := "seen from " + manager.IP.String()
 		if pduTag == 0xa4 || pduTag == 0xa7 {
 			detail = "seen in a trap to " + manager.IP.String()
@@ -422,16 +422,6 @@ func snmpMask(b []byte) string {
 		return snmpMaskedDefault
 	}
 	return snmpMasked
-}
-
-// ithHash is FNV-1a, for once-sets keyed by a value.
-func ithHash(b []byte) uint32 {
-	h := uint32(2166136261)
-	for _, c := range b {
-		h ^= uint32(c)
-		h *= 16777619
-	}
-	return h
 }
 
 func ithHex2(b byte) string {

@@ -12,6 +12,8 @@ import (
 
 	"otscope/model"
 	"otscope/scan/capture"
+
+	"otscope/scan/internal/ber"
 )
 
 var (
@@ -61,31 +63,13 @@ func ithExpect(t *testing.T, facts map[string]string, want ...string) {
 	}
 }
 
-// ber builds one BER element.
-func ber(tag byte, parts ...[]byte) []byte {
-	var body []byte
-	for _, p := range parts {
-		body = append(body, p...)
-	}
-	out := []byte{tag}
-	switch n := len(body); {
-	case n < 0x80:
-		out = append(out, byte(n))
-	case n < 0x100:
-		out = append(out, 0x81, byte(n))
-	default:
-		out = append(out, 0x82, byte(n>>8), byte(n))
-	}
-	return append(out, body...)
-}
-
 func snmpVarbind(item byte, tag byte, val []byte) []byte {
-	return ber(0x30, ber(0x06, []byte{0x2b, 6, 1, 2, 1, 1, item, 0}), ber(tag, val))
+	return ber.TLV(0x30, ber.TLV(0x06, []byte{0x2b, 6, 1, 2, 1, 1, item, 0}), ber.TLV(tag, val))
 }
 
 func snmpMsg(version byte, community string, pdu byte, varbinds ...[]byte) []byte {
-	return ber(0x30, ber(0x02, []byte{version}), ber(0x04, []byte(community)),
-		ber(pdu, ber(0x02, []byte{1}), ber(0x02, []byte{0}), ber(0x02, []byte{0}), ber(0x30, varbinds...)))
+	return ber.TLV(0x30, ber.TLV(0x02, []byte{version}), ber.TLV(0x04, []byte(community)),
+		ber.TLV(pdu, ber.TLV(0x02, []byte{1}), ber.TLV(0x02, []byte{0}), ber.TLV(0x02, []byte{0}), ber.TLV(0x30, varbinds...)))
 }
 
 func TestSNMPResponseSystemGroup(t *testing.T) {
@@ -128,10 +112,10 @@ func TestSNMPVendorFromObjectID(t *testing.T) {
 }
 
 func TestSNMPv1TrapAgentAddr(t *testing.T) {
-	trap := ber(0x30, ber(0x02, []byte{0}), ber(0x04, []byte("public")),
-		ber(0xa4, ber(0x06, []byte{0x2b, 6, 1, 4, 1, 0x87, 0x69}), // 1.3.6.1.4.1.1001
-			ber(0x40, []byte{10, 1, 0, 99}), ber(0x02, []byte{6}), ber(0x02, []byte{1}), ber(0x43, []byte{1}),
-			ber(0x30, snmpVarbind(5, 0x04, []byte("rtu-7")))))
+	trap := ber.TLV(0x30, ber.TLV(0x02, []byte{0}), ber.TLV(0x04, []byte("public")),
+		ber.TLV(0xa4, ber.TLV(0x06, []byte{0x2b, 6, 1, 4, 1, 0x87, 0x69}), // 1.3.6.1.4.1.1001
+			ber.TLV(0x40, []byte{10, 1, 0, 99}), ber.TLV(0x02, []byte{6}), ber.TLV(0x02, []byte{1}), ber.TLV(0x43, []byte{1}),
+			ber.TLV(0x30, snmpVarbind(5, 0x04, []byte("rtu-7")))))
 	f := ithFacts(t, ithPkt(t, true, false, 40000, 162, trap))
 	ithExpect(t, f, "10.1.0.10 snmp.trap_agent_addr=10.1.0.99", "10.1.0.99 snmp.sys_name=rtu-7")
 	if f["10.1.0.10 snmp.community=*** (default)"] != "seen in a trap to 10.1.0.11" {
@@ -140,16 +124,16 @@ func TestSNMPv1TrapAgentAddr(t *testing.T) {
 }
 
 func TestSNMPv3EngineID(t *testing.T) {
-	usm := ber(0x30, ber(0x04, []byte{0x80, 0, 0x1f, 0x88, 0x80, 1, 2}), ber(0x02, []byte{1}), ber(0x02, []byte{2}),
-		ber(0x04, []byte("user")), ber(0x04, nil), ber(0x04, nil))
+	usm := ber.TLV(0x30, ber.TLV(0x04, []byte{0x80, 0, 0x1f, 0x88, 0x80, 1, 2}), ber.TLV(0x02, []byte{1}), ber.TLV(0x02, []byte{2}),
+		ber.TLV(0x04, []byte("user")), ber.TLV(0x04, nil), ber.TLV(0x04, nil))
 	msg := func(flags byte, pdu []byte) []byte {
-		return ber(0x30, ber(0x02, []byte{3}),
-			ber(0x30, ber(0x02, []byte{1}), ber(0x02, []byte{0x05, 0xdc}), ber(0x04, []byte{flags}), ber(0x02, []byte{3})),
-			ber(0x04, usm), ber(0x30, ber(0x04, nil), ber(0x04, nil), pdu))
+		return ber.TLV(0x30, ber.TLV(0x02, []byte{3}),
+			ber.TLV(0x30, ber.TLV(0x02, []byte{1}), ber.TLV(0x02, []byte{0x05, 0xdc}), ber.TLV(0x04, []byte{flags}), ber.TLV(0x02, []byte{3})),
+			ber.TLV(0x04, usm), ber.TLV(0x30, ber.TLV(0x04, nil), ber.TLV(0x04, nil), pdu))
 	}
-	resp := msg(0, ber(0xa2, ber(0x02, []byte{1}), ber(0x02, []byte{0}), ber(0x02, []byte{0}),
-		ber(0x30, snmpVarbind(1, 0x04, []byte("Linux gw 5.10.0 #1 SMP")))))
-	req := msg(4, ber(0xa3, ber(0x02, []byte{1}), ber(0x02, []byte{0}), ber(0x02, []byte{0}), ber(0x30)))
+	resp := msg(0, ber.TLV(0xa2, ber.TLV(0x02, []byte{1}), ber.TLV(0x02, []byte{0}), ber.TLV(0x02, []byte{0}),
+		ber.TLV(0x30, snmpVarbind(1, 0x04, []byte("Linux gw 5.10.0 #1 SMP")))))
+	req := msg(4, ber.TLV(0xa3, ber.TLV(0x02, []byte{1}), ber.TLV(0x02, []byte{0}), ber.TLV(0x02, []byte{0}), ber.TLV(0x30)))
 	f := ithFacts(t, ithPkt(t, true, false, 40000, 161, req), ithPkt(t, true, true, 161, 40000, resp))
 	ithExpect(t, f, "10.1.0.11 snmp.version=3", "10.1.0.11 snmp.engine_id=80001f88800102",
 		"10.1.0.11 snmp.sys_descr=Linux gw 5.10.0 #1 SMP", "10.1.0.11 os=Linux 5.10.0", "10.1.0.10 snmp.function=0xa3 set")
@@ -190,8 +174,8 @@ func TestSNMPOID(t *testing.T) {
 // BenchmarkSNMPPolling: a manager polling interface counters from an agent
 // whose system group was already reported; it must not allocate.
 func BenchmarkSNMPPolling(b *testing.B) {
-	ctr := ber(0x30, ber(0x06, []byte{0x2b, 6, 1, 2, 1, 2, 2, 1, 10, 1}), ber(0x41, []byte{0x12, 0x34, 0x56}))
-	req := snmpMsg(1, "public", 0xa0, ber(0x30, ber(0x06, []byte{0x2b, 6, 1, 2, 1, 2, 2, 1, 10, 1}), ber(0x05, nil)))
+	ctr := ber.TLV(0x30, ber.TLV(0x06, []byte{0x2b, 6, 1, 2, 1, 2, 2, 1, 10, 1}), ber.TLV(0x41, []byte{0x12, 0x34, 0x56}))
+	req := snmpMsg(1, "public", 0xa0, ber.TLV(0x30, ber.TLV(0x06, []byte{0x2b, 6, 1, 2, 1, 2, 2, 1, 10, 1}), ber.TLV(0x05, nil)))
 	resp := snmpMsg(1, "public", 0xa2, ctr, snmpVarbind(5, 0x04, []byte("sw1")))
 	frames := [][]byte{ithPkt(b, true, false, 40000, 161, req), ithPkt(b, true, true, 161, 40000, resp)}
 	benchFrames(b, frames)

@@ -50,22 +50,17 @@ func parseSSDP(c *appCtx, p []byte) {
 	if len(p) > 2048 {
 		p = p[:2048]
 	}
-	if !c.d.once(onceKey{mac: ep.MAC, ip: ep.IP, kind: ssdpOnceKind, id: uint64(ithHash(p))}) {
+	if !c.d.once(onceKey{mac: ep.MAC, ip: ep.IP, kind: ssdpOnceKind, id: hashBytes(p)}) {
 		return
 	}
 	for head := p; len(head) > 0; {
-		line := head
-		if i := bytes.IndexByte(head, '\n'); i >= 0 {
-			line, head = head[:i], head[i+1:]
-		} else {
-			head = nil
-		}
-		colon := bytes.IndexByte(line, ':')
-		if colon <= 0 || colon > 32 {
+		name, raw, rest, ok := headerLine(head)
+		head = rest
+		if !ok {
 			continue
 		}
-		name := bytes.TrimSpace(line[:colon])
-		val := cleanText(bytes.TrimSpace(line[colon+1:]))
+		name = bytes.TrimSpace(name)
+		val := cleanText(raw)
 		if val == "" {
 			continue
 		}

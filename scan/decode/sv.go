@@ -1,9 +1,5 @@
 package decode
 
-import (
-	"otscope/model"
-)
-
 // IEC 61850-9-2 Sampled Values (EtherType 0x88ba).
 //
 // Frame: APPID(2) length(2) reserved1(2) reserved2(2), then savPdu
@@ -77,16 +73,6 @@ func parseSV(d *Decoder, fi *frameInfo) {
 	if !d.publisherOnce(fi, onceKindSV, appid, svID, datSet, confRev) {
 		return
 	}
-	pub := model.Endpoint{MAC: fi.src, VLAN: fi.vlan}
-	id := cleanText(svID)
-	d.fact(pub, fieldSVAppID, smallItoa(appid), protoNameSV)
-	d.fact(pub, fieldSVID, id, protoNameSV)
-	d.fact(pub, fieldSVDataSet, cleanText(datSet), protoNameSV)
-	if v, ok := berUint(confRev); ok {
-		d.fact(pub, fieldSVConfRev, smallItoa(int(v)), protoNameSV)
-	}
-	if name := iedName(cleanText(datSet)); name != "" {
-		d.fact(pub, model.FieldStationName, name, protoNameSV)
-	}
-	d.factDetail(pub, model.FieldRole, model.RoleIED, "publishes IEC 61850 sampled values "+id, protoNameSV)
+	ds := cleanText(datSet)
+	d.publisherFacts(fi, &svPublisher, appid, cleanText(svID), ds, "", confRev, ds)
 }

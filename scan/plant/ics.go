@@ -455,22 +455,20 @@ type opcuaApp struct {
 
 func (a *opcuaApp) payload(_ *Generator, _ *dialog, msg uint8, b []byte) []byte {
 	at := len(b)
+	// both carry protocol version 0, receive and send buffer sizes, and the
+	// limits of message size and chunk count (0 in a Hello: no limit)
+	typ, maxMsg, maxChunks := "HEL", uint32(0), uint32(0)
+	if msg != mOpen {
+		typ, maxMsg, maxChunks = "ACK", 4194304, 64
+	}
+	b = append(b, typ...)
+	b = append(b, 'F', 0, 0, 0, 0)
+	for _, v := range [...]uint32{0, 65535, 65535, maxMsg, maxChunks} {
+		b = le32(b, v)
+	}
 	if msg == mOpen {
-		b = append(b, 'H', 'E', 'L', 'F', 0, 0, 0, 0)
-		b = le32(b, 0)
-		b = le32(b, 65535)
-		b = le32(b, 65535)
-		b = le32(b, 0)
-		b = le32(b, 0)
 		b = le32(b, uint32(len(a.url)))
 		b = append(b, a.url...)
-	} else {
-		b = append(b, 'A', 'C', 'K', 'F', 0, 0, 0, 0)
-		b = le32(b, 0)
-		b = le32(b, 65535)
-		b = le32(b, 65535)
-		b = le32(b, 4194304)
-		b = le32(b, 64)
 	}
 	l := uint32(len(b) - at)
 	b[at+4], b[at+5], b[at+6], b[at+7] = byte(l), byte(l>>8), byte(l>>16), byte(l>>24)

@@ -3,6 +3,8 @@ package plant
 import (
 	"strconv"
 	"time"
+
+	"otscope/scan/internal/ber"
 )
 
 // httpApp is one HTTP/1.1 GET with a 200 answer (Connection: close).
@@ -117,19 +119,36 @@ func (a *smb2App) payload(g *Generator, _ *dialog, msg uint8, b []byte) []byte {
 // spnegoInit returns a SPNEGO NegTokenInit offering NTLMSSP and Kerberos,
 // the security blob of an SMB2 NEGOTIATE response.
 func spnegoInit() []byte {
-	b, app := berOpen(nil, 0x60)
+	b, open := spnegoInitOpen(nil, true)
+	return spnegoInitClose(b, open)
+}
+
+// spnegoInitOpen appends the start of a SPNEGO NegTokenInit (RFC 4178) up
+// to its mechTypes: NTLMSSP, after Kerberos when kerberos is set. The
+// caller may add the other fields of the NegTokenInit sequence, then ends
+// it with spnegoInitClose.
+func spnegoInitOpen(b []byte, kerberos bool) ([]byte, [3]int) {
+	var open [3]int
+	b, open[0] = ber.Open(b, 0x60)
 	b = berOID(b, 1, 3, 6, 1, 5, 5, 2)
-	b, c0 := berOpen(b, 0xa0)
-	b, seq := berOpen(b, 0x30)
-	b, m0 := berOpen(b, 0xa0)
-	b, mt := berOpen(b, 0x30)
-	b = berOID(b, 1, 2, 840, 113554, 1, 2, 2)
+	b, open[1] = ber.Open(b, 0xa0)
+	b, open[2] = ber.Open(b, 0x30)
+	b, m0 := ber.Open(b, 0xa0)
+	b, mt := ber.Open(b, 0x30)
+	if kerberos {
+		b = berOID(b, 1, 2, 840, 113554, 1, 2, 2)
+	}
 	b = berOID(b, 1, 3, 6, 1, 4, 1, 311, 2, 2, 10)
-	b = berClose(b, mt)
-	b = berClose(b, m0)
-	b = berClose(b, seq)
-	b = berClose(b, c0)
-	return berClose(b, app)
+	b = ber.Close(b, mt)
+	return ber.Close(b, m0), open
+}
+
+// spnegoInitClose ends what spnegoInitOpen started.
+func spnegoInitClose(b []byte, open [3]int) []byte {
+	for i := len(open) - 1; i >= 0; i-- {
+		b = ber.Close(b, open[i])
+	}
+	return b
 }
 
 // rdpApp is an RDP connection: X.224 connection request with a cookie and
@@ -194,17 +213,17 @@ func (a *snmpApp) payload(g *Generator, _ *dialog, msg uint8, b []byte) []byte {
 	} else {
 		pdu = 0xa2
 	}
-	b, top := berOpen(b, 0x30)
+	b, top := ber.Open(b, 0x30)
 	b = berInt(b, 1)
 	b = berString(b, 0x04, a.community)
-	b, p := berOpen(b, pdu)
+	b, p := ber.Open(b, pdu)
 	b = berInt(b, int64(a.reqID))
 	b = berInt(b, 0)
 	b = berInt(b, 0)
-	b, list := berOpen(b, 0x30)
+	b, list := ber.Open(b, 0x30)
 	for i, oid := range [5][]uint32{oidSysDescr, oidSysObjectID, oidSysUpTime, oidSysName, oidSysLocation} {
 		var vb int
-		b, vb = berOpen(b, 0x30)
+		b, vb = ber.Open(b, 0x30)
 		b = berOID(b, oid...)
 		switch {
 		case msg == mReq:
@@ -220,42 +239,17 @@ func (a *snmpApp) payload(g *Generator, _ *dialog, msg uint8, b []byte) []byte {
 		default:
 			b = berString(b, 0x04, a.location)
 		}
-		b = berClose(b, vb)
+		b = ber.Close(b, vb)
 	}
-	b = berClose(b, list)
-	b = berClose(b, p)
-	return berClose(b, top)
-}
-
-// BER helpers: berOpen appends a tag and a one-byte length placeholder and
-// returns the content offset; berClose fixes the length, moving the content
-// when the long form is needed.
-func berOpen(b []byte, tag byte) ([]byte, int) {
-	b = append(b, tag, 0)
-	return b, len(b)
-}
-
-func berClose(b []byte, at int) []byte {
-	n := len(b) - at
-	switch {
-	case n < 0x80:
-		b[at-1] = byte(n)
-	case n < 0x100:
-		b = append(b, 0)
-		copy(b[at+1:], b[at:at+n])
-		b[at-1], b[at] = 0x81, byte(n)
-	default:
-		b = append(b, 0, 0)
-		copy(b[at+2:], b[at:at+n])
-		b[at-1], b[at], b[at+1] = 0x82, byte(n>>8), byte(n)
-	}
-	return b
+	b = ber.Close(b, list)
+	b = ber.Close(b, p)
+	return ber.Close(b, top)
 }
 
 func berString(b []byte, tag byte, s string) []byte {
-	b, at := berOpen(b, tag)
+	b, at := ber.Open(b, tag)
 	b = append(b, s...)
-	return berClose(b, at)
+	return ber.Close(b, at)
 }
 
 // berInt appends a minimal two's-complement INTEGER.
@@ -289,12 +283,12 @@ func berUint(b []byte, tag byte, v uint64) []byte {
 }
 
 func berOID(b []byte, arcs ...uint32) []byte {
-	b, at := berOpen(b, 0x06)
+	b, at := ber.Open(b, 0x06)
 	b = berArc(b, arcs[0]*40+arcs[1])
 	for _, a := range arcs[2:] {
 		b = berArc(b, a)
 	}
-	return berClose(b, at)
+	return ber.Close(b, at)
 }
 
 func berArc(b []byte, v uint32) []byte {

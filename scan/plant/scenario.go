@@ -1,5 +1,7 @@
 package plant
 
+import "otscope/scan/internal/ber"
+
 // Policy-exercise scenarios: Telnet on a switch, a program download from
 // an office PC, SMB1 to the Windows 7 HMI, an OPC UA endpoint without
 // security. See doc.go for the timeline.
@@ -204,27 +206,16 @@ func (a *smb1App) payload(g *Generator, _ *dialog, msg uint8, b []byte) []byte {
 		b = append(b, a.guid[:]...)
 	case mSetup: // SESSION SETUP ANDX with NTLMSSP NEGOTIATE in SPNEGO
 		b = smb1Header(b, 0x73, false, 0, 2)
-		blob := a.tmp[:0]
-		blob, app := berOpen(blob, 0x60)
-		blob = berOID(blob, 1, 3, 6, 1, 5, 5, 2)
-		blob, c0 := berOpen(blob, 0xa0)
-		blob, seq := berOpen(blob, 0x30)
-		blob, m0 := berOpen(blob, 0xa0)
-		blob, mt := berOpen(blob, 0x30)
-		blob = berOID(blob, 1, 3, 6, 1, 4, 1, 311, 2, 2, 10)
-		blob = berClose(blob, mt)
-		blob = berClose(blob, m0)
-		blob, tok := berOpen(blob, 0xa2)
-		blob, os := berOpen(blob, 0x04)
+		blob, open := spnegoInitOpen(a.tmp[:0], false)
+		blob, tok := ber.Open(blob, 0xa2)
+		blob, os := ber.Open(blob, 0x04)
 		blob = append(blob, "NTLMSSP\x00"...)
 		blob = le32(blob, 1)
 		blob = le32(blob, 0x60088215)
 		blob = append(blob, zeros[:16]...)
-		blob = berClose(blob, os)
-		blob = berClose(blob, tok)
-		blob = berClose(blob, seq)
-		blob = berClose(blob, c0)
-		blob = berClose(blob, app)
+		blob = ber.Close(blob, os)
+		blob = ber.Close(blob, tok)
+		blob = spnegoInitClose(blob, open)
 		a.tmp = blob
 		b = append(b, 12, 0xff, 0, 0, 0)
 		b = le16(b, 4356)
@@ -246,19 +237,19 @@ func (a *smb1App) payload(g *Generator, _ *dialog, msg uint8, b []byte) []byte {
 	default: // mSetupd: MORE_PROCESSING_REQUIRED with the challenge
 		b = smb1Header(b, 0x73, true, 0xc0000016, 2)
 		blob := a.tmp[:0]
-		blob, resp := berOpen(blob, 0xa1)
-		blob, seq := berOpen(blob, 0x30)
+		blob, resp := ber.Open(blob, 0xa1)
+		blob, seq := ber.Open(blob, 0x30)
 		blob = append(blob, 0xa0, 0x03, 0x0a, 0x01, 0x01)
-		blob, mech := berOpen(blob, 0xa1)
+		blob, mech := ber.Open(blob, 0xa1)
 		blob = berOID(blob, 1, 3, 6, 1, 4, 1, 311, 2, 2, 10)
-		blob = berClose(blob, mech)
-		blob, tok := berOpen(blob, 0xa2)
-		blob, os := berOpen(blob, 0x04)
+		blob = ber.Close(blob, mech)
+		blob, tok := ber.Open(blob, 0xa2)
+		blob, os := ber.Open(blob, 0x04)
 		blob = a.ntlmChallenge(g, blob)
-		blob = berClose(blob, os)
-		blob = berClose(blob, tok)
-		blob = berClose(blob, seq)
-		blob = berClose(blob, resp)
+		blob = ber.Close(blob, os)
+		blob = ber.Close(blob, tok)
+		blob = ber.Close(blob, seq)
+		blob = ber.Close(blob, resp)
 		a.tmp = blob
 		b = append(b, 4, 0xff, 0, 0, 0)
 		b = le16(b, 0)

@@ -6,6 +6,8 @@ import (
 
 	"otscope/model"
 	"otscope/scan/internal/dnp3crc"
+
+	"otscope/scan/internal/ber"
 )
 
 // The substation corner: the SCADA server polls a DNP3 outstation and an
@@ -162,7 +164,7 @@ func (t *gooseTask) fire(g *Generator) int64 {
 	start := len(b)
 	b = be16(b, t.appID)
 	b = append(b, 0, 0, 0, 0, 0, 0)
-	b, pdu := berOpen(b, 0x61)
+	b, pdu := ber.Open(b, 0x61)
 	b = berString(b, 0x80, t.gocbRef)
 	b = berUint(b, 0x81, 2000)
 	b = berString(b, 0x82, t.datSet)
@@ -178,14 +180,14 @@ func (t *gooseTask) fire(g *Generator) int64 {
 	b = berUint(b, 0x88, uint64(t.confRev))
 	b = append(b, 0x89, 1, 0)
 	b = berUint(b, 0x8a, 4)
-	b, all := berOpen(b, 0xab)
+	b, all := ber.Open(b, 0xab)
 	trip := byte(0)
 	if t.trip {
 		trip = 1
 	}
 	b = append(b, 0x83, 1, trip, 0x84, 3, 3, 0, 0, 0x83, 1, 0, 0x84, 3, 3, 0, 0)
-	b = berClose(b, all)
-	b = berClose(b, pdu)
+	b = ber.Close(b, all)
+	b = ber.Close(b, pdu)
 	put16(b[start+2:], uint16(len(b)-start))
 	g.out = pad(b)
 	return g.jit(sec, 0.002)
@@ -238,26 +240,26 @@ func (a *mmsApp) payload(_ *Generator, _ *dialog, msg uint8, b []byte) []byte {
 	}
 	b, at := tpkt(b)
 	b = append(b, 2, 0xf0, 0x80, 0x01, 0x00, 0x01, 0x00)
-	b, p := berOpen(b, 0x61)
-	b, q := berOpen(b, 0x30)
+	b, p := ber.Open(b, 0x61)
+	b, q := ber.Open(b, 0x30)
 	b = append(b, 0x02, 0x01, 0x03)
-	b, c := berOpen(b, 0xa0)
+	b, c := ber.Open(b, 0xa0)
 	if msg == mIdent {
 		a.invoke++
 		b = append(b, 0xa0, 0x05, 0x02, 0x01, a.invoke, 0x82, 0x00)
 	} else {
 		var r, id int
-		b, r = berOpen(b, 0xa1)
+		b, r = ber.Open(b, 0xa1)
 		b = append(b, 0x02, 0x01, a.invoke)
-		b, id = berOpen(b, 0xa2)
+		b, id = ber.Open(b, 0xa2)
 		b = berString(b, 0x80, a.vendor)
 		b = berString(b, 0x81, a.model)
 		b = berString(b, 0x82, a.revision)
-		b = berClose(b, id)
-		b = berClose(b, r)
+		b = ber.Close(b, id)
+		b = ber.Close(b, r)
 	}
-	b = berClose(b, c)
-	b = berClose(b, q)
-	b = berClose(b, p)
+	b = ber.Close(b, c)
+	b = ber.Close(b, q)
+	b = ber.Close(b, p)
 	return tpktEnd(b, at)
 }

@@ -238,14 +238,7 @@ func TestStopWithin100ms(t *testing.T) {
 			t.Fatal("a pending reservation still waits 100 ms after Stop")
 		}
 	}
-	select {
-	case at := <-resets:
-		if d := at.Sub(t0); d > 100*time.Millisecond {
-			t.Fatalf("peer saw the reset %v after Stop", d)
-		}
-	case <-time.After(100*time.Millisecond - time.Since(t0)):
-		t.Fatal("connection still open 100 ms after Stop")
-	}
+	wantResets(t, resets, 1, t0)
 	t.Logf("everything stopped %v after Stop", time.Since(t0))
 	if _, err := c.Exchange(ctx, tpRequest(1, 2)); err == nil {
 		t.Fatal("an exchange after Stop went through")
@@ -259,5 +252,21 @@ func TestStopWithin100ms(t *testing.T) {
 	}
 	if g := sc.Gauges(); !g.Stopped || g.Conns != 0 {
 		t.Fatalf("gauges after Stop %+v", g)
+	}
+}
+
+// wantResets waits for n peers to report (on resets) that their connection
+// ended, each within 100 ms of t0, when Stop was called.
+func wantResets(t *testing.T, resets <-chan time.Time, n int, t0 time.Time) {
+	t.Helper()
+	for i := range n {
+		select {
+		case at := <-resets:
+			if d := at.Sub(t0); d > 100*time.Millisecond {
+				t.Fatalf("a peer saw the reset %v after Stop", d)
+			}
+		case <-time.After(100*time.Millisecond - time.Since(t0)):
+			t.Fatalf("%d of %d connections still open 100 ms after Stop", n-i, n)
+		}
 	}
 }

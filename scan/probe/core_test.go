@@ -103,7 +103,6 @@ func tpStop(ctx context.Context, err error) error {
 // tpServer listens on addr:port and runs behave for each connection. It
 // counts the request bytes it received.
 type tpServer struct {
-	ln    net.Listener
 	mu    sync.Mutex
 	bytes int
 	conns int
@@ -117,11 +116,25 @@ func (s *tpServer) got() (bytes, conns int) {
 
 func startTP(t *testing.T, addr string, port int, behave func(s *tpServer, c *net.TCPConn)) *tpServer {
 	t.Helper()
-	ln, err := net.Listen("tcp", net.JoinHostPort(addr, fmt.Sprint(port)))
+	s := &tpServer{}
+	serveTCP(t, net.JoinHostPort(addr, fmt.Sprint(port)), func(c net.Conn) {
+		s.mu.Lock()
+		s.conns++
+		s.mu.Unlock()
+		behave(s, c.(*net.TCPConn))
+	})
+	return s
+}
+
+// serveTCP listens on hostport (port 0: any) until the test ends and runs
+// handle for each connection in a goroutine of its own, closing the
+// connection when handle returns. It returns the port.
+func serveTCP(t *testing.T, hostport string, handle func(c net.Conn)) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", hostport)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &tpServer{ln: ln}
 	t.Cleanup(func() { ln.Close() })
 	go func() {
 		for {
@@ -129,16 +142,32 @@ func startTP(t *testing.T, addr string, port int, behave func(s *tpServer, c *ne
 			if err != nil {
 				return
 			}
-			s.mu.Lock()
-			s.conns++
-			s.mu.Unlock()
 			go func() {
 				defer c.Close()
-				behave(s, c.(*net.TCPConn))
+				handle(c)
 			}()
 		}
 	}()
-	return s
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// readFrame reads one length-prefixed frame: the hdr bytes, then the rest
+// of the size(header) bytes the whole frame has. A size below hdr (size
+// returns -1 for one out of the protocol's range) is an error.
+func readFrame(r io.Reader, hdr int, size func(h []byte) int) ([]byte, error) {
+	h := make([]byte, hdr)
+	if _, err := io.ReadFull(r, h); err != nil {
+		return nil, err
+	}
+	n := size(h)
+	if n < hdr {
+		return nil, fmt.Errorf("frame size %d below its %d-byte header", n, hdr)
+	}
+	b := append(h, make([]byte, n-hdr)...)
+	if _, err := io.ReadFull(r, b[hdr:]); err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // readReq reads one 4-byte request.

@@ -70,23 +70,12 @@ func (dnp3Probe) Plan(t *Target, o *PlanOptions) (Planned, bool) {
 // address that does not answer (an outstation ignores frames to other
 // addresses) does not end the probe.
 func (dnp3Probe) Run(ctx context.Context, s *Session, t *Target, p *Planned, o *PlanOptions) error {
-	c, err := s.DialTCP(ctx, "dnp3", p.Port)
-	if err != nil {
-		return stopErr(ctx, err)
-	}
-	defer icsClose(c)
-	for _, d := range dnp3Destinations(t) {
+	return icsEach(ctx, s, "dnp3", p.Port, dnp3Destinations(t), func(c *Conn, d uint16) error {
 		_, err := c.Exchange(ctx, &Request{
 			Kind: KindDNP3LinkStatus, Payload: dnp3LinkStatus(d, dnp3SourceFor(d)), Frame: dnp3Frame, Summary: dnp3Summary,
 		})
-		if stop := stopErr(ctx, err); stop != nil {
-			return stop
-		}
-		if err != nil && !icsTimeout(err) {
-			return nil
-		}
-	}
-	return nil
+		return err
+	})
 }
 
 // dnp3Destinations are the outstation addresses to ask.

@@ -2,7 +2,6 @@ package probe
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -10,6 +9,8 @@ import (
 	"strings"
 
 	"otscope/model"
+
+	"otscope/scan/internal/mbap"
 )
 
 // Modbus/TCP identification (Modbus Application Protocol Specification
@@ -73,25 +74,10 @@ func (modbusProbe) Plan(t *Target, o *PlanOptions) (Planned, bool) {
 // (a gateway with nothing behind that id) does not end the probe; anything
 // else that breaks the exchange does.
 func (modbusProbe) Run(ctx context.Context, s *Session, t *Target, p *Planned, o *PlanOptions) error {
-	c, err := s.DialTCP(ctx, "modbus", p.Port)
-	if err != nil {
-		return stopErr(ctx, err)
-	}
-	defer icsClose(c)
 	var tx uint16
-	for _, unit := range modbusUnits(t, o) {
-		err := modbusIdentify(ctx, c, unit, &tx)
-		if err == nil {
-			continue
-		}
-		if stop := stopErr(ctx, err); stop != nil {
-			return stop
-		}
-		if !icsTimeout(err) {
-			return nil
-		}
-	}
-	return nil
+	return icsEach(ctx, s, "modbus", p.Port, modbusUnits(t, o), func(c *Conn, unit byte) error {
+		return modbusIdentify(ctx, c, unit, &tx)
+	})
 }
 
 // modbusIdentify asks one unit who it is.
@@ -100,7 +86,7 @@ func modbusIdentify(ctx context.Context, c *Conn, unit byte, tx *uint16) error {
 		*tx++
 		return c.Exchange(ctx, &Request{
 			Kind:    kind,
-			Payload: modbusADU(*tx, unit, pdu...),
+			Payload: mbap.ADU(*tx, unit, pdu...),
 			Frame:   modbusFrame(*tx),
 			Summary: modbusSummary,
 		})
@@ -160,16 +146,6 @@ func modbusUnitList(u []byte) string {
 		return "unit " + s[0]
 	}
 	return "units " + strings.Join(s, ",")
-}
-
-// modbusADU builds an MBAP-framed request.
-func modbusADU(tx uint16, unit byte, pdu ...byte) []byte {
-	b := make([]byte, 7, 7+len(pdu))
-	binary.BigEndian.PutUint16(b[0:], tx)
-	// b[2:4] protocol identifier 0 = Modbus
-	binary.BigEndian.PutUint16(b[4:], uint16(1+len(pdu)))
-	b[6] = unit
-	return append(b, pdu...)
 }
 
 // modbusFrame frames the answer to transaction tx from its MBAP header. An

@@ -3,7 +3,6 @@ package probe
 import (
 	"bytes"
 	"encoding/binary"
-	"io"
 	"net"
 	"net/netip"
 	"os/exec"
@@ -14,10 +13,12 @@ import (
 
 	"otscope/model"
 	"otscope/scan/testenv"
+
+	"otscope/scan/internal/mbap"
 )
 
 func TestModbusRequestBytes(t *testing.T) {
-	b := modbusADU(0x1234, 7, modbusFCDevID, modbusMEI, 1, 0)
+	b := mbap.ADU(0x1234, 7, modbusFCDevID, modbusMEI, 1, 0)
 	// MBAP: transaction id, protocol id 0, length = unit + PDU, unit id
 	if got := binary.BigEndian.Uint16(b[0:]); got != 0x1234 {
 		t.Errorf("transaction id %#x", got)
@@ -38,7 +39,7 @@ func TestModbusRequestBytes(t *testing.T) {
 	if k, err := dissectModbus(b); k != KindModbusReadDeviceID || err != nil {
 		t.Errorf("own FC43 request: %v %v", k, err)
 	}
-	s := modbusADU(9, 255, modbusFCServer)
+	s := mbap.ADU(9, 255, modbusFCServer)
 	if !bytes.Equal(s, []byte{0, 9, 0, 0, 0, 2, 255, 0x11}) {
 		t.Errorf("FC17 request % x", s)
 	}
@@ -48,7 +49,7 @@ func TestModbusRequestBytes(t *testing.T) {
 }
 
 func TestModbusDissector(t *testing.T) {
-	adu := func(pdu ...byte) []byte { return modbusADU(1, 1, pdu...) }
+	adu := func(pdu ...byte) []byte { return mbap.ADU(1, 1, pdu...) }
 	ok := []struct {
 		name string
 		p    []byte
@@ -131,7 +132,7 @@ func modbusAnswer(tx uint16, unit, code, conformity byte, more bool, next byte, 
 		}
 		id++
 	}
-	return modbusADU(tx, unit, pdu...)
+	return mbap.ADU(tx, unit, pdu...)
 }
 
 func TestModbusFrame(t *testing.T) {
@@ -173,14 +174,14 @@ func TestModbusParseAndSummary(t *testing.T) {
 	if s := modbusSummary(ans); s != "read code 1: 2 objects, conformity 0x82, more from 0x02" {
 		t.Errorf("summary %q", s)
 	}
-	exc := modbusADU(1, 1, 0xab, 1)
+	exc := mbap.ADU(1, 1, 0xab, 1)
 	if d, err := modbusParseDevID(exc); err != nil || d.exception != 1 {
 		t.Errorf("exception: %+v %v", d, err)
 	}
 	if s := modbusSummary(exc); s != "exception 01 (illegal function)" {
 		t.Errorf("exception summary %q", s)
 	}
-	if s := modbusSummary(modbusADU(1, 1, 0x11, 3, 0x2a, 0xff, 'x')); s != "server id, 3 bytes" {
+	if s := modbusSummary(mbap.ADU(1, 1, 0x11, 3, 0x2a, 0xff, 'x')); s != "server id, 3 bytes" {
 		t.Errorf("FC17 summary %q", s)
 	}
 	cut := modbusAnswer(1, 1, 1, 0x81, false, 0, "Acme")
@@ -239,38 +240,21 @@ func TestModbusPlan(t *testing.T) {
 // request PDU and unit (nil: stay silent).
 func icsFakeModbus(t *testing.T, addr string, answer func(unit byte, pdu []byte) []byte) (port int, reqs func() [][]byte) {
 	t.Helper()
-	ln, err := net.Listen("tcp", addr+":0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
 	got := make(chan []byte, 64)
-	go func() {
+	port = serveTCP(t, addr+":0", func(c net.Conn) {
 		for {
-			c, err := ln.Accept()
+			// MBAP: the length at 4 counts the unit id and the PDU
+			req, err := readFrame(c, 7, func(h []byte) int { return 6 + int(binary.BigEndian.Uint16(h[4:])) })
 			if err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				for {
-					h := make([]byte, 7)
-					if _, err := io.ReadFull(c, h); err != nil {
-						return
-					}
-					pdu := make([]byte, int(binary.BigEndian.Uint16(h[4:]))-1)
-					if _, err := io.ReadFull(c, pdu); err != nil {
-						return
-					}
-					got <- append(h, pdu...)
-					if a := answer(h[6], pdu); a != nil {
-						_, _ = c.Write(modbusADU(binary.BigEndian.Uint16(h), h[6], a...))
-					}
-				}
-			}()
+			got <- req
+			if a := answer(req[6], req[7:]); a != nil {
+				_, _ = c.Write(mbap.ADU(binary.BigEndian.Uint16(req), req[6], a...))
+			}
 		}
-	}()
-	return ln.Addr().(*net.TCPAddr).Port, func() [][]byte {
+	})
+	return port, func() [][]byte {
 		var out [][]byte
 		for {
 			select {
@@ -377,9 +361,9 @@ func TestModbusPymodbus(t *testing.T) {
 }
 
 func FuzzDissectModbus(f *testing.F) {
-	f.Add(modbusADU(1, 1, 0x2b, 0x0e, 1, 0))
-	f.Add(modbusADU(1, 1, 0x11))
-	f.Add(modbusADU(1, 1, 6, 0, 1, 0, 1))
+	f.Add(mbap.ADU(1, 1, 0x2b, 0x0e, 1, 0))
+	f.Add(mbap.ADU(1, 1, 0x11))
+	f.Add(mbap.ADU(1, 1, 6, 0, 1, 0, 1))
 	f.Fuzz(func(t *testing.T, p []byte) {
 		k, err := dissectModbus(p)
 		if err != nil {

@@ -3,7 +3,6 @@ package probe
 import (
 	"bytes"
 	"encoding/binary"
-	"io"
 	"net"
 	"net/netip"
 	"slices"
@@ -317,14 +316,11 @@ func opcuaTestServer(t *testing.T, addr string) (port uint16, got chan []string)
 		defer func() { got <- seen }()
 		url := "opc.tcp://" + c.LocalAddr().String()
 		for {
-			hdr := make([]byte, 8)
-			if _, err := io.ReadFull(c, hdr); err != nil {
+			msg, err := readFrame(c, 8, func(h []byte) int { return int(binary.LittleEndian.Uint32(h[4:])) })
+			if err != nil {
 				return
 			}
-			body := make([]byte, binary.LittleEndian.Uint32(hdr[4:])-8)
-			if _, err := io.ReadFull(c, body); err != nil {
-				return
-			}
+			hdr, body := msg[:8], msg[8:]
 			seen = append(seen, string(hdr[:3]))
 			var ans []byte
 			switch string(hdr[:3]) {

@@ -187,16 +187,7 @@ func TestRunStop(t *testing.T) {
 		t.Fatal("Run still running 1 s after Stop")
 	}
 	returned := time.Since(t0)
-	for range 4 {
-		select {
-		case at := <-resets:
-			if d := at.Sub(t0); d > 100*time.Millisecond {
-				t.Fatalf("a peer saw the reset %v after Stop", d)
-			}
-		case <-time.After(100*time.Millisecond - time.Since(t0)):
-			t.Fatal("a connection still open 100 ms after Stop")
-		}
-	}
+	wantResets(t, resets, 4, t0)
 	g := sc.Gauges()
 	if !g.Stopped || g.Conns != 0 || g.TargetsDone != 4 || g.TargetsTotal != 6 || g.Requests != 4 {
 		t.Fatalf("gauges %+v", g)

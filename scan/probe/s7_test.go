@@ -3,7 +3,6 @@ package probe
 import (
 	"bytes"
 	"encoding/binary"
-	"io"
 	"net"
 	"net/netip"
 	"os"
@@ -249,47 +248,30 @@ type icsFakeS7 struct {
 
 func (f *icsFakeS7) start(t *testing.T, addr string, answer func(req []byte) []byte) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", addr+":0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
+	return serveTCP(t, addr+":0", func(c net.Conn) {
 		for {
-			c, err := ln.Accept()
+			// TPKT: the length at 2 counts the whole packet, at most 2048 here
+			req, err := readFrame(c, 4, func(h []byte) int {
+				if n := int(binary.BigEndian.Uint16(h[2:])); n <= 2048 {
+					return n
+				}
+				return -1
+			})
 			if err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				for {
-					h := make([]byte, 4)
-					if _, err := io.ReadFull(c, h); err != nil {
-						return
-					}
-					n := int(binary.BigEndian.Uint16(h[2:]))
-					if n < 4 || n > 2048 {
-						return
-					}
-					req := append(h, make([]byte, n-4)...)
-					if _, err := io.ReadFull(c, req[4:]); err != nil {
-						return
-					}
-					f.mu.Lock()
-					f.reqs = append(f.reqs, req)
-					f.mu.Unlock()
-					a := answer(req)
-					if a == nil {
-						return
-					}
-					if _, err := c.Write(a); err != nil {
-						return
-					}
-				}
-			}()
+			f.mu.Lock()
+			f.reqs = append(f.reqs, req)
+			f.mu.Unlock()
+			a := answer(req)
+			if a == nil {
+				return
+			}
+			if _, err := c.Write(a); err != nil {
+				return
+			}
 		}
-	}()
-	return ln.Addr().(*net.TCPAddr).Port
+	})
 }
 
 func (f *icsFakeS7) kinds() []string {

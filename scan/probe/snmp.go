@@ -7,6 +7,8 @@ import (
 	"strconv"
 
 	"otscope/model"
+
+	"otscope/scan/internal/ber"
 )
 
 // SNMP (RFC 1157, RFC 3416) on udp/161: one GetRequest for the five
@@ -114,37 +116,21 @@ func (snmpProbe) Run(ctx context.Context, s *Session, t *Target, p *Planned, o *
 func snmpGetRequest(version int, community string, id uint32) *Request {
 	var vbs []byte
 	for _, oid := range snmpSystemOIDs {
-		vb := snmpTLV(0x06, oid)
+		vb := ber.TLV(0x06, oid)
 		vb = append(vb, 0x05, 0x00)
-		vbs = append(vbs, snmpTLV(0x30, vb)...)
+		vbs = append(vbs, ber.TLV(0x30, vb)...)
 	}
-	pdu := snmpTLV(0x02, snmpIntBytes(id))
+	pdu := ber.TLV(0x02, snmpIntBytes(id))
 	pdu = append(pdu, 0x02, 0x01, 0x00, 0x02, 0x01, 0x00) // error-status, error-index
-	pdu = append(pdu, snmpTLV(0x30, vbs)...)
+	pdu = append(pdu, ber.TLV(0x30, vbs)...)
 	msg := []byte{0x02, 0x01, byte(version)}
-	msg = append(msg, snmpTLV(0x04, []byte(community))...)
-	msg = append(msg, snmpTLV(0xa0, pdu)...)
+	msg = append(msg, ber.TLV(0x04, []byte(community))...)
+	msg = append(msg, ber.TLV(0xa0, pdu)...)
 	return &Request{
 		Kind:    KindSNMPGet,
-		Payload: snmpTLV(0x30, msg),
+		Payload: ber.TLV(0x30, msg),
 		Summary: snmpSummary,
 	}
-}
-
-// snmpTLV encodes one BER element with a definite length.
-func snmpTLV(tag byte, v []byte) []byte {
-	n := len(v)
-	b := make([]byte, 0, 4+n)
-	b = append(b, tag)
-	switch {
-	case n < 0x80:
-		b = append(b, byte(n))
-	case n < 0x100:
-		b = append(b, 0x81, byte(n))
-	default:
-		b = append(b, 0x82, byte(n>>8), byte(n))
-	}
-	return append(b, v...)
 }
 
 // snmpIntBytes encodes a non-negative INTEGER's contents.

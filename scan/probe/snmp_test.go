@@ -14,6 +14,8 @@ import (
 
 	"otscope/model"
 	"otscope/scan/testenv"
+
+	"otscope/scan/internal/ber"
 )
 
 // snmpTestVarbinds is the varbind list of the system-group GET: each OID
@@ -62,13 +64,13 @@ func TestSNMPRequestBytes(t *testing.T) {
 
 // snmpTestMessage builds a v1/v2c message with a PDU of tag pdu.
 func snmpTestMessage(version byte, pdu byte, body []byte) []byte {
-	msg := append([]byte{0x02, 0x01, version}, snmpTLV(0x04, []byte("public"))...)
-	return snmpTLV(0x30, append(msg, snmpTLV(pdu, body)...))
+	msg := append([]byte{0x02, 0x01, version}, ber.TLV(0x04, []byte("public"))...)
+	return ber.TLV(0x30, append(msg, ber.TLV(pdu, body)...))
 }
 
 // snmpTestPDU is a request-id, zero error fields and the varbinds vbs.
 func snmpTestPDU(vbs []byte) []byte {
-	return append([]byte{0x02, 0x01, 0x01, 0x02, 0x01, 0x00, 0x02, 0x01, 0x00}, snmpTLV(0x30, vbs)...)
+	return append([]byte{0x02, 0x01, 0x01, 0x02, 0x01, 0x00, 0x02, 0x01, 0x00}, ber.TLV(0x30, vbs)...)
 }
 
 func TestSNMPDissector(t *testing.T) {
@@ -77,7 +79,7 @@ func TestSNMPDissector(t *testing.T) {
 		if val == nil {
 			val = []byte{0x05, 0x00}
 		}
-		return snmpTLV(0x30, append(snmpTLV(0x06, oid), val...))
+		return ber.TLV(0x30, append(ber.TLV(0x06, oid), val...))
 	}
 	sysName := []byte{0x2b, 6, 1, 2, 1, 1, 5, 0}
 	itCheckDissector(t, "snmp", []itDissectCase{
@@ -101,7 +103,7 @@ func TestSNMPDissector(t *testing.T) {
 		{"value not NULL", snmpTestMessage(1, 0xa0, snmpTestPDU(vb(sysName, 0x04, 0x01, 'x'))), ""},
 		{"one bad varbind among good", snmpTestMessage(1, 0xa0, snmpTestPDU(append(vb(sysName), vb([]byte{0x2b, 6, 1, 6, 3, 1})...))), ""},
 		{"no varbinds", snmpTestMessage(1, 0xa0, snmpTestPDU(nil)), ""},
-		{"error-status set", snmpTestMessage(1, 0xa0, append([]byte{0x02, 0x01, 0x01, 0x02, 0x01, 0x05, 0x02, 0x01, 0x00}, snmpTLV(0x30, vb(sysName))...)), ""},
+		{"error-status set", snmpTestMessage(1, 0xa0, append([]byte{0x02, 0x01, 0x01, 0x02, 0x01, 0x05, 0x02, 0x01, 0x00}, ber.TLV(0x30, vb(sysName))...)), ""},
 		{"trailing bytes", append(append([]byte(nil), get...), 0x00), ""},
 		{"trailing in PDU", snmpTestMessage(1, 0xa0, append(snmpTestPDU(vb(sysName)), 0x05, 0x00)), ""},
 		{"indefinite length", append([]byte{0x30, 0x80}, get[2:]...), ""},
@@ -112,10 +114,10 @@ func TestSNMPDissector(t *testing.T) {
 
 // snmpTestResponse is a v2c response carrying sysName "plc-1".
 var snmpTestResponse = snmpTestMessage(1, 0xa2, append([]byte{0x02, 0x01, 0x01, 0x02, 0x01, 0x00, 0x02, 0x01, 0x00},
-	snmpTLV(0x30, snmpTLV(0x30, []byte{0x06, 0x08, 0x2b, 6, 1, 2, 1, 1, 5, 0, 0x04, 0x05, 'p', 'l', 'c', '-', '1'}))...))
+	ber.TLV(0x30, ber.TLV(0x30, []byte{0x06, 0x08, 0x2b, 6, 1, 2, 1, 1, 5, 0, 0x04, 0x05, 'p', 'l', 'c', '-', '1'}))...))
 
 func TestSNMPSummary(t *testing.T) {
-	noSuch := snmpTestMessage(0, 0xa2, append([]byte{0x02, 0x01, 0x01, 0x02, 0x01, 0x02, 0x02, 0x01, 0x03}, snmpTLV(0x30, nil)...))
+	noSuch := snmpTestMessage(0, 0xa2, append([]byte{0x02, 0x01, 0x01, 0x02, 0x01, 0x02, 0x02, 0x01, 0x03}, ber.TLV(0x30, nil)...))
 	for _, c := range []struct {
 		b    []byte
 		want string

@@ -51,21 +51,7 @@ func TestTCPConnectLoopback(t *testing.T) {
 	}
 	closed := uint16(closedLn.Addr().(*net.TCPAddr).Port)
 	closedLn.Close()
-	ln, err := net.Listen("tcp", "127.0.0.2:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() { b := make([]byte, 1); _, _ = c.Read(b); c.Close() }()
-		}
-	}()
-	open := uint16(ln.Addr().(*net.TCPAddr).Port)
+	open := uint16(serveTCP(t, "127.0.0.2:0", func(c net.Conn) { _, _ = c.Read(make([]byte, 1)) }))
 	addr := netip.MustParseAddr("127.0.0.2")
 	ports := []uint16{min(open, closed), max(open, closed)}
 	res, _ := itScan(t, addr, Known{TCP: []uint16{8}}, PlanOptions{TCPPorts: ports}, "tcp")

@@ -5,18 +5,9 @@ import (
 	"testing"
 
 	"otscope/model"
-)
 
-// mbDeviceID builds a Modbus/TCP FC 43/14 answer with the basic objects.
-func mbDeviceID(unit byte, objs ...string) []byte {
-	pdu := []byte{0x2b, 0x0e, 0x01, 0x01, 0x00, 0x00, byte(len(objs))}
-	for i, o := range objs {
-		pdu = append(pdu, byte(i), byte(len(o)))
-		pdu = append(pdu, o...)
-	}
-	l := len(pdu) + 1
-	return append([]byte{0x00, 0x07, 0x00, 0x00, byte(l >> 8), byte(l), unit}, pdu...)
-}
+	"otscope/scan/internal/mbap"
+)
 
 // TestTranscriptModbus hands a Modbus FC 43 exchange to the passive
 // decoders: the device's identity becomes facts on the target with source
@@ -37,7 +28,7 @@ func TestTranscriptModbus(t *testing.T) {
 		c := &Conn{s: s, probe: "modbus", port: 5020, id: sc.tr.newConn()}
 		sc.tr.connect(s, c, 6)
 		req := []byte{0x00, 0x07, 0x00, 0x00, 0x00, 0x05, 0x01, 0x2b, 0x0e, 0x01, 0x00}
-		ans := mbDeviceID(1, "Schneider Electric", "BMX P34 2020", "v3.10")
+		ans := mbap.DeviceIDAnswer(7, 1, "Schneider Electric", "BMX P34 2020", "v3.10")
 		sc.tr.tcpExchange(s, c, 7, req, ans)
 		s.End()
 

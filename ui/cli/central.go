@@ -3,13 +3,10 @@ package cli
 import (
 	"context"
 	"crypto/rand"
-	"encoding/csv"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"os"
 	"strconv"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -146,16 +143,7 @@ walkdown on a laptop that has no link to the central database.`,
 			}
 			ctx, stop := signalContext()
 			defer stop()
-			db, err := cf.open(ctx, "pull")
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			got, err := db.Load(ctx, central.LoadOptions{Sites: []string{site}})
-			if err != nil {
-				return err
-			}
-			sites, err := central.MergeSites(got)
+			sites, err := cf.merged(ctx, "pull", central.LoadOptions{Sites: []string{site}})
 			if err != nil {
 				return err
 			}
@@ -213,29 +201,25 @@ func writeSites(a *app, format string, sites []central.SiteInfo) error {
 	out := a.io.Stdout
 	switch format {
 	case "json":
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
 		if sites == nil {
 			sites = []central.SiteInfo{}
 		}
-		return enc.Encode(sites)
+		return writeJSON(out, sites)
 	case "csv":
-		w := csv.NewWriter(out)
-		w.Write([]string{"site", "sensor", "session", "assets", "last_push", "complete"})
+		var rows [][]string
 		for _, si := range sites {
 			for _, se := range si.Sensors {
-				w.Write([]string{safe.CSV(si.Name), safe.CSV(se.Name), safe.CSV(se.Session), strconv.Itoa(se.Assets),
+				rows = append(rows, []string{safe.CSV(si.Name), safe.CSV(se.Name), safe.CSV(se.Session), strconv.Itoa(se.Assets),
 					se.LastPush.Format(time.RFC3339), strconv.FormatBool(se.Complete)})
 			}
 		}
-		w.Flush()
-		return w.Error()
+		return writeCSV(out, []string{"site", "sensor", "session", "assets", "last_push", "complete"}, rows)
 	}
 	if len(sites) == 0 {
 		fmt.Fprintln(out, "no sites yet: push a session with 'otscope push -s SESSION --site NAME'")
 		return nil
 	}
-	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	tw := newTable(out)
 	fmt.Fprintln(tw, "SITE\tSENSOR\tSESSION\tASSETS\tLAST PUSH")
 	for _, si := range sites {
 		for _, se := range si.Sensors {
@@ -249,19 +233,25 @@ func writeSites(a *app, format string, sites []central.SiteInfo) error {
 	return tw.Flush()
 }
 
-// centralAssets reads the merged inventory of the selected sites (all
-// sites when none is named); assets of different sites stay apart.
-func centralAssets(ctx context.Context, cf *centralFlags, sites []string, facts bool) ([]model.Asset, error) {
-	db, err := cf.open(ctx, "assets")
+// merged reads what opts selects from the central database and merges
+// each site's sensors into one session per site (central.MergeSites).
+func (c *centralFlags) merged(ctx context.Context, cmd string, opts central.LoadOptions) ([]central.Site, error) {
+	db, err := c.open(ctx, cmd)
 	if err != nil {
 		return nil, err
 	}
 	defer db.Close()
-	got, err := db.Load(ctx, central.LoadOptions{Sites: sites, AssetsOnly: true, NoFacts: !facts})
+	got, err := db.Load(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
-	merged, err := central.MergeSites(got)
+	return central.MergeSites(got)
+}
+
+// centralAssets reads the merged inventory of the selected sites (all
+// sites when none is named); assets of different sites stay apart.
+func centralAssets(ctx context.Context, cf *centralFlags, sites []string, facts bool) ([]model.Asset, error) {
+	merged, err := cf.merged(ctx, "assets", central.LoadOptions{Sites: sites, AssetsOnly: true, NoFacts: !facts})
 	if err != nil {
 		return nil, err
 	}
@@ -280,16 +270,7 @@ func (a *app) withCentralSite(ctx context.Context, cf *centralFlags, cmd, site s
 	if site == "" {
 		return usagef(cmd, "--site NAME is required with --from")
 	}
-	db, err := cf.open(ctx, cmd)
-	if err != nil {
-		return err
-	}
-	got, err := db.Load(ctx, central.LoadOptions{Sites: []string{site}})
-	db.Close()
-	if err != nil {
-		return err
-	}
-	sites, err := central.MergeSites(got)
+	sites, err := cf.merged(ctx, cmd, central.LoadOptions{Sites: []string{site}})
 	if err != nil {
 		return err
 	}

@@ -87,6 +87,21 @@ func (e *env) close() error {
 	return err
 }
 
+// sessionEnv opens the database and loads a session that must exist; the
+// caller closes e.
+func (a *app) sessionEnv(session string) (*env, store.Snapshot, error) {
+	e, err := a.openEnv()
+	if err != nil {
+		return nil, store.Snapshot{}, err
+	}
+	snap, err := e.st.Load(session)
+	if err != nil {
+		e.close()
+		return nil, snap, fmt.Errorf("session %q: %w", session, err) // said once: tidyErr
+	}
+	return e, snap, nil
+}
+
 // openSession creates (if needed) and loads a session.
 func (e *env) openSession(name string) (*assets.Session, error) {
 	if err := store.ValidSessionName(name); err != nil {

@@ -2,14 +2,11 @@ package cli
 
 import (
 	"bufio"
-	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -17,10 +14,11 @@ import (
 
 	"otscope/assets/store"
 	"otscope/model/safe"
+	"otscope/ui/format"
 )
 
 func (a *app) newSessionsCmd() *cobra.Command {
-	var format string
+	var outFormat string
 	cmd := &cobra.Command{
 		Use:   "sessions [-f table|json|csv]",
 		Short: "list sessions with counts; rename, copy, delete, salvage them",
@@ -45,10 +43,10 @@ only each session's metadata, so it works while sessions are being written.`,
 					running[m.Name] = true
 				}
 			}
-			return writeSessions(a.io.Stdout, format, metas, running)
+			return writeSessions(a.io.Stdout, outFormat, metas, running)
 		},
 	}
-	a.formatFlag(cmd, &format)
+	a.formatFlag(cmd, &outFormat)
 	cmd.AddCommand(a.newSessionsRenameCmd(), a.newSessionsCopyCmd(), a.newSessionsDeleteCmd(),
 		a.newSessionsSalvageCmd(), a.newSessionsSetCmd())
 	return cmd
@@ -66,35 +64,31 @@ func sessionStamp(t time.Time) string {
 // sources come from capture files and devices: they are sanitised.
 // running names the sessions another process is writing now: one of
 // their unfinished runs is that process's.
-func writeSessions(w io.Writer, format string, metas []store.Meta, running map[string]bool) error {
-	switch format {
+func writeSessions(w io.Writer, outFormat string, metas []store.Meta, running map[string]bool) error {
+	switch outFormat {
 	case "json":
 		if metas == nil {
 			metas = []store.Meta{}
 		}
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(metas)
+		return writeJSON(w, metas)
 	case "csv":
-		cw := csv.NewWriter(w)
-		cw.Write([]string{"session", "site", "sensor", "assets", "conversations", "packets", "runs", "interrupted_runs", "created", "updated", "sources"})
+		rows := make([][]string, 0, len(metas))
 		for _, m := range metas {
 			src := make([]string, len(m.Sources))
 			for i, s := range m.Sources {
 				src[i] = safe.CSV(s)
 			}
-			cw.Write([]string{m.Name, safe.CSV(m.Site), safe.CSV(m.Sensor), strconv.Itoa(m.Assets), strconv.Itoa(m.Conversations),
+			rows = append(rows, []string{m.Name, safe.CSV(m.Site), safe.CSV(m.Sensor), strconv.Itoa(m.Assets), strconv.Itoa(m.Conversations),
 				strconv.FormatUint(m.Packets, 10), strconv.Itoa(m.Runs), strconv.Itoa(m.Interrupted),
 				sessionStamp(m.Created), sessionStamp(m.Updated), strings.Join(src, "; ")})
 		}
-		cw.Flush()
-		return cw.Error()
+		return writeCSV(w, []string{"session", "site", "sensor", "assets", "conversations", "packets", "runs", "interrupted_runs", "created", "updated", "sources"}, rows)
 	}
 	if len(metas) == 0 {
 		_, err := fmt.Fprintln(w, "no sessions yet: try 'otscope demo' or 'otscope read FILE --session NAME'")
 		return err
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw := newTable(w)
 	// the counts come first, where scripts written for earlier versions
 	// read them (second column: assets)
 	fmt.Fprintln(tw, "SESSION\tASSETS\tCONVS\tPACKETS\tRUNS\tUPDATED\tSITE\tSENSOR\tSOURCES")
@@ -116,7 +110,7 @@ func writeSessions(w io.Writer, format string, metas []store.Meta, running map[s
 			src[i] = safe.Text(s)
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\n", m.Name, m.Assets, m.Conversations, m.Packets, runs,
-			sessionStamp(m.Updated), dash(safe.Text(m.Site)), dash(safe.Text(m.Sensor)), strings.Join(src, ", "))
+			sessionStamp(m.Updated), format.Dash(safe.Text(m.Site)), format.Dash(safe.Text(m.Sensor)), strings.Join(src, ", "))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -126,13 +120,6 @@ func writeSessions(w io.Writer, format string, metas []store.Meta, running map[s
 		return err
 	}
 	return nil
-}
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }
 
 // completeSessionArg completes a session name as the first n arguments.
@@ -329,7 +316,7 @@ func (a *app) newSessionsSetCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(a.io.Stdout, "session %s: site %s, sensor %s\n", name, dash(safe.Text(m.Site)), dash(safe.Text(m.Sensor)))
+				fmt.Fprintf(a.io.Stdout, "session %s: site %s, sensor %s\n", name, format.Dash(safe.Text(m.Site)), format.Dash(safe.Text(m.Sensor)))
 				return nil
 			})
 		},

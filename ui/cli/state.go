@@ -1,12 +1,9 @@
 package cli
 
 import (
-	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -54,15 +51,11 @@ with --why.`,
 					return usagef("state", "--why is required with --set")
 				}
 			}
-			e, err := a.openEnv()
+			e, snap, err := a.sessionEnv(session)
 			if err != nil {
 				return err
 			}
 			defer e.close()
-			snap, err := e.st.Load(session)
-			if err != nil {
-				return fmt.Errorf("session %q: %w", session, err)
-			}
 			id, err := resolveAsset(e.st, snap, session, asset)
 			if err != nil {
 				return err
@@ -87,7 +80,7 @@ with --why.`,
 				return writeHistory(out, format, id, h)
 			}
 			fmt.Fprintf(out, "%s: %s\n", id, h.Current())
-			tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+			tw := newTable(out)
 			for _, t := range h {
 				fmt.Fprintf(tw, "  %s\t%s → %s\t%s\t%s\n", t.At.Local().Format("2006-01-02 15:04:05"), t.From, t.To, t.By, t.Why)
 			}
@@ -138,19 +131,15 @@ func writeHistory(w io.Writer, format string, id model.AssetID, h lifecycle.Hist
 		if h == nil {
 			h = lifecycle.History{}
 		}
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(struct {
+		return writeJSON(w, struct {
 			ID      model.AssetID     `json:"id"`
 			State   lifecycle.State   `json:"state"`
 			History lifecycle.History `json:"history"`
 		}{id, h.Current(), h})
 	}
-	cw := csv.NewWriter(w)
-	cw.Write([]string{"id", "at", "from", "to", "by", "why"})
-	for _, t := range h {
-		cw.Write([]string{safe.CSV(string(id)), t.At.UTC().Format(time.RFC3339), t.From.String(), t.To.String(), safe.CSV(t.By), safe.CSV(t.Why)})
+	rows := make([][]string, len(h))
+	for i, t := range h {
+		rows[i] = []string{safe.CSV(string(id)), t.At.UTC().Format(time.RFC3339), t.From.String(), t.To.String(), safe.CSV(t.By), safe.CSV(t.Why)}
 	}
-	cw.Flush()
-	return cw.Error()
+	return writeCSV(w, []string{"id", "at", "from", "to", "by", "why"}, rows)
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -178,16 +179,26 @@ func (t *tuiTravel) Diff(ctx context.Context, from string) (diff.Result, error) 
 func diffStored(ctx context.Context, st *store.Store, a, b string, src review.Sources, now time.Time) (diff.Result, error) {
 	var sess [2]bundle.Session
 	var status [2]map[model.AssetID]diff.Status
+	var errs [2]error
+	// The two sessions load and are analysed side by side (one core each).
+	var wg sync.WaitGroup
 	for i, n := range []string{a, b} {
-		if err := ctx.Err(); err != nil {
-			return diff.Result{}, err
-		}
-		snap, an, err := analyseStored(st, n, src, now)
-		if err != nil {
-			return diff.Result{}, err
-		}
-		sess[i] = bundle.Session{Name: n, Assets: snap.Assets, Conversations: snap.Conversations, Stats: snap.Stats}
-		status[i] = diff.StatusFromRecords(&export.Report{Records: export.Records(snap.Assets, an), Now: now, Audited: true})
+		wg.Go(func() {
+			if errs[i] = ctx.Err(); errs[i] != nil {
+				return
+			}
+			snap, an, err := analyseStored(st, n, src, now)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			sess[i] = bundle.Session{Name: n, Assets: snap.Assets, Conversations: snap.Conversations, Stats: snap.Stats}
+			status[i] = diff.StatusFromRecords(&export.Report{Records: export.Records(snap.Assets, an), Now: now, Audited: true})
+		})
+	}
+	wg.Wait()
+	if err := cmp.Or(errs[0], errs[1]); err != nil {
+		return diff.Result{}, err
 	}
 	return diff.Sessions(&sess[0], &sess[1], diff.Options{Before: status[0], After: status[1]}), nil
 }

@@ -52,15 +52,11 @@ func (a *app) newWaiveCmd() *cobra.Command {
 			if !slices.ContainsFunc(pack.Rules, func(r *policy.Rule) bool { return r.ID == rule }) {
 				return usagef("waive", "unknown rule %q (rules: otscope audit; a rule of your own needs --policy)", rule)
 			}
-			e, err := a.openEnv()
+			e, snap, err := a.sessionEnv(session)
 			if err != nil {
 				return err
 			}
 			defer e.close()
-			snap, err := e.st.Load(session)
-			if err != nil {
-				return fmt.Errorf("session %q: %w", session, err)
-			}
 			id := model.AssetID("*")
 			if asset != "*" {
 				if id, err = resolveAsset(e.st, snap, session, asset); err != nil {

@@ -1,11 +1,8 @@
 package cli
 
 import (
-	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -58,23 +55,19 @@ func writeWaivers(w io.Writer, format string, recs []review.WaiverRecord, now ti
 		for i, r := range recs {
 			list[i] = out{r, r.Status(now)}
 		}
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(list)
+		return writeJSON(w, list)
 	case "csv":
-		cw := csv.NewWriter(w)
-		cw.Write([]string{"rule", "asset", "status", "until", "by", "at", "reason"})
-		for _, r := range recs {
-			cw.Write([]string{r.RuleID, string(r.AssetID), r.Status(now), untilText(r.Until), r.By, stamp(r.At), r.Reason})
+		rows := make([][]string, len(recs))
+		for i, r := range recs {
+			rows[i] = []string{r.RuleID, string(r.AssetID), r.Status(now), untilText(r.Until), r.By, stamp(r.At), r.Reason}
 		}
-		cw.Flush()
-		return cw.Error()
+		return writeCSV(w, []string{"rule", "asset", "status", "until", "by", "at", "reason"}, rows)
 	}
 	if len(recs) == 0 {
 		_, err := fmt.Fprintln(w, "no waivers: acknowledge a violation with 'otscope waive' or 'a' in the Violations pane")
 		return err
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw := newTable(w)
 	fmt.Fprintln(tw, "RULE\tASSET\tSTATUS\tUNTIL\tBY\tREASON")
 	for _, r := range recs {
 		until := untilText(r.Until)

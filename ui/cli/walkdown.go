@@ -10,7 +10,6 @@ import (
 	"otscope/assets"
 	"otscope/assets/export"
 	"otscope/assets/lifecycle"
-	"otscope/assets/store"
 	"otscope/assets/walkdown"
 	"otscope/model"
 )
@@ -19,20 +18,6 @@ import (
 // a checklist, record nameplates, add devices the network cannot see,
 // place assets and give verdicts. Each is one call of assets/walkdown's
 // API; every asset is named the one way (resolveAsset).
-
-// walkdownEnv opens the database and loads a session that must exist.
-func (a *app) walkdownEnv(session string) (*env, store.Snapshot, error) {
-	e, err := a.openEnv()
-	if err != nil {
-		return nil, store.Snapshot{}, err
-	}
-	snap, err := e.st.Load(session)
-	if err != nil {
-		e.close()
-		return nil, snap, err // the store names the session
-	}
-	return e, snap, nil
-}
 
 func (a *app) newInventoryCmd() *cobra.Command {
 	cmd := &cobra.Command{
@@ -72,7 +57,7 @@ firmware, hardware_version, ip, mac, description).`,
 			if _, err := walkdown.ParseMap(maps); err != nil {
 				return usagef("inventory import", "%v", err)
 			}
-			e, _, err := a.walkdownEnv(session)
+			e, _, err := a.sessionEnv(session)
 			if err != nil {
 				return err
 			}
@@ -110,7 +95,7 @@ func (a *app) newChecklistCmd() *cobra.Command {
 		Short: "print what is expected at a location (HTML or CSV)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			e, snap, err := a.walkdownEnv(session)
+			e, snap, err := a.sessionEnv(session)
 			if err != nil {
 				return err
 			}
@@ -155,7 +140,7 @@ Fields:
 			if _, err := walkdown.ParseValues(args); err != nil {
 				return usagef("nameplate", "%v", err)
 			}
-			e, snap, err := a.walkdownEnv(session)
+			e, snap, err := a.sessionEnv(session)
 			if err != nil {
 				return err
 			}
@@ -196,7 +181,7 @@ Fields:
 			if slot != "" && parent == "" {
 				return usagef("add", "--slot needs --parent")
 			}
-			e, snap, err := a.walkdownEnv(session)
+			e, snap, err := a.sessionEnv(session)
 			if err != nil {
 				return err
 			}
@@ -235,7 +220,7 @@ func (a *app) newLocateCmd() *cobra.Command {
 			if len(refs) == 0 || strings.TrimSpace(at) == "" {
 				return usagef("locate", "give --asset (repeatable) and --at PATH")
 			}
-			e, snap, err := a.walkdownEnv(session)
+			e, snap, err := a.sessionEnv(session)
 			if err != nil {
 				return err
 			}
@@ -285,7 +270,7 @@ withdraws the person's verdict.`,
 			if _, ok := model.ParseVerdict(set); !ok {
 				return usagef("verdict", "--set %q: give %s", set, strings.Join(verdictValues, ", "))
 			}
-			e, snap, err := a.walkdownEnv(session)
+			e, snap, err := a.sessionEnv(session)
 			if err != nil {
 				return err
 			}

@@ -63,6 +63,14 @@ func FitRight(s string, w int) string {
 	return s
 }
 
+// Dash is s, or "-" for an empty cell of a table.
+func Dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
 // Wrap breaks s into lines of at most w cells, at spaces where it can.
 func Wrap(s string, w int) []string {
 	if Width(s) <= w || w <= 0 {

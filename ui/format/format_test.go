@@ -59,6 +59,9 @@ func TestFit(t *testing.T) {
 			t.Errorf("FitRight(%q, %d) = %q, want %q", tc.s, tc.w, got, tc.fitR)
 		}
 	}
+	if Dash("") != "-" || Dash("x") != "x" {
+		t.Errorf("Dash: %q, %q", Dash(""), Dash("x"))
+	}
 }
 
 func TestSparkline(t *testing.T) {

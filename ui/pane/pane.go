@@ -92,3 +92,16 @@ type BackMsg struct{}
 
 // Back returns a command that sends BackMsg.
 func Back() tea.Cmd { return func() tea.Msg { return BackMsg{} } }
+
+// Focusable gives a pane that embeds it Focus and Blur; Focused tells
+// whether the pane has the keys.
+type Focusable struct{ focused bool }
+
+// Focus implements Pane.
+func (f *Focusable) Focus() { f.focused = true }
+
+// Blur implements Pane.
+func (f *Focusable) Blur() { f.focused = false }
+
+// Focused reports whether the pane has the keys.
+func (f *Focusable) Focused() bool { return f.focused }

@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"syscall"
 	"testing"
 	"time"
 
@@ -29,6 +28,7 @@ import (
 	"otscope/scan"
 	"otscope/scan/capture"
 	"otscope/scan/plant"
+	"otscope/scan/testenv"
 )
 
 // PlantPcap returns the demo plant's capture of plant time d (seed 1).
@@ -280,18 +280,7 @@ func Large(tb testing.TB, name string, n int) bundle.Session {
 	return big
 }
 
-// CPUTime returns the CPU time the process has used (user and system, all
-// threads). Benchmarks report it beside the wall-clock time, which a
-// loaded machine stretches.
-func CPUTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // ReportCPU reports the CPU seconds per operation since start.
 func ReportCPU(b *testing.B, start time.Duration) {
-	b.ReportMetric((CPUTime()-start).Seconds()/float64(b.N), "cpu-s/op")
+	b.ReportMetric((testenv.CPUTime()-start).Seconds()/float64(b.N), "cpu-s/op")
 }

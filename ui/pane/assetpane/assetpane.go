@@ -57,12 +57,7 @@ const (
 var sortNames = [...]string{"ip", "mac", "vendor", "name", "product", "firmware", "last seen", "packets"}
 
 // String names the sort key as the summary shows it.
-func (k SortKey) String() string {
-	if int(k) < len(sortNames) {
-		return sortNames[k]
-	}
-	return "unknown"
-}
+func (k SortKey) String() string { return grid.SortName(sortNames[:], int(k)) }
 
 // descending reports whether the key sorts largest first unless reversed:
 // recent and busy assets are the interesting ones.
@@ -72,8 +67,9 @@ func (k SortKey) descending() bool { return k == ByLastSeen || k == ByPackets }
 type KeyMap struct {
 	Move   grid.KeyMap
 	Filter grid.FilterKeyMap
-	// Sort cycles the sort column; Reverse flips the order; Open shows the detail.
-	Sort, Reverse, Open key.Binding
+	grid.SortKeyMap
+	// Open shows the detail.
+	Open key.Binding
 	// Verify and Decommission record manual state transitions of the
 	// selected asset (again: withdraw, recommission).
 	Verify, Decommission key.Binding
@@ -87,8 +83,7 @@ func DefaultKeyMap() KeyMap {
 	return KeyMap{
 		Move:         grid.DefaultKeyMap(),
 		Filter:       grid.DefaultFilterKeyMap(),
-		Sort:         key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort")),
-		Reverse:      key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "reverse sort")),
+		SortKeyMap:   grid.DefaultSortKeyMap(),
 		Open:         key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "detail")),
 		Verify:       key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "verify (walkdown)")),
 		Decommission: key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "decommission")),
@@ -287,7 +282,7 @@ type Model struct {
 	rows    map[model.AssetID]*row
 	sortBy  SortKey
 	reverse bool
-	focused bool
+	pane.Focusable
 
 	width, height int
 	cols          []colID
@@ -369,18 +364,7 @@ func (m *Model) Summary() string {
 	return s
 }
 
-func (m *Model) arrow() string {
-	if m.sortBy.descending() != m.reverse {
-		return "↓"
-	}
-	return "↑"
-}
-
-// Focus implements pane.Pane.
-func (m *Model) Focus() { m.focused = true }
-
-// Blur implements pane.Pane.
-func (m *Model) Blur() { m.focused = false }
+func (m *Model) arrow() string { return grid.Arrow(m.sortBy.descending(), m.reverse) }
 
 // Capturing implements pane.Pane: true while the filter is being typed or
 // a state transition is being confirmed.
@@ -420,24 +404,13 @@ func (m *Model) buildHeader() {
 	m.header = m.ctx.Styles.Header.Render(" " + grid.Header(defs, m.widths))
 }
 
-// rowsHeight is the number of table rows that fit under the header and the
-// filter line.
 // rowsTop is the line of the pane the first row is on: after the filter
 // line when it is open, and the column header.
-func (m *Model) rowsTop() int {
-	if m.filter.Active() {
-		return 2
-	}
-	return 1
-}
+func (m *Model) rowsTop() int { return 1 + m.filter.Lines() }
 
-func (m *Model) rowsHeight() int {
-	h := m.height - 1 - m.form.Height()
-	if m.filter.Active() {
-		h--
-	}
-	return max(1, h)
-}
+// rowsHeight is the number of table rows that fit under the header and the
+// filter line, above the form.
+func (m *Model) rowsHeight() int { return max(1, m.height-m.rowsTop()-m.form.Height()) }
 
 // Selected returns the ID of the asset under the cursor.
 func (m *Model) Selected() (model.AssetID, bool) { return m.grid.Selected() }
@@ -547,13 +520,13 @@ func (m *Model) prodNameShown() bool {
 // Update implements pane.Pane.
 func (m *Model) Update(msg tea.Msg) tea.Cmd {
 	if c, ok := msg.(pane.ClickMsg); ok {
-		if m.focused && !m.form.Active() {
+		if m.Focused() && !m.form.Active() {
 			m.grid.Click(c.Row - m.rowsTop())
 		}
 		return nil
 	}
 	k, ok := msg.(tea.KeyMsg)
-	if !ok || !m.focused {
+	if !ok || !m.Focused() {
 		return nil
 	}
 	if m.form.Active() {
@@ -561,20 +534,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		m.grid.SetHeight(m.rowsHeight())
 		return cmd
 	}
-	wasActive := m.filter.Active()
-	if consumed, changed := m.filter.Update(k); consumed {
-		if m.filter.Active() != wasActive {
-			m.grid.SetHeight(m.rowsHeight())
-		}
-		if changed {
-			sel, had := m.grid.Selected()
-			m.refresh()
-			// A new query shows a new list: start at its top unless the
-			// selected asset is still in it.
-			if now, ok := m.grid.Selected(); had && (!ok || now != sel) {
-				m.grid.Top()
-			}
-		}
+	if grid.FilterKey(&m.filter, &m.grid, k, m.rowsHeight, m.refresh) {
 		return nil
 	}
 	switch {

@@ -12,22 +12,11 @@ import (
 
 	"otscope/assets/walkdown"
 	"otscope/model"
+	"otscope/ui/internal/keymsg"
 	"otscope/ui/pane"
 	"otscope/ui/state"
 	"otscope/ui/theme"
 )
-
-func keyMsg(s string) tea.KeyMsg {
-	switch s {
-	case "enter":
-		return tea.KeyMsg{Type: tea.KeyEnter}
-	case "down":
-		return tea.KeyMsg{Type: tea.KeyDown}
-	case " ":
-		return tea.KeyMsg{Type: tea.KeySpace, Runes: []rune{' '}}
-	}
-	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}
-}
 
 // newPlacePane is a focused asset table over three PLCs (sorted by IP)
 // with a walkdown book whose journal is journal.
@@ -54,7 +43,7 @@ func newPlacePane(t *testing.T, journal func(...walkdown.Record) error) (*Model,
 func press(m *Model, keys ...string) tea.Msg {
 	var cmd tea.Cmd
 	for _, k := range keys {
-		cmd = m.Update(keyMsg(k))
+		cmd = m.Update(keymsg.For(k))
 	}
 	if cmd == nil {
 		return nil

@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"slices"
 	"strings"
+
+	"otscope/ui/pane/grid"
 )
 
 func (m *Model) compare(x, y *row) int {
@@ -33,13 +35,7 @@ func (m *Model) compare(x, y *row) int {
 	case ByPackets:
 		c = cmp.Compare(x.a.Packets, y.a.Packets)
 	}
-	if m.sortBy.descending() {
-		c = -c
-	}
-	if m.reverse {
-		c = -c
-	}
-	if c != 0 {
+	if c = grid.Directed(c, m.sortBy.descending(), m.reverse); c != 0 {
 		return c
 	}
 	if c = compareAddr(x, y); c != 0 {

@@ -14,9 +14,7 @@ func (m *Model) View() string {
 	st := m.ctx.Styles
 	lines := make([]string, 0, m.height)
 	if m.filter.Active() {
-		count := " " + strconv.Itoa(m.grid.Len()) + " of " + strconv.Itoa(len(m.rows)) + " assets"
-		in := m.filter.View()
-		lines = append(lines, format.Truncate(in, m.width-format.Width(count))+st.Muted.Render(count))
+		lines = append(lines, m.filter.Line(" "+strconv.Itoa(m.grid.Len())+" of "+strconv.Itoa(len(m.rows))+" assets"))
 	}
 	lines = append(lines, m.header)
 	start, end := m.grid.Window()

@@ -47,16 +47,15 @@ type Model struct {
 	keys    KeyMap
 	vp      viewport.Model
 	sources []string
-	focused bool
-	width   int
-	height  int
+	pane.Focusable
+	width  int
+	height int
 }
 
 // New returns the capture pane. sources names what feeds the session
 // (from the command line); they are listed as waiting until they report.
 func New(ctx pane.Context, sources []string) *Model {
-	m := &Model{ctx: ctx, keys: DefaultKeyMap(), vp: viewport.New(80, 20), sources: slices.Clone(sources)}
-	m.vp.KeyMap = viewport.KeyMap{}
+	m := &Model{ctx: ctx, keys: DefaultKeyMap(), vp: grid.NewViewport(), sources: slices.Clone(sources)}
 	m.SetSize(80, 20)
 	return m
 }
@@ -81,12 +80,6 @@ func (m *Model) Summary() string {
 	return s + " · " + st.Phase().String()
 }
 
-// Focus implements pane.Pane.
-func (m *Model) Focus() { m.focused = true }
-
-// Blur implements pane.Pane.
-func (m *Model) Blur() { m.focused = false }
-
 // Capturing implements pane.Pane; the capture pane takes no text input.
 func (m *Model) Capturing() bool { return false }
 
@@ -110,24 +103,10 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 	case pane.TickMsg:
 		m.rebuild()
 	case tea.KeyMsg:
-		if !m.focused {
+		if !m.Focused() {
 			return nil
 		}
-		k := m.keys.Scroll
-		switch {
-		case key.Matches(msg, k.Up):
-			m.vp.ScrollUp(1)
-		case key.Matches(msg, k.Down):
-			m.vp.ScrollDown(1)
-		case key.Matches(msg, k.PageUp):
-			m.vp.PageUp()
-		case key.Matches(msg, k.PageDown):
-			m.vp.PageDown()
-		case key.Matches(msg, k.Home):
-			m.vp.GotoTop()
-		case key.Matches(msg, k.End):
-			m.vp.GotoBottom()
-		}
+		m.keys.Scroll.Scroll(&m.vp, msg)
 	}
 	return nil
 }

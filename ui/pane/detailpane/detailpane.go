@@ -94,16 +94,15 @@ type Model struct {
 	// function facts feed the view, so a change to them rebuilds it.
 	peerIDs map[model.AssetID]struct{}
 	// form confirms a manual state transition and takes its reason.
-	form    form.Model
-	focused bool
-	width   int
-	height  int
+	form form.Model
+	pane.Focusable
+	width  int
+	height int
 }
 
 // New returns a detail pane showing no asset.
 func New(ctx pane.Context) *Model {
-	m := &Model{ctx: ctx, keys: DefaultKeyMap(), vp: viewport.New(80, 20), form: form.New(ctx.Styles)}
-	m.vp.KeyMap = viewport.KeyMap{} // keys are matched here, with g/G added
+	m := &Model{ctx: ctx, keys: DefaultKeyMap(), vp: grid.NewViewport(), form: form.New(ctx.Styles)}
 	m.SetSize(80, 20)
 	return m
 }
@@ -134,12 +133,6 @@ func (m *Model) Summary() string {
 	}
 	return s
 }
-
-// Focus implements pane.Pane.
-func (m *Model) Focus() { m.focused = true }
-
-// Blur implements pane.Pane.
-func (m *Model) Blur() { m.focused = false }
 
 // Capturing implements pane.Pane: true while the transition form is open.
 func (m *Model) Capturing() bool { return m.form.Active() }
@@ -198,11 +191,11 @@ func (m *Model) DataChanged(c state.Change) {
 func (m *Model) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case pane.TickMsg:
-		if m.focused && m.asset != nil {
+		if m.Focused() && m.asset != nil {
 			m.rebuild() // ages ("3s ago") move with the clock
 		}
 	case tea.KeyMsg:
-		if !m.focused {
+		if !m.Focused() {
 			return nil
 		}
 		if m.form.Active() {
@@ -216,18 +209,8 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 			return pane.Back()
 		case key.Matches(msg, k.Verify), key.Matches(msg, k.Decommission):
 			return m.transition(key.Matches(msg, k.Verify))
-		case key.Matches(msg, k.Scroll.Up):
-			m.vp.ScrollUp(1)
-		case key.Matches(msg, k.Scroll.Down):
-			m.vp.ScrollDown(1)
-		case key.Matches(msg, k.Scroll.PageUp):
-			m.vp.PageUp()
-		case key.Matches(msg, k.Scroll.PageDown):
-			m.vp.PageDown()
-		case key.Matches(msg, k.Scroll.Home):
-			m.vp.GotoTop()
-		case key.Matches(msg, k.Scroll.End):
-			m.vp.GotoBottom()
+		default:
+			k.Scroll.Scroll(&m.vp, msg)
 		}
 	}
 	return nil
@@ -291,6 +274,19 @@ type builder struct {
 func (b *builder) add(s string) { b.lines = append(b.lines, format.Truncate(s, b.width)) }
 
 func (b *builder) muted(s string) { b.add(b.st.Styles.Muted.Render(format.Truncate(s, b.width))) }
+
+// header lays cols out in the width of the pane, adds their header line
+// and returns the widths.
+func (b *builder) header(cols []grid.Column) []int {
+	ws := grid.Layout(cols, b.width-1)
+	b.add(b.st.Styles.Header.Render(" " + grid.Header(cols, ws)))
+	return ws
+}
+
+// morePeers ends a list of total peers cut at MaxPeers.
+func (b *builder) morePeers(total int) {
+	b.muted(" … " + strconv.Itoa(total-MaxPeers) + " more: see Matrix (3) filtered by this asset")
+}
 
 func (b *builder) section(title string) {
 	b.lines = append(b.lines, "", " "+b.st.Styles.Section.Render(format.Truncate(title, b.width-1)))
@@ -594,7 +590,6 @@ var serviceCols = []grid.Column{
 }
 
 func (b *builder) services(a *model.Asset) {
-	st := b.st.Styles
 	now, _ := b.st.Ref()
 	b.section("SERVICES (" + strconv.Itoa(len(a.Services)) + ")")
 	if len(a.Services) == 0 {
@@ -605,8 +600,7 @@ func (b *builder) services(a *model.Asset) {
 	if b.width < 60 {
 		cols = []grid.Column{serviceCols[0], serviceCols[1], serviceCols[4]}
 	}
-	ws := grid.Layout(cols, b.width-1)
-	b.add(st.Header.Render(" " + grid.Header(cols, ws)))
+	ws := b.header(cols)
 	svcs := slices.Clone(a.Services)
 	slices.SortFunc(svcs, func(x, y model.Service) int {
 		return cmp.Or(strings.Compare(x.Transport, y.Transport), cmp.Compare(x.Port, y.Port), x.IP.Compare(y.IP))
@@ -635,7 +629,6 @@ var peerCols = []grid.Column{
 }
 
 func (b *builder) peers(a *model.Asset, convs []*model.Conversation) {
-	st := b.st.Styles
 	now, _ := b.st.Ref()
 	s := b.st.State
 	b.section("PEERS (" + strconv.Itoa(len(convs)) + ")  → this asset is client · ← peer is client")
@@ -647,11 +640,10 @@ func (b *builder) peers(a *model.Asset, convs []*model.Conversation) {
 	if b.width < 60 {
 		cols = []grid.Column{peerCols[0], peerCols[1], peerCols[2], peerCols[6]}
 	}
-	ws := grid.Layout(cols, b.width-1)
-	b.add(st.Header.Render(" " + grid.Header(cols, ws)))
+	ws := b.header(cols)
 	for i, c := range convs {
 		if i == MaxPeers {
-			b.muted(" … " + strconv.Itoa(len(convs)-MaxPeers) + " more: see Matrix (3) filtered by this asset")
+			b.morePeers(len(convs))
 			break
 		}
 		dir, peer := "→", c.Server

@@ -272,7 +272,6 @@ func (b *builder) modules(a *model.Asset) {
 	if len(a.Modules) == 0 {
 		return
 	}
-	st := b.st.Styles
 	b.section("MODULES (" + strconv.Itoa(len(a.Modules)) + ")")
 	cols := moduleCols
 	pick := func(cells []string) []string { return cells }
@@ -280,8 +279,7 @@ func (b *builder) modules(a *model.Asset) {
 		cols = []grid.Column{moduleCols[0], moduleCols[1], moduleCols[3]}
 		pick = func(c []string) []string { return []string{c[0], c[1], c[3]} }
 	}
-	ws := grid.Layout(cols, b.width-1)
-	b.add(st.Header.Render(" " + grid.Header(cols, ws)))
+	ws := b.header(cols)
 	for _, m := range a.Modules {
 		rs := strconv.Itoa(m.Rack) + "/" + strconv.Itoa(m.Slot)
 		b.add(" " + grid.Join(cols, ws, pick([]string{rs, m.Product, m.OrderNumber, m.Firmware, m.Serial})))

@@ -182,11 +182,10 @@ func (b *builder) industrialPeers(rows []*indPeer) {
 	st := b.st.Styles
 	now, _ := b.st.Ref()
 	b.section("INDUSTRIAL PEERS (" + strconv.Itoa(len(rows)) + ")  → it polls · ← polled by")
-	ws := grid.Layout(indPeerCols, b.width-1)
-	b.add(st.Header.Render(" " + grid.Header(indPeerCols, ws)))
+	ws := b.header(indPeerCols)
 	for i, r := range rows {
 		if i == MaxPeers {
-			b.muted(" … " + strconv.Itoa(len(rows)-MaxPeers) + " more: see Matrix (3) filtered by this asset")
+			b.morePeers(len(rows))
 			break
 		}
 		dir := "→"

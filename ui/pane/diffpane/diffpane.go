@@ -21,6 +21,7 @@ import (
 	"otscope/assets/diff"
 	"otscope/model/safe"
 	"otscope/ui/format"
+	"otscope/ui/pane/grid"
 	"otscope/ui/theme"
 )
 
@@ -65,8 +66,7 @@ const header = 3
 
 // New returns an empty view styled with st.
 func New(st *theme.Styles) *Model {
-	m := &Model{keys: DefaultKeyMap(), st: st, vp: viewport.New(80, 20)}
-	m.vp.KeyMap = viewport.KeyMap{}
+	m := &Model{keys: DefaultKeyMap(), st: st, vp: grid.NewViewport()}
 	m.SetSize(80, 22)
 	return m
 }
@@ -378,7 +378,7 @@ func describe(c diff.Change) string {
 	case c.Field == diff.FieldViolation:
 		return "violation gone " + c.Old
 	case c.Field != "":
-		return fieldName(c.Field) + " " + dash(c.Old) + " → " + dash(c.New)
+		return fieldName(c.Field) + " " + format.Dash(c.Old) + " → " + format.Dash(c.New)
 	case c.Subject == diff.Service && c.Kind == diff.New:
 		return "new service " + c.Detail
 	case c.Subject == diff.Service:
@@ -389,11 +389,4 @@ func describe(c diff.Change) string {
 		return "gone " + c.Detail
 	}
 	return c.Detail
-}
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }

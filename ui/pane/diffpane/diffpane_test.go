@@ -11,6 +11,7 @@ import (
 
 	"otscope/assets/diff"
 	"otscope/ui/format"
+	"otscope/ui/internal/keymsg"
 	"otscope/ui/theme"
 )
 
@@ -45,16 +46,9 @@ func TestHostileTextAndWidth(t *testing.T) {
 			}
 		}
 	}
-	if m.Update(teaKey("esc")) != Close {
+	if m.Update(keymsg.For("esc")) != Close {
 		t.Fatal("esc does not close the view")
 	}
-}
-
-func teaKey(s string) tea.KeyMsg {
-	if s == "esc" {
-		return tea.KeyMsg{Type: tea.KeyEsc}
-	}
-	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}
 }
 
 // TestCursorStaysVisible: the cursor walks the changes and the list
@@ -91,24 +85,25 @@ func TestCursorStaysVisible(t *testing.T) {
 		}
 	}
 	check("start")
-	for range 25 {
-		m.Update(tea.KeyMsg{Type: tea.KeyDown})
+	for _, step := range []struct {
+		what, key string
+		times     int
+		want      string // the change selected after, when it matters
+	}{
+		{"25 down", "down", 25, ""},
+		{"page down", "pgdown", 1, ""},
+		{"end", "G", 1, "dev-59"},
+		{"page up", "pgup", 1, ""},
+		{"home", "g", 1, "dev-0"},
+	} {
+		for range step.times {
+			m.Update(keymsg.For(step.key))
+		}
+		if c, _ := m.Selected(); step.want != "" && c.Label != step.want {
+			t.Fatalf("%s selected %s, want %s", step.key, c.Label, step.want)
+		}
+		check(step.what)
 	}
-	check("25 down")
-	m.Update(tea.KeyMsg{Type: tea.KeyPgDown})
-	check("page down")
-	m.Update(teaKey("G"))
-	if c, _ := m.Selected(); c.Label != "dev-59" {
-		t.Fatalf("G selected %s", c.Label)
-	}
-	check("end")
-	m.Update(tea.KeyMsg{Type: tea.KeyPgUp})
-	check("page up")
-	m.Update(teaKey("g"))
-	if c, _ := m.Selected(); c.Label != "dev-0" {
-		t.Fatalf("g selected %s", c.Label)
-	}
-	check("home")
 	if m.Update(tea.KeyMsg{Type: tea.KeyEnter}) != Open {
 		t.Fatal("enter does not open the selected change")
 	}

@@ -71,25 +71,22 @@ func TestBarcodeWedge(t *testing.T) {
 // cursor movement with insertion in the middle, control runes dropped.
 func TestEditing(t *testing.T) {
 	f, _ := nameplate(t)
-	f.Update(runes("spare on shelf"))
-	f.Update(tea.KeyMsg{Type: tea.KeyCtrlW})
-	if v := f.Values()[0]; v != "spare on " {
-		t.Fatalf("ctrl+w: %q", v)
-	}
-	f.Update(tea.KeyMsg{Type: tea.KeyCtrlU})
-	if v := f.Values()[0]; v != "" {
-		t.Fatalf("ctrl+u: %q", v)
-	}
-	f.Update(runes("ac"))
-	f.Update(tea.KeyMsg{Type: tea.KeyLeft})
-	f.Update(runes("b\x07"))
-	f.Update(tea.KeyMsg{Type: tea.KeySpace})
-	if v := f.Values()[0]; v != "ab c" {
-		t.Fatalf("insert at the cursor: %q", v)
-	}
-	f.Update(tea.KeyMsg{Type: tea.KeyBackspace})
-	if v := f.Values()[0]; v != "abc" {
-		t.Fatalf("backspace: %q", v)
+	for _, step := range []struct {
+		what string
+		keys []tea.KeyMsg
+		want string
+	}{
+		{"ctrl+w", []tea.KeyMsg{runes("spare on shelf"), {Type: tea.KeyCtrlW}}, "spare on "},
+		{"ctrl+u", []tea.KeyMsg{{Type: tea.KeyCtrlU}}, ""},
+		{"insert at the cursor", []tea.KeyMsg{runes("ac"), {Type: tea.KeyLeft}, runes("b\x07"), {Type: tea.KeySpace}}, "ab c"},
+		{"backspace", []tea.KeyMsg{{Type: tea.KeyBackspace}}, "abc"},
+	} {
+		for _, k := range step.keys {
+			f.Update(k)
+		}
+		if v := f.Values()[0]; v != step.want {
+			t.Fatalf("%s: %q", step.what, v)
+		}
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"slices"
 
 	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
 )
 
@@ -32,6 +33,36 @@ func DefaultKeyMap() KeyMap {
 		Home:     key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("g/home", "first row")),
 		End:      key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("G/end", "last row")),
 	}
+}
+
+// NewViewport returns the scroll area of a pane that shows text, with no
+// keys of its own: the pane matches them (Scroll), with g/G added.
+func NewViewport() viewport.Model {
+	vp := viewport.New(80, 20)
+	vp.KeyMap = viewport.KeyMap{}
+	return vp
+}
+
+// Scroll moves vp for a movement key and reports whether msg was one: the
+// panes that show text scroll with the keys the tables move with.
+func (k KeyMap) Scroll(vp *viewport.Model, msg tea.KeyMsg) bool {
+	switch {
+	case key.Matches(msg, k.Up):
+		vp.ScrollUp(1)
+	case key.Matches(msg, k.Down):
+		vp.ScrollDown(1)
+	case key.Matches(msg, k.PageUp):
+		vp.PageUp()
+	case key.Matches(msg, k.PageDown):
+		vp.PageDown()
+	case key.Matches(msg, k.Home):
+		vp.GotoTop()
+	case key.Matches(msg, k.End):
+		vp.GotoBottom()
+	default:
+		return false
+	}
+	return true
 }
 
 // Bindings lists the movement keys for help.

@@ -1,6 +1,7 @@
 package grid
 
 import (
+	"strings"
 	"testing"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -94,5 +95,32 @@ func TestCursorStaysOnTopUntilMoved(t *testing.T) {
 	g.SetRows([]string{"z", "0", "a", "b", "m"})
 	if k, _ := g.Selected(); k != "z" {
 		t.Fatalf("after Top, selected %q, want the first row z", k)
+	}
+}
+
+// TestScroll moves a viewport of 30 lines, 10 high, with the movement keys,
+// and only with them.
+func TestScroll(t *testing.T) {
+	vp := NewViewport()
+	vp.Width, vp.Height = 20, 10
+	vp.SetContent(strings.Repeat("line\n", 29) + "last")
+	k := DefaultKeyMap()
+	for _, step := range []struct {
+		key  tea.KeyMsg
+		want int
+	}{
+		{tea.KeyMsg{Type: tea.KeyDown}, 1},
+		{tea.KeyMsg{Type: tea.KeyPgDown}, 11},
+		{tea.KeyMsg{Type: tea.KeyUp}, 10},
+		{tea.KeyMsg{Type: tea.KeyPgUp}, 0},
+		{tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("G")}, 20},
+		{tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("g")}, 0},
+	} {
+		if !k.Scroll(&vp, step.key) || vp.YOffset != step.want {
+			t.Fatalf("%s: offset %d, want %d", step.key, vp.YOffset, step.want)
+		}
+	}
+	if k.Scroll(&vp, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("x")}) {
+		t.Fatal("x scrolled")
 	}
 }

@@ -93,15 +93,15 @@ type upcoming struct {
 
 // Model is the lifecycle pane.
 type Model struct {
-	ctx     pane.Context
-	keys    KeyMap
-	grid    grid.Model[model.AssetID]
-	rows    map[model.AssetID]*row
-	focused bool
-	width   int
-	height  int
-	widths  []int
-	stale   bool
+	ctx  pane.Context
+	keys KeyMap
+	grid grid.Model[model.AssetID]
+	rows map[model.AssetID]*row
+	pane.Focusable
+	width  int
+	height int
+	widths []int
+	stale  bool
 
 	phases   map[lifecycle.Phase]int
 	states   map[lifecycle.State]int
@@ -133,12 +133,6 @@ func (m *Model) Summary() string {
 	return strconv.Itoa(n) + " past EoL · " + strconv.Itoa(len(m.upcoming)) + " ending ≤" + strconv.Itoa(Horizon) + "mo"
 }
 
-// Focus implements pane.Pane.
-func (m *Model) Focus() { m.focused = true }
-
-// Blur implements pane.Pane.
-func (m *Model) Blur() { m.focused = false }
-
 // Capturing implements pane.Pane.
 func (m *Model) Capturing() bool { return false }
 
@@ -164,13 +158,13 @@ func (m *Model) DataChanged(c state.Change) {
 // Update implements pane.Pane.
 func (m *Model) Update(msg tea.Msg) tea.Cmd {
 	if c, ok := msg.(pane.ClickMsg); ok {
-		if m.focused {
+		if m.Focused() {
 			m.grid.Click(c.Row - m.headLines() - 1)
 		}
 		return nil
 	}
 	k, ok := msg.(tea.KeyMsg)
-	if !ok || !m.focused {
+	if !ok || !m.Focused() {
 		return nil
 	}
 	m.rebuild()

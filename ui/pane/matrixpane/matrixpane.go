@@ -40,12 +40,7 @@ const (
 var sortNames = [...]string{"bytes", "packets", "last seen", "protocol"}
 
 // String names the sort key as the summary shows it.
-func (k SortKey) String() string {
-	if int(k) < len(sortNames) {
-		return sortNames[k]
-	}
-	return "unknown"
-}
+func (k SortKey) String() string { return grid.SortName(sortNames[:], int(k)) }
 
 func (k SortKey) descending() bool { return k != ByProtocol }
 
@@ -53,8 +48,7 @@ func (k SortKey) descending() bool { return k != ByProtocol }
 type KeyMap struct {
 	Move   grid.KeyMap
 	Filter grid.FilterKeyMap
-	// Sort cycles the order; Reverse flips it.
-	Sort, Reverse key.Binding
+	grid.SortKeyMap
 	// Server and Client open the detail of the row's server or client asset.
 	Server, Client key.Binding
 }
@@ -62,12 +56,11 @@ type KeyMap struct {
 // DefaultKeyMap returns the default matrix keys.
 func DefaultKeyMap() KeyMap {
 	return KeyMap{
-		Move:    grid.DefaultKeyMap(),
-		Filter:  grid.DefaultFilterKeyMap(),
-		Sort:    key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort")),
-		Reverse: key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "reverse sort")),
-		Server:  key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "server")),
-		Client:  key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "client")),
+		Move:       grid.DefaultKeyMap(),
+		Filter:     grid.DefaultFilterKeyMap(),
+		SortKeyMap: grid.DefaultSortKeyMap(),
+		Server:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "server")),
+		Client:     key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "client")),
 	}
 }
 
@@ -188,7 +181,7 @@ type Model struct {
 	order   []*row
 	sortBy  SortKey
 	reverse bool
-	focused bool
+	pane.Focusable
 
 	width, height int
 	cols          []colID
@@ -223,18 +216,7 @@ func (m *Model) Summary() string {
 	return s + " · sort " + m.sortBy.String() + " " + m.arrow()
 }
 
-func (m *Model) arrow() string {
-	if m.sortBy.descending() != m.reverse {
-		return "↓"
-	}
-	return "↑"
-}
-
-// Focus implements pane.Pane.
-func (m *Model) Focus() { m.focused = true }
-
-// Blur implements pane.Pane.
-func (m *Model) Blur() { m.focused = false }
+func (m *Model) arrow() string { return grid.Arrow(m.sortBy.descending(), m.reverse) }
 
 // Capturing implements pane.Pane.
 func (m *Model) Capturing() bool { return m.filter.Typing() }
@@ -267,20 +249,9 @@ func (m *Model) buildHeader() {
 
 // rowsTop is the line of the pane the first row is on: after the filter
 // line when it is open, and the column header.
-func (m *Model) rowsTop() int {
-	if m.filter.Active() {
-		return 2
-	}
-	return 1
-}
+func (m *Model) rowsTop() int { return 1 + m.filter.Lines() }
 
-func (m *Model) rowsHeight() int {
-	h := m.height - 1
-	if m.filter.Active() {
-		h--
-	}
-	return max(1, h)
-}
+func (m *Model) rowsHeight() int { return max(1, m.height-m.rowsTop()) }
 
 // Selected returns the key of the conversation under the cursor.
 func (m *Model) Selected() (*model.Conversation, bool) {
@@ -367,13 +338,7 @@ func (m *Model) compare(x, y *row) int {
 	case ByProtocol:
 		c = strings.Compare(x.c.Protocol, y.c.Protocol)
 	}
-	if m.sortBy.descending() {
-		c = -c
-	}
-	if m.reverse {
-		c = -c
-	}
-	if c != 0 {
+	if c = grid.Directed(c, m.sortBy.descending(), m.reverse); c != 0 {
 		return c
 	}
 	return strings.Compare(x.key, y.key)
@@ -382,29 +347,16 @@ func (m *Model) compare(x, y *row) int {
 // Update implements pane.Pane.
 func (m *Model) Update(msg tea.Msg) tea.Cmd {
 	if c, ok := msg.(pane.ClickMsg); ok {
-		if m.focused {
+		if m.Focused() {
 			m.grid.Click(c.Row - m.rowsTop())
 		}
 		return nil
 	}
 	k, ok := msg.(tea.KeyMsg)
-	if !ok || !m.focused {
+	if !ok || !m.Focused() {
 		return nil
 	}
-	wasActive := m.filter.Active()
-	if consumed, changed := m.filter.Update(k); consumed {
-		if m.filter.Active() != wasActive {
-			m.grid.SetHeight(m.rowsHeight())
-		}
-		if changed {
-			sel, had := m.grid.Selected()
-			m.refresh()
-			// A new query shows a new list: start at its top unless the
-			// selected conversation is still in it.
-			if now, ok := m.grid.Selected(); had && (!ok || now != sel) {
-				m.grid.Top()
-			}
-		}
+	if grid.FilterKey(&m.filter, &m.grid, k, m.rowsHeight, m.refresh) {
 		return nil
 	}
 	switch {
@@ -430,8 +382,7 @@ func (m *Model) View() string {
 	st := m.ctx.Styles
 	lines := make([]string, 0, m.height)
 	if m.filter.Active() {
-		count := " " + strconv.Itoa(m.grid.Len()) + " of " + strconv.Itoa(len(m.rows))
-		lines = append(lines, format.Truncate(m.filter.View(), m.width-format.Width(count))+st.Muted.Render(count))
+		lines = append(lines, m.filter.Line(" "+strconv.Itoa(m.grid.Len())+" of "+strconv.Itoa(len(m.rows))))
 	}
 	lines = append(lines, m.header)
 	start, end := m.grid.Window()

@@ -89,18 +89,18 @@ func (m *Model) FullHelp() [][]key.Binding {
 
 // Model is the scan pane.
 type Model struct {
-	ctx     pane.Context
-	keys    KeyMap
-	ctl     Control
-	form    form.Model
-	req     Request
-	plan    *job.Plan
-	status  Status
-	err     string
-	scroll  int
-	focused bool
-	width   int
-	height  int
+	ctx    pane.Context
+	keys   KeyMap
+	ctl    Control
+	form   form.Model
+	req    Request
+	plan   *job.Plan
+	status Status
+	err    string
+	scroll int
+	pane.Focusable
+	width  int
+	height int
 }
 
 // New returns the scan pane; ctl nil means no scanner is wired (a stored
@@ -135,12 +135,6 @@ func (m *Model) Summary() string {
 	return "idle"
 }
 
-// Focus implements pane.Pane.
-func (m *Model) Focus() { m.focused = true }
-
-// Blur implements pane.Pane.
-func (m *Model) Blur() { m.focused = false }
-
 // Capturing implements pane.Pane: the scope form takes every key.
 func (m *Model) Capturing() bool { return m.form.Active() }
 
@@ -173,7 +167,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		m.err, m.plan, m.scroll = "", msg.plan, 0
 		m.status = Status{}
 	case tea.KeyMsg:
-		if !m.focused {
+		if !m.Focused() {
 			return nil
 		}
 		if m.form.Active() {

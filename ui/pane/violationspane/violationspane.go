@@ -50,12 +50,7 @@ const (
 var orderNames = [...]string{"severity", "rule", "asset", "last seen"}
 
 // String names the order.
-func (o Order) String() string {
-	if int(o) < len(orderNames) {
-		return orderNames[o]
-	}
-	return "unknown"
-}
+func (o Order) String() string { return grid.SortName(orderNames[:], int(o)) }
 
 // KeyMap is the keys of the violations pane.
 type KeyMap struct {
@@ -126,8 +121,8 @@ type Model struct {
 	an       *review.Analysis
 	order    Order
 	hideWaiv bool
-	focused  bool
-	stale    bool
+	pane.Focusable
+	stale bool
 	// detail is the key of the violation whose evidence is shown ("" for the list).
 	detail string
 	width  int
@@ -138,8 +133,7 @@ type Model struct {
 // New returns an empty violations pane.
 func New(ctx pane.Context) *Model {
 	m := &Model{ctx: ctx, keys: DefaultKeyMap(), grid: grid.New[string](), form: form.New(ctx.Styles),
-		vp: viewport.New(80, 20), rows: map[string]*row{}}
-	m.vp.KeyMap = viewport.KeyMap{}
+		vp: grid.NewViewport(), rows: map[string]*row{}}
 	m.SetSize(80, 20)
 	return m
 }
@@ -162,12 +156,6 @@ func (m *Model) Summary() string {
 	}
 	return s
 }
-
-// Focus implements pane.Pane.
-func (m *Model) Focus() { m.focused = true }
-
-// Blur implements pane.Pane.
-func (m *Model) Blur() { m.focused = false }
 
 // Capturing implements pane.Pane: true while the acknowledge form is open.
 func (m *Model) Capturing() bool { return m.form.Active() }
@@ -286,13 +274,13 @@ func (m *Model) rebuild() {
 // Update implements pane.Pane.
 func (m *Model) Update(msg tea.Msg) tea.Cmd {
 	if c, ok := msg.(pane.ClickMsg); ok {
-		if m.focused && !m.form.Active() && m.detail == "" {
+		if m.Focused() && !m.form.Active() && m.detail == "" {
 			m.grid.Click(c.Row - 1)
 		}
 		return nil
 	}
 	k, ok := msg.(tea.KeyMsg)
-	if !ok || !m.focused {
+	if !ok || !m.Focused() {
 		return nil
 	}
 	if m.form.Active() {

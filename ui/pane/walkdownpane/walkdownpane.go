@@ -139,8 +139,8 @@ type Model struct {
 	lines map[string]string
 	right bool
 
-	focused bool
-	notice  string
+	pane.Focusable
+	notice string
 }
 
 // New returns the walkdown pane.
@@ -168,12 +168,6 @@ func (m *Model) Summary() string {
 	root := m.nodes[0]
 	return strconv.Itoa(root.walked) + "/" + strconv.Itoa(len(root.keys)) + " walked"
 }
-
-// Focus implements pane.Pane.
-func (m *Model) Focus() { m.focused = true }
-
-// Blur implements pane.Pane.
-func (m *Model) Blur() { m.focused = false }
 
 // Capturing implements pane.Pane.
 func (m *Model) Capturing() bool { return m.form.Active() }
@@ -219,12 +213,12 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 	case doneMsg:
 		return m.done(msg)
 	case pane.TickMsg:
-		if !m.focused {
+		if !m.Focused() {
 			return nil // evaluated when the pane is looked at
 		}
 		return m.maybeEval(false)
 	case tea.KeyMsg:
-		if !m.focused {
+		if !m.Focused() {
 			return nil
 		}
 		if m.form.Active() {

@@ -1,11 +1,10 @@
 package walkdownpane
 
 import (
-	"otscope/scan/testenv"
-
 	"fmt"
 	"net/netip"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +14,8 @@ import (
 
 	"otscope/assets/walkdown"
 	"otscope/model"
+	"otscope/scan/testenv"
+	"otscope/ui/internal/keymsg"
 	"otscope/ui/pane"
 	"otscope/ui/state"
 	"otscope/ui/theme"
@@ -66,37 +67,25 @@ func newPane(t testing.TB, assets []model.Asset, docs []model.DocumentedDevice, 
 	return m, book
 }
 
-func keyMsg(s string) tea.KeyMsg {
-	switch s {
-	case "down":
-		return tea.KeyMsg{Type: tea.KeyDown}
-	case "up":
-		return tea.KeyMsg{Type: tea.KeyUp}
-	case "right":
-		return tea.KeyMsg{Type: tea.KeyRight}
-	case "left":
-		return tea.KeyMsg{Type: tea.KeyLeft}
-	case "enter":
-		return tea.KeyMsg{Type: tea.KeyEnter}
-	case "esc":
-		return tea.KeyMsg{Type: tea.KeyEsc}
-	}
-	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}
-}
-
 // press sends a key, runs the command it returns (the store write, off
 // the UI goroutine in the program) and hands its message back, as the
 // Bubble Tea runtime does. It returns the UI-goroutine time only.
+//
+// The time is the CPU time of the goroutine's thread, held for the
+// measure: a busy machine stretches wall time, not the work a keypress
+// does, and on an idle core the two are the same.
 func press(m *Model, k string) time.Duration {
-	start := time.Now()
-	cmd := m.Update(keyMsg(k))
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	start := testenv.ThreadCPUTime()
+	cmd := m.Update(keymsg.For(k))
 	_ = m.View()
-	spent := time.Since(start)
+	spent := testenv.ThreadCPUTime() - start
 	for _, msg := range run(cmd) {
-		start = time.Now()
+		start = testenv.ThreadCPUTime()
 		m.Update(msg)
 		_ = m.View()
-		spent += time.Since(start)
+		spent += testenv.ThreadCPUTime() - start
 	}
 	return spent
 }
@@ -183,14 +172,14 @@ func TestVerdictKeysNameplateScanAndProgress(t *testing.T) {
 		if scan != "" {
 			m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(scan)})
 		}
-		m.Update(keyMsg("enter"))
+		m.Update(keymsg.For("enter"))
 	}
 	vals := m.form.Values()
 	if vals[0] != "Siemens" || vals[1] != "" || vals[2] != "6ES7 315-2EH14-0AB0" || vals[3] != "SVPX1234567" {
 		t.Fatalf("scanned fields = %q", vals)
 	}
 	for range 4 { // firmware, hardware, tag, notes: empty, enter submits from the last
-		if cmd := m.Update(keyMsg("enter")); cmd != nil {
+		if cmd := m.Update(keymsg.For("enter")); cmd != nil {
 			for _, msg := range run(cmd) {
 				m.Update(msg)
 			}
@@ -231,7 +220,7 @@ func TestVerdictKeysNameplateScanAndProgress(t *testing.T) {
 	press(m, "p")
 	m.Update(tea.KeyMsg{Type: tea.KeyCtrlU})
 	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("Plant/Hall 9/Cabinet +Z1")})
-	for _, msg := range run(m.Update(keyMsg("enter"))) {
+	for _, msg := range run(m.Update(keymsg.For("enter"))) {
 		for _, msg2 := range run(m.Update(msg)) {
 			m.Update(msg2)
 		}
@@ -270,18 +259,18 @@ func TestAddDeviceTheNetworkCannotSee(t *testing.T) {
 	}
 	// name, parent (prefilled), slot, location (prefilled), vendor, product, order number
 	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("DI 16 slot 4")})
-	m.Update(keyMsg("enter"))
-	m.Update(keyMsg("enter"))
+	m.Update(keymsg.For("enter"))
+	m.Update(keymsg.For("enter"))
 	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("4")})
-	m.Update(keyMsg("enter"))
-	m.Update(keyMsg("enter"))
+	m.Update(keymsg.For("enter"))
+	m.Update(keymsg.For("enter"))
 	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("Siemens")})
-	m.Update(keyMsg("enter"))
-	m.Update(keyMsg("enter"))
+	m.Update(keymsg.For("enter"))
+	m.Update(keymsg.For("enter"))
 	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("6ES7 321-1BH02-0AA0")})
 	var cmd tea.Cmd
 	for m.Capturing() {
-		cmd = m.Update(keyMsg("enter"))
+		cmd = m.Update(keymsg.For("enter"))
 	}
 	for _, msg := range run(cmd) {
 		for _, msg2 := range run(m.Update(msg)) {
