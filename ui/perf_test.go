@@ -2,6 +2,7 @@ package ui
 
 import (
 	"net/netip"
+	"runtime"
 	"slices"
 	"strconv"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"otscope/model"
+	"otscope/scan/testenv"
 	"otscope/ui/internal/keymsg"
 )
 
@@ -95,24 +97,33 @@ func BenchmarkKeypress(b *testing.B) {
 	}
 }
 
+// uiTime is the CPU time fn takes on this goroutine's thread: the work a
+// keypress costs the UI goroutine (Update and View), which a busy machine
+// does not stretch as it does wall time.
+func uiTime(fn func()) time.Duration {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	start := testenv.ThreadCPUTime()
+	fn()
+	return testenv.ThreadCPUTime() - start
+}
+
 // TestKeypressUnder16ms asserts the keypress-to-frame budget at 10,000
 // assets: the median of 50 keypresses on each table pane, and a filter
-// keystroke, must stay under 16 ms.
+// keystroke, must cost the UI goroutine under 16 ms of CPU time.
 func TestKeypressUnder16ms(t *testing.T) {
 	if testing.Short() {
 		t.Skip("loads 10,000 assets")
 	}
 	if raceEnabled {
-		t.Skip("wall-clock budget is not meaningful under the race detector")
+		t.Skip("the budget is not meaningful under the race detector")
 	}
 	m := bigModel(t)
 	median := func(name string, keys ...tea.KeyMsg) {
 		t.Helper()
 		var ds []time.Duration
 		for i := range 50 {
-			start := time.Now()
-			m = keypress(m, keys[i%len(keys)])
-			ds = append(ds, time.Since(start))
+			ds = append(ds, uiTime(func() { m = keypress(m, keys[i%len(keys)]) }))
 		}
 		slices.Sort(ds)
 		t.Logf("%s: median %v, max %v", name, ds[len(ds)/2], ds[len(ds)-1])
@@ -133,11 +144,11 @@ func TestKeypressUnder16ms(t *testing.T) {
 	median("violations down", keymsg.For("down"))
 	median("violations evidence", keymsg.For("enter"), keymsg.For("esc"))
 	// an analysis arriving costs the UI goroutine the rebuild of the rows
-	start := time.Now()
-	nm, _ := m.Update(AnalysisMsg{Analysis: an})
-	m = nm.(Model)
-	_ = m.View()
-	if d := time.Since(start); d > 100*time.Millisecond {
+	if d := uiTime(func() {
+		nm, _ := m.Update(AnalysisMsg{Analysis: an})
+		m = nm.(Model)
+		_ = m.View()
+	}); d > 100*time.Millisecond {
 		t.Errorf("installing an analysis took %v", d)
 	} else {
 		t.Logf("installing an analysis: %v", d)
@@ -155,12 +166,10 @@ func TestKeypressUnder16ms(t *testing.T) {
 	chars := []rune("abcdefghijklmnopqrstuvwxyz0123456789.:-")
 	for i := range 50 {
 		c := chars[i%len(chars)]
-		start := time.Now()
-		m = keypress(m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{c}})
-		first = append(first, time.Since(start))
-		start = time.Now()
-		m = keypress(m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{chars[(i+7)%len(chars)]}})
-		second = append(second, time.Since(start))
+		first = append(first, uiTime(func() { m = keypress(m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{c}}) }))
+		second = append(second, uiTime(func() {
+			m = keypress(m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{chars[(i+7)%len(chars)]}})
+		}))
 		m = keypress(m, tea.KeyMsg{Type: tea.KeyCtrlU})
 	}
 	for _, r := range []struct {

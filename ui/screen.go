@@ -119,9 +119,10 @@ func (s *screen) resize(w, h int) {
 	io.WriteString(s.out, "\x1b[2J") //nolint:errcheck
 }
 
-// draw writes the lines of frame that differ from the screen's. Lines are
-// at most the width (View cuts them); a shorter one erases the rest of its
-// row.
+// draw writes the lines of frame that differ from the screen's. A line
+// wider than the screen is cut (as Bubble Tea's renderer does): one that
+// wrapped would scroll the screen under the lines kept. A shorter one
+// erases the rest of its row.
 func (s *screen) draw(frame string) {
 	if s.height <= 0 {
 		return
@@ -137,8 +138,13 @@ func (s *screen) draw(frame string) {
 			continue
 		}
 		s.moveTo(n)
-		s.buf.WriteString(line)
-		if ansi.StringWidth(line) < s.width {
+		w := ansi.StringWidth(line)
+		if w > s.width {
+			s.buf.WriteString(ansi.Truncate(line, s.width, ""))
+		} else {
+			s.buf.WriteString(line)
+		}
+		if w < s.width {
 			s.buf.WriteString("\x1b[K")
 		}
 		if n < len(s.lines) {

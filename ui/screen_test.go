@@ -47,6 +47,21 @@ func TestScreenDrawsOnlyChangedLines(t *testing.T) {
 	}
 }
 
+// TestScreenCutsWideLines: a line wider than the screen (a wide character
+// measured short, a pane that forgot to cut) is cut to the width, styles
+// kept, so the terminal never wraps it and scrolls.
+func TestScreenCutsWideLines(t *testing.T) {
+	var out bytes.Buffer
+	s := &screen{out: &out}
+	s.resize(6, 2)
+	out.Reset()
+	s.draw("\x1b[1mabcdefgh\x1b[0m\n日本語です")
+	got := out.String()
+	if strings.Contains(got, "gh") || strings.Contains(got, "で") || !strings.Contains(got, "abcdef") || !strings.Contains(got, "日本語") {
+		t.Fatalf("wide lines not cut to 6 columns: %q", got)
+	}
+}
+
 // TestFramedDrawsTheUI: under Run, the frame Bubble Tea asks for is drawn
 // on the screen and Bubble Tea itself gets nothing to render.
 func TestFramedDrawsTheUI(t *testing.T) {
