@@ -8,6 +8,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"otscope/assets/review"
+	"otscope/assets/walkdown"
 	"otscope/model"
 	"otscope/ui/pane"
 	"otscope/ui/state"
@@ -38,17 +39,41 @@ type actionMsg struct {
 type analysisLoop struct {
 	analyzer *review.Analyzer
 	ledger   Ledger
-	now      func() time.Time
+	// book is the session's walkdown: the audit sees it as the CLI's
+	// reports do (walkdown.Book.Review). nil: no walkdown.
+	book *walkdown.Book
+	now  func() time.Time
 	// dirty: the data changed since the running or last analysis.
 	dirty, running, urgent bool
 	last                   time.Time // wall clock, for the throttle
 	states                 uint64    // tracker version the last job saw
+	walked                 uint64    // walkdown book version the last job saw
 	// runs counts the analyses started (tests hold idle at zero).
 	runs int
 }
 
 func newAnalysisLoop(cfg Config) *analysisLoop {
-	return &analysisLoop{analyzer: review.NewAnalyzer(cfg.Analysis), ledger: cfg.Ledger, now: cfg.Now}
+	return &analysisLoop{analyzer: review.NewAnalyzer(cfg.Analysis), ledger: cfg.Ledger, book: cfg.Walkdown, now: cfg.Now}
+}
+
+// run analyses job off the UI goroutine, with the walkdown in it: the
+// same analysis the CLI's reports make of a stored session.
+func (l *analysisLoop) run(job review.Job) *review.Analysis {
+	if l.book == nil {
+		return l.analyzer.Run(job)
+	}
+	as := make([]model.Asset, len(job.Assets))
+	for i, a := range job.Assets {
+		as[i] = *a
+	}
+	audited, notes := l.book.Review(as)
+	job.Assets = make([]*model.Asset, len(audited))
+	for i := range audited {
+		job.Assets[i] = &audited[i]
+	}
+	an := l.analyzer.Run(job)
+	an.Walkdown = notes
+	return an
 }
 
 // maybe starts an analysis when one is due and none runs. It copies only
@@ -56,6 +81,9 @@ func newAnalysisLoop(cfg Config) *analysisLoop {
 // state never changes.
 func (l *analysisLoop) maybe(m *Model, force bool) tea.Cmd {
 	if l.ledger != nil && l.ledger.States().Version() != l.states {
+		l.dirty = true
+	}
+	if l.book != nil && l.book.Version() != l.walked {
 		l.dirty = true
 	}
 	if force {
@@ -67,13 +95,15 @@ func (l *analysisLoop) maybe(m *Model, force bool) tea.Cmd {
 	job := l.job(m.state)
 	l.dirty, l.urgent, l.running = false, false, true
 	l.runs++
-	az := l.analyzer
-	return func() tea.Msg { return AnalysisMsg{Analysis: az.Run(job)} }
+	return func() tea.Msg { return AnalysisMsg{Analysis: l.run(job)} }
 }
 
 func (l *analysisLoop) job(st *state.State) review.Job {
 	as, cs := st.AssetPointers()
 	j := review.Job{Assets: as, Conversations: cs, Now: l.now()}
+	if l.book != nil {
+		l.walked = l.book.Version()
+	}
 	if l.ledger != nil {
 		l.states = l.ledger.States().Version()
 		j.States = l.ledger.States().Snapshot()
@@ -174,7 +204,7 @@ func (l *analysisLoop) done(m *Model, msg AnalysisMsg) tea.Cmd {
 func (m *Model) analyseNow() {
 	job := m.an.job(m.state)
 	m.an.dirty = false
-	m.an.done(m, AnalysisMsg{Analysis: m.an.analyzer.Run(job)})
+	m.an.done(m, AnalysisMsg{Analysis: m.an.run(job)})
 }
 
 func (m *Model) setNotice(text string, isErr bool) {

@@ -1,12 +1,16 @@
 package ui
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/exp/golden"
 
 	"otscope/assets/lifecycle"
+	"otscope/assets/walkdown"
+	"otscope/model"
 	"otscope/ui/internal/keymsg"
 )
 
@@ -136,5 +140,62 @@ func TestManualTransitions(t *testing.T) {
 	m = press(t, m, "v")
 	if m.detail.Capturing() || !m.noticeErr || !strings.Contains(m.notice, "decommissioned → verified is not a manual transition") {
 		t.Fatalf("refused transition not explained:\n%s", view(m))
+	}
+}
+
+// TestViolationsSeeTheWalkdown: the TUI's analysis audits the session
+// with its walkdown in it, as the CLI's reports do (walkdown.Book.Review):
+// a device the documented list lacks is undocumented, a documented row no
+// asset matches is unseen, and a nameplate that disagrees with the network
+// is a mismatch; a verdict given later re-runs the analysis.
+func TestViolationsSeeTheWalkdown(t *testing.T) {
+	book, _ := walkdown.NewBook(nil, nil)
+	var plc model.Asset
+	for _, a := range fixtureAssets() {
+		if a.ID == idPLC {
+			plc = a
+		}
+	}
+	rows := []model.DocumentedDevice{{Tag: "K1", Vendor: plc.Vendor, OrderNumber: plc.OrderNumber, MAC: plc.MACs[0].String(), Source: "p.csv:2"},
+		{Tag: "K2", Vendor: "Siemens", OrderNumber: "6ES7 315-2EH14-0AB0", Serial: "GONE", Source: "p.csv:3"}}
+	if _, err := book.Import(walkdown.Imported{Rows: rows}, "p.csv", "anna", fixtureNow); err != nil {
+		t.Fatal(err)
+	}
+	if err := book.Nameplate(idPLC, map[string]string{"serial": "NAMEPLATE-1"}, "anna", "nameplate", fixtureNow); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(make(chan model.Update))
+	cfg.Walkdown = book
+	m := New(cfg)
+	m = send(t, m, tea.WindowSizeMsg{Width: 80, Height: 24}, UpdatesMsg{Updates: []model.Update{fixtureSnapshot()}})
+	m.analyseNow()
+	fired := func() map[string][]model.AssetID {
+		got := map[string][]model.AssetID{}
+		for _, v := range m.state.Analysis().Report.Violations {
+			if strings.Contains(v.RuleID, "document") || v.RuleID == "nameplate-mismatch" {
+				got[v.RuleID] = append(got[v.RuleID], v.AssetID)
+			}
+		}
+		return got
+	}
+	got := fired()
+	if ids := got["documented-device-unseen"]; !slices.Equal(ids, []model.AssetID{model.AssetID(walkdown.DocTarget("K2"))}) {
+		t.Errorf("documented-device-unseen fired for %v", ids)
+	}
+	if ids := got["nameplate-mismatch"]; !slices.Equal(ids, []model.AssetID{idPLC}) {
+		t.Errorf("nameplate-mismatch fired for %v", ids)
+	}
+	if n := len(got["undocumented-device"]); n != len(fixtureAssets())-1 {
+		t.Errorf("undocumented-device fired for %d assets, want every one but the documented PLC (%d)", n, len(fixtureAssets())-1)
+	}
+	if w, ok := m.state.Analysis().Walkdown[idPLC]; !ok || w.Documented == nil || w.Documented.Tag != "K1" {
+		t.Errorf("the analysis carries no walkdown note for the PLC: %+v", w)
+	}
+	// a verdict stored later makes the next analysis due
+	if err := book.SetVerdict(walkdown.DocTarget("K2"), model.VerdictMissing, "not in the cabinet", "anna", fixtureNow, nil); err != nil {
+		t.Fatal(err)
+	}
+	if m.an.maybe(&m, false) == nil && !m.an.dirty {
+		t.Error("a new walkdown verdict did not make an analysis due")
 	}
 }

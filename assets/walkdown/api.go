@@ -200,10 +200,14 @@ func SetAssetVerdict(st *store.Store, session string, assets []model.Asset, ref,
 // (location, verdict, documented), keyed by asset ID, manual assets
 // included.
 func (b *Book) Annotate(assets []model.Asset) map[model.AssetID]model.Walkdown {
-	ev := b.Evaluate(assets)
-	out := make(map[model.AssetID]model.Walkdown, len(ev.Items))
-	for i := range ev.Items {
-		it := &ev.Items[i]
+	return b.Evaluate(assets).Notes()
+}
+
+// Notes is Annotate for an evaluation already made.
+func (e *Evaluation) Notes() map[model.AssetID]model.Walkdown {
+	out := make(map[model.AssetID]model.Walkdown, len(e.Items))
+	for i := range e.Items {
+		it := &e.Items[i]
 		if it.Asset == nil {
 			continue
 		}
@@ -211,6 +215,19 @@ func (b *Book) Annotate(assets []model.Asset) map[model.AssetID]model.Walkdown {
 		out[it.Asset.ID] = model.Walkdown{Location: it.Location.String(), Verdict: &v, Documented: it.Doc}
 	}
 	return out
+}
+
+// Review is the session's assets as every analysis of it sees them (the
+// CLI's reports and the TUI's violations alike): the assets the audit
+// reads, with the walkdown in them (AuditAssets), and the walkdown notes
+// per asset (Notes), from one evaluation. A nil book has no walkdown:
+// the assets are audited as they are.
+func (b *Book) Review(assets []model.Asset) ([]model.Asset, map[model.AssetID]model.Walkdown) {
+	if b == nil {
+		return assets, nil
+	}
+	ev := b.Evaluate(assets)
+	return ev.AuditAssets(), ev.Notes()
 }
 
 // Checklist is `otscope inventory checklist --session S [--at PATH]

@@ -96,9 +96,7 @@ func (a *app) analyse(session string, src review.Sources) (store.Snapshot, *revi
 func analyseSnapshot(snap *store.Snapshot, j assets.Journals, b *walkdown.Book, src review.Sources, now time.Time) *review.Analysis {
 	// The audit sees the walkdown: manual facts and assets, locations,
 	// verdicts and the documented rows no asset matched.
-	ev := b.Evaluate(snap.Assets)
-	audited := ev.AuditAssets()
-	notes := b.Annotate(snap.Assets)
+	audited, notes := b.Review(snap.Assets)
 	snap.Assets = withWalkdown(b, snap.Assets)
 	job := review.Job{States: stateHistories(j.States), Waivers: j.Waivers, Now: now}
 	for i := range audited {
