@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"otscope/model"
+	"otscope/scan/testenv"
 )
 
 // plantAssets returns n assets like a large plant's: the realistic OT
@@ -61,25 +62,26 @@ func BenchmarkLoadRealSet(b *testing.B) {
 	}
 }
 
-// TestMatchThroughput checks the performance goal with a wide margin (the
-// benchmark gives the real figure): 10,000 assets in well under a second.
+// TestMatchThroughput checks the performance goal (the benchmark gives the
+// real figure): 10,000 assets in under a second of CPU time, which a busy
+// machine does not stretch (ten times that under the race detector).
 func TestMatchThroughput(t *testing.T) {
 	if testing.Short() {
 		t.Skip("timing test")
 	}
 	db := loadReal(t)
 	assets := plantAssets(10_000)
-	start := time.Now()
+	start := testenv.CPUTime()
 	n := 0
 	for i := range assets {
 		n += len(db.Match(&assets[i]))
 	}
-	d := time.Since(start)
-	t.Logf("10,000 assets, %d matches in %v", n, d)
+	d := testenv.CPUTime() - start
+	t.Logf("10,000 assets, %d matches in %v of CPU time", n, d)
 	if n == 0 {
 		t.Error("no matches")
 	}
-	if d > 5*time.Second {
-		t.Errorf("matching 10,000 assets took %v", d)
+	if d > testenv.CPUBudget(time.Second) {
+		t.Errorf("matching 10,000 assets took %v of CPU time", d)
 	}
 }

@@ -34,3 +34,14 @@ func clock(id uintptr) time.Duration {
 	}
 	return time.Duration(ts.Nano())
 }
+
+// CPUBudget is a CPU-time budget for a test that also runs under the race
+// detector (make test): d without it, ten times d with it (the detector
+// slows code 5-10x). Budgets that guard against a pathological input
+// (exponential backtracking, a quadratic loop) stay meaningful either way.
+func CPUBudget(d time.Duration) time.Duration {
+	if Race {
+		return 10 * d
+	}
+	return d
+}

@@ -13,3 +13,11 @@ func CPUTime() time.Duration { return time.Since(start) }
 
 // ThreadCPUTime is, off Linux, the time since the process started.
 func ThreadCPUTime() time.Duration { return time.Since(start) }
+
+// CPUBudget is d, ten times d under the race detector.
+func CPUBudget(d time.Duration) time.Duration {
+	if Race {
+		return 10 * d
+	}
+	return d
+}
