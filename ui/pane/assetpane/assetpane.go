@@ -515,14 +515,12 @@ func (m *Model) prodNameShown() bool {
 
 // Update implements pane.Pane.
 func (m *Model) Update(msg tea.Msg) tea.Cmd {
-	if c, ok := msg.(pane.ClickMsg); ok {
-		if m.Focused() && !m.form.Active() {
-			m.grid.Click(c.Row - m.rowsTop())
+	k, ok := m.Key(msg, func(line int) {
+		if !m.form.Active() {
+			m.grid.Click(line - m.rowsTop())
 		}
-		return nil
-	}
-	k, ok := msg.(tea.KeyMsg)
-	if !ok || !m.Focused() {
+	})
+	if !ok {
 		return nil
 	}
 	if m.form.Active() {

@@ -335,14 +335,8 @@ func (m *Model) compare(x, y *row) int {
 
 // Update implements pane.Pane.
 func (m *Model) Update(msg tea.Msg) tea.Cmd {
-	if c, ok := msg.(pane.ClickMsg); ok {
-		if m.Focused() {
-			m.grid.Click(c.Row - m.rowsTop())
-		}
-		return nil
-	}
-	k, ok := msg.(tea.KeyMsg)
-	if !ok || !m.Focused() {
+	k, ok := m.Key(msg, func(line int) { m.grid.Click(line - m.rowsTop()) })
+	if !ok {
 		return nil
 	}
 	if grid.FilterKey(&m.filter, &m.grid, k, m.rowsHeight, m.refresh) {

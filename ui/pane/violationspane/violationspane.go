@@ -273,14 +273,12 @@ func (m *Model) rebuild() {
 
 // Update implements pane.Pane.
 func (m *Model) Update(msg tea.Msg) tea.Cmd {
-	if c, ok := msg.(pane.ClickMsg); ok {
-		if m.Focused() && !m.form.Active() && m.detail == "" {
-			m.grid.Click(c.Row - 1)
+	k, ok := m.Key(msg, func(line int) {
+		if !m.form.Active() && m.detail == "" {
+			m.grid.Click(line - 1)
 		}
-		return nil
-	}
-	k, ok := msg.(tea.KeyMsg)
-	if !ok || !m.Focused() {
+	})
+	if !ok {
 		return nil
 	}
 	if m.form.Active() {
