@@ -52,6 +52,10 @@ var orderNames = [...]string{"severity", "rule", "asset", "last seen"}
 // String names the order.
 func (o Order) String() string { return grid.SortName(orderNames[:], int(o)) }
 
+// descending reports whether the order puts the largest first: the highest
+// severity, the latest seen.
+func (o Order) descending() bool { return o == BySeverity || o == ByLastSeen }
+
 // KeyMap is the keys of the violations pane.
 type KeyMap struct {
 	Move grid.KeyMap
@@ -432,11 +436,7 @@ func boolInt(b bool) int {
 // header marks the column the list is ordered by.
 func (m *Model) header() string {
 	hc := slices.Clone(cols)
-	arrow := "↓" // severity and last seen: highest, latest first
-	if m.order == ByRule || m.order == ByAsset {
-		arrow = "↑"
-	}
-	hc[map[Order]int{BySeverity: 1, ByRule: 2, ByAsset: 3, ByLastSeen: 5}[m.order]].Title += arrow
+	hc[map[Order]int{BySeverity: 1, ByRule: 2, ByAsset: 3, ByLastSeen: 5}[m.order]].Title += grid.Arrow(m.order.descending(), false)
 	return " " + grid.Header(hc, m.widths)
 }
 
