@@ -29,14 +29,7 @@ const siemensS7300Advisory = `{
 // support, and an advisory that names the S7-300 by order number matches it
 // with its reason; the asset JSON carries both.
 func TestLifecycleAndAdvisoriesCommands(t *testing.T) {
-	dir := t.TempDir()
-	pcap := filepath.Join(dir, "plant.pcap")
-	if code, _, errs := otscope(t, "demo", "--write", pcap, "--duration", "2m"); code != 0 {
-		t.Fatal(errs)
-	}
-	if code, _, errs := otscope(t, append([]string{"read", pcap, "--session", "p", "-q"}, dbArgs(dir)...)...); code != 0 {
-		t.Fatal(errs)
-	}
+	dir := demoSession(t, "2m", "p")
 	code, out, errs := otscope(t, append([]string{"lifecycle", "--session", "p", "--format", "json"}, dbArgs(dir)...)...)
 	if code != 0 {
 		t.Fatalf("lifecycle: %d %s", code, errs)
@@ -119,14 +112,7 @@ func TestLifecycleAndAdvisoriesCommands(t *testing.T) {
 // status says so with --fail-on, and a user policy with a broken rule is
 // reported while its good rule still runs.
 func TestAuditCommand(t *testing.T) {
-	dir := t.TempDir()
-	pcap := filepath.Join(dir, "plant.pcap")
-	if code, _, errs := otscope(t, "demo", "--write", pcap, "--duration", "5m"); code != 0 {
-		t.Fatal(errs)
-	}
-	if code, _, errs := otscope(t, append([]string{"read", pcap, "--session", "p", "-q"}, dbArgs(dir)...)...); code != 0 {
-		t.Fatal(errs)
-	}
+	dir := demoSession(t, "5m", "p")
 	pol := filepath.Join(dir, "site.yaml")
 	os.WriteFile(pol, []byte(`rules:
   - id: site-no-telnet-anywhere

@@ -41,6 +41,21 @@ func dbArgs(dir string) []string {
 	return []string{"--db", filepath.Join(dir, "db"), "--log", filepath.Join(dir, "otscope.log")}
 }
 
+// demoSession writes the demo plant's capture of duration d and reads it
+// into session in a new directory, which it returns (for dbArgs).
+func demoSession(t *testing.T, d, session string) string {
+	t.Helper()
+	dir := t.TempDir()
+	pcap := filepath.Join(dir, "plant.pcap")
+	if code, out, errs := otscope(t, "demo", "--write", pcap, "--duration", d); code != 0 {
+		t.Fatalf("demo --write: %d %s %s", code, out, errs)
+	}
+	if code, _, errs := otscope(t, append([]string{"read", pcap, "--session", session, "-q"}, dbArgs(dir)...)...); code != 0 {
+		t.Fatalf("read: %d %s", code, errs)
+	}
+	return dir
+}
+
 func exportAssets(t *testing.T, dir, session string) []model.Asset {
 	t.Helper()
 	code, out, errs := otscope(t, append([]string{"assets", "--session", session, "--format", "json"}, dbArgs(dir)...)...)
@@ -154,14 +169,7 @@ func TestReadRealCaptures(t *testing.T) {
 // bytes written with `demo --write` give the same assets, and every device of
 // the plant is one of them.
 func TestDemoPlantReplayMatchesCapture(t *testing.T) {
-	dir := t.TempDir()
-	pcap := filepath.Join(dir, "plant.pcap")
-	if code, out, errs := otscope(t, "demo", "--write", pcap, "--duration", "90s"); code != 0 {
-		t.Fatalf("demo --write: %d %s %s", code, out, errs)
-	}
-	if code, _, errs := otscope(t, append([]string{"read", pcap, "--session", "file", "-q"}, dbArgs(dir)...)...); code != 0 {
-		t.Fatalf("read: %d %s", code, errs)
-	}
+	dir := demoSession(t, "90s", "file")
 	// the replay path without the TUI: the same generator through a pipe
 	if code, _, errs := otscope(t, append([]string{"demo", "--headless", "--session", "replay", "--seed", "1", "--duration", "90s"}, dbArgs(dir)...)...); code != 0 {
 		t.Fatalf("demo --headless: %d %s", code, errs)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -12,14 +11,7 @@ import (
 // a later one supersedes it, a revoked one no longer applies; a manual
 // verification is recorded with who and why and shows in the asset JSON.
 func TestWaiversAndStatesCommands(t *testing.T) {
-	dir := t.TempDir()
-	pcap := filepath.Join(dir, "plant.pcap")
-	if code, _, errs := otscope(t, "demo", "--write", pcap, "--duration", "2m"); code != 0 {
-		t.Fatal(errs)
-	}
-	if code, _, errs := otscope(t, append([]string{"read", pcap, "--session", "p", "-q"}, dbArgs(dir)...)...); code != 0 {
-		t.Fatal(errs)
-	}
+	dir := demoSession(t, "2m", "p")
 	cmd := func(args ...string) (int, string, string) {
 		t.Helper()
 		return otscope(t, append(args, dbArgs(dir)...)...)

@@ -341,3 +341,25 @@ func TestResultJSON(t *testing.T) {
 		t.Errorf("round trip: %v %+v", err, back)
 	}
 }
+
+// TestParseCSVFieldErrors skips an entry whose cells are not valid UTF-8
+// or not a date or a phase, naming each field once.
+func TestParseCSVFieldErrors(t *testing.T) {
+	def, _ := DefaultEntries()
+	e := def[0]
+	e.ID, e.Family = "bad-cells", "F\xff"
+	var buf bytes.Buffer
+	if err := WriteCSV(&buf, []Entry{e}); err != nil {
+		t.Fatal(err)
+	}
+	data := strings.Replace(buf.String(), ","+e.Phase.String()+",", ",ancient,", 1)
+	es, ps := ParseCSV("bad.csv", []byte(data))
+	if len(es) != 0 || len(ps) != 1 {
+		t.Fatalf("entries %v, problems %v; want the entry skipped", es, ps)
+	}
+	for _, want := range []string{`entry "bad-cells" skipped`, "family: not valid UTF-8", `phase: unknown phase "ancient"`} {
+		if !strings.Contains(ps[0].Reason, want) {
+			t.Errorf("reason %q lacks %q", ps[0].Reason, want)
+		}
+	}
+}

@@ -114,57 +114,25 @@ func (b *entryBuilder) set(field string, line int, value string, list []string) 
 		return
 	}
 	value = strings.TrimSpace(value)
-	date := func(d *Date) {
-		v, err := ParseDate(value)
-		if err != nil {
-			b.bad(line, "%s: %v", field, err)
-			return
-		}
-		*d = v
-	}
 	e := &b.e
-	switch field {
-	case fID:
-		e.ID = value
-	case fVendor:
-		e.Vendor = value
-	case fVendorAliases:
-		e.VendorAliases = list
-	case fFamily:
-		e.Family = value
-	case fOrderPrefix:
-		e.OrderPrefixes = list
-	case fOrderPattern:
-		e.OrderPattern = value
-	case fProductPattern:
-		e.ProductPattern = value
-	case fOSPattern:
-		e.OSPattern = value
-	case fFirmwarePattern:
-		e.FirmwarePattern = value
-	case fPhase:
-		p, err := ParsePhase(value)
-		if err != nil {
-			b.bad(line, "phase: %v", err)
-			return
-		}
-		e.Phase = p
-	case fVendorTerm:
-		e.VendorTerm = value
-	case fAnnounced:
-		date(&e.Announced)
-	case fEndOfSale:
-		date(&e.EndOfSale)
-	case fEndOfSupport:
-		date(&e.EndOfSupport)
-	case fSuccessor:
-		e.Successor = value
-	case fSource:
-		e.Source = value
-	case fAsOf:
-		date(&e.AsOf)
-	case fNotes:
-		e.Notes = value
+	text := map[string]*string{fID: &e.ID, fVendor: &e.Vendor, fFamily: &e.Family, fOrderPattern: &e.OrderPattern,
+		fProductPattern: &e.ProductPattern, fOSPattern: &e.OSPattern, fFirmwarePattern: &e.FirmwarePattern,
+		fVendorTerm: &e.VendorTerm, fSuccessor: &e.Successor, fSource: &e.Source, fNotes: &e.Notes}
+	lists := map[string]*[]string{fVendorAliases: &e.VendorAliases, fOrderPrefix: &e.OrderPrefixes}
+	dates := map[string]*Date{fAnnounced: &e.Announced, fEndOfSale: &e.EndOfSale, fEndOfSupport: &e.EndOfSupport, fAsOf: &e.AsOf}
+	var err error
+	switch {
+	case text[field] != nil:
+		*text[field] = value
+	case lists[field] != nil:
+		*lists[field] = list
+	case dates[field] != nil:
+		*dates[field], err = ParseDate(value)
+	case field == fPhase:
+		e.Phase, err = ParsePhase(value)
+	}
+	if err != nil {
+		b.bad(line, "%s: %v", field, err)
 	}
 }
 

@@ -109,35 +109,33 @@ func convertToType(self ref.Val, t *types.Type, typ ref.Type) ref.Val {
 	return types.NewErr("type conversion error from %s to %s", t.TypeName(), typ.TypeName())
 }
 
-// serviceVal, functionVal, advisoryVal, zoneVal and lifecycleVal are the
+// serviceVal, functionVal, advisoryVal, lifecycleVal and zoneVal are the
 // small views; assetView and convView are in audit.go.
-type serviceVal struct {
-	object
-	s model.Service
+type (
+	serviceVal   = view[model.Service]
+	functionVal  = view[functionFields]
+	advisoryVal  = view[AdvisoryRef]
+	lifecycleVal = view[lifecycleFields]
+)
+
+type functionFields struct{ protocol, value, category string }
+
+type lifecycleFields struct {
+	phase, endOfSupport string
+	known               bool
 }
 
-func (v *serviceVal) ConvertToType(t ref.Type) ref.Val { return convertToType(v, serviceType, t) }
-func (v *serviceVal) Equal(o ref.Val) ref.Val          { return types.Bool(o == ref.Val(v)) }
-func (v *serviceVal) Value() any                       { return v }
-
-type functionVal struct {
+// view is a small view with the fields f, equal only to itself.
+type view[T any] struct {
 	object
-	protocol, value, category string
+	f T
 }
 
-func (v *functionVal) ConvertToType(t ref.Type) ref.Val { return convertToType(v, functionType, t) }
-func (v *functionVal) Equal(o ref.Val) ref.Val          { return types.Bool(o == ref.Val(v)) }
-func (v *functionVal) Value() any                       { return v }
+func (v *view[T]) ConvertToType(t ref.Type) ref.Val { return convertToType(v, v.typ, t) }
+func (v *view[T]) Equal(o ref.Val) ref.Val          { return types.Bool(o == ref.Val(v)) }
+func (v *view[T]) Value() any                       { return v }
 
-type advisoryVal struct {
-	object
-	a AdvisoryRef
-}
-
-func (v *advisoryVal) ConvertToType(t ref.Type) ref.Val { return convertToType(v, advisoryType, t) }
-func (v *advisoryVal) Equal(o ref.Val) ref.Val          { return types.Bool(o == ref.Val(v)) }
-func (v *advisoryVal) Value() any                       { return v }
-
+// zoneVal is equal to a zone of the same name.
 type zoneVal struct {
 	object
 	name   string
@@ -150,16 +148,6 @@ func (v *zoneVal) Equal(o ref.Val) ref.Val {
 	return types.Bool(ok && z.name == v.name)
 }
 func (v *zoneVal) Value() any { return v }
-
-type lifecycleVal struct {
-	object
-	phase, endOfSupport string
-	known               bool
-}
-
-func (v *lifecycleVal) ConvertToType(t ref.Type) ref.Val { return convertToType(v, lifecycleType, t) }
-func (v *lifecycleVal) Equal(o ref.Val) ref.Val          { return types.Bool(o == ref.Val(v)) }
-func (v *lifecycleVal) Value() any                       { return v }
 
 func strList(s []string) ref.Val { return types.NewStringList(types.DefaultTypeAdapter, s) }
 
@@ -211,32 +199,32 @@ func newProvider() *provider {
 		"gateway":    {types.BoolType, func(x any) ref.Val { return types.Bool(x.(*assetView).a.Gateway) }},
 	})
 	p.add(serviceType, map[string]field{
-		"transport": {types.StringType, func(x any) ref.Val { return types.String(x.(*serviceVal).s.Transport) }},
-		"port":      {types.IntType, func(x any) ref.Val { return types.Int(x.(*serviceVal).s.Port) }},
-		"protocol":  {types.StringType, func(x any) ref.Val { return types.String(x.(*serviceVal).s.Protocol) }},
+		"transport": {types.StringType, func(x any) ref.Val { return types.String(x.(*serviceVal).f.Transport) }},
+		"port":      {types.IntType, func(x any) ref.Val { return types.Int(x.(*serviceVal).f.Port) }},
+		"protocol":  {types.StringType, func(x any) ref.Val { return types.String(x.(*serviceVal).f.Protocol) }},
 		"industrial": {types.BoolType, func(x any) ref.Val {
-			return types.Bool(model.IsIndustrial(x.(*serviceVal).s.Protocol))
+			return types.Bool(model.IsIndustrial(x.(*serviceVal).f.Protocol))
 		}},
 	})
 	p.add(functionType, map[string]field{
-		"protocol": {types.StringType, func(x any) ref.Val { return types.String(x.(*functionVal).protocol) }},
-		"value":    {types.StringType, func(x any) ref.Val { return types.String(x.(*functionVal).value) }},
-		"category": {types.StringType, func(x any) ref.Val { return types.String(x.(*functionVal).category) }},
+		"protocol": {types.StringType, func(x any) ref.Val { return types.String(x.(*functionVal).f.protocol) }},
+		"value":    {types.StringType, func(x any) ref.Val { return types.String(x.(*functionVal).f.value) }},
+		"category": {types.StringType, func(x any) ref.Val { return types.String(x.(*functionVal).f.category) }},
 	})
 	p.add(advisoryType, map[string]field{
-		"id":    {types.StringType, func(x any) ref.Val { return types.String(x.(*advisoryVal).a.ID) }},
-		"title": {types.StringType, func(x any) ref.Val { return types.String(x.(*advisoryVal).a.Title) }},
-		"cvss":  {types.DoubleType, func(x any) ref.Val { return types.Double(x.(*advisoryVal).a.CVSS) }},
-		"kev":   {types.BoolType, func(x any) ref.Val { return types.Bool(x.(*advisoryVal).a.KEV) }},
+		"id":    {types.StringType, func(x any) ref.Val { return types.String(x.(*advisoryVal).f.ID) }},
+		"title": {types.StringType, func(x any) ref.Val { return types.String(x.(*advisoryVal).f.Title) }},
+		"cvss":  {types.DoubleType, func(x any) ref.Val { return types.Double(x.(*advisoryVal).f.CVSS) }},
+		"kev":   {types.BoolType, func(x any) ref.Val { return types.Bool(x.(*advisoryVal).f.KEV) }},
 	})
 	p.add(zoneType, map[string]field{
 		"name":   {types.StringType, func(x any) ref.Val { return types.String(x.(*zoneVal).name) }},
 		"purdue": {types.IntType, func(x any) ref.Val { return types.Int(x.(*zoneVal).purdue) }},
 	})
 	p.add(lifecycleType, map[string]field{
-		"phase":          {types.StringType, func(x any) ref.Val { return types.String(x.(*lifecycleVal).phase) }},
-		"end_of_support": {types.StringType, func(x any) ref.Val { return types.String(x.(*lifecycleVal).endOfSupport) }},
-		"known":          {types.BoolType, func(x any) ref.Val { return types.Bool(x.(*lifecycleVal).known) }},
+		"phase":          {types.StringType, func(x any) ref.Val { return types.String(x.(*lifecycleVal).f.phase) }},
+		"end_of_support": {types.StringType, func(x any) ref.Val { return types.String(x.(*lifecycleVal).f.endOfSupport) }},
+		"known":          {types.BoolType, func(x any) ref.Val { return types.Bool(x.(*lifecycleVal).f.known) }},
 	})
 	cv := func(f func(*convView) ref.Val) func(any) ref.Val {
 		return func(x any) ref.Val { return f(x.(*convView)) }

@@ -58,8 +58,8 @@ var (
 		"hardware_version":         func(v *assetView) string { return v.a.HardwareVersion },
 		"device_type":              func(v *assetView) string { return v.a.DeviceType },
 		"operating_mode":           func(v *assetView) string { return v.a.OperatingMode },
-		"lifecycle.phase":          func(v *assetView) string { return v.lifecycle().(*lifecycleVal).phase },
-		"lifecycle.end_of_support": func(v *assetView) string { return v.lifecycle().(*lifecycleVal).endOfSupport },
+		"lifecycle.phase":          func(v *assetView) string { return v.lifecycle().(*lifecycleVal).f.phase },
+		"lifecycle.end_of_support": func(v *assetView) string { return v.lifecycle().(*lifecycleVal).f.endOfSupport },
 	}
 	listPaths = map[string]func(*assetView) bool{
 		"ips":        func(v *assetView) bool { return len(v.a.IPs) > 0 },

@@ -76,7 +76,7 @@ func (v *assetView) functionList() ref.Val {
 		for i := range v.a.Facts {
 			f := &v.a.Facts[i]
 			if p, ok := strings.CutSuffix(f.Field, ".function"); ok {
-				l = append(l, &functionVal{object{functionType}, p, f.Value, f.Detail})
+				l = append(l, &functionVal{object{functionType}, functionFields{p, f.Value, f.Detail}})
 			}
 		}
 		v.fnList = types.NewRefValList(types.DefaultTypeAdapter, l)
@@ -115,7 +115,7 @@ func (v *assetView) lifecycle() ref.Val {
 	if v.lc == nil {
 		v.lc = &lifecycleVal{object: object{lifecycleType}}
 		if v.in.Lifecycle != nil {
-			v.lc.phase, v.lc.endOfSupport, v.lc.known = v.in.Lifecycle(v.a)
+			v.lc.f.phase, v.lc.f.endOfSupport, v.lc.f.known = v.in.Lifecycle(v.a)
 		}
 	}
 	return v.lc

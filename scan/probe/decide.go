@@ -88,6 +88,18 @@ func decide(t *Target, o *PlanOptions, seen string, fields ...string) (why strin
 	return "", false, false
 }
 
+// planTCP starts the plan of the TCP probe named probe: on its port (def
+// unless the user chose another), when decide applies it to t, known to
+// serve proto or not, for fields. The caller adds the steps, and to Why.
+func planTCP(t *Target, o *PlanOptions, probe, proto string, def uint16, fields ...string) (Planned, bool) {
+	port := o.Port(probe, def)
+	why, ifOpen, ok := decide(t, o, served(t, port, proto), fields...)
+	if !ok {
+		return Planned{}, false
+	}
+	return Planned{Probe: probe, Transport: TCP, Port: port, IfOpen: ifOpen, Why: why}, true
+}
+
 // decideUDP says whether a UDP probe of proto on port applies to t: the
 // target is known to serve it, or nothing is known of it and the user named
 // the probe, or the probe asks it by default (byDefault). Silence proves

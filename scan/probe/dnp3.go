@@ -45,19 +45,16 @@ func (dnp3Probe) Name() string { return "dnp3" }
 
 // Plan asks link status of each known outstation address (or 1).
 func (dnp3Probe) Plan(t *Target, o *PlanOptions) (Planned, bool) {
-	port := o.Port("dnp3", dnp3Port)
-	seen := served(t, port, "dnp3")
-	why, ifOpen, ok := decide(t, o, seen, model.FieldDNP3Address)
+	p, ok := planTCP(t, o, "dnp3", "dnp3", dnp3Port, model.FieldDNP3Address)
 	if !ok {
-		return Planned{}, false
+		return p, false
 	}
 	dests := dnp3Destinations(t)
 	list := make([]string, len(dests))
 	for i, d := range dests {
 		list[i] = strconv.Itoa(int(d))
 	}
-	p := Planned{Probe: "dnp3", Transport: TCP, Port: port, IfOpen: ifOpen,
-		Why: why + "; link status to " + strings.Join(list, ",")}
+	p.Why += "; link status to " + strings.Join(list, ",")
 	p.Steps = append(p.Steps, Step{KindTCPConnect, connectPackets})
 	for range dests {
 		p.Steps = append(p.Steps, Step{KindDNP3LinkStatus, requestPackets(dnp3FrameSize)})

@@ -37,12 +37,10 @@ func init() {
 func (httpProbe) Name() string { return "http" }
 
 func (httpProbe) Plan(t *Target, o *PlanOptions) (Planned, bool) {
-	port := o.Port("http", httpPort)
-	why, ifOpen, ok := decide(t, o, served(t, port, "http"), httpFieldServer, httpFieldTitle)
+	p, ok := planTCP(t, o, "http", "http", httpPort, httpFieldServer, httpFieldTitle)
 	if !ok {
-		return Planned{}, false
+		return p, false
 	}
-	p := Planned{Probe: "http", Transport: TCP, Port: port, IfOpen: ifOpen, Why: why}
 	p.Steps = []Step{
 		{KindTCPConnect, connectPackets},
 		{KindHTTPHead, requestPackets(2048)},

@@ -51,14 +51,12 @@ func (modbusProbe) Name() string { return "modbus" }
 
 // Plan asks FC 43 (and possibly FC 17) of each unit on one connection.
 func (modbusProbe) Plan(t *Target, o *PlanOptions) (Planned, bool) {
-	port := o.Port("modbus", modbusPort)
-	seen := served(t, port, "modbus")
-	why, ifOpen, ok := decide(t, o, seen, model.FieldOrderNumber, model.FieldFirmware)
+	p, ok := planTCP(t, o, "modbus", "modbus", modbusPort, model.FieldOrderNumber, model.FieldFirmware)
 	if !ok {
-		return Planned{}, false
+		return p, false
 	}
 	units := modbusUnits(t, o)
-	p := Planned{Probe: "modbus", Transport: TCP, Port: port, IfOpen: ifOpen, Why: why + "; " + modbusUnitList(units)}
+	p.Why += "; " + modbusUnitList(units)
 	p.Steps = append(p.Steps, Step{KindTCPConnect, connectPackets})
 	for range units {
 		for range modbusMaxDevID {

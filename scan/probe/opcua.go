@@ -85,13 +85,11 @@ func opcuaServices(k *Known, fillGaps bool) (findServers, getEndpoints bool) {
 }
 
 func (opcuaProbe) Plan(t *Target, o *PlanOptions) (Planned, bool) {
-	port := o.Port("opcua", opcuaPort)
-	why, ifOpen, ok := decide(t, o, served(t, port, "opcua"), append(opcuaAppFields, opcuaEndpointFields...)...)
+	p, ok := planTCP(t, o, "opcua", "opcua", opcuaPort, append(opcuaAppFields, opcuaEndpointFields...)...)
 	if !ok {
-		return Planned{}, false
+		return p, false
 	}
 	fs, ge := opcuaServices(&t.Known, o.FillGaps)
-	p := Planned{Probe: "opcua", Transport: TCP, Port: port, IfOpen: ifOpen, Why: why}
 	p.Steps = append(p.Steps,
 		Step{KindTCPConnect, connectPackets},
 		Step{KindOPCUAHello, requestPackets(28)},

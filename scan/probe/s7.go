@@ -56,17 +56,14 @@ func (s7Probe) Name() string { return "s7" }
 // Plan lists one connection (and the one retry on slot 1), setup, three SZL
 // reads and their follow-ups, the disconnect and the close.
 func (s7Probe) Plan(t *Target, o *PlanOptions) (Planned, bool) {
-	port := o.Port("s7", s7Port)
 	if t.Known.Speaks("mms") && !t.Known.Speaks("s7comm") && !t.Known.Speaks("s7comm-plus") {
 		return Planned{}, false // an IEC 61850/ICCP server on tcp/102, not an S7 CPU
 	}
-	seen := served(t, port, "s7comm")
-	why, ifOpen, ok := decide(t, o, seen, model.FieldFirmware, model.FieldOrderNumber, model.FieldSerial)
+	p, ok := planTCP(t, o, "s7", "s7comm", s7Port, model.FieldFirmware, model.FieldOrderNumber, model.FieldSerial)
 	if !ok {
-		return Planned{}, false
+		return p, false
 	}
-	p := Planned{Probe: "s7", Transport: TCP, Port: port, IfOpen: ifOpen,
-		Why: why + "; rack 0 slot 2, slot 1 only if refused"}
+	p.Why += "; rack 0 slot 2, slot 1 only if refused"
 	req := requestPackets(s7MaxReply)
 	p.Steps = []Step{
 		{KindTCPConnect, connectPackets}, {KindS7Connect, req}, {KindTCPClose, closePackets}, // slot 2 refused

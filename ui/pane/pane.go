@@ -105,3 +105,18 @@ func (f *Focusable) Blur() { f.focused = false }
 
 // Focused reports whether the pane has the keys.
 func (f *Focusable) Focused() bool { return f.focused }
+
+// Key sorts a message for a pane's Update: a click in the focused pane goes
+// to click (if any) with its line in the pane; a key is returned, ok only while the
+// pane has focus. Other messages are not the pane's.
+func (f *Focusable) Key(msg tea.Msg, click func(line int)) (k tea.KeyMsg, ok bool) {
+	switch msg := msg.(type) {
+	case ClickMsg:
+		if f.focused && click != nil {
+			click(msg.Row)
+		}
+	case tea.KeyMsg:
+		return msg, f.focused
+	}
+	return tea.KeyMsg{}, false
+}

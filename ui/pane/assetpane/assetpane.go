@@ -59,9 +59,9 @@ var sortNames = [...]string{"ip", "mac", "vendor", "name", "product", "firmware"
 // String names the sort key as the summary shows it.
 func (k SortKey) String() string { return grid.SortName(sortNames[:], int(k)) }
 
-// descending reports whether the key sorts largest first unless reversed:
+// Descending reports whether the key sorts largest first unless reversed:
 // recent and busy assets are the interesting ones.
-func (k SortKey) descending() bool { return k == ByLastSeen || k == ByPackets }
+func (k SortKey) Descending() bool { return k == ByLastSeen || k == ByPackets }
 
 // KeyMap is the keys of the asset table.
 type KeyMap struct {
@@ -201,9 +201,8 @@ type row struct {
 	roles  []string
 	protos []string
 	cells  [numCols]string
-	// line is cells joined for the layout generation gen (all columns but seen).
-	line string
-	gen  int
+	// cache is cells joined for the layout (all columns but seen).
+	cache grid.Cache
 	// hay is the asset's lower-cased search text, cached by the state.
 	hay string
 }
@@ -274,23 +273,18 @@ func newRow(a *model.Asset, hay string) *row {
 
 // Model is the asset table pane.
 type Model struct {
-	ctx     pane.Context
-	keys    KeyMap
-	grid    grid.Model[model.AssetID]
-	filter  grid.Filter
-	form    form.Model
-	rows    map[model.AssetID]*row
-	sortBy  SortKey
-	reverse bool
+	ctx    pane.Context
+	keys   KeyMap
+	grid   grid.Model[model.AssetID]
+	filter grid.Filter
+	form   form.Model
+	rows   map[model.AssetID]*row
+	sort   grid.Sort[SortKey]
 	pane.Focusable
 
 	width, height int
-	cols          []colID
+	table         grid.Table[colID]
 	addrW         int // the widest address cell seen
-	defs          []grid.Column
-	widths        []int
-	header        string
-	gen           int
 	// sorted holds every row in table order; it is rebuilt only when the
 	// data or the sort changes (stale), so a filter keystroke only scans it.
 	sorted []*row
@@ -342,6 +336,7 @@ func New(ctx pane.Context) *Model {
 		form:   form.New(ctx.Styles),
 		rows:   make(map[model.AssetID]*row),
 		marked: make(map[model.AssetID]bool),
+		table:  grid.NewTable[colID](ctx.Styles),
 	}
 	m.SetSize(80, 20)
 	return m
@@ -357,14 +352,12 @@ func (m *Model) Summary() string {
 	if m.filter.Query() != "" {
 		s = strconv.Itoa(m.grid.Len()) + " of " + s
 	}
-	s += " · sort " + m.sortBy.String() + " " + m.arrow()
+	s += " · sort " + m.sort.String()
 	if n := len(m.marked); n > 0 {
 		s += " · " + strconv.Itoa(n) + " marked"
 	}
 	return s
 }
-
-func (m *Model) arrow() string { return grid.Arrow(m.sortBy.descending(), m.reverse) }
 
 // Capturing implements pane.Pane: true while the filter is being typed or
 // a state transition is being confirmed.
@@ -373,36 +366,33 @@ func (m *Model) Capturing() bool { return m.filter.Typing() || m.form.Active() }
 // SetSize implements pane.Pane.
 func (m *Model) SetSize(width, height int) {
 	m.width, m.height = max(1, width), max(1, height)
-	m.cols = columnsFor(m.width)
-	m.defs = make([]grid.Column, len(m.cols))
-	for i, c := range m.cols {
-		m.defs[i] = colDefs[c]
-		if c == colAddr {
-			// never cut an address: "192.168.10.120 +1" takes 17 cells
-			m.defs[i].Width = max(m.defs[i].Width, min(m.addrW, maxAddrWidth))
-		}
-	}
-	m.widths = grid.Layout(m.defs, m.width-1)
+	m.table.SetColumns(columnsFor(m.width), m.colDef, m.width-1)
 	m.filter.SetWidth(m.width)
-	m.gen++
-	m.buildHeader()
+	m.markSort()
 	m.grid.SetHeight(m.rowsHeight())
 }
 
-func (m *Model) buildHeader() {
-	defs := slices.Clone(m.defs)
-	sorted := map[SortKey]colID{ByIP: colAddr, ByMAC: colMAC, ByVendor: colVendor, ByName: colName,
-		ByProduct: colProduct, ByFirmware: colFirmware, ByLastSeen: colSeen, ByPackets: colPkts}[m.sortBy]
-	// Stand-ins in narrow layouts: the one address column takes the IP
-	// sort, the product/name column the name and product sorts.
-	alias := map[colID]colID{colAddr: colAddrMAC, colName: colProdName, colProduct: colProdName}
-	for i, c := range m.cols {
-		if c == sorted || c == alias[sorted] {
-			defs[i].Title += m.arrow()
-		}
+// colDef is the definition of column c: colAddr widens to the longest
+// address seen, for never cutting one ("192.168.10.120 +1" takes 17 cells).
+func (m *Model) colDef(c colID) grid.Column {
+	d := colDefs[c]
+	if c == colAddr {
+		d.Width = max(d.Width, min(m.addrW, maxAddrWidth))
 	}
-	m.header = m.ctx.Styles.Header.Render(" " + grid.Header(defs, m.widths))
+	return d
 }
+
+// sortCols are the columns each sort key marks in the header: its own and
+// its stand-ins in narrow layouts (the one address column takes the IP
+// sort, the product/name column the name and product sorts). The MAC and
+// packet sorts mark nothing where their column is not shown.
+var sortCols = [numSortKeys][]colID{
+	ByIP: {colAddr, colAddrMAC}, ByMAC: {colMAC}, ByVendor: {colVendor}, ByName: {colName, colProdName},
+	ByProduct: {colProduct, colProdName}, ByFirmware: {colFirmware}, ByLastSeen: {colSeen}, ByPackets: {colPkts},
+}
+
+// markSort puts the sort arrow in the header.
+func (m *Model) markSort() { m.table.SetSort(m.sort.Arrow(), sortCols[m.sort.By]...) }
 
 // rowsTop is the line of the pane the first row is on: after the filter
 // line when it is open, and the column header.
@@ -424,8 +414,13 @@ func (m *Model) Rows() []model.AssetID { return m.grid.Rows() }
 // SetSort orders the table by k, reversed from its natural direction when
 // reverse is set.
 func (m *Model) SetSort(k SortKey, reverse bool) {
-	m.sortBy, m.reverse = k, reverse
-	m.buildHeader()
+	m.sort = grid.Sort[SortKey]{By: k, Reverse: reverse}
+	m.resort()
+}
+
+// resort redraws the header and re-sorts after a change of the sort.
+func (m *Model) resort() {
+	m.markSort()
 	m.stale = true
 	m.refresh()
 }
@@ -514,19 +509,18 @@ func (m *Model) refresh() {
 // prodNameShown reports whether the layout merges product and name into
 // one column.
 func (m *Model) prodNameShown() bool {
-	return slices.Contains(m.cols, colProdName) && !slices.Contains(m.cols, colName)
+	cols := m.table.Cols()
+	return slices.Contains(cols, colProdName) && !slices.Contains(cols, colName)
 }
 
 // Update implements pane.Pane.
 func (m *Model) Update(msg tea.Msg) tea.Cmd {
-	if c, ok := msg.(pane.ClickMsg); ok {
-		if m.Focused() && !m.form.Active() {
-			m.grid.Click(c.Row - m.rowsTop())
+	k, ok := m.Key(msg, func(line int) {
+		if !m.form.Active() {
+			m.grid.Click(line - m.rowsTop())
 		}
-		return nil
-	}
-	k, ok := msg.(tea.KeyMsg)
-	if !ok || !m.Focused() {
+	})
+	if !ok {
 		return nil
 	}
 	if m.form.Active() {
@@ -551,10 +545,8 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		m.grid.SetHeight(m.rowsHeight())
 		return cmd
 	case m.grid.Update(k):
-	case key.Matches(k, m.keys.Sort):
-		m.SetSort((m.sortBy+1)%numSortKeys, false)
-	case key.Matches(k, m.keys.Reverse):
-		m.SetSort(m.sortBy, !m.reverse)
+	case m.sort.Update(m.keys.SortKeyMap, k, numSortKeys):
+		m.resort()
 	case key.Matches(k, m.keys.Open):
 		if id, ok := m.grid.Selected(); ok {
 			return pane.OpenAsset(id)

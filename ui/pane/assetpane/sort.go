@@ -4,13 +4,11 @@ import (
 	"cmp"
 	"slices"
 	"strings"
-
-	"otscope/ui/pane/grid"
 )
 
 func (m *Model) compare(x, y *row) int {
 	var c int
-	switch m.sortBy {
+	switch m.sort.By {
 	case ByIP:
 		c = compareAddr(x, y)
 	case ByMAC:
@@ -35,7 +33,7 @@ func (m *Model) compare(x, y *row) int {
 	case ByPackets:
 		c = cmp.Compare(x.a.Packets, y.a.Packets)
 	}
-	if c = grid.Directed(c, m.sortBy.descending(), m.reverse); c != 0 {
+	if c = m.sort.Directed(c); c != 0 {
 		return c
 	}
 	if c = compareAddr(x, y); c != 0 {

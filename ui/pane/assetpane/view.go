@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"otscope/ui/format"
-	"otscope/ui/pane/grid"
 	"otscope/ui/state"
 )
 
@@ -16,9 +15,8 @@ func (m *Model) View() string {
 	if m.filter.Active() {
 		lines = append(lines, m.filter.Line(" "+strconv.Itoa(m.grid.Len())+" of "+strconv.Itoa(len(m.rows))+" assets"))
 	}
-	lines = append(lines, m.header)
-	start, end := m.grid.Window()
-	if start == end {
+	lines = append(lines, m.table.Header())
+	if m.grid.Len() == 0 {
 		lines = append(lines, st.Muted.Render(format.Truncate(" "+m.emptyText(), m.width)))
 		if m.filter.Query() == "" && m.ctx.State.Phase() == state.Idle {
 			for _, l := range m.idleHint() {
@@ -27,28 +25,14 @@ func (m *Model) View() string {
 		}
 	}
 	now, _ := m.ctx.Ref()
-	keys := m.grid.Rows()
-	last := len(m.defs) - 1
-	cursor := m.grid.Cursor()
-	for i := start; i < end; i++ {
-		r := m.rows[keys[i]]
-		if r.gen != m.gen {
-			r.line = grid.Join(m.defs[:last], m.widths[:last], m.pick(r, last))
-			r.gen = m.gen
-		}
-		seen := format.FitRight(shortAge(now, r.a.LastSeen, m.widths[last]), m.widths[last])
-		mark := " "
-		if m.marked[r.a.ID] {
+	for id, cursor := range m.grid.Visible() {
+		r := m.rows[id]
+		mark := ""
+		if m.marked[id] {
 			mark = "●"
 		}
-		if i == cursor {
-			if mark == " " {
-				mark = "▸"
-			}
-			lines = append(lines, st.Selected.Render(mark+r.line+" "+seen))
-		} else {
-			lines = append(lines, mark+r.line+" "+seen)
-		}
+		cell := func(i int, c colID) string { return m.cell(r, i, c) }
+		lines = append(lines, m.table.Row(&r.cache, cell, shortAge(now, r.a.LastSeen, m.table.LastWidth()), mark, cursor))
 	}
 	if m.form.Active() {
 		for len(lines) < m.height-m.form.Height() {
@@ -59,21 +43,16 @@ func (m *Model) View() string {
 	return strings.Join(lines, "\n")
 }
 
-// pick returns the cells of the first n columns, the role columns fitted
-// to their width.
-func (m *Model) pick(r *row, n int) []string {
-	out := make([]string, n)
-	for i, c := range m.cols[:n] {
-		switch c {
-		case colRole:
-			out[i] = roleCell(r.roles, r.protos, m.widths[i])
-		case colRoleProto:
-			out[i] = roleProtoCell(r.roles, r.protos, m.widths[i])
-		default:
-			out[i] = r.cells[c]
-		}
+// cell returns r's cell in column c, the i-th shown: the role columns are
+// fitted to their width.
+func (m *Model) cell(r *row, i int, c colID) string {
+	switch c {
+	case colRole:
+		return roleCell(r.roles, r.protos, m.table.Width(i))
+	case colRoleProto:
+		return roleProtoCell(r.roles, r.protos, m.table.Width(i))
 	}
-	return out
+	return r.cells[c]
 }
 
 func (m *Model) emptyText() string {

@@ -49,6 +49,46 @@ func Arrow(descending, reverse bool) string {
 	return "↑"
 }
 
+// SortKey is a table's sort key: its keys are 0 to n-1, each named and
+// sorting largest first (Descending: recent, busy) or smallest first.
+type SortKey interface {
+	~uint8
+	String() string
+	Descending() bool
+}
+
+// Sort is a table's order: a key, and whether the user reversed its
+// natural direction.
+type Sort[S SortKey] struct {
+	By      S
+	Reverse bool
+}
+
+// Arrow is the mark of the order in the header and the summary.
+func (s Sort[S]) Arrow() string { return Arrow(s.By.Descending(), s.Reverse) }
+
+// Directed turns c, an ascending comparison of two rows by the key, into
+// the table's order.
+func (s Sort[S]) Directed(c int) int { return Directed(c, s.By.Descending(), s.Reverse) }
+
+// String is the order as a summary gives it: "last seen ↓".
+func (s Sort[S]) String() string { return s.By.String() + " " + s.Arrow() }
+
+// Update handles k's keys in a table of n sort keys and reports whether msg
+// was one: Sort moves to the next key in its natural direction, Reverse
+// flips the order.
+func (s *Sort[S]) Update(k SortKeyMap, msg tea.KeyMsg, n S) bool {
+	switch {
+	case key.Matches(msg, k.Sort):
+		s.By, s.Reverse = (s.By+1)%n, false
+	case key.Matches(msg, k.Reverse):
+		s.Reverse = !s.Reverse
+	default:
+		return false
+	}
+	return true
+}
+
 // Lines is how many lines the filter takes above the table: one while it
 // is shown (typed or kept), none otherwise.
 func (f *Filter) Lines() int {

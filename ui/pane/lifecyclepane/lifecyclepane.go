@@ -157,14 +157,8 @@ func (m *Model) DataChanged(c state.Change) {
 
 // Update implements pane.Pane.
 func (m *Model) Update(msg tea.Msg) tea.Cmd {
-	if c, ok := msg.(pane.ClickMsg); ok {
-		if m.Focused() {
-			m.grid.Click(c.Row - m.headLines() - 1)
-		}
-		return nil
-	}
-	k, ok := msg.(tea.KeyMsg)
-	if !ok || !m.Focused() {
+	k, ok := m.Key(msg, func(line int) { m.grid.Click(line - m.headLines() - 1) })
+	if !ok {
 		return nil
 	}
 	m.rebuild()

@@ -42,7 +42,9 @@ var sortNames = [...]string{"bytes", "packets", "last seen", "protocol"}
 // String names the sort key as the summary shows it.
 func (k SortKey) String() string { return grid.SortName(sortNames[:], int(k)) }
 
-func (k SortKey) descending() bool { return k != ByProtocol }
+// Descending reports whether the key sorts largest first unless reversed:
+// every key but the protocol.
+func (k SortKey) Descending() bool { return k != ByProtocol }
 
 // KeyMap is the keys of the matrix.
 type KeyMap struct {
@@ -126,8 +128,7 @@ type row struct {
 	client, serv string // labels the cells were built with
 	cells        [numCols]string
 	search       string // lower-case text the filter matches
-	line         string
-	gen          int
+	cache        grid.Cache
 }
 
 func newRow(key string, c *model.Conversation, st *state.State) *row {
@@ -173,22 +174,17 @@ func (m *Model) Legend() string {
 
 // Model is the communication matrix pane.
 type Model struct {
-	ctx     pane.Context
-	keys    KeyMap
-	grid    grid.Model[string]
-	filter  grid.Filter
-	rows    map[string]*row
-	order   []*row
-	sortBy  SortKey
-	reverse bool
+	ctx    pane.Context
+	keys   KeyMap
+	grid   grid.Model[string]
+	filter grid.Filter
+	rows   map[string]*row
+	order  []*row
+	sort   grid.Sort[SortKey]
 	pane.Focusable
 
 	width, height int
-	cols          []colID
-	defs          []grid.Column
-	widths        []int
-	header        string
-	gen           int
+	table         grid.Table[colID]
 }
 
 // New returns an empty matrix sorted by bytes.
@@ -199,6 +195,7 @@ func New(ctx pane.Context) *Model {
 		grid:   grid.New[string](),
 		filter: grid.NewFilter(ctx.Styles),
 		rows:   make(map[string]*row),
+		table:  grid.NewTable[colID](ctx.Styles),
 	}
 	m.SetSize(80, 20)
 	return m
@@ -213,10 +210,8 @@ func (m *Model) Summary() string {
 	if m.filter.Query() != "" {
 		s = strconv.Itoa(m.grid.Len()) + " of " + s
 	}
-	return s + " · sort " + m.sortBy.String() + " " + m.arrow()
+	return s + " · sort " + m.sort.String()
 }
-
-func (m *Model) arrow() string { return grid.Arrow(m.sortBy.descending(), m.reverse) }
 
 // Capturing implements pane.Pane.
 func (m *Model) Capturing() bool { return m.filter.Typing() }
@@ -224,28 +219,17 @@ func (m *Model) Capturing() bool { return m.filter.Typing() }
 // SetSize implements pane.Pane.
 func (m *Model) SetSize(width, height int) {
 	m.width, m.height = max(1, width), max(1, height)
-	m.cols = columnsFor(m.width)
-	m.defs = make([]grid.Column, len(m.cols))
-	for i, c := range m.cols {
-		m.defs[i] = colDefs[c]
-	}
-	m.widths = grid.Layout(m.defs, m.width-1)
+	m.table.SetColumns(columnsFor(m.width), func(c colID) grid.Column { return colDefs[c] }, m.width-1)
 	m.filter.SetWidth(m.width)
-	m.gen++
-	m.buildHeader()
+	m.markSort()
 	m.grid.SetHeight(m.rowsHeight())
 }
 
-func (m *Model) buildHeader() {
-	defs := slices.Clone(m.defs)
-	sorted := [...]colID{ByBytes: colBytes, ByPackets: colPkts, ByLastSeen: colSeen, ByProtocol: colProto}[m.sortBy]
-	for i, c := range m.cols {
-		if c == sorted {
-			defs[i].Title += m.arrow()
-		}
-	}
-	m.header = m.ctx.Styles.Header.Render(" " + grid.Header(defs, m.widths))
-}
+// sortCols is the column each sort key sorts by.
+var sortCols = [numSortKeys]colID{ByBytes: colBytes, ByPackets: colPkts, ByLastSeen: colSeen, ByProtocol: colProto}
+
+// markSort puts the sort arrow in the header.
+func (m *Model) markSort() { m.table.SetSort(m.sort.Arrow(), sortCols[m.sort.By]) }
 
 // rowsTop is the line of the pane the first row is on: after the filter
 // line when it is open, and the column header.
@@ -267,8 +251,13 @@ func (m *Model) Rows() []string { return m.grid.Rows() }
 
 // SetSort orders the matrix by k, reversed from its natural direction when reverse is set.
 func (m *Model) SetSort(k SortKey, reverse bool) {
-	m.sortBy, m.reverse = k, reverse
-	m.buildHeader()
+	m.sort = grid.Sort[SortKey]{By: k, Reverse: reverse}
+	m.resort()
+}
+
+// resort redraws the header and re-sorts after a change of the sort.
+func (m *Model) resort() {
+	m.markSort()
 	m.refresh()
 }
 
@@ -328,7 +317,7 @@ func (m *Model) refresh() {
 
 func (m *Model) compare(x, y *row) int {
 	var c int
-	switch m.sortBy {
+	switch m.sort.By {
 	case ByBytes:
 		c = cmp.Compare(x.c.Bytes, y.c.Bytes)
 	case ByPackets:
@@ -338,7 +327,7 @@ func (m *Model) compare(x, y *row) int {
 	case ByProtocol:
 		c = strings.Compare(x.c.Protocol, y.c.Protocol)
 	}
-	if c = grid.Directed(c, m.sortBy.descending(), m.reverse); c != 0 {
+	if c = m.sort.Directed(c); c != 0 {
 		return c
 	}
 	return strings.Compare(x.key, y.key)
@@ -346,14 +335,8 @@ func (m *Model) compare(x, y *row) int {
 
 // Update implements pane.Pane.
 func (m *Model) Update(msg tea.Msg) tea.Cmd {
-	if c, ok := msg.(pane.ClickMsg); ok {
-		if m.Focused() {
-			m.grid.Click(c.Row - m.rowsTop())
-		}
-		return nil
-	}
-	k, ok := msg.(tea.KeyMsg)
-	if !ok || !m.Focused() {
+	k, ok := m.Key(msg, func(line int) { m.grid.Click(line - m.rowsTop()) })
+	if !ok {
 		return nil
 	}
 	if grid.FilterKey(&m.filter, &m.grid, k, m.rowsHeight, m.refresh) {
@@ -361,10 +344,8 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 	}
 	switch {
 	case m.grid.Update(k):
-	case key.Matches(k, m.keys.Sort):
-		m.SetSort((m.sortBy+1)%numSortKeys, false)
-	case key.Matches(k, m.keys.Reverse):
-		m.SetSort(m.sortBy, !m.reverse)
+	case m.sort.Update(m.keys.SortKeyMap, k, numSortKeys):
+		m.resort()
 	case key.Matches(k, m.keys.Server):
 		if c, ok := m.Selected(); ok {
 			return pane.OpenAsset(c.Server)
@@ -384,9 +365,8 @@ func (m *Model) View() string {
 	if m.filter.Active() {
 		lines = append(lines, m.filter.Line(" "+strconv.Itoa(m.grid.Len())+" of "+strconv.Itoa(len(m.rows))))
 	}
-	lines = append(lines, m.header)
-	start, end := m.grid.Window()
-	if start == end {
+	lines = append(lines, m.table.Header())
+	if m.grid.Len() == 0 {
 		empty := "No conversations yet."
 		if q := m.filter.Query(); q != "" {
 			empty = "No conversation matches “" + q + "”. Esc clears the filter."
@@ -394,24 +374,10 @@ func (m *Model) View() string {
 		lines = append(lines, st.Muted.Render(format.Truncate(" "+empty, m.width)))
 	}
 	now, _ := m.ctx.Ref()
-	keys := m.grid.Rows()
-	last := len(m.defs) - 1
-	cursor := m.grid.Cursor()
-	for i := start; i < end; i++ {
-		r := m.rows[keys[i]]
-		if r.gen != m.gen {
-			cells := make([]string, last)
-			for j, c := range m.cols[:last] {
-				cells[j] = r.cells[c]
-			}
-			r.line, r.gen = grid.Join(m.defs[:last], m.widths[:last], cells), m.gen
-		}
-		seen := format.FitRight(format.Ago(now, r.c.LastSeen), m.widths[last])
-		if i == cursor {
-			lines = append(lines, st.Selected.Render("▸"+r.line+" "+seen))
-		} else {
-			lines = append(lines, " "+r.line+" "+seen)
-		}
+	for k, cursor := range m.grid.Visible() {
+		r := m.rows[k]
+		cell := func(_ int, c colID) string { return r.cells[c] }
+		lines = append(lines, m.table.Row(&r.cache, cell, format.Ago(now, r.c.LastSeen), "", cursor))
 	}
 	return strings.Join(lines, "\n")
 }

@@ -52,6 +52,10 @@ var orderNames = [...]string{"severity", "rule", "asset", "last seen"}
 // String names the order.
 func (o Order) String() string { return grid.SortName(orderNames[:], int(o)) }
 
+// descending reports whether the order puts the largest first: the highest
+// severity, the latest seen.
+func (o Order) descending() bool { return o == BySeverity || o == ByLastSeen }
+
 // KeyMap is the keys of the violations pane.
 type KeyMap struct {
 	Move grid.KeyMap
@@ -273,14 +277,12 @@ func (m *Model) rebuild() {
 
 // Update implements pane.Pane.
 func (m *Model) Update(msg tea.Msg) tea.Cmd {
-	if c, ok := msg.(pane.ClickMsg); ok {
-		if m.Focused() && !m.form.Active() && m.detail == "" {
-			m.grid.Click(c.Row - 1)
+	k, ok := m.Key(msg, func(line int) {
+		if !m.form.Active() && m.detail == "" {
+			m.grid.Click(line - 1)
 		}
-		return nil
-	}
-	k, ok := msg.(tea.KeyMsg)
-	if !ok || !m.Focused() {
+	})
+	if !ok {
 		return nil
 	}
 	if m.form.Active() {
@@ -434,11 +436,7 @@ func boolInt(b bool) int {
 // header marks the column the list is ordered by.
 func (m *Model) header() string {
 	hc := slices.Clone(cols)
-	arrow := "↓" // severity and last seen: highest, latest first
-	if m.order == ByRule || m.order == ByAsset {
-		arrow = "↑"
-	}
-	hc[map[Order]int{BySeverity: 1, ByRule: 2, ByAsset: 3, ByLastSeen: 5}[m.order]].Title += arrow
+	hc[map[Order]int{BySeverity: 1, ByRule: 2, ByAsset: 3, ByLastSeen: 5}[m.order]].Title += grid.Arrow(m.order.descending(), false)
 	return " " + grid.Header(hc, m.widths)
 }
 
