@@ -29,9 +29,9 @@ func Open(st *store.Store, session string) (b *Book, skipped int, err error) {
 	return b, bad + n, nil
 }
 
-// Resolve finds an asset by ID, IP, MAC, name or tag (a documented tag it
-// matched, or a tag typed from its nameplate) among assets and the book's
-// manual assets.
+// Resolve finds an asset by ID (in any case), IP, MAC, name or tag (a
+// documented tag it matched, or a tag typed from its nameplate) among
+// assets and the book's manual assets.
 func (b *Book) Resolve(assets []model.Asset, ref string) (model.AssetID, error) {
 	ref = strings.TrimSpace(ref)
 	all := append(slices.Clip(assets), b.ManualAssets()...)
@@ -43,7 +43,8 @@ func (b *Book) Resolve(assets []model.Asset, ref string) (model.AssetID, error) 
 		switch {
 		case string(a.ID) == ref:
 			return a.ID, nil
-		case ipErr == nil && slices.Contains(a.IPs, ipRef),
+		case strings.EqualFold(string(a.ID), ref), // manual:DI-1 as typed from a label
+			ipErr == nil && slices.Contains(a.IPs, ipRef),
 			macErr == nil && slices.Contains(a.MACs, macRef),
 			slices.ContainsFunc(a.Names, func(n string) bool { return strings.EqualFold(n, ref) }),
 			strings.EqualFold(latestManual(b.ManualFacts(a.ID), model.FieldTag), ref):

@@ -336,6 +336,10 @@ func TestResolveAndCLIFunctions(t *testing.T) {
 	if v := verdictOf(t, ev, string(assets[0].ID)); v.Value != model.VerdictMatch || v.By != "anna" {
 		t.Errorf("plc verdict %+v", v)
 	}
+	// a manual id resolves as typed from its label, in any case
+	if id, err := b.Resolve(assets, strings.ToUpper(string(mid))); err != nil || id != mid {
+		t.Errorf("Resolve(%q) = %q, %v; want %q", strings.ToUpper(string(mid)), id, err, mid)
+	}
 	// the module typed in at the same location with the documented order number
 	it := ev.Items[ev.Find(string(mid))]
 	if it.Doc == nil || it.Doc.Tag != "+A2-K9" || it.MatchedBy != "order number + location" {

@@ -437,9 +437,10 @@ func headlessEnv(e *env, session string, stderr, stdout io.Writer, runs []run, o
 	stopProgress()
 	el := time.Since(start)
 	inv := sess.Inventory()
-	fmt.Fprintf(stdout, "session %s: %d packets in %s (%.0f pkt/s), %d assets, %d conversations, %d flows evicted\n",
-		session, total.Packets, el.Round(time.Millisecond), float64(total.Packets)/max(el.Seconds(), 1e-9),
-		inv.Len(), inv.ConversationCount(), total.EvictedFlows)
+	// two lines, each within 80 columns for a session name of up to 20
+	fmt.Fprintf(stdout, "session %s: %d assets, %d conversations\n", session, inv.Len(), inv.ConversationCount())
+	fmt.Fprintf(stdout, "  %d packets in %s (%.0f pkt/s), %d flows evicted\n",
+		total.Packets, el.Round(time.Millisecond), float64(total.Packets)/max(el.Seconds(), 1e-9), total.EvictedFlows)
 	if total.Truncated+total.Undecodable+total.DecodeErrors+total.KernelDrops+total.QueueDrops > 0 {
 		fmt.Fprintf(stdout, "  truncated frames %d, undecodable %d, decode errors %d, kernel drops %d, queue drops %d\n",
 			total.Truncated, total.Undecodable, total.DecodeErrors, total.KernelDrops, total.QueueDrops)

@@ -173,8 +173,17 @@ func TestProgressBar(t *testing.T) {
 	// before the first plain line) and no carriage returns
 	dir := t.TempDir()
 	pcap := demoCapture(t, dir)
-	_, errs, err := execute(t, "read", pcap, "-s", "p", "--db", filepath.Join(dir, "db"), "--log", filepath.Join(dir, "log"))
+	out, errs, err := execute(t, "read", pcap, "-s", "p", "--db", filepath.Join(dir, "db"), "--log", filepath.Join(dir, "log"))
 	if err != nil || strings.Contains(errs, "\r") || strings.Contains(errs, "█") {
 		t.Errorf("read on a non-terminal: %v %q", err, errs)
+	}
+	// the summary fits an 80-column terminal
+	if !strings.Contains(out, "session p: ") || !strings.Contains(out, "pkt/s") {
+		t.Errorf("no summary: %q", out)
+	}
+	for _, l := range strings.Split(strings.TrimRight(out, "\n"), "\n") {
+		if n := utf8.RuneCountInString(l); n > 80 {
+			t.Errorf("summary line of %d columns: %q", n, l)
+		}
 	}
 }
