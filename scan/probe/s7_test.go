@@ -378,15 +378,25 @@ func TestS7Snap7(t *testing.T) {
 	const addr = "127.0.0.26"
 	port := icsFreePort(t, addr)
 	icsStartPeer(t, addr, port, env, "node", script, addr, strconv.Itoa(port))
-	var stop func() string
-	if _, err := exec.LookPath("tshark"); err == nil {
-		stop = icsTcpdump(t, addr)
-	}
 	ip := netip.MustParseAddr(addr)
-	res := icsScan(t, ip, nil, []string{"s7"}, PlanOptions{Ports: map[string]uint16{"s7": uint16(port)}})
-	if stop != nil {
+	scan := func() *icsResult {
+		return icsScan(t, ip, nil, []string{"s7"}, PlanOptions{Ports: map[string]uint16{"s7": uint16(port)}})
+	}
+	var res *icsResult
+	if _, err := exec.LookPath("tshark"); err != nil {
+		res = scan()
+	} else {
+		// the capture holds the 8 S7comm frames: setup, 3 SZL reads,
+		// their answers
+		s7frames := func(file string) int {
+			out, _ := exec.Command("tshark", "-r", file, "-d", "tcp.port=="+strconv.Itoa(port)+",tpkt", "-T", "fields",
+				"-e", "frame.protocols").Output()
+			return strings.Count(string(out), "cotp:s7comm")
+		}
+		var file string
+		res, file = icsScanCaptured(t, addr, func(file string) bool { return s7frames(file) >= 8 }, scan)
 		// every request and answer on the wire is well-formed S7comm
-		protos := icsTshark(t, stop(), "-d", "tcp.port=="+strconv.Itoa(port)+",tpkt")
+		protos := icsTshark(t, file, "-d", "tcp.port=="+strconv.Itoa(port)+",tpkt")
 		if n := strings.Count(protos, "cotp:s7comm"); n != 8 { // setup, 3 SZL reads, their answers
 			t.Errorf("tshark sees %d S7comm frames:\n%s", n, protos)
 		}
