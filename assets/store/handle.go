@@ -107,7 +107,15 @@ func (s *Store) badgerOptions(dir string, readOnly bool) badger.Options {
 		WithChecksumVerificationMode(options.OnBlockRead).
 		WithVerifyValueChecksum(true).
 		WithDetectConflicts(false). // one writer per session: the store serialises them
-		WithMetricsEnabled(false)
+		WithMetricsEnabled(false).
+		// A writer merges its level-0 tables when it closes: a session
+		// written by many flushes holds every version of its assets in
+		// overlapping tables (twice the bytes of one compacted session),
+		// which every later open would verify and every load decompress.
+		// The output is at most those tables' size, which the free-space
+		// margin (DefaultMinFree) covers as it covers any compaction.
+		// Badger ignores it on read-only opens.
+		WithCompactL0OnClose(s.root != "")
 }
 
 // openHandle opens the named session's database. The caller holds s.mu.
