@@ -41,9 +41,38 @@ func agree[T any](t *testing.T, b []byte) {
 	errStd := json.Unmarshal(b, &std)
 	err := UnmarshalJSON(b, &got)
 	if (errStd == nil) != (err == nil) {
-		t.Fatalf("%T from %q: encoding/json says %v, the store's decoder %v", got, b, errStd, err)
+		t.Fatalf("%T from %q: encoding/json says %v, UnmarshalJSON %v", got, b, errStd, err)
 	}
 	if errStd == nil && !reflect.DeepEqual(std, got) {
-		t.Fatalf("%T from %q: decoded differently:\nencoding/json %#v\nstore         %#v", got, b, std, got)
+		t.Fatalf("%T from %q: decoded differently:\nencoding/json %#v\nUnmarshalJSON %#v", got, b, std, got)
+	}
+}
+
+// TestFitSlices checks that decoded slices keep no spare capacity (the
+// fast decoder starts each with room for ten) and their values.
+func TestFitSlices(t *testing.T) {
+	a := testAsset("ip:10.20.0.7", 7)
+	a.Modules = []model.Module{{Slot: 1, OrderNumber: "6ES7 315-2EH14-0AB0"}}
+	b, err := json.Marshal(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var std, got model.Asset
+	if err := json.Unmarshal(b, &std); err != nil {
+		t.Fatal(err)
+	}
+	if err := UnmarshalJSON(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(std, got) {
+		t.Fatalf("decoded %+v, want %+v", got, std)
+	}
+	for name, c := range map[string][2]int{
+		"MACs": {len(got.MACs), cap(got.MACs)}, "IPs": {len(got.IPs), cap(got.IPs)}, "Services": {len(got.Services), cap(got.Services)},
+		"Facts": {len(got.Facts), cap(got.Facts)}, "Modules": {len(got.Modules), cap(got.Modules)}, "Names": {len(got.Names), cap(got.Names)},
+	} {
+		if c[0] == 0 || c[0] != c[1] {
+			t.Errorf("%s: len %d, cap %d; want equal and non-zero", name, c[0], c[1])
+		}
 	}
 }
