@@ -32,6 +32,7 @@ import (
 
 	"filippo.io/age"
 
+	"otscope/assets/store"
 	"otscope/model"
 )
 
@@ -394,7 +395,7 @@ func decode(br *bufio.Reader) (Session, Header, error) {
 	if err != nil {
 		return Session{}, h, err
 	}
-	if err := json.Unmarshal(hl, &h); err != nil || h.Format != Format {
+	if err := store.UnmarshalJSON(hl, &h); err != nil || h.Format != Format {
 		return Session{}, h, fmt.Errorf("%w: the first line is not a bundle header", ErrNotBundle)
 	}
 	if h.Schema > Schema {
@@ -431,7 +432,7 @@ func decode(br *bufio.Reader) (Session, Header, error) {
 		sum.Write([]byte{'\n'})
 		rec, ok := splitLine(l)
 		if !ok {
-			if err := json.Unmarshal(l, &rec); err != nil {
+			if err := store.UnmarshalJSON(l, &rec); err != nil {
 				return Session{}, h, fmt.Errorf("%w: record %d is not JSON: %v", ErrCorrupt, n, err)
 			}
 		}
@@ -446,22 +447,22 @@ func decode(br *bufio.Reader) (Session, Header, error) {
 				return Session{}, h, fmt.Errorf("%w: record %d is a second session record", ErrCorrupt, n)
 			}
 			var m meta
-			if derr = json.Unmarshal(rec.Data, &m); derr == nil {
+			if derr = store.UnmarshalJSON(rec.Data, &m); derr == nil {
 				s.Name, s.Site, s.Sensor, s.Created, s.Updated = m.Name, m.Site, m.Sensor, m.Created, m.Updated
 			}
 		case TypeAsset:
 			var a model.Asset
-			if derr = json.Unmarshal(rec.Data, &a); derr == nil {
+			if derr = store.UnmarshalJSON(rec.Data, &a); derr == nil {
 				s.Assets = append(s.Assets, a)
 			}
 		case TypeConversation:
 			var c model.Conversation
-			if derr = json.Unmarshal(rec.Data, &c); derr == nil {
+			if derr = store.UnmarshalJSON(rec.Data, &c); derr == nil {
 				s.Conversations = append(s.Conversations, c)
 			}
 		case TypeStats:
 			var st model.CaptureStats
-			if derr = json.Unmarshal(rec.Data, &st); derr == nil {
+			if derr = store.UnmarshalJSON(rec.Data, &st); derr == nil {
 				s.Stats = append(s.Stats, st)
 			}
 		case TypeJournal:

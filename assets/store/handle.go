@@ -3,6 +3,8 @@ package store
 import (
 	"errors"
 	"fmt"
+	"hash/crc32"
+	"io"
 	"io/fs"
 	"maps"
 	"os"
@@ -105,7 +107,15 @@ func (s *Store) badgerOptions(dir string, readOnly bool) badger.Options {
 		WithChecksumVerificationMode(options.OnBlockRead).
 		WithVerifyValueChecksum(true).
 		WithDetectConflicts(false). // one writer per session: the store serialises them
-		WithMetricsEnabled(false)
+		WithMetricsEnabled(false).
+		// A writer merges its level-0 tables when it closes: a session
+		// written by many flushes holds every version of its assets in
+		// overlapping tables (twice the bytes of one compacted session),
+		// which every later open would verify and every load decompress.
+		// The output is at most those tables' size, which the free-space
+		// margin (DefaultMinFree) covers as it covers any compaction.
+		// Badger ignores it on read-only opens.
+		WithCompactL0OnClose(s.root != "")
 }
 
 // openHandle opens the named session's database. The caller holds s.mu.
@@ -148,7 +158,7 @@ func (h *handle) openDisk(m mode) error {
 	s, name := h.s, h.name
 	h.dir = filepath.Join(s.root, name)
 	dbDir := filepath.Join(h.dir, dbDirName)
-	st, err := inspect(dbDir)
+	st, err := inspect(dbDir, &s.verified)
 	if err != nil {
 		return damagedErr(name, h.dir, err)
 	}
@@ -374,7 +384,10 @@ const (
 // damaged and left alone: a missing MANIFEST beside data files, a MANIFEST
 // that does not parse, table files it does not name, tables it names that
 // are missing or empty.
-func inspect(dir string) (dirState, error) {
+//
+// A table this store has verified before is not decompressed and checked
+// again while its file is the same (see verifiedTables); vt may be nil.
+func inspect(dir string, vt *verifiedTables) (dirState, error) {
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return dirMissing, nil
@@ -385,6 +398,7 @@ func inspect(dir string) (dirState, error) {
 	var (
 		hasManifest bool
 		tables      = map[uint64]int64{}
+		infos       = map[uint64]fs.FileInfo{}
 		data        []string
 	)
 	for _, e := range entries {
@@ -402,6 +416,7 @@ func inspect(dir string) (dirState, error) {
 				return dirMissing, err
 			}
 			tables[id] = fi.Size()
+			infos[id] = fi
 			data = append(data, name)
 		case strings.HasSuffix(name, ".vlog"), strings.HasSuffix(name, ".mem"):
 			data = append(data, name)
@@ -460,7 +475,7 @@ func inspect(dir string) (dirState, error) {
 	for range min(runtime.GOMAXPROCS(0), len(ids)) {
 		wg.Go(func() {
 			for i := int(next.Add(1) - 1); i < len(ids); i = int(next.Add(1) - 1) {
-				errs[i] = verifyTable(filepath.Join(dir, fmt.Sprintf("%06d.sst", ids[i])), mf.Tables[ids[i]].Compression)
+				errs[i] = vt.verify(filepath.Join(dir, fmt.Sprintf("%06d.sst", ids[i])), infos[ids[i]], mf.Tables[ids[i]].Compression)
 			}
 		})
 	}
@@ -475,7 +490,14 @@ func inspect(dir string) (dirState, error) {
 
 // verifyTable opens a table file read-only with Badger's table reader and
 // verifies the checksums of its index and every block.
-func verifyTable(path string, c options.CompressionType) (err error) {
+func verifyTable(path string, c options.CompressionType) error {
+	_, err := verifyTableSum(path, c)
+	return err
+}
+
+// verifyTableSum is verifyTable that also returns the CRC-32C of the file's
+// bytes as they were verified.
+func verifyTableSum(path string, c options.CompressionType) (sum uint32, err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
@@ -484,15 +506,86 @@ func verifyTable(path string, c options.CompressionType) (err error) {
 	}()
 	mf, err := z.OpenMmapFile(path, os.O_RDONLY, 0)
 	if err != nil {
-		return fmt.Errorf("table %s: %w", filepath.Base(path), err)
+		return 0, fmt.Errorf("table %s: %w", filepath.Base(path), err)
 	}
+	sum = crc32.Checksum(mf.Data, castagnoli)
 	t, err := table.OpenTable(mf, table.Options{ChkMode: options.OnTableRead, Compression: c, BlockSize: 4 << 10})
 	if err != nil {
 		// OpenTable has closed the file on most of its error paths; a
 		// mapping left open here is never read again.
-		return fmt.Errorf("table %s is damaged: %w", filepath.Base(path), oneLine{err})
+		return 0, fmt.Errorf("table %s is damaged: %w", filepath.Base(path), oneLine{err})
 	}
-	return t.MmapFile.Close(-1)
+	return sum, t.MmapFile.Close(-1)
+}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// verifiedTables remembers the table files a store has verified, so a
+// command that reads a session several times (its records, then each
+// journal: every read opens the database anew) decompresses and checks
+// each table once. Badger never rewrites a table file: a new table gets a
+// new number. A table counts as verified again only while its file has
+// the same size and modification time and its bytes the same CRC-32C as
+// when it was verified: checking that reads the file once (a few
+// milliseconds for a 10,000-asset session) instead of decompressing every
+// block, so a flipped byte is still an error.
+type verifiedTables struct {
+	mu sync.Mutex
+	m  map[string]tableStamp
+}
+
+// tableStamp identifies a table file's contents.
+type tableStamp struct {
+	size  int64
+	mtime time.Time
+	comp  options.CompressionType
+	sum   uint32
+}
+
+// verify checks the table file at path (fi: its directory entry's
+// information) as verifyTable does, unless this store verified the same
+// bytes before. A nil vt always verifies.
+func (vt *verifiedTables) verify(path string, fi fs.FileInfo, c options.CompressionType) error {
+	if vt == nil {
+		return verifyTable(path, c)
+	}
+	stamp := tableStamp{size: fi.Size(), mtime: fi.ModTime(), comp: c}
+	vt.mu.Lock()
+	known, seen := vt.m[path]
+	vt.mu.Unlock()
+	if stamp.sum = known.sum; seen && stamp == known {
+		if sum, err := fileCRC(path); err == nil && sum == known.sum {
+			return nil
+		}
+	}
+	sum, err := verifyTableSum(path, c)
+	vt.mu.Lock()
+	defer vt.mu.Unlock()
+	if err != nil {
+		delete(vt.m, path)
+		return err
+	}
+	if vt.m == nil {
+		vt.m = map[string]tableStamp{}
+	}
+	stamp.sum = sum
+	vt.m[path] = stamp
+	return nil
+}
+
+// fileCRC returns the CRC-32C of the file's bytes.
+func fileCRC(path string) (uint32, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	h := crc32.New(castagnoli)
+	buf := make([]byte, 256<<10)
+	if _, err := io.CopyBuffer(h, f, buf); err != nil {
+		return 0, err
+	}
+	return h.Sum32(), nil
 }
 
 // replayManifest parses a MANIFEST with Badger's own reader, turning a

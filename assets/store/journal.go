@@ -265,7 +265,7 @@ func readRawTxn(txn *badger.Txn, j Journal) (recs []RawRecord, skipped int, err 
 		if err != nil {
 			return nil, 0, err
 		}
-		if len(k) != 8 || len(v) == 0 || v[0] != valueVersion || !json.Valid(v[1:]) {
+		if len(k) != 8 || len(v) == 0 || v[0] != valueVersion || !validJSON(v[1:]) {
 			skipped++
 			continue
 		}
@@ -285,7 +285,7 @@ func ReadJournal[T any](s *Store, session string, j Journal) (recs []T, skipped 
 	recs = make([]T, 0, len(raw))
 	for _, r := range raw {
 		var v T
-		if json.Unmarshal(r.JSON, &v) != nil {
+		if UnmarshalJSON(r.JSON, &v) != nil {
 			skipped++
 			continue
 		}

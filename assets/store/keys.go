@@ -70,7 +70,7 @@ func decodeValue(b []byte, v any) error {
 	if len(b) == 0 || b[0] != valueVersion {
 		return errValueVersion
 	}
-	if err := json.Unmarshal(b[1:], v); err != nil {
+	if err := UnmarshalJSON(b[1:], v); err != nil {
 		return fmt.Errorf("decode value: %w", err)
 	}
 	return nil

@@ -170,6 +170,13 @@ func (h *handle) loadMeta() error {
 	if err != nil {
 		return h.readErr("read session meta", err)
 	}
+	return h.setMeta(m)
+}
+
+// setMeta completes m (counts and times from the database) with the
+// session's runs, keeps it and, when open for writing, rewrites the
+// metadata file.
+func (h *handle) setMeta(m Meta) error {
 	runs, err := h.runStates()
 	if err != nil {
 		return err

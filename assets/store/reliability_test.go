@@ -160,6 +160,47 @@ func TestFlippedBytesAreAnError(t *testing.T) {
 	expectDamaged(t, root, dbDir)
 }
 
+// A store verifies each table once (verifiedTables), so a command that
+// reads a session several times does not decompress it again; bytes
+// flipped between two reads of the same store, keeping the file's size
+// and modification time, are still an error.
+func TestFlippedBytesBetweenReadsOfOneStore(t *testing.T) {
+	root, dbDir := damagedSession(t, 300)
+	s, err := Open(Options{Dir: root, ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for range 2 {
+		if snap, err := s.Load("d"); err != nil || len(snap.Assets) != 300 {
+			t.Fatalf("Load of the intact session: %d assets, %v", len(snap.Assets), err)
+		}
+	}
+	sst := tableFile(t, dbDir)
+	fi, err := os.Stat(sst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(sst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := len(b) / 3; i < len(b)/3+8; i++ {
+		b[i] ^= 0x5a
+	}
+	if err := os.WriteFile(sst, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(sst, fi.ModTime(), fi.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := s.Load("d"); !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("Load after flipping bytes = %v, want ErrCorrupt", err)
+		}
+	}
+}
+
 // Item 18. At 1b6f56c, table files in a pre-existing directory followed
 // the umask (0644, 0666 with umask 0).
 func TestFileModesWhateverTheUmask(t *testing.T) {

@@ -3,7 +3,6 @@ package store
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -182,7 +181,7 @@ func (h *handle) runStates() ([]RunState, error) {
 	at := map[string]int{}
 	for _, r := range raw {
 		var rec RunRecord
-		if json.Unmarshal(r, &rec) != nil {
+		if UnmarshalJSON(r, &rec) != nil {
 			continue
 		}
 		switch rec.Event {

@@ -291,17 +291,26 @@ func (s *Store) Load(session string) (Snapshot, error) {
 		oldPackets            uint64
 		assetVals, convVals   [][]byte
 		statVals, oldStatVals [][]byte
+		dm                    dbMeta
 	)
 	// Copy the values out in one pass, then decode them on every core:
-	// decoding JSON is most of the time a 10,000-asset session takes.
+	// decoding JSON is most of the time a 10,000-asset session takes. The
+	// pass skips the records of other kinds (meta, journals: ReadJournal)
+	// by seeking past them, so their blocks are neither read nor
+	// decompressed; keys of no kind are counted in Skipped.
 	err = h.view(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, PrefetchSize: 100})
+		var err error
+		if dm, _, err = readDBMeta(txn); err != nil {
+			return err
+		}
+		it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: false})
 		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
+		for it.Rewind(); it.Valid(); {
 			item := it.Item()
 			kind, _, ok := splitKey(item.Key())
 			if !ok {
 				snap.Skipped++
+				it.Next()
 				continue
 			}
 			var dst *[][]byte
@@ -315,13 +324,16 @@ func (s *Store) Load(session string) (Snapshot, error) {
 			case kindOldStats:
 				dst = &oldStatVals
 			default:
-				continue // meta; journals: ReadJournal
+				// Every key of this kind sorts before kind, 1.
+				it.Seek([]byte{kind, 1})
+				continue
 			}
 			v, err := item.ValueCopy(nil)
 			if err != nil {
 				return err
 			}
 			*dst = append(*dst, v)
+			it.Next()
 		}
 		return nil
 	})
@@ -345,6 +357,22 @@ func (s *Store) Load(session string) (Snapshot, error) {
 	slices.SortStableFunc(snap.Assets, func(a, b model.Asset) int { return strings.Compare(string(a.ID), string(b.ID)) })
 	slices.SortStableFunc(snap.Conversations, func(a, b model.Conversation) int { return strings.Compare(a.Key(), b.Key()) })
 	slices.SortStableFunc(snap.Stats, func(a, b model.CaptureStats) int { return strings.Compare(a.Source, b.Source) })
+	h.metaMu.Lock()
+	loaded := h.metaLoaded
+	h.metaMu.Unlock()
+	if !loaded {
+		// What loadMeta would scan the database for is at hand.
+		m := Meta{Name: h.name, Created: dm.Created, Updated: dm.Updated, Site: dm.Site, Sensor: dm.Sensor,
+			Assets: len(assetVals), Conversations: len(convVals), Packets: oldPackets}
+		for _, st := range snap.Stats {
+			m.Packets += st.Packets
+			m.Sources = append(m.Sources, st.Source)
+		}
+		slices.Sort(m.Sources)
+		if err := h.setMeta(m); err != nil {
+			return Snapshot{}, err
+		}
+	}
 	if snap.Meta, err = h.currentMeta(); err != nil {
 		return Snapshot{}, err
 	}

@@ -93,6 +93,9 @@ type Store struct {
 	mu     sync.Mutex // guards open and closed
 	open   map[string]*handle
 	closed bool
+
+	// verified holds the table files this store has checked (inspect).
+	verified verifiedTables
 }
 
 // Open opens (creating if needed) the store described by o. An old
