@@ -146,18 +146,23 @@ func TestTruncatedTableIsAnError(t *testing.T) {
 // fewer assets (34 of 47) or emptied fields.
 func TestFlippedBytesAreAnError(t *testing.T) {
 	root, dbDir := damagedSession(t, 300)
-	sst := tableFile(t, dbDir)
-	b, err := os.ReadFile(sst)
+	flipBytes(t, tableFile(t, dbDir))
+	expectDamaged(t, root, dbDir)
+}
+
+// flipBytes flips 8 bytes a third of the way into the file at path.
+func flipBytes(t *testing.T, path string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := len(b) / 3; i < len(b)/3+8; i++ {
 		b[i] ^= 0x5a
 	}
-	if err := os.WriteFile(sst, b, 0o600); err != nil {
+	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	expectDamaged(t, root, dbDir)
 }
 
 // A store verifies each table once (verifiedTables), so a command that
@@ -181,16 +186,7 @@ func TestFlippedBytesBetweenReadsOfOneStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := os.ReadFile(sst)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := len(b) / 3; i < len(b)/3+8; i++ {
-		b[i] ^= 0x5a
-	}
-	if err := os.WriteFile(sst, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	flipBytes(t, sst)
 	if err := os.Chtimes(sst, fi.ModTime(), fi.ModTime()); err != nil {
 		t.Fatal(err)
 	}
