@@ -141,10 +141,9 @@ const maxBroadcasts = 4096
 // datagrams but is no device. The same address reached through a router
 // (a unicast frame to the router's MAC) is then known not to be a server.
 func (d *Decoder) noteBroadcast(fi *frameInfo, ip netip.Addr) {
-	if !fi.dst.IsBroadcast() || !ip.Is4() || !usableIP(ip) || len(d.bcast) >= maxBroadcasts {
-		return
+	if fi.dst.IsBroadcast() {
+		d.markBroadcast(ip)
 	}
-	d.bcast[ip] = struct{}{}
 }
 
 // markBroadcast records ip as a broadcast address on a payload's word (a
