@@ -9,6 +9,7 @@ import (
 	"sort"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -38,7 +39,13 @@ func maxInWindow(stamps []stamp, host netip.Addr, span time.Duration) int {
 // TestBudgetSlidingWindow reserves random sizes for random hosts from many
 // goroutines and checks that no one-second window holds more than either
 // cap, and that the global cap is nearly reached.
-func TestBudgetSlidingWindow(t *testing.T) {
+//
+// It runs in a synctest bubble: time is simulated and advances only when
+// every goroutine waits, so a loaded machine cannot starve the workers and
+// the throughput bound measures the budget, not the scheduler.
+func TestBudgetSlidingWindow(t *testing.T) { synctest.Test(t, testBudgetSlidingWindow) }
+
+func testBudgetSlidingWindow(t *testing.T) {
 	const rate, perHost, hosts = 20, 5, 6 // 6 hosts x 5 > 20: the global cap binds
 	b := NewBudget(BudgetOptions{Rate: rate, PerHost: perHost})
 	var mu sync.Mutex
@@ -102,8 +109,11 @@ func TestBudgetSlidingWindow(t *testing.T) {
 	}
 }
 
-// TestBudgetPerHostThroughput checks one host alone reaches its cap.
-func TestBudgetPerHostThroughput(t *testing.T) {
+// TestBudgetPerHostThroughput checks one host alone reaches its cap (in
+// simulated time, as above).
+func TestBudgetPerHostThroughput(t *testing.T) { synctest.Test(t, testBudgetPerHostThroughput) }
+
+func testBudgetPerHostThroughput(t *testing.T) {
 	b := NewBudget(BudgetOptions{Rate: 50, PerHost: 5})
 	h := netip.MustParseAddr("10.0.0.1")
 	ctx, cancel := context.WithTimeout(context.Background(), 3100*time.Millisecond)
@@ -131,7 +141,11 @@ func TestBudgetPerHostThroughput(t *testing.T) {
 
 // TestBudgetPendingCounts checks that reserved packets not yet sent hold
 // their place, and that debt (more sent than reserved) delays the next.
-func TestBudgetPendingCounts(t *testing.T) {
+// Simulated time: the deadlines and the one-second gauge window cannot
+// slip on a loaded machine.
+func TestBudgetPendingCounts(t *testing.T) { synctest.Test(t, testBudgetPendingCounts) }
+
+func testBudgetPendingCounts(t *testing.T) {
 	b := NewBudget(BudgetOptions{Rate: 50, PerHost: 5})
 	h := netip.MustParseAddr("10.0.0.1")
 	ctx := context.Background()
@@ -159,7 +173,11 @@ func TestBudgetPendingCounts(t *testing.T) {
 	}
 }
 
-func TestBudgetPauseResume(t *testing.T) {
+// TestBudgetPauseResume checks a pause holds reservations back until
+// Resume (in simulated time).
+func TestBudgetPauseResume(t *testing.T) { synctest.Test(t, testBudgetPauseResume) }
+
+func testBudgetPauseResume(t *testing.T) {
 	b := NewBudget(BudgetOptions{})
 	h := netip.MustParseAddr("10.0.0.1")
 	b.Pause()
