@@ -25,10 +25,13 @@ test: ## run every test (race detector on); tests missing ../shared, tshark, a p
 	$(GO) test -race -count=1 -timeout 15m $(PKGS)
 
 # The speed tests skip under -race (the detector slows everything 5-20x):
-# this runs them without it.
-SPEED_TESTS := TestKeypressUnder16ms|TestAuditSpeed|TestAuditorSpeed|TestKeypressFastAtSize|TestImportAndMatchAtSize
+# this runs them without it. The read floor of the small plant (1.5 M
+# packets per CPU-second, whole pipeline) runs here too; the 10,000-asset
+# floor (TestSpeedLargePlant, 0.5 M) is not met yet (0.3-0.45 M) and runs
+# only by hand: OTSCOPE_SPEED=1 go test -run '^TestSpeed' -v ./assets/
+SPEED_TESTS := TestKeypressUnder16ms|TestAuditSpeed|TestAuditorSpeed|TestKeypressFastAtSize|TestImportAndMatchAtSize|TestSpeedSmallPlant
 speed: ## the speed tests (budgets in CPU time, so a busy machine cannot fail them), without the race detector
-	$(GO) test -count=1 -v -run '^($(SPEED_TESTS))$$' ./ui/ ./ui/pane/walkdownpane/ ./assets/policy/ ./assets/walkdown/
+	OTSCOPE_SPEED=1 $(GO) test -count=1 -v -run '^($(SPEED_TESTS))$$' ./ui/ ./ui/pane/walkdownpane/ ./assets/ ./assets/policy/ ./assets/walkdown/
 
 # The npm peers (node-opcua, @bacnet-js/client, node-snap7) of the probe
 # tests and of make itest, in testdata/lab/node_modules.

@@ -23,9 +23,9 @@ import (
 // does (capture file -> decoder -> session -> Badger store on disk) over a
 // generated plant and fail below the project's floors, in packets per
 // CPU-second of the process. They run only when OTSCOPE_SPEED=1 is set and
-// never under the race detector or -short: the CI's non-race step runs
-// them (OTSCOPE_SPEED=1 go test -run '^TestSpeed' ./...) on a machine of
-// its own; on a shared development machine CPU time is not comparable.
+// never under the race detector or -short. `make speed` (the CI's non-race
+// step) runs the small plant's; the 10,000-asset floor is not met yet and
+// runs by hand (OTSCOPE_SPEED=1 go test -run '^TestSpeed' -v ./assets/).
 
 // demoAssets is how many assets the demo plant yields without a fleet.
 const demoAssets = 47
@@ -39,7 +39,7 @@ func skipUnlessSpeed(t *testing.T) {
 	case testing.Short():
 		t.Skip("-short")
 	case os.Getenv("OTSCOPE_SPEED") != "1":
-		t.Skip("set OTSCOPE_SPEED=1 to run the speed floors (the CI's non-race step does)")
+		t.Skip("set OTSCOPE_SPEED=1 to run the speed floors (make speed does)")
 	}
 }
 
