@@ -248,7 +248,7 @@ func (h *handle) openErr(dbDir string, existed bool, err error) error {
 func openBadger(opts badger.Options) (db *badger.DB, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			db, err = nil, fmt.Errorf("badger panicked while opening: %v", r)
+			db, err = nil, fmt.Errorf("badger failed while opening: %s", panicReason(r))
 		}
 	}()
 	return badger.Open(opts)
@@ -261,7 +261,7 @@ func (h *handle) view(fn func(txn *badger.Txn) error) (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("%w: reading failed: %v", ErrCorrupt, r)
+			err = fmt.Errorf("%w: reading failed: %s", ErrCorrupt, panicReason(r))
 		}
 	}()
 	return h.db.View(fn)
@@ -501,7 +501,7 @@ func verifyTableSum(path string, c options.CompressionType) (sum uint32, err err
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("table %s is damaged: %s", filepath.Base(path), strings.Join(strings.Fields(fmt.Sprint(r)), " "))
+			err = fmt.Errorf("table %s is damaged: %s", filepath.Base(path), panicReason(r))
 		}
 	}()
 	mf, err := z.OpenMmapFile(path, os.O_RDONLY, 0)
@@ -519,6 +519,17 @@ func verifyTableSum(path string, c options.CompressionType) (sum uint32, err err
 }
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// panicReason is what a user reads when Badger's reader panics on damaged
+// bytes (it trusts lengths and offsets it read from the file): a runtime
+// error (nil pointer, index out of range, fault) says the bytes do not
+// decode, not where Badger crashed; any other panic value in one line.
+func panicReason(r any) string {
+	if _, ok := r.(runtime.Error); ok {
+		return "its bytes do not decode, lengths or offsets in it are damaged"
+	}
+	return strings.Join(strings.Fields(fmt.Sprint(r)), " ")
+}
 
 // verifiedTables remembers the table files a store has verified, so a
 // command that reads a session several times (its records, then each
@@ -593,7 +604,7 @@ func fileCRC(path string) (uint32, error) {
 func replayManifest(f *os.File) (mf badger.Manifest, off int64, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("%v", r)
+			err = errors.New(panicReason(r))
 		}
 	}()
 	return badger.ReplayManifestFile(f, 0, badger.DefaultOptions(""))

@@ -554,17 +554,27 @@ func TestSalvage(t *testing.T) {
 		t.Error("Salvage changed the damaged session")
 	}
 
-	// A table that fails its checksums is reported and not read.
-	root, dbDir = damagedSession(t, 300)
-	sst := tableFile(t, dbDir)
-	b, _ := os.ReadFile(sst)
-	for i := len(b) / 3; i < len(b)/3+8; i++ {
-		b[i] ^= 0x5a
-	}
-	os.WriteFile(sst, b, 0o600)
-	s = openDisk(t, root)
-	rep, err = s.Salvage("d", "d2")
-	if err != nil || len(rep.Damaged) != 1 || len(rep.Tables) != 0 {
-		t.Errorf("Salvage with a bad table = %+v, %v", rep, err)
+	// A table that fails its checksums, or whose bytes make Badger's
+	// reader crash (damage in the first block), is reported in words and
+	// not read; with nothing left to read no session is made.
+	for _, at := range []float64{0, 1.0 / 3} {
+		root, dbDir = damagedSession(t, 300)
+		sst := tableFile(t, dbDir)
+		b, _ := os.ReadFile(sst)
+		for i := int(float64(len(b)) * at); i < int(float64(len(b))*at)+8; i++ {
+			b[i] ^= 0x5a
+		}
+		os.WriteFile(sst, b, 0o600)
+		s = openDisk(t, root)
+		rep, err = s.Salvage("d", "d2")
+		if !errors.Is(err, ErrNothingReadable) || len(rep.Damaged) != 1 || len(rep.Tables) != 0 {
+			t.Errorf("damage at %.2f: Salvage with its only table bad = %+v, %v", at, rep, err)
+		}
+		if err != nil && (strings.Contains(err.Error(), "runtime error") || strings.Contains(err.Error(), "nil pointer")) {
+			t.Errorf("damage at %.2f: the reason is Badger's crash, not the damage: %v", at, err)
+		}
+		if _, serr := os.Stat(filepath.Join(root, "d2")); serr == nil {
+			t.Errorf("damage at %.2f: a salvage of nothing made a session", at)
+		}
 	}
 }

@@ -25,6 +25,10 @@ const (
 	badgerBitValuePointer = 1 << 1
 )
 
+// ErrNothingReadable: Salvage found no record it could read, and made no
+// session.
+var ErrNothingReadable = errors.New("no record could be read")
+
 // SalvageReport says what Salvage read.
 type SalvageReport struct {
 	// Records is the number of records written to the new session.
@@ -122,6 +126,14 @@ func (s *Store) Salvage(name, into string) (SalvageReport, error) {
 			keys = append(keys, k)
 		}
 	}
+	if len(keys) == 0 {
+		// a session of no records would only hide the damage
+		why := "no table file"
+		if len(rep.Damaged) > 0 {
+			why = strings.Join(rep.Damaged, "; ")
+		}
+		return rep, fmt.Errorf("salvage session %q: %w (%s); %s is left as it was: restore it from an exported bundle, or delete it", name, ErrNothingReadable, why, name)
+	}
 	slices.Sort(keys)
 	want := map[byte]int{}
 	fill := func(b *batch) error {
@@ -166,7 +178,7 @@ func readTable(path string, c options.CompressionType, fn func(key []byte, vs y.
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("table %s: reading failed: %v", filepath.Base(path), r)
+			err = fmt.Errorf("table %s is damaged: %s", filepath.Base(path), panicReason(r))
 		}
 	}()
 	mf, err := z.OpenMmapFile(path, os.O_RDONLY, 0)
