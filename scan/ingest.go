@@ -28,11 +28,18 @@ type IngestOptions struct {
 	Decode decode.Options
 }
 
+// liveQueueWait bounds how long a live read waits for the consumer before
+// it drops a batch: about what the capture ring (16 blocks of 512 KiB)
+// holds of small frames at 50,000 packets per second.
+const liveQueueWait = time.Second
+
 // Ingest reads src to its end (or until ctx is done), decoding every frame
 // and sending batches to out. File reads block on a full channel (back-
-// pressure); live reads never block: a batch that does not fit is counted in
-// QueueDrops. It returns the final counters and the errors met: a truncated
-// file is reported and reading goes on with the next file.
+// pressure); live reads wait up to liveQueueWait for room, while the
+// capture ring buffers what arrives, and count a batch that still does not
+// fit in QueueDrops (frames the ring cannot hold are the kernel's drops).
+// It returns the final counters and the errors met: a truncated file is
+// reported and reading goes on with the next file.
 func Ingest(ctx context.Context, src capture.Source, out chan<- model.Batch, o IngestOptions) (model.CaptureStats, error) {
 	if o.FlushPackets <= 0 {
 		o.FlushPackets = 8192
@@ -69,7 +76,19 @@ func Ingest(ctx context.Context, src capture.Source, out chan<- model.Batch, o I
 			select {
 			case out <- b:
 			default:
-				queueDrops += uint64(n)
+				// The consumer is behind (a burst of new assets): wait for
+				// it while the capture ring holds what arrives, rather
+				// than throw away decoded work at once.
+				t := time.NewTimer(liveQueueWait)
+				select {
+				case out <- b:
+				case <-t.C:
+					queueDrops += uint64(n)
+				case <-ctx.Done():
+					t.Stop()
+					return false
+				}
+				t.Stop()
 			}
 		} else {
 			select {

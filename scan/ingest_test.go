@@ -5,7 +5,10 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"testing/synctest"
 	"time"
+
+	"github.com/google/gopacket"
 
 	"otscope/model"
 	"otscope/scan/capture"
@@ -90,5 +93,66 @@ func TestIngestPacesAndStops(t *testing.T) {
 	}
 	if st.LastPacket.Sub(st.FirstPacket) > 2*time.Second {
 		t.Errorf("real-time pace read %s of capture time in 300 ms", st.LastPacket.Sub(st.FirstPacket))
+	}
+}
+
+// liveReplay is a capture file that calls itself live and whose frames
+// arrive one a millisecond (in a synctest bubble: simulated time).
+type liveReplay struct{ capture.Source }
+
+func (l liveReplay) Live() bool { return true }
+
+func (l liveReplay) ZeroCopyReadPacketData() ([]byte, gopacket.CaptureInfo, error) {
+	time.Sleep(time.Millisecond)
+	return l.Source.ZeroCopyReadPacketData()
+}
+
+// A live read waits for a consumer that is behind, while the capture ring
+// holds what arrives, and drops a batch only when the consumer has not
+// taken one for liveQueueWait.
+func TestIngestLiveWaitsForASlowConsumer(t *testing.T) {
+	raw := plantPcap(t, 30*time.Second)
+	for _, c := range []struct {
+		name  string
+		stall time.Duration // how long the consumer stops after its first batch
+		drops bool
+	}{
+		{"behind", 3 * 100 * time.Millisecond, false},
+		{"stalled", 3 * liveQueueWait, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				src, err := capture.OpenReader("plant.pcap", bytes.NewReader(raw), capture.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				out := make(chan model.Batch, 1)
+				got := make(chan model.CaptureStats)
+				go func() {
+					var last model.CaptureStats
+					first := true
+					for b := range out {
+						last = b.Stats
+						if first || !c.drops {
+							time.Sleep(c.stall) // slower than the flushes (100 ms)
+							first = false
+						}
+					}
+					got <- last
+				}()
+				st, err := Ingest(context.Background(), liveReplay{src}, out, IngestOptions{})
+				close(out)
+				last := <-got
+				if err != nil {
+					t.Fatal(err)
+				}
+				if st.Packets == 0 || !last.Done {
+					t.Fatalf("stats %+v, last batch %+v", st, last)
+				}
+				if (last.QueueDrops > 0) != c.drops {
+					t.Errorf("consumer %s: %d packets' batches dropped of %d", c.name, last.QueueDrops, st.Packets)
+				}
+			})
+		})
 	}
 }

@@ -14,8 +14,15 @@
 // otscope process from /proc over -tuiidle once the UI is quiet, in % of
 // one core). Without tmux those columns are skipped with a note.
 //
+// With -live RATE (root) a row captures live with the TUI open: the plant's
+// frames written at RATE per second on a veth pair inside a namespace the
+// program makes (no addresses, no routes: the frames go nowhere else), read
+// by `otscope ui -i` on the other end; the row gives the UI's CPU over the
+// send and the frames received and dropped that its capture pane shows.
+//
 //	go run ./scan/internal/benchcmp -otscope ./otscope -assets 300,3000,10000,30000 -packets 2000000
 //	go run ./scan/internal/benchcmp -otscope ./otscope -file plant.pcap
+//	go run ./scan/internal/benchcmp -otscope ./otscope -assets 5000 -tuikeys 0 -live 50000
 package main
 
 import (
@@ -68,6 +75,8 @@ func main() {
 	tshark := flag.String("tshark", "tshark", "tshark binary (skipped when missing)")
 	tuiKeys := flag.Int("tuikeys", 200, "keypresses timed in the TUI (0: no TUI row)")
 	tuiIdle := flag.Duration("tuiidle", 20*time.Second, "how long the idle TUI's CPU is sampled")
+	live := flag.Int("live", 0, "also capture live with the TUI open: frames per second written on a veth pair in a namespace (root; 0: no live row)")
+	liveFor := flag.Duration("livefor", 10*time.Second, "how long the live row sends")
 	genTo := flag.String("generate", "", "internal: write the capture -assets/-packets/-scale describe to this path and exit")
 	flag.Parse()
 	if *genTo != "" {
@@ -140,6 +149,15 @@ func main() {
 			r, err := tuiBench(*bin, common, *tuiKeys, *tuiIdle)
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "benchcmp: TUI:", err)
+			} else {
+				rows = append(rows, r)
+			}
+		}
+		if *live > 0 {
+			lc := []string{"--session", "live", "--db", filepath.Join(work, "db"), "--log", filepath.Join(work, "log")}
+			r, err := liveBench(*bin, path, lc, *live, *liveFor)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "benchcmp: live:", err)
 			} else {
 				rows = append(rows, r)
 			}
