@@ -1,7 +1,6 @@
 package export
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"regexp"
@@ -84,9 +83,7 @@ func Audit(w io.Writer, format string, rep policy.Report, assets []model.Asset) 
 				Asset: v.AssetID, Client: v.ClientID, Server: v.ServerID, Evidence: ev, FirstSeen: v.FirstSeen,
 				LastSeen: v.LastSeen, Waived: v.Waived, Address: a, Name: n})
 		}
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		return writeJSON(w, out)
 	case "csv":
 		cw := newCSV(w)
 		// address and name come last, so that scripts reading the
