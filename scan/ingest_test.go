@@ -12,17 +12,8 @@ import (
 
 	"otscope/model"
 	"otscope/scan/capture"
-	"otscope/scan/plant"
+	"otscope/scan/plant/planttest"
 )
-
-func plantPcap(t testing.TB, d time.Duration) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	if _, err := plant.WritePcap(&b, plant.Options{Seed: 1, Duration: d}); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
 
 func drain(out chan model.Batch) (obs int, last model.CaptureStats) {
 	for b := range out {
@@ -33,7 +24,7 @@ func drain(out chan model.Batch) (obs int, last model.CaptureStats) {
 }
 
 func TestIngestReadsEverything(t *testing.T) {
-	raw := plantPcap(t, 30*time.Second)
+	raw := planttest.Pcap(t, 30*time.Second)
 	src, err := capture.OpenReader("plant.pcap", bytes.NewReader(raw), capture.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -54,7 +45,7 @@ func TestIngestReadsEverything(t *testing.T) {
 }
 
 func TestIngestTruncatedReportsAndKeeps(t *testing.T) {
-	raw := plantPcap(t, 20*time.Second)
+	raw := planttest.Pcap(t, 20*time.Second)
 	cut := raw[:len(raw)/2+3]
 	src, err := capture.OpenReader("cut.pcap", bytes.NewReader(cut), capture.Options{})
 	if err != nil {
@@ -73,7 +64,7 @@ func TestIngestTruncatedReportsAndKeeps(t *testing.T) {
 }
 
 func TestIngestPacesAndStops(t *testing.T) {
-	raw := plantPcap(t, 10*time.Second)
+	raw := planttest.Pcap(t, 10*time.Second)
 	src, err := capture.OpenReader("plant.pcap", bytes.NewReader(raw), capture.Options{})
 	if err != nil {
 		t.Fatal(err)

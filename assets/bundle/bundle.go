@@ -107,13 +107,19 @@ type Journal struct {
 	Records []json.RawMessage
 }
 
-// meta is the session record's data.
-type meta struct {
+// Meta is the session record's data: the session's names and times. A
+// central push sends it as its session record too.
+type Meta struct {
 	Name    string    `json:"name"`
 	Site    string    `json:"site,omitempty"`
 	Sensor  string    `json:"sensor,omitempty"`
 	Created time.Time `json:"created"`
 	Updated time.Time `json:"updated"`
+}
+
+// Meta returns s's session record.
+func (s *Session) Meta() Meta {
+	return Meta{Name: s.Name, Site: s.Site, Sensor: s.Sensor, Created: s.Created, Updated: s.Updated}
 }
 
 // line is one record line.
@@ -194,7 +200,7 @@ func Write(w io.Writer, s *Session, o Options) error {
 		return nil
 	}
 
-	if err := enc(TypeSession, "", meta{Name: s.Name, Site: s.Site, Sensor: s.Sensor, Created: s.Created, Updated: s.Updated}); err != nil {
+	if err := enc(TypeSession, "", s.Meta()); err != nil {
 		return err
 	}
 	for i := range s.Assets {
@@ -446,7 +452,7 @@ func decode(br *bufio.Reader) (Session, Header, error) {
 			if counts[TypeSession] > 1 {
 				return Session{}, h, fmt.Errorf("%w: record %d is a second session record", ErrCorrupt, n)
 			}
-			var m meta
+			var m Meta
 			if derr = store.UnmarshalJSON(rec.Data, &m); derr == nil {
 				s.Name, s.Site, s.Sensor, s.Created, s.Updated = m.Name, m.Site, m.Sensor, m.Created, m.Updated
 			}

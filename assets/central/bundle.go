@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"otscope/assets/bundle"
 	"otscope/assets/merge"
@@ -21,14 +20,6 @@ const (
 	recJournal      = "journal:"
 )
 
-type sessionMeta struct {
-	Name    string    `json:"name"`
-	Site    string    `json:"site,omitempty"`
-	Sensor  string    `json:"sensor,omitempty"`
-	Created time.Time `json:"created"`
-	Updated time.Time `json:"updated"`
-}
-
 // FromBundle turns a session, as a bundle holds it, into what a push sends.
 func FromBundle(s *bundle.Session) (Content, error) {
 	c := Content{Session: s.Name, Assets: s.Assets}
@@ -40,7 +31,7 @@ func FromBundle(s *bundle.Session) (Content, error) {
 		c.Records = append(c.Records, Record{Type: typ, Key: key, Data: b})
 		return nil
 	}
-	if err := add(recSession, "", sessionMeta{Name: s.Name, Site: s.Site, Sensor: s.Sensor, Created: s.Created, Updated: s.Updated}); err != nil {
+	if err := add(recSession, "", s.Meta()); err != nil {
 		return c, err
 	}
 	for _, conv := range s.Conversations {
@@ -69,7 +60,7 @@ func (sc *SensorContent) Bundle() (bundle.Session, error) {
 	for _, r := range sc.Records {
 		switch {
 		case r.Type == recSession:
-			var m sessionMeta
+			var m bundle.Meta
 			if err := json.Unmarshal(r.Data, &m); err != nil {
 				return s, fmt.Errorf("session record of %s/%s: %w", sc.Site, sc.Sensor.Name, err)
 			}

@@ -41,13 +41,15 @@ const (
 	Conversation Subject = "conversation"
 )
 
-// Fields of an asset whose change is reported.
+// Fields of an asset whose change is reported: its identity fields (the
+// model's names) and its names, addresses, phase, verdict, state and
+// violations.
 const (
-	FieldFirmware        = "firmware"
-	FieldOrderNumber     = "order_number"
-	FieldSerial          = "serial"
-	FieldProduct         = "product"
-	FieldHardwareVersion = "hardware_version"
+	FieldFirmware        = model.FieldFirmware
+	FieldOrderNumber     = model.FieldOrderNumber
+	FieldSerial          = model.FieldSerial
+	FieldProduct         = model.FieldProduct
+	FieldHardwareVersion = model.FieldHardwareVersion
 	FieldName            = "name"
 	FieldIP              = "ip"
 	FieldMAC             = "mac"

@@ -1,30 +1,20 @@
 package export
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"regexp"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"otscope/assets/policy"
 	"otscope/model"
 )
 
-// violationJSON is one violation as exported.
+// violationJSON is one violation as exported: its own JSON form, with its
+// evidence lines tidied, and the asset in words.
 type violationJSON struct {
-	Rule      string         `json:"rule"`
-	Title     string         `json:"title"`
-	Severity  string         `json:"severity"`
-	Asset     model.AssetID  `json:"asset"`
-	Client    model.AssetID  `json:"client,omitempty"`
-	Server    model.AssetID  `json:"server,omitempty"`
-	Evidence  []string       `json:"evidence"`
-	FirstSeen time.Time      `json:"first_seen,omitzero"`
-	LastSeen  time.Time      `json:"last_seen,omitzero"`
-	Waived    *policy.Waiver `json:"waived,omitempty"`
+	policy.Violation
 	// Address and Name say which asset in words (its first IP or MAC, its
 	// name); for a conversation, the client's and the server's.
 	Address string `json:"address,omitempty"`
@@ -80,13 +70,11 @@ func Audit(w io.Writer, format string, rep policy.Report, assets []model.Asset) 
 			if n == "→" {
 				n = ""
 			}
-			out.Violations = append(out.Violations, violationJSON{Rule: v.RuleID, Title: v.Title, Severity: v.Severity.String(),
-				Asset: v.AssetID, Client: v.ClientID, Server: v.ServerID, Evidence: ev, FirstSeen: v.FirstSeen,
-				LastSeen: v.LastSeen, Waived: v.Waived, Address: a, Name: n})
+			vj := violationJSON{Violation: *v, Address: a, Name: n}
+			vj.Evidence = ev
+			out.Violations = append(out.Violations, vj)
 		}
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		return writeJSON(w, out)
 	case "csv":
 		cw := newCSV(w)
 		// address and name come last, so that scripts reading the

@@ -207,8 +207,6 @@ func Lifecycle(w io.Writer, format string, recs []Record, now time.Time) error {
 	}
 	switch format {
 	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
 		type out struct {
 			ID        model.AssetID            `json:"id"`
 			Lifecycle *lifecycle.Result        `json:"lifecycle"`
@@ -223,7 +221,7 @@ func Lifecycle(w io.Writer, format string, recs []Record, now time.Time) error {
 		if list == nil {
 			list = []out{}
 		}
-		return enc.Encode(list)
+		return writeJSON(w, list)
 	case "csv":
 		cw := newCSV(w)
 		cw.Write([]string{"id", "address", "product", "module", "phase", "vendor_term", "end_of_sale", "end_of_support", "successor", "rule", "source", "as_of"})
@@ -284,9 +282,7 @@ func Advisories(w io.Writer, format string, recs []Record) error {
 				list = append(list, o)
 			}
 		}
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(list)
+		return writeJSON(w, list)
 	case "csv":
 		cw := newCSV(w)
 		cw.Write([]string{"id", "address", "advisory", "title", "product", "module", "cves", "cvss", "kev", "confidence", "reason", "remediation"})

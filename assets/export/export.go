@@ -6,7 +6,6 @@ package export
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -49,9 +48,7 @@ func JSON(w io.Writer, assets []model.Asset) error {
 		fillLists(&a)
 		out[i] = a
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return writeJSON(w, out)
 }
 
 // fillLists replaces nil lists by empty ones, so that consumers never see

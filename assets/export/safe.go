@@ -2,6 +2,7 @@ package export
 
 import (
 	"encoding/csv"
+	"encoding/json"
 	"io"
 	"strings"
 	"text/tabwriter"
@@ -23,6 +24,13 @@ type csvWriter struct {
 }
 
 func newCSV(w io.Writer) *csvWriter { return &csvWriter{Writer: csv.NewWriter(w)} }
+
+// writeJSON writes v as indented JSON, the form of every JSON output here.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
 
 // Write writes one row, each cell through safe.CSV.
 func (c *csvWriter) Write(row []string) error {

@@ -1,7 +1,6 @@
 package export
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -26,9 +25,7 @@ func ScanLog(w io.Writer, format string, recs []model.ScanRecord) error {
 		if recs == nil {
 			recs = []model.ScanRecord{}
 		}
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(recs)
+		return writeJSON(w, recs)
 	case "csv":
 		cw := newCSV(w)
 		if err := cw.Write(ScanLogCSVHeader); err != nil {

@@ -1,7 +1,6 @@
 package export
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -52,9 +51,7 @@ func States(w io.Writer, format string, rows []StateRow) error {
 		if rows == nil {
 			rows = []StateRow{}
 		}
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rows)
+		return writeJSON(w, rows)
 	case "csv":
 		cw := newCSV(w)
 		cw.Write([]string{"id", "address", "name", "state", "since", "by", "why"})

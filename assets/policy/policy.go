@@ -203,21 +203,24 @@ func (w Waiver) Active(now time.Time) bool {
 }
 
 // Violation is one rule that holds for one asset, or for the conversations
-// between one client and one server.
+// between one client and one server. Its JSON form is the one the audit
+// report's JSON lists (assets/export.Audit).
 type Violation struct {
-	RuleID   string
-	Title    string
-	Severity Severity
+	RuleID   string   `json:"rule"`
+	Title    string   `json:"title"`
+	Severity Severity `json:"severity"`
 	// AssetID is the asset (for conversations: the client).
-	AssetID model.AssetID
+	AssetID model.AssetID `json:"asset"`
 	// ClientID and ServerID are set for conversation rules.
-	ClientID, ServerID model.AssetID
+	ClientID model.AssetID `json:"client,omitempty"`
+	ServerID model.AssetID `json:"server,omitempty"`
 	// Evidence lists facts with their provenance ("smb.version=1 (smb ·
 	// plant.pcap #812)") or flows ("10.1.1.5 → 10.10.10.12 s7comm/102, 40 pkts").
-	Evidence            []string
-	FirstSeen, LastSeen time.Time
+	Evidence  []string  `json:"evidence"`
+	FirstSeen time.Time `json:"first_seen,omitzero"`
+	LastSeen  time.Time `json:"last_seen,omitzero"`
 	// Waived is the waiver that acknowledges the violation, or nil.
-	Waived *Waiver
+	Waived *Waiver `json:"waived,omitempty"`
 }
 
 // SeverityAtLeast returns the violations of severity min or higher, in order.

@@ -26,19 +26,14 @@ const metaFileName = "session.json"
 
 // Meta describes a stored session: its names, times and counts.
 type Meta struct {
-	Name    string    `json:"name"`
-	Created time.Time `json:"created"`
-	Updated time.Time `json:"updated"`
+	// SessionInfo holds the name, the times and the counts: assets and
+	// conversations stored, packets over every run of every source, the
+	// sources' names.
+	model.SessionInfo
 	// Site names the plant or area, Sensor the host or interface that
 	// captured it (merging and central collection need both).
 	Site   string `json:"site,omitempty"`
 	Sensor string `json:"sensor,omitempty"`
-	// Counts: assets and conversations stored, packets over every run of
-	// every source, the sources' names.
-	Assets        int      `json:"assets"`
-	Conversations int      `json:"conversations"`
-	Packets       uint64   `json:"packets"`
-	Sources       []string `json:"sources"`
 	// Runs counts capture runs (BeginRun); Interrupted those that never
 	// finished (killed, crashed, or still running elsewhere).
 	Runs        int `json:"runs"`
@@ -47,10 +42,9 @@ type Meta struct {
 
 // Info returns the model's view of m.
 func (m Meta) Info() model.SessionInfo {
-	return model.SessionInfo{
-		Name: m.Name, Created: m.Created, Updated: m.Updated,
-		Assets: m.Assets, Conversations: m.Conversations, Packets: m.Packets, Sources: slices.Clone(m.Sources),
-	}
+	info := m.SessionInfo
+	info.Sources = slices.Clone(m.Sources)
+	return info
 }
 
 // dbMeta is the session meta record stored in the database.
@@ -133,7 +127,7 @@ func readDBMeta(txn *badger.Txn) (m dbMeta, found bool, err error) {
 // values are read only for stats and runs) and, when open for writing,
 // rewrites the metadata file.
 func (h *handle) loadMeta() error {
-	m := Meta{Name: h.name}
+	m := Meta{SessionInfo: model.SessionInfo{Name: h.name}}
 	err := h.view(func(txn *badger.Txn) error {
 		dm, _, err := readDBMeta(txn)
 		if err != nil {
@@ -288,7 +282,7 @@ func (s *Store) ListMeta() ([]Meta, error) {
 			continue
 		}
 		if err != nil {
-			m = Meta{Name: n}
+			m = Meta{SessionInfo: model.SessionInfo{Name: n}}
 			if s.logger != nil {
 				s.logger.Printf("store: session %s: %v", n, err)
 			}

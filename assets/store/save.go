@@ -362,8 +362,8 @@ func (s *Store) Load(session string) (Snapshot, error) {
 	h.metaMu.Unlock()
 	if !loaded {
 		// What loadMeta would scan the database for is at hand.
-		m := Meta{Name: h.name, Created: dm.Created, Updated: dm.Updated, Site: dm.Site, Sensor: dm.Sensor,
-			Assets: len(assetVals), Conversations: len(convVals), Packets: oldPackets}
+		m := Meta{SessionInfo: model.SessionInfo{Name: h.name, Created: dm.Created, Updated: dm.Updated,
+			Assets: len(assetVals), Conversations: len(convVals), Packets: oldPackets}, Site: dm.Site, Sensor: dm.Sensor}
 		for _, st := range snap.Stats {
 			m.Packets += st.Packets
 			m.Sources = append(m.Sources, st.Source)

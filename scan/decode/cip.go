@@ -240,7 +240,7 @@ func cipReportFunction(c *appCtx, svc byte, p *cipPath) {
 // then Connection Manager, Logix, File object, PCCC and reserved codes.
 func cipFunction(svc byte, p *cipPath) (idx uint8, name, category, class string) {
 	if svc >= 0x01 && svc <= 0x1c {
-		name, category = cipGenericService(svc)
+		name, category = cipService(cipGenericServices[:], svc, "reserved service", "other")
 		group := uint8(0)
 		switch {
 		case p.hasClass && p.class == cipClassIdentity:
@@ -256,42 +256,11 @@ func cipFunction(svc byte, p *cipPath) (idx uint8, name, category, class string)
 		return group*32 + svc, name, category, class
 	}
 	if p.hasClass && p.class == cipClassCM && svc >= 0x4e && svc <= 0x5b {
-		idx = 0xa0 + (svc - 0x40)
-		switch svc {
-		case 0x4e:
-			return idx, "forward close", "control", ""
-		case 0x52:
-			return idx, "unconnected send", "other", ""
-		case 0x54:
-			return idx, "forward open", "control", ""
-		case 0x56:
-			return idx, "get connection data", "diagnostic", ""
-		case 0x57:
-			return idx, "search connection data", "diagnostic", ""
-		case 0x5a:
-			return idx, "get connection owner", "diagnostic", ""
-		case 0x5b:
-			return idx, "large forward open", "control", ""
-		}
-		return idx, "connection manager service", "other", ""
+		name, category = cipService(cipCMServices[:], svc, "connection manager service", "other")
+		return 0xa0 + (svc - 0x40), name, category, ""
 	}
 	if p.hasClass && p.class == cipClassFile && svc >= 0x4b && svc <= 0x51 {
-		idx = 0xd8 + (svc - 0x4b)
-		switch svc {
-		case 0x4b:
-			return idx, "initiate upload", "program", "file"
-		case 0x4c:
-			return idx, "initiate download", "program", "file"
-		case 0x4d:
-			return idx, "initiate partial read", "program", "file"
-		case 0x4e:
-			return idx, "initiate partial write", "program", "file"
-		case 0x4f:
-			return idx, "upload transfer", "program", "file"
-		case 0x50:
-			return idx, "download transfer", "program", "file"
-		}
-		return idx, "clear file", "program", "file"
+		return 0xd8 + (svc - 0x4b), cipFileServices[svc], "program", "file"
 	}
 	if p.hasClass && p.class == cipClassPCCC && svc == 0x4b {
 		return 0xe0, "execute pccc", "other", "pccc"
@@ -299,77 +268,80 @@ func cipFunction(svc byte, p *cipPath) (idx uint8, name, category, class string)
 	if svc >= 0x4b && svc <= 0x5f {
 		// object-specific services of Rockwell Logix objects (symbols,
 		// templates, controller objects)
-		idx = 0xc0 + (svc - 0x4b)
-		switch svc {
-		case 0x4c:
-			return idx, "read tag", "read", ""
-		case 0x4d:
-			return idx, "write tag", "write", ""
-		case 0x4e:
-			return idx, "read modify write tag", "write", ""
-		case 0x52:
-			return idx, "read tag fragmented", "read", ""
-		case 0x53:
-			return idx, "write tag fragmented", "write", ""
-		case 0x55:
-			return idx, "get instance attribute list", "read", ""
-		}
-		return idx, "object specific service", "other", ""
+		name, category = cipService(cipLogixServices[:], svc, "object specific service", "other")
+		return 0xc0 + (svc - 0x4b), name, category, ""
 	}
 	return 0xe8, "reserved service", "other", ""
 }
 
-// cipGenericService names the common services (CIP Vol. 1 appendix A).
-func cipGenericService(svc byte) (string, string) {
-	switch svc {
-	case 0x01:
-		return "get attributes all", "read"
-	case 0x02:
-		return "set attributes all", "write"
-	case 0x03:
-		return "get attribute list", "read"
-	case 0x04:
-		return "set attribute list", "write"
-	case 0x05:
-		return "reset", "control"
-	case 0x06:
-		return "start", "control"
-	case 0x07:
-		return "stop", "control"
-	case 0x08:
-		return "create", "write"
-	case 0x09:
-		return "delete", "write"
-	case 0x0a:
-		return "multiple service packet", "other"
-	case 0x0d:
-		return "apply attributes", "write"
-	case 0x0e:
-		return "get attribute single", "read"
-	case 0x10:
-		return "set attribute single", "write"
-	case 0x11:
-		return "find next object instance", "read"
-	case 0x14:
-		return "error response", "other"
-	case 0x15:
-		return "restore", "control"
-	case 0x16:
-		return "save", "control"
-	case 0x17:
-		return "no operation", "diagnostic"
-	case 0x18:
-		return "get member", "read"
-	case 0x19:
-		return "set member", "write"
-	case 0x1a:
-		return "insert member", "write"
-	case 0x1b:
-		return "remove member", "write"
-	case 0x1c:
-		return "group sync", "control"
+// cipService looks svc up in a table of {name, category} indexed by
+// service code; a code the table does not name gets name and category.
+func cipService(table [][2]string, svc byte, name, category string) (string, string) {
+	if int(svc) < len(table) && table[svc][0] != "" {
+		return table[svc][0], table[svc][1]
 	}
-	return "reserved service", "other"
+	return name, category
+}
+
+// cipGenericServices names the common services (CIP Vol. 1 appendix A).
+var cipGenericServices = [...][2]string{
+	0x01: {"get attributes all", "read"},
+	0x02: {"set attributes all", "write"},
+	0x03: {"get attribute list", "read"},
+	0x04: {"set attribute list", "write"},
+	0x05: {"reset", "control"},
+	0x06: {"start", "control"},
+	0x07: {"stop", "control"},
+	0x08: {"create", "write"},
+	0x09: {"delete", "write"},
+	0x0a: {"multiple service packet", "other"},
+	0x0d: {"apply attributes", "write"},
+	0x0e: {"get attribute single", "read"},
+	0x10: {"set attribute single", "write"},
+	0x11: {"find next object instance", "read"},
+	0x14: {"error response", "other"},
+	0x15: {"restore", "control"},
+	0x16: {"save", "control"},
+	0x17: {"no operation", "diagnostic"},
+	0x18: {"get member", "read"},
+	0x19: {"set member", "write"},
+	0x1a: {"insert member", "write"},
+	0x1b: {"remove member", "write"},
+	0x1c: {"group sync", "control"},
+}
+
+// cipCMServices names the Connection Manager's services (0x4e-0x5b).
+var cipCMServices = [...][2]string{
+	0x4e: {"forward close", "control"},
+	0x52: {"unconnected send", "other"},
+	0x54: {"forward open", "control"},
+	0x56: {"get connection data", "diagnostic"},
+	0x57: {"search connection data", "diagnostic"},
+	0x5a: {"get connection owner", "diagnostic"},
+	0x5b: {"large forward open", "control"},
+}
+
+// cipFileServices names the File object's services (0x4b-0x51), all of
+// category "program".
+var cipFileServices = [...]string{
+	0x4b: "initiate upload",
+	0x4c: "initiate download",
+	0x4d: "initiate partial read",
+	0x4e: "initiate partial write",
+	0x4f: "upload transfer",
+	0x50: "download transfer",
+	0x51: "clear file",
+}
+
+// cipLogixServices names the object-specific services of Rockwell Logix
+// objects (0x4b-0x5f) that the decoder tells apart.
+var cipLogixServices = [...][2]string{
+	0x4c: {"read tag", "read"},
+	0x4d: {"write tag", "write"},
+	0x4e: {"read modify write tag", "write"},
+	0x52: {"read tag fragmented", "read"},
+	0x53: {"write tag fragmented", "write"},
+	0x55: {"get instance attribute list", "read"},
 }
 
 // cipResponse reads a target's answer to the request remembered for the

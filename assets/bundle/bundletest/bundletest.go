@@ -27,18 +27,15 @@ import (
 	"otscope/model"
 	"otscope/scan"
 	"otscope/scan/capture"
-	"otscope/scan/plant"
+	"otscope/scan/plant/planttest"
 	"otscope/scan/testenv"
 )
 
-// PlantPcap returns the demo plant's capture of plant time d (seed 1).
+// PlantPcap returns the demo plant's capture of plant time d (seed 1), as
+// planttest.Pcap does.
 func PlantPcap(tb testing.TB, d time.Duration) []byte {
 	tb.Helper()
-	var b bytes.Buffer
-	if _, err := plant.WritePcap(&b, plant.Options{Seed: 1, Duration: d}); err != nil {
-		tb.Fatal(err)
-	}
-	return b.Bytes()
+	return planttest.Pcap(tb, d)
 }
 
 // Ingest reads a pcap (or pcapng) through capture, scan.Ingest and the
