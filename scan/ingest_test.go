@@ -102,7 +102,7 @@ func (l liveReplay) ZeroCopyReadPacketData() ([]byte, gopacket.CaptureInfo, erro
 // holds what arrives, and drops a batch only when the consumer has not
 // taken one for liveQueueWait.
 func TestIngestLiveWaitsForASlowConsumer(t *testing.T) {
-	raw := plantPcap(t, 30*time.Second)
+	raw := planttest.Pcap(t, 30*time.Second)
 	for _, c := range []struct {
 		name  string
 		stall time.Duration // how long the consumer stops after its first batch
