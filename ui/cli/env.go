@@ -81,6 +81,18 @@ func openEnvAt(dir, logPath string, readOnly bool) (*env, error) {
 	logger.Printf("opened database %s", dir)
 	return &env{st: st, logger: logger, closer: lc}, nil
 }
+
+// withEnv opens the database and the log of the persistent flags, runs fn
+// and closes them.
+func (a *app) withEnv(fn func(e *env) error) error {
+	e, err := a.openEnv()
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	return fn(e)
+}
+
 func (e *env) close() error {
 	err := e.st.Close()
 	e.closer.Close()
@@ -313,12 +325,9 @@ func (a *app) headless(session string, open func() (capture.Source, error), o sc
 
 // headlessRuns reads runs one after the other into a session.
 func (a *app) headlessRuns(session string, runs []run, o scan.IngestOptions, progress bool) error {
-	e, err := a.openEnv()
-	if err != nil {
-		return err
-	}
-	defer e.close()
-	return headlessEnv(e, session, a.io.Stderr, a.io.Stdout, runs, o, progress)
+	return a.withEnv(func(e *env) error {
+		return headlessEnv(e, session, a.io.Stderr, a.io.Stdout, runs, o, progress)
+	})
 }
 
 func headlessEnv(e *env, session string, stderr, stdout io.Writer, runs []run, o scan.IngestOptions, progress bool) error {

@@ -28,22 +28,19 @@ only each session's metadata, so it works while sessions are being written.`,
 		Args:              cobra.NoArgs,
 		ValidArgsFunction: cobra.NoFileCompletions,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			e, err := a.openEnv()
-			if err != nil {
-				return err
-			}
-			defer e.close()
-			metas, err := e.st.ListMeta()
-			if err != nil {
-				return err
-			}
-			running := map[string]bool{}
-			for _, m := range metas {
-				if _, ok := e.st.SessionOwner(m.Name); ok {
-					running[m.Name] = true
+			return a.withStore(func(st *store.Store) error {
+				metas, err := st.ListMeta()
+				if err != nil {
+					return err
 				}
-			}
-			return writeSessions(a.io.Stdout, outFormat, metas, running)
+				running := map[string]bool{}
+				for _, m := range metas {
+					if _, ok := st.SessionOwner(m.Name); ok {
+						running[m.Name] = true
+					}
+				}
+				return writeSessions(a.io.Stdout, outFormat, metas, running)
+			})
 		},
 	}
 	a.formatFlag(cmd, &outFormat)
@@ -153,12 +150,7 @@ func sessionArgs(n int) cobra.PositionalArgs {
 
 // withStore opens the database of the persistent flags for one command.
 func (a *app) withStore(fn func(st *store.Store) error) error {
-	e, err := a.openEnv()
-	if err != nil {
-		return err
-	}
-	defer e.close()
-	return fn(e.st)
+	return a.withEnv(func(e *env) error { return fn(e.st) })
 }
 
 func (a *app) newSessionsRenameCmd() *cobra.Command {
