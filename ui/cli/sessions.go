@@ -154,35 +154,27 @@ func (a *app) withStore(fn func(st *store.Store) error) error {
 }
 
 func (a *app) newSessionsRenameCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:               "rename OLD NEW",
-		Short:             "rename a session",
-		Args:              sessionArgs(2),
-		ValidArgsFunction: a.completeSessionArg(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withStore(func(st *store.Store) error {
-				if err := st.Rename(args[0], args[1]); err != nil {
-					return err
-				}
-				fmt.Fprintf(a.io.Stdout, "session %s renamed to %s\n", args[0], args[1])
-				return nil
-			})
-		},
-	}
+	return a.sessionPairCmd("rename OLD NEW", "rename a session", (*store.Store).Rename, "renamed")
 }
 
 func (a *app) newSessionsCopyCmd() *cobra.Command {
+	return a.sessionPairCmd("copy SRC DST", "copy a session into a new one", (*store.Store).Copy, "copied")
+}
+
+// sessionPairCmd is a subcommand that applies op to two session names,
+// from and to, and says "session FROM done to TO".
+func (a *app) sessionPairCmd(use, short string, op func(st *store.Store, from, to string) error, done string) *cobra.Command {
 	return &cobra.Command{
-		Use:               "copy SRC DST",
-		Short:             "copy a session into a new one",
+		Use:               use,
+		Short:             short,
 		Args:              sessionArgs(2),
 		ValidArgsFunction: a.completeSessionArg(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.withStore(func(st *store.Store) error {
-				if err := st.Copy(args[0], args[1]); err != nil {
+				if err := op(st, args[0], args[1]); err != nil {
 					return err
 				}
-				fmt.Fprintf(a.io.Stdout, "session %s copied to %s\n", args[0], args[1])
+				fmt.Fprintf(a.io.Stdout, "session %s %s to %s\n", args[0], done, args[1])
 				return nil
 			})
 		},

@@ -169,13 +169,13 @@ func TestSessionsCommands(t *testing.T) {
 	}
 
 	// copy, rename, delete
-	if out, err := run("sessions", "copy", "plant", "p2"); err != nil || !strings.Contains(out, "copied") {
+	if out, err := run("sessions", "copy", "plant", "p2"); err != nil || out != "session plant copied to p2\n" {
 		t.Fatal(err, out)
 	}
 	if _, err := run("sessions", "copy", "plant", "p2"); err == nil || !strings.Contains(err.Error(), "already exists") {
 		t.Fatalf("copy onto an existing session: %v", err)
 	}
-	if out, err := run("sessions", "rename", "p2", "p3"); err != nil || !strings.Contains(out, "renamed") {
+	if out, err := run("sessions", "rename", "p2", "p3"); err != nil || out != "session p2 renamed to p3\n" {
 		t.Fatal(err, out)
 	}
 	if m := metaOf(t, db, "p3"); m.Packets != 2*first.Packets || m.Site != "Plant A\x1b[31m" {
