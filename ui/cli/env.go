@@ -99,19 +99,16 @@ func (e *env) close() error {
 	return err
 }
 
-// sessionEnv opens the database and loads a session that must exist; the
-// caller closes e.
-func (a *app) sessionEnv(session string) (*env, store.Snapshot, error) {
-	e, err := a.openEnv()
-	if err != nil {
-		return nil, store.Snapshot{}, err
-	}
-	snap, err := e.st.Load(session)
-	if err != nil {
-		e.close()
-		return nil, snap, fmt.Errorf("session %q: %w", session, err) // said once: tidyErr
-	}
-	return e, snap, nil
+// withSession opens the database, loads a session that must exist and runs
+// fn with them, then closes the database.
+func (a *app) withSession(session string, fn func(e *env, snap store.Snapshot) error) error {
+	return a.withEnv(func(e *env) error {
+		snap, err := e.st.Load(session)
+		if err != nil {
+			return fmt.Errorf("session %q: %w", session, err) // said once: tidyErr
+		}
+		return fn(e, snap)
+	})
 }
 
 // openSession creates (if needed) and loads a session.
