@@ -199,10 +199,7 @@ func writeSites(a *app, format string, sites []central.SiteInfo) error {
 	out := a.io.Stdout
 	switch format {
 	case "json":
-		if sites == nil {
-			sites = []central.SiteInfo{}
-		}
-		return writeJSON(out, sites)
+		return writeJSONList(out, sites)
 	case "csv":
 		var rows [][]string
 		for _, si := range sites {

@@ -64,10 +64,7 @@ func sessionStamp(t time.Time) string {
 func writeSessions(w io.Writer, outFormat string, metas []store.Meta, running map[string]bool) error {
 	switch outFormat {
 	case "json":
-		if metas == nil {
-			metas = []store.Meta{}
-		}
-		return writeJSON(w, metas)
+		return writeJSONList(w, metas)
 	case "csv":
 		rows := make([][]string, 0, len(metas))
 		for _, m := range metas {
