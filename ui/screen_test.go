@@ -12,38 +12,43 @@ import (
 // nothing, a changed line is rewritten alone at its row, a shorter frame
 // erases the rows it no longer covers, and a resize redraws everything.
 func TestScreenDrawsOnlyChangedLines(t *testing.T) {
-	var out bytes.Buffer
-	s := &screen{out: &out}
-	s.resize(10, 4)
-	out.Reset()
-	s.draw("aaaaaaaaaa\nbb\ncc\ndd")
-	if got := out.String(); got != "\x1b[1;1Haaaaaaaaaa\x1b[2;1Hbb\x1b[K\x1b[3;1Hcc\x1b[K\x1b[4;1Hdd\x1b[K" {
-		t.Fatalf("first frame: %q", got)
+	s, draw := newTestScreen(10, 4)
+	for _, step := range []struct {
+		why, frame string
+		resize     int // a new width before the frame, 0: none
+		want       string
+	}{
+		{why: "first frame", frame: "aaaaaaaaaa\nbb\ncc\ndd",
+			want: "\x1b[1;1Haaaaaaaaaa\x1b[2;1Hbb\x1b[K\x1b[3;1Hcc\x1b[K\x1b[4;1Hdd\x1b[K"},
+		{why: "an unchanged frame", frame: "aaaaaaaaaa\nbb\ncc\ndd", want: ""},
+		{why: "one changed line", frame: "aaaaaaaaaa\nBB\ncc\ndd", want: "\x1b[2;1HBB\x1b[K"},
+		{why: "a shorter frame", frame: "aaaaaaaaaa\nBB", want: "\x1b[3;1H\x1b[K\x1b[4;1H\x1b[K"},
+		{why: "a frame taller than the screen", frame: "1\n2\n3\n4\n5\n6",
+			want: "\x1b[1;1H1\x1b[K\x1b[2;1H2\x1b[K\x1b[3;1H3\x1b[K\x1b[4;1H4\x1b[K"},
+		{why: "after a resize", resize: 12, frame: "1\n2\n3\n4",
+			want: "\x1b[2J\x1b[1;1H1\x1b[K\x1b[2;1H2\x1b[K\x1b[3;1H3\x1b[K\x1b[4;1H4\x1b[K"},
+	} {
+		if step.resize > 0 {
+			s.resize(step.resize, 4)
+		}
+		if got := draw(step.frame); got != step.want {
+			t.Fatalf("%s: wrote %q, want %q", step.why, got, step.want)
+		}
 	}
+}
+
+// newTestScreen returns a w×h screen on a buffer, and draw, which draws a
+// frame and returns what the screen wrote since the last draw (a resize's
+// clear with it).
+func newTestScreen(w, h int) (*screen, func(frame string) string) {
+	out := new(bytes.Buffer)
+	s := &screen{out: out}
+	s.resize(w, h)
 	out.Reset()
-	s.draw("aaaaaaaaaa\nbb\ncc\ndd")
-	if out.Len() != 0 {
-		t.Fatalf("an unchanged frame wrote %q", out.String())
-	}
-	s.draw("aaaaaaaaaa\nBB\ncc\ndd")
-	if got := out.String(); got != "\x1b[2;1HBB\x1b[K" {
-		t.Fatalf("one changed line: %q", got)
-	}
-	out.Reset()
-	s.draw("aaaaaaaaaa\nBB")
-	if got := out.String(); got != "\x1b[3;1H\x1b[K\x1b[4;1H\x1b[K" {
-		t.Fatalf("shorter frame: %q", got)
-	}
-	out.Reset()
-	s.draw("1\n2\n3\n4\n5\n6")
-	if strings.Contains(out.String(), "5") {
-		t.Fatalf("drew below the screen: %q", out.String())
-	}
-	out.Reset()
-	s.resize(12, 4)
-	s.draw("1\n2\n3\n4")
-	if got := out.String(); !strings.HasPrefix(got, "\x1b[2J") || strings.Count(got, ";1H") != 4 {
-		t.Fatalf("after a resize the frame is not drawn whole: %q", got)
+	return s, func(frame string) string {
+		s.draw(frame)
+		defer out.Reset()
+		return out.String()
 	}
 }
 
@@ -51,12 +56,8 @@ func TestScreenDrawsOnlyChangedLines(t *testing.T) {
 // measured short, a pane that forgot to cut) is cut to the width, styles
 // kept, so the terminal never wraps it and scrolls.
 func TestScreenCutsWideLines(t *testing.T) {
-	var out bytes.Buffer
-	s := &screen{out: &out}
-	s.resize(6, 2)
-	out.Reset()
-	s.draw("\x1b[1mabcdefgh\x1b[0m\n日本語です")
-	got := out.String()
+	_, draw := newTestScreen(6, 2)
+	got := draw("\x1b[1mabcdefgh\x1b[0m\n日本語です")
 	if strings.Contains(got, "gh") || strings.Contains(got, "で") || !strings.Contains(got, "abcdef") || !strings.Contains(got, "日本語") {
 		t.Fatalf("wide lines not cut to 6 columns: %q", got)
 	}

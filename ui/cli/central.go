@@ -13,6 +13,7 @@ import (
 
 	"otscope/assets/bundle"
 	"otscope/assets/central"
+	"otscope/assets/store"
 	"otscope/model"
 	"otscope/model/safe"
 )
@@ -148,17 +149,14 @@ walkdown on a laptop that has no link to the central database.`,
 				return err
 			}
 			s := sites[0].Session
-			e, err := a.openEnv()
-			if err != nil {
-				return err
-			}
-			defer e.close()
-			if err := bundle.ToStore(e.st, into, &s); err != nil {
-				return err
-			}
-			fmt.Fprintf(a.io.Stdout, "pulled site %q (%d sensors, %d assets, %d conflicting) into session %s\n",
-				safe.Text(site), len(sites[0].Report.Inputs), len(s.Assets), len(sites[0].Report.Conflicts), into)
-			return nil
+			return a.withStore(func(st *store.Store) error {
+				if err := bundle.ToStore(st, into, &s); err != nil {
+					return err
+				}
+				fmt.Fprintf(a.io.Stdout, "pulled site %q (%d sensors, %d assets, %d conflicting) into session %s\n",
+					safe.Text(site), len(sites[0].Report.Inputs), len(s.Assets), len(sites[0].Report.Conflicts), into)
+				return nil
+			})
 		},
 	}
 	cf.register(cmd, "from", "central database")
@@ -201,10 +199,7 @@ func writeSites(a *app, format string, sites []central.SiteInfo) error {
 	out := a.io.Stdout
 	switch format {
 	case "json":
-		if sites == nil {
-			sites = []central.SiteInfo{}
-		}
-		return writeJSON(out, sites)
+		return writeJSONList(out, sites)
 	case "csv":
 		var rows [][]string
 		for _, si := range sites {

@@ -3,7 +3,6 @@ package cli
 import (
 	"encoding/json"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -15,11 +14,10 @@ import (
 // back through the commands a user types.
 func TestCentralPushPullAssets(t *testing.T) {
 	srv := pgtest.Start(t)
-	dir := t.TempDir()
-	db := []string{"--db", filepath.Join(dir, "db"), "--log", filepath.Join(dir, "log")}
+	_, db := tempDB(t)
 	run := func(args ...string) string {
 		t.Helper()
-		out, errOut, err := execute(t, append(args, db...)...)
+		out, errOut, err := executeDB(t, db, args...)
 		if err != nil {
 			t.Fatalf("%q: %v\n%s", args, err, errOut)
 		}
@@ -89,7 +87,7 @@ func TestCentralPushPullAssets(t *testing.T) {
 		t.Fatalf("a temporary session was left behind:\n%s", out)
 	}
 	// A password on the command line is refused before anything connects.
-	_, _, err := execute(t, append([]string{"push", "-s", "plant-a", "--to", "postgres://otscope:pw@127.0.0.1/otscope", "--site", "x"}, db...)...)
+	_, _, err := executeDB(t, db, "push", "-s", "plant-a", "--to", "postgres://otscope:pw@127.0.0.1/otscope", "--site", "x")
 	if !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), "~/.pgpass") {
 		t.Fatalf("password on the command line: %v", err)
 	}

@@ -9,6 +9,19 @@ import (
 	"testing"
 )
 
+// tempDB returns a new temporary directory and the flags that put
+// otscope's database (dir/db) and log (dir/log) in it.
+func tempDB(t *testing.T) (dir string, db []string) {
+	dir = t.TempDir()
+	return dir, []string{"--db", filepath.Join(dir, "db"), "--log", filepath.Join(dir, "log")}
+}
+
+// executeDB runs one command line in-process with the db flags of tempDB.
+func executeDB(t *testing.T, db []string, args ...string) (string, string, error) {
+	t.Helper()
+	return execute(t, append(args, db...)...)
+}
+
 // execute runs one command line in-process.
 func execute(t *testing.T, args ...string) (string, string, error) {
 	t.Helper()
@@ -35,9 +48,8 @@ func TestLegacyFlags(t *testing.T) {
 		}
 	}
 	// --iface is -i on scan, and a bad session name is a usage error
-	dir := t.TempDir()
-	db := []string{"--db", filepath.Join(dir, "db"), "--log", filepath.Join(dir, "log")}
-	out, _, err := execute(t, append([]string{"scan", "127.0.0.9", "-session", "s", "--iface", "lo", "--probes", "http", "--dry-run"}, db...)...)
+	_, db := tempDB(t)
+	out, _, err := executeDB(t, db, "scan", "127.0.0.9", "-session", "s", "--iface", "lo", "--probes", "http", "--dry-run")
 	if err != nil || !strings.Contains(out, "127.0.0.9") || !strings.Contains(out, "dry run") {
 		t.Errorf("scan --iface --dry-run: %v\n%s", err, out)
 	}
@@ -49,7 +61,7 @@ func TestLegacyFlags(t *testing.T) {
 		{"frobnicate"},
 		{"read", "--bogus"},
 	} {
-		if _, _, err := execute(t, append(args, db...)...); !errors.Is(err, ErrUsage) {
+		if _, _, err := executeDB(t, db, args...); !errors.Is(err, ErrUsage) {
 			t.Errorf("%q: error %v, want a usage error", args, err)
 		}
 	}
@@ -96,13 +108,12 @@ func TestCompletion(t *testing.T) {
 	if _, _, err := execute(t, "completion", "tcsh"); err == nil {
 		t.Error("completion tcsh: no error")
 	}
-	dir := t.TempDir()
-	db := []string{"--db", filepath.Join(dir, "db"), "--log", filepath.Join(dir, "log")}
+	dir, db := tempDB(t)
 	pcap := filepath.Join(dir, "p.pcap")
 	if _, errs, err := execute(t, "demo", "-o", pcap, "--duration", "1m"); err != nil {
 		t.Fatal(err, errs)
 	}
-	if _, errs, err := execute(t, append([]string{"read", pcap, "-s", "plant", "-q"}, db...)...); err != nil {
+	if _, errs, err := executeDB(t, db, "read", pcap, "-s", "plant", "-q"); err != nil {
 		t.Fatal(err, errs)
 	}
 	complete := func(args ...string) []string {

@@ -63,12 +63,9 @@ reads cleanly.`,
 			if err != nil {
 				return err
 			}
-			e, err := a.openEnv()
-			if err != nil {
-				return err
-			}
-			defer e.close()
-			return a.tuiLoop(e, session, open, []string{demoSourceName}, scan.IngestOptions{Name: demoSourceName, Pace: speed}, src)
+			return a.withEnv(func(e *env) error {
+				return a.tuiLoop(e, session, open, []string{demoSourceName}, scan.IngestOptions{Name: demoSourceName, Pace: speed}, src)
+			})
 		},
 	}
 	fs := cmd.Flags()

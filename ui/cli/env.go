@@ -81,25 +81,34 @@ func openEnvAt(dir, logPath string, readOnly bool) (*env, error) {
 	logger.Printf("opened database %s", dir)
 	return &env{st: st, logger: logger, closer: lc}, nil
 }
+
+// withEnv opens the database and the log of the persistent flags, runs fn
+// and closes them.
+func (a *app) withEnv(fn func(e *env) error) error {
+	e, err := a.openEnv()
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	return fn(e)
+}
+
 func (e *env) close() error {
 	err := e.st.Close()
 	e.closer.Close()
 	return err
 }
 
-// sessionEnv opens the database and loads a session that must exist; the
-// caller closes e.
-func (a *app) sessionEnv(session string) (*env, store.Snapshot, error) {
-	e, err := a.openEnv()
-	if err != nil {
-		return nil, store.Snapshot{}, err
-	}
-	snap, err := e.st.Load(session)
-	if err != nil {
-		e.close()
-		return nil, snap, fmt.Errorf("session %q: %w", session, err) // said once: tidyErr
-	}
-	return e, snap, nil
+// withSession opens the database, loads a session that must exist and runs
+// fn with them, then closes the database.
+func (a *app) withSession(session string, fn func(e *env, snap store.Snapshot) error) error {
+	return a.withEnv(func(e *env) error {
+		snap, err := e.st.Load(session)
+		if err != nil {
+			return fmt.Errorf("session %q: %w", session, err) // said once: tidyErr
+		}
+		return fn(e, snap)
+	})
 }
 
 // openSession creates (if needed) and loads a session.
@@ -313,12 +322,9 @@ func (a *app) headless(session string, open func() (capture.Source, error), o sc
 
 // headlessRuns reads runs one after the other into a session.
 func (a *app) headlessRuns(session string, runs []run, o scan.IngestOptions, progress bool) error {
-	e, err := a.openEnv()
-	if err != nil {
-		return err
-	}
-	defer e.close()
-	return headlessEnv(e, session, a.io.Stderr, a.io.Stdout, runs, o, progress)
+	return a.withEnv(func(e *env) error {
+		return headlessEnv(e, session, a.io.Stderr, a.io.Stdout, runs, o, progress)
+	})
 }
 
 func headlessEnv(e *env, session string, stderr, stdout io.Writer, runs []run, o scan.IngestOptions, progress bool) error {

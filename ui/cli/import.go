@@ -45,17 +45,14 @@ identity file) or the passphrase (--passphrase-file or $OTSCOPE_PASSPHRASE).`,
 			if name == "" {
 				name = s.Name
 			}
-			e, err := a.openEnv()
-			if err != nil {
-				return err
-			}
-			defer e.close()
-			if err := bundle.ToStore(e.st, name, &s); err != nil {
-				return err
-			}
-			fmt.Fprintf(a.io.Stdout, "imported session %s: %d assets, %d conversations, %d journal records (exported by otscope %s on %s)\n",
-				name, len(s.Assets), len(s.Conversations), h.Counts[bundle.TypeJournal], h.Otscope, h.Created.Format("2006-01-02 15:04 MST"))
-			return nil
+			return a.withStore(func(st *store.Store) error {
+				if err := bundle.ToStore(st, name, &s); err != nil {
+					return err
+				}
+				fmt.Fprintf(a.io.Stdout, "imported session %s: %d assets, %d conversations, %d journal records (exported by otscope %s on %s)\n",
+					name, len(s.Assets), len(s.Conversations), h.Counts[bundle.TypeJournal], h.Otscope, h.Created.Format("2006-01-02 15:04 MST"))
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&as, "as", "", "import under session `NAME` instead of the bundle's")

@@ -30,30 +30,27 @@ person entered wins the display; journals are merged by time.`,
 					return usagef("merge", "%q: %v", n, err)
 				}
 			}
-			e, err := a.openEnv()
-			if err != nil {
-				return err
-			}
-			defer e.close()
-			var in []bundle.Session
-			for _, n := range args {
-				s, skipped, err := bundle.FromStore(e.st, n)
+			return a.withStore(func(st *store.Store) error {
+				var in []bundle.Session
+				for _, n := range args {
+					s, skipped, err := bundle.FromStore(st, n)
+					if err != nil {
+						return err
+					}
+					if skipped > 0 {
+						fmt.Fprintf(a.io.Stderr, "warning: %d damaged records of session %s could not be read and are not merged\n", skipped, n)
+					}
+					in = append(in, s)
+				}
+				out, rep, err := merge.Sessions(into, in...)
 				if err != nil {
+					return usagef("merge", "%v", err)
+				}
+				if err := bundle.ToStore(st, into, &out); err != nil {
 					return err
 				}
-				if skipped > 0 {
-					fmt.Fprintf(a.io.Stderr, "warning: %d damaged records of session %s could not be read and are not merged\n", skipped, n)
-				}
-				in = append(in, s)
-			}
-			out, rep, err := merge.Sessions(into, in...)
-			if err != nil {
-				return usagef("merge", "%v", err)
-			}
-			if err := bundle.ToStore(e.st, into, &out); err != nil {
-				return err
-			}
-			return merge.WriteReport(a.io.Stdout, format, into, &rep)
+				return merge.WriteReport(a.io.Stdout, format, into, &rep)
+			})
 		},
 	}
 	cmd.Flags().StringVar(&into, "into", "", "new `SESSION` to create (required)")

@@ -17,10 +17,9 @@ import (
 // store and returns the --db/--log flags that reach it.
 func plantDB(t *testing.T) (dir string, db []string) {
 	t.Helper()
-	dir = t.TempDir()
-	db = []string{"--db", filepath.Join(dir, "db"), "--log", filepath.Join(dir, "log")}
+	dir, db = tempDB(t)
 	pcap := demoCapture(t, dir)
-	if out, errs, err := execute(t, append([]string{"read", pcap, "-s", "plant", "-q"}, db...)...); err != nil {
+	if out, errs, err := executeDB(t, db, "read", pcap, "-s", "plant", "-q"); err != nil {
 		t.Fatal(err, out, errs)
 	}
 	return dir, db
@@ -31,7 +30,7 @@ func plantDB(t *testing.T) (dir string, db []string) {
 // assets are named by address, not the internal ID.
 func TestAuditUnrunRuleFails(t *testing.T) {
 	dir, db := plantDB(t)
-	out, errs, err := execute(t, append([]string{"audit", "-s", "plant"}, db...)...)
+	out, errs, err := executeDB(t, db, "audit", "-s", "plant")
 	if err != nil {
 		t.Fatal(err, errs)
 	}
@@ -40,7 +39,7 @@ func TestAuditUnrunRuleFails(t *testing.T) {
 	}
 	bad := filepath.Join(dir, "bad.yaml")
 	os.WriteFile(bad, []byte("rules:\n  - id: bad-rule\n    title: broken\n    severity: high\n    when: asset.nosuch(\n"), 0o644)
-	_, errs, err = execute(t, append([]string{"audit", "-s", "plant", "--policy", bad}, db...)...)
+	_, errs, err = executeDB(t, db, "audit", "-s", "plant", "--policy", bad)
 	if err == nil || !strings.Contains(err.Error(), `rule "bad-rule"`) {
 		t.Errorf("audit with a rule that did not load: err %v, want one naming bad-rule (stderr %q)", err, errs)
 	}
@@ -50,17 +49,17 @@ func TestAuditUnrunRuleFails(t *testing.T) {
 // through that day and is written back as that date.
 func TestWaiveMessages(t *testing.T) {
 	_, db := plantDB(t)
-	_, _, err := execute(t, append([]string{"waive", "-s", "enipx", "--rule", "smbv1", "--asset", "x", "--reason", "r"}, db...)...)
+	_, _, err := executeDB(t, db, "waive", "-s", "enipx", "--rule", "smbv1", "--asset", "x", "--reason", "r")
 	if err == nil || strings.Count(err.Error(), `"enipx"`) != 1 || !strings.Contains(err.Error(), "not found") {
 		t.Errorf("missing session: %v", err)
 	}
 	until := time.Now().AddDate(1, 0, 0).Format(time.DateOnly)
-	out, errs, err := execute(t, append([]string{"waive", "-s", "plant", "--rule", "cleartext-telnet", "--asset", "10.10.20.2",
-		"--reason", "vendor access", "--until", until}, db...)...)
+	out, errs, err := executeDB(t, db, "waive", "-s", "plant", "--rule", "cleartext-telnet", "--asset", "10.10.20.2",
+		"--reason", "vendor access", "--until", until)
 	if err != nil || !strings.Contains(out, "until "+until+" ") {
 		t.Errorf("waive --until %s: %v %q %q", until, err, out, errs)
 	}
-	out, _, err = execute(t, append([]string{"waivers", "-s", "plant"}, db...)...)
+	out, _, err = executeDB(t, db, "waivers", "-s", "plant")
 	if err != nil || !strings.Contains(out, until) {
 		t.Errorf("waivers: %v\n%s", err, out)
 	}
@@ -73,7 +72,7 @@ func TestStateListAndEmptyScanlog(t *testing.T) {
 	_, db := plantDB(t)
 	run := func(args ...string) string {
 		t.Helper()
-		out, errs, err := execute(t, append(args, db...)...)
+		out, errs, err := executeDB(t, db, args...)
 		if err != nil {
 			t.Fatalf("%q: %v %s", args, err, errs)
 		}
@@ -116,7 +115,7 @@ func TestStateListAndEmptyScanlog(t *testing.T) {
 // lifecycle and location columns), rows by address.
 func TestAssetsCSVColumns(t *testing.T) {
 	_, db := plantDB(t)
-	out, errs, err := execute(t, append([]string{"assets", "-s", "plant", "-f", "csv"}, db...)...)
+	out, errs, err := executeDB(t, db, "assets", "-s", "plant", "-f", "csv")
 	if err != nil {
 		t.Fatal(err, errs)
 	}
@@ -127,7 +126,7 @@ func TestAssetsCSVColumns(t *testing.T) {
 	if !strings.Contains(strings.SplitN(rest, "\n", 2)[0], ",10.10.1.1,") {
 		t.Errorf("first row is not the lowest address: %q", strings.SplitN(rest, "\n", 2)[0])
 	}
-	table, _, err := execute(t, append([]string{"assets", "-s", "plant"}, db...)...)
+	table, _, err := executeDB(t, db, "assets", "-s", "plant")
 	if err != nil || !strings.HasPrefix(table, "ADDRESS") || !strings.Contains(table, "\n10.10.1.1 ") {
 		t.Errorf("assets table: %v\n%s", err, table)
 	}
@@ -171,9 +170,9 @@ func TestProgressBar(t *testing.T) {
 	}
 	// a read of the demo plant without a terminal prints no bar (it ends
 	// before the first plain line) and no carriage returns
-	dir := t.TempDir()
+	dir, db := tempDB(t)
 	pcap := demoCapture(t, dir)
-	out, errs, err := execute(t, "read", pcap, "-s", "p", "--db", filepath.Join(dir, "db"), "--log", filepath.Join(dir, "log"))
+	out, errs, err := executeDB(t, db, "read", pcap, "-s", "p")
 	if err != nil || strings.Contains(errs, "\r") || strings.Contains(errs, "█") {
 		t.Errorf("read on a non-terminal: %v %q", err, errs)
 	}

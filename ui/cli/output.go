@@ -14,6 +14,15 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
+// writeJSONList writes a listing as writeJSON does; an empty one is [],
+// never null.
+func writeJSONList[T any](w io.Writer, list []T) error {
+	if list == nil {
+		list = []T{}
+	}
+	return writeJSON(w, list)
+}
+
 // writeCSV writes a header row and rows: every -f csv listing of the CLI.
 // The caller escapes device-controlled cells (safe.CSV).
 func writeCSV(w io.Writer, header []string, rows [][]string) error {

@@ -49,31 +49,28 @@ interrupted in 'otscope sessions'.`,
 				}
 				src.Close()
 			}
-			e, err := a.openEnv()
-			if err != nil {
-				return err
-			}
-			defer e.close()
-			runs, err := a.readRuns(e.st, session, files, opts, force)
-			if err != nil {
-				return err
-			}
-			if len(runs) == 0 {
-				fmt.Fprintf(a.io.Stdout, "session %s: nothing to read\n", session)
-				return nil
-			}
-			if cpuprofile != "" {
-				pf, err := os.Create(cpuprofile)
+			return a.withEnv(func(e *env) error {
+				runs, err := a.readRuns(e.st, session, files, opts, force)
 				if err != nil {
 					return err
 				}
-				defer pf.Close()
-				if err := pprof.StartCPUProfile(pf); err != nil {
-					return err
+				if len(runs) == 0 {
+					fmt.Fprintf(a.io.Stdout, "session %s: nothing to read\n", session)
+					return nil
 				}
-				defer pprof.StopCPUProfile()
-			}
-			return headlessEnv(e, session, a.io.Stderr, a.io.Stdout, runs, scan.IngestOptions{Pace: speed}, !quiet)
+				if cpuprofile != "" {
+					pf, err := os.Create(cpuprofile)
+					if err != nil {
+						return err
+					}
+					defer pf.Close()
+					if err := pprof.StartCPUProfile(pf); err != nil {
+						return err
+					}
+					defer pprof.StopCPUProfile()
+				}
+				return headlessEnv(e, session, a.io.Stderr, a.io.Stdout, runs, scan.IngestOptions{Pace: speed}, !quiet)
+			})
 		},
 	}
 	fs := cmd.Flags()

@@ -18,19 +18,16 @@ func (a *app) newScanLogCmd() *cobra.Command {
 		Args:              cobra.NoArgs,
 		ValidArgsFunction: cobra.NoFileCompletions,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			e, err := a.openEnv()
-			if err != nil {
-				return err
-			}
-			defer e.close()
-			recs, skipped, err := store.ReadJournal[model.ScanRecord](e.st, session, store.ScanLog)
-			if err != nil {
-				return fmt.Errorf("session %q: %w", session, err)
-			}
-			if skipped > 0 {
-				e.logger.Printf("session %s: %d scan-log records could not be decoded", session, skipped)
-			}
-			return export.ScanLog(a.io.Stdout, format, recs)
+			return a.withEnv(func(e *env) error {
+				recs, skipped, err := store.ReadJournal[model.ScanRecord](e.st, session, store.ScanLog)
+				if err != nil {
+					return fmt.Errorf("session %q: %w", session, err)
+				}
+				if skipped > 0 {
+					e.logger.Printf("session %s: %d scan-log records could not be decoded", session, skipped)
+				}
+				return export.ScanLog(a.io.Stdout, format, recs)
+			})
 		},
 	}
 	a.sessionFlag(cmd, &session, "`SESSION` (required)", true)

@@ -28,22 +28,19 @@ only each session's metadata, so it works while sessions are being written.`,
 		Args:              cobra.NoArgs,
 		ValidArgsFunction: cobra.NoFileCompletions,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			e, err := a.openEnv()
-			if err != nil {
-				return err
-			}
-			defer e.close()
-			metas, err := e.st.ListMeta()
-			if err != nil {
-				return err
-			}
-			running := map[string]bool{}
-			for _, m := range metas {
-				if _, ok := e.st.SessionOwner(m.Name); ok {
-					running[m.Name] = true
+			return a.withStore(func(st *store.Store) error {
+				metas, err := st.ListMeta()
+				if err != nil {
+					return err
 				}
-			}
-			return writeSessions(a.io.Stdout, outFormat, metas, running)
+				running := map[string]bool{}
+				for _, m := range metas {
+					if _, ok := st.SessionOwner(m.Name); ok {
+						running[m.Name] = true
+					}
+				}
+				return writeSessions(a.io.Stdout, outFormat, metas, running)
+			})
 		},
 	}
 	a.formatFlag(cmd, &outFormat)
@@ -67,10 +64,7 @@ func sessionStamp(t time.Time) string {
 func writeSessions(w io.Writer, outFormat string, metas []store.Meta, running map[string]bool) error {
 	switch outFormat {
 	case "json":
-		if metas == nil {
-			metas = []store.Meta{}
-		}
-		return writeJSON(w, metas)
+		return writeJSONList(w, metas)
 	case "csv":
 		rows := make([][]string, 0, len(metas))
 		for _, m := range metas {
@@ -153,44 +147,31 @@ func sessionArgs(n int) cobra.PositionalArgs {
 
 // withStore opens the database of the persistent flags for one command.
 func (a *app) withStore(fn func(st *store.Store) error) error {
-	e, err := a.openEnv()
-	if err != nil {
-		return err
-	}
-	defer e.close()
-	return fn(e.st)
+	return a.withEnv(func(e *env) error { return fn(e.st) })
 }
 
 func (a *app) newSessionsRenameCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:               "rename OLD NEW",
-		Short:             "rename a session",
-		Args:              sessionArgs(2),
-		ValidArgsFunction: a.completeSessionArg(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withStore(func(st *store.Store) error {
-				if err := st.Rename(args[0], args[1]); err != nil {
-					return err
-				}
-				fmt.Fprintf(a.io.Stdout, "session %s renamed to %s\n", args[0], args[1])
-				return nil
-			})
-		},
-	}
+	return a.sessionPairCmd("rename OLD NEW", "rename a session", (*store.Store).Rename, "renamed")
 }
 
 func (a *app) newSessionsCopyCmd() *cobra.Command {
+	return a.sessionPairCmd("copy SRC DST", "copy a session into a new one", (*store.Store).Copy, "copied")
+}
+
+// sessionPairCmd is a subcommand that applies op to two session names,
+// from and to, and says "session FROM done to TO".
+func (a *app) sessionPairCmd(use, short string, op func(st *store.Store, from, to string) error, done string) *cobra.Command {
 	return &cobra.Command{
-		Use:               "copy SRC DST",
-		Short:             "copy a session into a new one",
+		Use:               use,
+		Short:             short,
 		Args:              sessionArgs(2),
 		ValidArgsFunction: a.completeSessionArg(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.withStore(func(st *store.Store) error {
-				if err := st.Copy(args[0], args[1]); err != nil {
+				if err := op(st, args[0], args[1]); err != nil {
 					return err
 				}
-				fmt.Fprintf(a.io.Stdout, "session %s copied to %s\n", args[0], args[1])
+				fmt.Fprintf(a.io.Stdout, "session %s %s to %s\n", args[0], done, args[1])
 				return nil
 			})
 		},

@@ -89,7 +89,7 @@ func demoCapture(t *testing.T, dir string) string {
 
 func metaOf(t *testing.T, db []string, session string) store.Meta {
 	t.Helper()
-	out, errs, err := execute(t, append([]string{"sessions", "-f", "json"}, db...)...)
+	out, errs, err := executeDB(t, db, "sessions", "-f", "json")
 	if err != nil {
 		t.Fatal(err, errs)
 	}
@@ -110,11 +110,10 @@ func metaOf(t *testing.T, db []string, session string) store.Meta {
 // re-reading a capture (skipped, --force), set, copy, rename, delete
 // (refused without a terminal unless --yes) and salvage.
 func TestSessionsCommands(t *testing.T) {
-	dir := t.TempDir()
-	db := []string{"--db", filepath.Join(dir, "db"), "--log", filepath.Join(dir, "log")}
+	dir, db := tempDB(t)
 	run := func(args ...string) (string, error) {
 		t.Helper()
-		out, errs, err := execute(t, append(args, db...)...)
+		out, errs, err := executeDB(t, db, args...)
 		return out + errs, err
 	}
 	if out, err := run("sessions"); err != nil || !strings.Contains(out, "no sessions yet") {
@@ -169,13 +168,13 @@ func TestSessionsCommands(t *testing.T) {
 	}
 
 	// copy, rename, delete
-	if out, err := run("sessions", "copy", "plant", "p2"); err != nil || !strings.Contains(out, "copied") {
+	if out, err := run("sessions", "copy", "plant", "p2"); err != nil || out != "session plant copied to p2\n" {
 		t.Fatal(err, out)
 	}
 	if _, err := run("sessions", "copy", "plant", "p2"); err == nil || !strings.Contains(err.Error(), "already exists") {
 		t.Fatalf("copy onto an existing session: %v", err)
 	}
-	if out, err := run("sessions", "rename", "p2", "p3"); err != nil || !strings.Contains(out, "renamed") {
+	if out, err := run("sessions", "rename", "p2", "p3"); err != nil || out != "session p2 renamed to p3\n" {
 		t.Fatal(err, out)
 	}
 	if m := metaOf(t, db, "p3"); m.Packets != 2*first.Packets || m.Site != "Plant A\x1b[31m" {
@@ -214,18 +213,17 @@ func TestSessionsCommands(t *testing.T) {
 // TestReadKilledShowsInterrupted: a read killed with SIGKILL leaves a run
 // that never finished, and the listing says so.
 func TestReadKilledShowsInterrupted(t *testing.T) {
-	dir := t.TempDir()
+	dir, db := tempDB(t)
 	dbDir := filepath.Join(dir, "db")
-	db := []string{"--db", dbDir, "--log", filepath.Join(dir, "log")}
 	pcap := demoCapture(t, dir)
 	cmd, out := child(t, append([]string{"read", pcap, "-s", "k", "-q", "--speed", "1"}, db...)...)
 	waitMeta(t, dbDir, "k", func(m store.Meta) bool { return m.Interrupted == 1 && m.Packets > 0 })
 	// while it runs, the listing says so and another command on the
 	// session gets one line naming the process
-	if o, _, err := execute(t, append([]string{"sessions"}, db...)...); err != nil || !strings.Contains(o, "1 (1 running)") {
+	if o, _, err := executeDB(t, db, "sessions"); err != nil || !strings.Contains(o, "1 (1 running)") {
 		t.Errorf("sessions while reading: %v\n%s", err, o)
 	}
-	_, _, err := execute(t, append([]string{"assets", "-s", "k"}, db...)...)
+	_, _, err := executeDB(t, db, "assets", "-s", "k")
 	if !errors.Is(err, store.ErrLocked) || !strings.Contains(err.Error(), fmt.Sprintf("being written by pid %d", cmd.Process.Pid)) ||
 		strings.Count(err.Error(), `session "k"`) != 1 {
 		t.Errorf("assets on a session being read: %v", err)
@@ -233,12 +231,12 @@ func TestReadKilledShowsInterrupted(t *testing.T) {
 	cmd.Process.Kill()
 	cmd.Wait()
 	t.Log(out.String())
-	o, _, err := execute(t, append([]string{"sessions"}, db...)...)
+	o, _, err := executeDB(t, db, "sessions")
 	if err != nil || !strings.Contains(o, "1 (1 interrupted)") || !strings.Contains(o, "interrupted: a run that never finished") {
 		t.Fatalf("sessions after kill -9: %v\n%s", err, o)
 	}
 	// the interrupted file was not read to its end: a new read reads it
-	o, _, err = execute(t, append([]string{"read", pcap, "-s", "k", "-q"}, db...)...)
+	o, _, err = executeDB(t, db, "read", pcap, "-s", "k", "-q")
 	if err != nil || strings.Contains(o, "already read") {
 		t.Fatalf("read after an interrupted read: %v\n%s", err, o)
 	}
@@ -247,9 +245,8 @@ func TestReadKilledShowsInterrupted(t *testing.T) {
 // TestReadIdlePipeInterrupt: Ctrl-C ends a read of a FIFO no one writes to
 // promptly, recording the run as finished with an error.
 func TestReadIdlePipeInterrupt(t *testing.T) {
-	dir := t.TempDir()
+	dir, db := tempDB(t)
 	dbDir := filepath.Join(dir, "db")
-	db := []string{"--db", dbDir, "--log", filepath.Join(dir, "log")}
 	fifo := filepath.Join(dir, "p")
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 		t.Skip("mkfifo:", err)

@@ -51,40 +51,37 @@ with --why.`,
 					return usagef("state", "--why is required with --set")
 				}
 			}
-			e, snap, err := a.sessionEnv(session)
-			if err != nil {
-				return err
-			}
-			defer e.close()
-			id, err := resolveAsset(e.st, snap, session, asset)
-			if err != nil {
-				return err
-			}
-			j, err := assets.ReadJournals(e.st, session)
-			if err != nil {
-				return err
-			}
-			tr := stateTracker(e.st, session, snap, j)
-			if set != "" {
-				if err := trackFirst(tr, snap, id); err != nil {
+			return a.withSession(session, func(e *env, snap store.Snapshot) error {
+				id, err := resolveAsset(e.st, snap, session, asset)
+				if err != nil {
 					return err
 				}
-				if _, err := tr.Set(id, to, by, why, time.Now()); err != nil {
-					return fmt.Errorf("%s: %w", id, err)
+				j, err := assets.ReadJournals(e.st, session)
+				if err != nil {
+					return err
 				}
-			}
-			h := tr.History(id)
-			out := a.io.Stdout
-			switch format {
-			case "json", "csv":
-				return writeHistory(out, format, id, h)
-			}
-			fmt.Fprintf(out, "%s: %s\n", id, h.Current())
-			tw := newTable(out)
-			for _, t := range h {
-				fmt.Fprintf(tw, "  %s\t%s → %s\t%s\t%s\n", t.At.Local().Format("2006-01-02 15:04:05"), t.From, t.To, t.By, t.Why)
-			}
-			return tw.Flush()
+				tr := stateTracker(e.st, session, snap, j)
+				if set != "" {
+					if err := trackFirst(tr, snap, id); err != nil {
+						return err
+					}
+					if _, err := tr.Set(id, to, by, why, time.Now()); err != nil {
+						return fmt.Errorf("%s: %w", id, err)
+					}
+				}
+				h := tr.History(id)
+				out := a.io.Stdout
+				switch format {
+				case "json", "csv":
+					return writeHistory(out, format, id, h)
+				}
+				fmt.Fprintf(out, "%s: %s\n", id, h.Current())
+				tw := newTable(out)
+				for _, t := range h {
+					fmt.Fprintf(tw, "  %s\t%s → %s\t%s\t%s\n", t.At.Local().Format("2006-01-02 15:04:05"), t.From, t.To, t.By, t.Why)
+				}
+				return tw.Flush()
+			})
 		},
 	}
 	fs := cmd.Flags()

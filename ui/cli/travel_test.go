@@ -13,11 +13,10 @@ import (
 // import it under another name (and refuse the same name), merge two
 // sessions, diff them with --fail-on (exit 3), and write every report.
 func TestSessionTravels(t *testing.T) {
-	dir := t.TempDir()
-	db := []string{"--db", filepath.Join(dir, "db"), "--log", filepath.Join(dir, "log")}
+	dir, db := tempDB(t)
 	run := func(args ...string) (string, string, error) {
 		t.Helper()
-		return execute(t, append(args, db...)...)
+		return executeDB(t, db, args...)
 	}
 	short, long := filepath.Join(dir, "short.pcap"), filepath.Join(dir, "long.pcap")
 	for _, p := range []struct{ path, d string }{{short, "10s"}, {long, "40s"}} {

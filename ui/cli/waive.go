@@ -52,44 +52,41 @@ func (a *app) newWaiveCmd() *cobra.Command {
 			if !slices.ContainsFunc(pack.Rules, func(r *policy.Rule) bool { return r.ID == rule }) {
 				return usagef("waive", "unknown rule %q (rules: otscope audit; a rule of your own needs --policy)", rule)
 			}
-			e, snap, err := a.sessionEnv(session)
-			if err != nil {
-				return err
-			}
-			defer e.close()
-			id := model.AssetID("*")
-			if asset != "*" {
-				if id, err = resolveAsset(e.st, snap, session, asset); err != nil {
+			return a.withSession(session, func(e *env, snap store.Snapshot) error {
+				id := model.AssetID("*")
+				if asset != "*" {
+					if id, err = resolveAsset(e.st, snap, session, asset); err != nil {
+						return err
+					}
+				}
+				var rec review.WaiverRecord
+				if revoke {
+					j, err := assets.ReadJournals(e.st, session)
+					if err != nil {
+						return err
+					}
+					k := review.Key{Rule: rule, Asset: id}
+					if !slices.ContainsFunc(review.Effective(j.Waivers, now), func(w policy.Waiver) bool { return review.KeyOf(w) == k }) {
+						return fmt.Errorf("no active waiver of %s for %s in session %q", rule, id, session)
+					}
+					rec = review.Revoke(k, reason, by, now)
+				} else if rec, err = review.NewWaiver(rule, id, reason, by, expiry, now); err != nil {
+					return usagef("waive", "%v", err)
+				}
+				if err := e.st.Append(session, store.Waivers, rec); err != nil {
 					return err
 				}
-			}
-			var rec review.WaiverRecord
-			if revoke {
-				j, err := assets.ReadJournals(e.st, session)
-				if err != nil {
-					return err
+				out := a.io.Stdout
+				switch {
+				case revoke:
+					fmt.Fprintf(out, "revoked the waiver of %s for %s\n", rule, id)
+				case expiry.IsZero():
+					fmt.Fprintf(out, "waived %s for %s, no expiry (by %s)\n", rule, id, rec.By)
+				default:
+					fmt.Fprintf(out, "waived %s for %s until %s (by %s)\n", rule, id, untilText(expiry), rec.By)
 				}
-				k := review.Key{Rule: rule, Asset: id}
-				if !slices.ContainsFunc(review.Effective(j.Waivers, now), func(w policy.Waiver) bool { return review.KeyOf(w) == k }) {
-					return fmt.Errorf("no active waiver of %s for %s in session %q", rule, id, session)
-				}
-				rec = review.Revoke(k, reason, by, now)
-			} else if rec, err = review.NewWaiver(rule, id, reason, by, expiry, now); err != nil {
-				return usagef("waive", "%v", err)
-			}
-			if err := e.st.Append(session, store.Waivers, rec); err != nil {
-				return err
-			}
-			out := a.io.Stdout
-			switch {
-			case revoke:
-				fmt.Fprintf(out, "revoked the waiver of %s for %s\n", rule, id)
-			case expiry.IsZero():
-				fmt.Fprintf(out, "waived %s for %s, no expiry (by %s)\n", rule, id, rec.By)
-			default:
-				fmt.Fprintf(out, "waived %s for %s until %s (by %s)\n", rule, id, untilText(expiry), rec.By)
-			}
-			return nil
+				return nil
+			})
 		},
 	}
 	fs := cmd.Flags()

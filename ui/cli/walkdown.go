@@ -10,6 +10,7 @@ import (
 	"otscope/assets"
 	"otscope/assets/export"
 	"otscope/assets/lifecycle"
+	"otscope/assets/store"
 	"otscope/assets/walkdown"
 	"otscope/model"
 )
@@ -57,24 +58,21 @@ firmware, hardware_version, ip, mac, description).`,
 			if _, err := walkdown.ParseMap(maps); err != nil {
 				return usagef("inventory import", "%v", err)
 			}
-			e, _, err := a.sessionEnv(session)
-			if err != nil {
-				return err
-			}
-			defer e.close()
-			sum, im, err := walkdown.ImportFile(e.st, session, args[0], maps, sheet, by)
-			for _, p := range im.Problems {
-				fmt.Fprintf(a.io.Stderr, "otscope: %s\n", p.Error())
-			}
-			if err != nil {
-				return err // the file is refused whole: nothing stored
-			}
-			fmt.Fprintf(a.io.Stdout, "%s: %d rows imported (%d new, %d updated, %d unchanged, %d withdrawn), %d skipped\n",
-				args[0], len(im.Rows), sum.Added, sum.Updated, sum.Unchanged, sum.Withdrawn, len(im.Problems))
-			if len(im.Ignored) > 0 {
-				fmt.Fprintf(a.io.Stdout, "columns not used: %s (name them with --map COLUMN=field)\n", strings.Join(im.Ignored, ", "))
-			}
-			return nil
+			return a.withSession(session, func(e *env, _ store.Snapshot) error {
+				sum, im, err := walkdown.ImportFile(e.st, session, args[0], maps, sheet, by)
+				for _, p := range im.Problems {
+					fmt.Fprintf(a.io.Stderr, "otscope: %s\n", p.Error())
+				}
+				if err != nil {
+					return err // the file is refused whole: nothing stored
+				}
+				fmt.Fprintf(a.io.Stdout, "%s: %d rows imported (%d new, %d updated, %d unchanged, %d withdrawn), %d skipped\n",
+					args[0], len(im.Rows), sum.Added, sum.Updated, sum.Unchanged, sum.Withdrawn, len(im.Problems))
+				if len(im.Ignored) > 0 {
+					fmt.Fprintf(a.io.Stdout, "columns not used: %s (name them with --map COLUMN=field)\n", strings.Join(im.Ignored, ", "))
+				}
+				return nil
+			})
 		},
 	}
 	fs := cmd.Flags()
@@ -95,22 +93,19 @@ func (a *app) newChecklistCmd() *cobra.Command {
 		Short: "print what is expected at a location (HTML or CSV)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			e, snap, err := a.sessionEnv(session)
-			if err != nil {
-				return err
-			}
-			defer e.close()
-			write := func(w io.Writer) error {
-				return walkdown.Checklist(e.st, session, snap.Assets, at, format, w)
-			}
-			if out == "" || out == "-" {
-				return write(a.io.Stdout)
-			}
-			if err := export.WriteFile(out, write); err != nil {
-				return err
-			}
-			fmt.Fprintf(a.io.Stderr, "otscope: wrote %s\n", out)
-			return nil
+			return a.withSession(session, func(e *env, snap store.Snapshot) error {
+				write := func(w io.Writer) error {
+					return walkdown.Checklist(e.st, session, snap.Assets, at, format, w)
+				}
+				if out == "" || out == "-" {
+					return write(a.io.Stdout)
+				}
+				if err := export.WriteFile(out, write); err != nil {
+					return err
+				}
+				fmt.Fprintf(a.io.Stderr, "otscope: wrote %s\n", out)
+				return nil
+			})
 		},
 		ValidArgsFunction: cobra.NoFileCompletions,
 	}
@@ -140,17 +135,14 @@ Fields:
 			if _, err := walkdown.ParseValues(args); err != nil {
 				return usagef("nameplate", "%v", err)
 			}
-			e, snap, err := a.sessionEnv(session)
-			if err != nil {
-				return err
-			}
-			defer e.close()
-			id, err := walkdown.SetNameplate(e.st, session, snap.Assets, asset, args, by)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(a.io.Stdout, "%s: recorded %s (by %s)\n", id, strings.Join(args, ", "), by)
-			return nil
+			return a.withSession(session, func(e *env, snap store.Snapshot) error {
+				id, err := walkdown.SetNameplate(e.st, session, snap.Assets, asset, args, by)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.io.Stdout, "%s: recorded %s (by %s)\n", id, strings.Join(args, ", "), by)
+				return nil
+			})
 		},
 		ValidArgsFunction: walkdownFieldCompletions("="),
 	}
@@ -181,17 +173,14 @@ Fields:
 			if slot != "" && parent == "" {
 				return usagef("add", "--slot needs --parent")
 			}
-			e, snap, err := a.sessionEnv(session)
-			if err != nil {
-				return err
-			}
-			defer e.close()
-			id, err := walkdown.AddDevice(e.st, session, snap.Assets, name, parent, slot, location, args, by)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(a.io.Stdout, "added %s\n", id)
-			return nil
+			return a.withSession(session, func(e *env, snap store.Snapshot) error {
+				id, err := walkdown.AddDevice(e.st, session, snap.Assets, name, parent, slot, location, args, by)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.io.Stdout, "added %s\n", id)
+				return nil
+			})
 		},
 		ValidArgsFunction: walkdownFieldCompletions("="),
 	}
@@ -220,20 +209,17 @@ func (a *app) newLocateCmd() *cobra.Command {
 			if len(refs) == 0 || strings.TrimSpace(at) == "" {
 				return usagef("locate", "give --asset (repeatable) and --at PATH")
 			}
-			e, snap, err := a.sessionEnv(session)
-			if err != nil {
-				return err
-			}
-			defer e.close()
-			ids, err := walkdown.LocateAssets(e.st, session, snap.Assets, refs, at, by)
-			if err != nil {
-				return err
-			}
-			loc := model.ParseLocation(at)
-			for _, id := range ids {
-				fmt.Fprintf(a.io.Stdout, "%s: at %s\n", id, loc)
-			}
-			return nil
+			return a.withSession(session, func(e *env, snap store.Snapshot) error {
+				ids, err := walkdown.LocateAssets(e.st, session, snap.Assets, refs, at, by)
+				if err != nil {
+					return err
+				}
+				loc := model.ParseLocation(at)
+				for _, id := range ids {
+					fmt.Fprintf(a.io.Stdout, "%s: at %s\n", id, loc)
+				}
+				return nil
+			})
 		},
 		ValidArgsFunction: cobra.NoFileCompletions,
 	}
@@ -270,43 +256,40 @@ withdraws the person's verdict.`,
 			if _, ok := model.ParseVerdict(set); !ok {
 				return usagef("verdict", "--set %q: give %s", set, strings.Join(verdictValues, ", "))
 			}
-			e, snap, err := a.sessionEnv(session)
-			if err != nil {
-				return err
-			}
-			defer e.close()
-			j, err := assets.ReadJournals(e.st, session)
-			if err != nil {
-				return err
-			}
-			tr := stateTracker(e.st, session, snap, j)
-			b, _, err := walkdown.Open(e.st, session)
-			if err != nil {
-				return err
-			}
-			// The inventory state follows for assets the tracker knows
-			// (a device added by hand has no automatic state to start from).
-			var states walkdown.States
-			if id, err := b.Resolve(snap.Assets, asset); err == nil {
-				if err := trackFirst(tr, snap, id); err != nil {
+			return a.withSession(session, func(e *env, snap store.Snapshot) error {
+				j, err := assets.ReadJournals(e.st, session)
+				if err != nil {
 					return err
 				}
-				if tr.Current(id) != lifecycle.Untracked {
-					states = tr
+				tr := stateTracker(e.st, session, snap, j)
+				b, _, err := walkdown.Open(e.st, session)
+				if err != nil {
+					return err
 				}
-			}
-			target, err := walkdown.SetAssetVerdict(e.st, session, snap.Assets, asset, set, why, by, states)
-			if target == "" {
-				return err
-			}
-			fmt.Fprintf(a.io.Stdout, "%s: %s (by %s)\n", target, strings.ToLower(set), by)
-			if err != nil {
-				return err // the verdict is stored; the state could not follow
-			}
-			if states != nil {
-				fmt.Fprintf(a.io.Stdout, "%s: state %s\n", target, tr.Current(model.AssetID(target)))
-			}
-			return nil
+				// The inventory state follows for assets the tracker knows
+				// (a device added by hand has no automatic state to start from).
+				var states walkdown.States
+				if id, err := b.Resolve(snap.Assets, asset); err == nil {
+					if err := trackFirst(tr, snap, id); err != nil {
+						return err
+					}
+					if tr.Current(id) != lifecycle.Untracked {
+						states = tr
+					}
+				}
+				target, err := walkdown.SetAssetVerdict(e.st, session, snap.Assets, asset, set, why, by, states)
+				if target == "" {
+					return err
+				}
+				fmt.Fprintf(a.io.Stdout, "%s: %s (by %s)\n", target, strings.ToLower(set), by)
+				if err != nil {
+					return err // the verdict is stored; the state could not follow
+				}
+				if states != nil {
+					fmt.Fprintf(a.io.Stdout, "%s: state %s\n", target, tr.Current(model.AssetID(target)))
+				}
+				return nil
+			})
 		},
 		ValidArgsFunction: cobra.NoFileCompletions,
 	}

@@ -16,11 +16,10 @@ import (
 // bad row), then nameplate, a device added in a slot, locate, verdicts,
 // and the exports and the audit show it.
 func TestWalkdown(t *testing.T) {
-	dir := t.TempDir()
-	db := []string{"--db", filepath.Join(dir, "db"), "--log", filepath.Join(dir, "log")}
+	dir, db := tempDB(t)
 	run := func(args ...string) (string, string, error) {
 		t.Helper()
-		return execute(t, append(args, db...)...)
+		return executeDB(t, db, args...)
 	}
 	must := func(args ...string) string {
 		t.Helper()

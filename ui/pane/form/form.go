@@ -37,7 +37,9 @@ type Submit func(values []string) (tea.Cmd, error)
 
 // KeyMap is the form's keys.
 type KeyMap struct {
-	Next, Prev, Confirm, Cancel, DeleteWord, DeleteAll key.Binding
+	Next, Prev, Confirm, Cancel key.Binding
+	// EditKeyMap edits the focused field.
+	grid.EditKeyMap
 }
 
 // DefaultKeyMap returns the default form keys.
@@ -47,8 +49,7 @@ func DefaultKeyMap() KeyMap {
 		Prev:       key.NewBinding(key.WithKeys("shift+tab", "up"), key.WithHelp("shift+tab", "previous field")),
 		Confirm:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "confirm")),
 		Cancel:     key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
-		DeleteWord: key.NewBinding(key.WithKeys("ctrl+w", "alt+backspace"), key.WithHelp("ctrl+w", "delete word")),
-		DeleteAll:  key.NewBinding(key.WithKeys("ctrl+u"), key.WithHelp("ctrl+u", "delete all")),
+		EditKeyMap: grid.DefaultEditKeyMap(),
 	}
 }
 
@@ -116,7 +117,7 @@ func (f *Model) Update(msg tea.KeyMsg) tea.Cmd {
 	case msg.Type == tea.KeyRunes && slices.ContainsFunc(msg.Runes, isNewline):
 		return f.typeLines(msg.Runes)
 	default:
-		f.inputs[f.focus].Update(msg, k.DeleteWord, k.DeleteAll)
+		f.inputs[f.focus].Update(msg, k.EditKeyMap)
 	}
 	return nil
 }
@@ -144,11 +145,11 @@ func (f *Model) typeLines(rs []rune) tea.Cmd {
 	for len(rs) > 0 && f.open {
 		i := slices.IndexFunc(rs, isNewline)
 		if i < 0 {
-			f.inputs[f.focus].Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: rs}, f.KeyMap.DeleteWord, f.KeyMap.DeleteAll)
+			f.inputs[f.focus].Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: rs}, f.KeyMap.EditKeyMap)
 			break
 		}
 		if i > 0 {
-			f.inputs[f.focus].Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: rs[:i]}, f.KeyMap.DeleteWord, f.KeyMap.DeleteAll)
+			f.inputs[f.focus].Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: rs[:i]}, f.KeyMap.EditKeyMap)
 		}
 		if rs[i] == '\r' && i+1 < len(rs) && rs[i+1] == '\n' {
 			i++

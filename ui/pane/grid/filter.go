@@ -15,8 +15,8 @@ type FilterKeyMap struct {
 	// Open starts typing a filter; Accept keeps it and returns to the table;
 	// Clear drops the filter (while typing or after).
 	Open, Accept, Clear key.Binding
-	// DeleteWord and DeleteAll edit the text while typing.
-	DeleteWord, DeleteAll key.Binding
+	// EditKeyMap edits the text while typing.
+	EditKeyMap
 }
 
 // DefaultFilterKeyMap returns "/" to open, enter to accept and esc to clear.
@@ -25,8 +25,7 @@ func DefaultFilterKeyMap() FilterKeyMap {
 		Open:       key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
 		Accept:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "keep filter")),
 		Clear:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter")),
-		DeleteWord: key.NewBinding(key.WithKeys("ctrl+w", "alt+backspace"), key.WithHelp("ctrl+w", "delete word")),
-		DeleteAll:  key.NewBinding(key.WithKeys("ctrl+u"), key.WithHelp("ctrl+u", "delete all")),
+		EditKeyMap: DefaultEditKeyMap(),
 	}
 }
 
@@ -87,10 +86,10 @@ func (f *Filter) Update(msg tea.KeyMsg) (consumed, changed bool) {
 		return true, before != ""
 	case msg.Type == tea.KeyRunes && slices.ContainsFunc(msg.Runes, isNewline):
 		line := msg.Runes[:slices.IndexFunc(msg.Runes, isNewline)]
-		f.in.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: line}, f.KeyMap.DeleteWord, f.KeyMap.DeleteAll)
+		f.in.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: line}, f.KeyMap.EditKeyMap)
 		f.typing = false
 	default:
-		f.in.Update(msg, f.KeyMap.DeleteWord, f.KeyMap.DeleteAll)
+		f.in.Update(msg, f.KeyMap.EditKeyMap)
 	}
 	return true, f.in.Value() != before
 }

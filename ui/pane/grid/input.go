@@ -41,12 +41,26 @@ func (in *Input) SetValue(s string) {
 	in.ti.CursorEnd()
 }
 
-// Update applies one editing key: deleteAll empties the line, deleteWord
-// deletes the word before the cursor, printable runes are inserted at the
-// cursor, other keys move it or delete (textinput's keys).
-func (in *Input) Update(msg tea.KeyMsg, deleteWord, deleteAll key.Binding) {
+// EditKeyMap is the editing keys of an Input that are not textinput's own.
+type EditKeyMap struct {
+	// DeleteWord deletes the word before the cursor; DeleteAll empties the line.
+	DeleteWord, DeleteAll key.Binding
+}
+
+// DefaultEditKeyMap returns ctrl+w (or alt+backspace) and ctrl+u.
+func DefaultEditKeyMap() EditKeyMap {
+	return EditKeyMap{
+		DeleteWord: key.NewBinding(key.WithKeys("ctrl+w", "alt+backspace"), key.WithHelp("ctrl+w", "delete word")),
+		DeleteAll:  key.NewBinding(key.WithKeys("ctrl+u"), key.WithHelp("ctrl+u", "delete all")),
+	}
+}
+
+// Update applies one editing key: k's DeleteAll empties the line, its
+// DeleteWord deletes the word before the cursor, printable runes are
+// inserted at the cursor, other keys move it or delete (textinput's keys).
+func (in *Input) Update(msg tea.KeyMsg, k EditKeyMap) {
 	switch {
-	case key.Matches(msg, deleteAll):
+	case key.Matches(msg, k.DeleteAll):
 		in.ti.SetValue("")
 		return
 	case msg.Type == tea.KeySpace && len(msg.Runes) == 0:
@@ -63,8 +77,8 @@ func (in *Input) Update(msg tea.KeyMsg, deleteWord, deleteAll key.Binding) {
 		}
 		msg.Runes = printable
 	}
-	in.ti.KeyMap.DeleteWordBackward = deleteWord
-	in.ti.KeyMap.DeleteBeforeCursor.SetEnabled(false) // deleteAll's job
+	in.ti.KeyMap.DeleteWordBackward = k.DeleteWord
+	in.ti.KeyMap.DeleteBeforeCursor.SetEnabled(false) // DeleteAll's job
 	in.ti, _ = in.ti.Update(msg)
 }
 

@@ -126,3 +126,12 @@ func FilterKey[K comparable](f *Filter, g *Model[K], k tea.KeyMsg, rowsHeight fu
 	}
 	return true
 }
+
+// SetFilter sets the query of the filter f above grid g, as if typed and
+// accepted: g gets its new height from rowsHeight (the filter line may
+// have come or gone) and refresh re-filters the rows.
+func SetFilter[K comparable](f *Filter, g *Model[K], q string, rowsHeight func() int, refresh func()) {
+	f.SetQuery(q)
+	g.SetHeight(rowsHeight())
+	refresh()
+}

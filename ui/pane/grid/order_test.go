@@ -41,7 +41,8 @@ func TestDirectedAndArrow(t *testing.T) {
 
 // TestFilterKey types a query over a grid: the filter line takes a line,
 // the rows are re-filtered, and the cursor goes to the top of a new list
-// unless the selected row is still in it.
+// unless the selected row is still in it; SetFilter sets a query as if
+// typed and accepted.
 func TestFilterKey(t *testing.T) {
 	st := theme.New()
 	f := NewFilter(&st)
@@ -83,5 +84,14 @@ func TestFilterKey(t *testing.T) {
 	FilterKey(&f, &g, tea.KeyMsg{Type: tea.KeyEsc}, height, refresh)
 	if g.Height() != 10 || f.Lines() != 0 || g.Len() != 4 {
 		t.Fatalf("esc: height %d, lines %d, rows %d", g.Height(), f.Lines(), g.Len())
+	}
+	// SetFilter is the same without typing: the kept query takes its line
+	SetFilter(&f, &g, "lt", height, refresh)
+	if k, _ := g.Selected(); k != "delta" || g.Height() != 9 || f.Typing() || g.Len() != 1 {
+		t.Fatalf("SetFilter: %q, height %d, typing %v, rows %d", k, g.Height(), f.Typing(), g.Len())
+	}
+	SetFilter(&f, &g, "", height, refresh)
+	if g.Height() != 10 || g.Len() != 4 {
+		t.Fatalf("SetFilter(\"\"): height %d, rows %d", g.Height(), g.Len())
 	}
 }

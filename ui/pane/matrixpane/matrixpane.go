@@ -263,9 +263,7 @@ func (m *Model) resort() {
 
 // SetFilter sets the filter query, as if typed and accepted.
 func (m *Model) SetFilter(q string) {
-	m.filter.SetQuery(q)
-	m.grid.SetHeight(m.rowsHeight())
-	m.refresh()
+	grid.SetFilter(&m.filter, &m.grid, q, m.rowsHeight, m.refresh)
 }
 
 // DataChanged implements pane.Pane.
