@@ -498,6 +498,18 @@ func verifyTable(path string, c options.CompressionType) error {
 // verifyTableSum is verifyTable that also returns the CRC-32C of the file's
 // bytes as they were verified.
 func verifyTableSum(path string, c options.CompressionType) (sum uint32, err error) {
+	err = withTable(path, c, options.OnTableRead, func(_ *table.Table, data []byte) error {
+		sum = crc32.Checksum(data, castagnoli)
+		return nil
+	})
+	return sum, err
+}
+
+// withTable opens a table file read-only, checked by mode, and calls fn
+// with it and the file's bytes. Badger's reader trusts the lengths and
+// offsets it reads, so damaged bytes can make it panic or fault: that is
+// returned as the table's damage, in words (panicReason).
+func withTable(path string, c options.CompressionType, mode options.ChecksumVerificationMode, fn func(t *table.Table, data []byte) error) (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
@@ -506,16 +518,16 @@ func verifyTableSum(path string, c options.CompressionType) (sum uint32, err err
 	}()
 	mf, err := z.OpenMmapFile(path, os.O_RDONLY, 0)
 	if err != nil {
-		return 0, fmt.Errorf("table %s: %w", filepath.Base(path), err)
+		return fmt.Errorf("table %s: %w", filepath.Base(path), err)
 	}
-	sum = crc32.Checksum(mf.Data, castagnoli)
-	t, err := table.OpenTable(mf, table.Options{ChkMode: options.OnTableRead, Compression: c, BlockSize: 4 << 10})
+	t, err := table.OpenTable(mf, table.Options{ChkMode: mode, Compression: c, BlockSize: 4 << 10})
 	if err != nil {
 		// OpenTable has closed the file on most of its error paths; a
 		// mapping left open here is never read again.
-		return 0, fmt.Errorf("table %s is damaged: %w", filepath.Base(path), oneLine{err})
+		return fmt.Errorf("table %s is damaged: %w", filepath.Base(path), oneLine{err})
 	}
-	return sum, t.MmapFile.Close(-1)
+	defer t.MmapFile.Close(-1)
+	return fn(t, mf.Data)
 }
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,7 +14,6 @@ import (
 	"github.com/dgraph-io/badger/v4/options"
 	"github.com/dgraph-io/badger/v4/table"
 	"github.com/dgraph-io/badger/v4/y"
-	"github.com/dgraph-io/ristretto/v2/z"
 )
 
 // Badger's entry meta bits (badger/v4 value.go), for reading table files
@@ -174,26 +172,13 @@ func (s *Store) Salvage(name, into string) (SalvageReport, error) {
 
 // readTable calls fn for every entry of a table file (which passed
 // verifyTable), read-only.
-func readTable(path string, c options.CompressionType, fn func(key []byte, vs y.ValueStruct)) (err error) {
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("table %s is damaged: %s", filepath.Base(path), panicReason(r))
+func readTable(path string, c options.CompressionType, fn func(key []byte, vs y.ValueStruct)) error {
+	return withTable(path, c, options.OnBlockRead, func(t *table.Table, _ []byte) error {
+		it := t.NewIterator(0)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			fn(it.Key(), it.ValueCopy())
 		}
-	}()
-	mf, err := z.OpenMmapFile(path, os.O_RDONLY, 0)
-	if err != nil {
-		return err
-	}
-	t, err := table.OpenTable(mf, table.Options{ChkMode: options.OnBlockRead, Compression: c, BlockSize: 4 << 10})
-	if err != nil {
-		return err
-	}
-	defer t.MmapFile.Close(-1)
-	it := t.NewIterator(0)
-	defer it.Close()
-	for it.Rewind(); it.Valid(); it.Next() {
-		fn(it.Key(), it.ValueCopy())
-	}
-	return nil
+		return nil
+	})
 }

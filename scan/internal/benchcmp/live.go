@@ -55,33 +55,12 @@ func liveBench(bin, path string, common []string, rate int, seconds time.Duratio
 			return result{}, err
 		}
 	}
-	sock := "benchlive-" + strconv.Itoa(os.Getpid())
-	tmux := func(args ...string) (string, error) {
-		out, err := exec.Command("tmux", append([]string{"-L", sock}, args...)...).Output()
-		return string(out), err
-	}
-	argv := []string{"exec", "ip", "netns", "exec", ns, shellQuote(bin), "ui", "-i", "otsa"}
-	for _, a := range common {
-		argv = append(argv, shellQuote(a))
-	}
-	if _, err := tmux("new-session", "-d", "-x", "80", "-y", "24", "-s", "b", strings.Join(argv, " ")); err != nil {
-		return result{}, fmt.Errorf("tmux new-session: %w", err)
-	}
-	out, err := tmux("display", "-p", "-t", "b", "#{pane_pid} #{socket_path}")
-	pidText, socket, _ := strings.Cut(strings.TrimSpace(out), " ")
-	defer func() {
-		tmux("kill-server") //nolint:errcheck
-		if socket != "" {
-			os.Remove(socket)
-		}
-	}()
+	tmux, pid, stop, err := tmuxRun("benchlive-"+strconv.Itoa(os.Getpid()),
+		append([]string{"ip", "netns", "exec", ns, bin, "ui", "-i", "otsa"}, common...))
 	if err != nil {
 		return result{}, err
 	}
-	pid, err := strconv.Atoi(pidText)
-	if err != nil {
-		return result{}, fmt.Errorf("pane pid %q: %w", out, err)
-	}
+	defer stop()
 	// ready: the capture pane names the interface (the ring is open)
 	start := time.Now()
 	for {

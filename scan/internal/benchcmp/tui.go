@@ -20,33 +20,12 @@ import (
 // the UI process's at the end.
 func tuiBench(bin string, common []string, keys int, idle time.Duration) (result, error) {
 	sock := "benchcmp-" + strconv.Itoa(os.Getpid())
-	tmux := func(args ...string) (string, error) {
-		out, err := exec.Command("tmux", append([]string{"-L", sock}, args...)...).Output()
-		return string(out), err
-	}
-	argv := []string{"exec", shellQuote(bin), "ui"}
-	for _, a := range common {
-		argv = append(argv, shellQuote(a))
-	}
 	start := time.Now()
-	if _, err := tmux("new-session", "-d", "-x", "80", "-y", "24", "-s", "b", strings.Join(argv, " ")); err != nil {
-		return result{}, fmt.Errorf("tmux new-session: %w", err)
-	}
-	out, err := tmux("display", "-p", "-t", "b", "#{pane_pid} #{socket_path}")
-	pidText, socket, _ := strings.Cut(strings.TrimSpace(out), " ")
-	defer func() {
-		tmux("kill-server") //nolint:errcheck
-		if socket != "" {
-			os.Remove(socket) // tmux may leave it behind
-		}
-	}()
+	tmux, pid, stop, err := tmuxRun(sock, append([]string{bin, "ui"}, common...))
 	if err != nil {
 		return result{}, err
 	}
-	pid, err := strconv.Atoi(pidText)
-	if err != nil {
-		return result{}, fmt.Errorf("pane pid %q: %w", out, err)
-	}
+	defer stop()
 	// ready: the asset table is drawn (its status bar counts the assets)
 	for {
 		screen, err := tmux("capture-pane", "-p", "-t", "b")
@@ -90,6 +69,40 @@ func tuiBench(bin string, common []string, keys int, idle time.Duration) (result
 	name := fmt.Sprintf("otscope ui: first frame, %d keys (median %.1f ms)", keys, p50.Seconds()*1000)
 	return result{name: name, wall: opened, cpu: c1, rssMB: procPeakRSS(pid), tui: true, keyP99: p99,
 		idlePct: 100 * (c1 - c0).Seconds() / t1.Sub(t0).Seconds()}, nil
+}
+
+// tmuxRun starts argv (quoted for the shell) in a detached tmux session "b"
+// of 80x24 on socket sock. It returns a runner of tmux commands on that
+// socket, the pid of the pane's process (argv is exec'd: the program
+// itself), and stop, which kills the server and removes its socket.
+func tmuxRun(sock string, argv []string) (tmux func(args ...string) (string, error), pid int, stop func(), err error) {
+	tmux = func(args ...string) (string, error) {
+		out, err := exec.Command("tmux", append([]string{"-L", sock}, args...)...).Output()
+		return string(out), err
+	}
+	cmd := "exec"
+	for _, a := range argv {
+		cmd += " " + shellQuote(a)
+	}
+	if _, err := tmux("new-session", "-d", "-x", "80", "-y", "24", "-s", "b", cmd); err != nil {
+		return nil, 0, nil, fmt.Errorf("tmux new-session: %w", err)
+	}
+	out, err := tmux("display", "-p", "-t", "b", "#{pane_pid} #{socket_path}")
+	pidText, socket, _ := strings.Cut(strings.TrimSpace(out), " ")
+	stop = func() {
+		tmux("kill-server") //nolint:errcheck
+		if socket != "" {
+			os.Remove(socket) // tmux may leave it behind
+		}
+	}
+	if err == nil {
+		pid, err = strconv.Atoi(pidText)
+	}
+	if err != nil {
+		stop()
+		return nil, 0, nil, fmt.Errorf("tmux pane pid %q: %w", out, err)
+	}
+	return tmux, pid, stop, nil
 }
 
 // keyLatencies sends n keys (down, then up, in runs of 50) through a tmux
