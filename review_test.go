@@ -62,7 +62,7 @@ func TestWaiversAndStatesCommands(t *testing.T) {
 
 	// waive by IP, then supersede with a shorter one; audit applies it
 	if code, out, errs := cmd("waive", "--session", "p", "--rule", "cleartext-telnet", "--asset", "10.10.20.2",
-		"--reason", "isolated cell switch", "--for", "30d", "--by", "ana"); code != 0 || !strings.Contains(out, "waived cleartext-telnet for "+telnetSwitch) {
+		"--reason", "isolated cell switch", "--for", "30d", "--by", "ana"); code != 0 || !strings.Contains(out, "waived cleartext-telnet for sw-cellb ("+telnetSwitch+")") {
 		t.Fatalf("waive: %d %q %q", code, out, errs)
 	}
 	if code, _, errs := cmd("waive", "--session", "p", "--rule", "cleartext-telnet", "--asset", telnetSwitch,

@@ -13,6 +13,7 @@ import (
 	"otscope/assets/review"
 	"otscope/assets/store"
 	"otscope/model"
+	"otscope/model/safe"
 )
 
 func (a *app) newWaiveCmd() *cobra.Command {
@@ -76,14 +77,14 @@ func (a *app) newWaiveCmd() *cobra.Command {
 				if err := e.st.Append(session, store.Waivers, rec); err != nil {
 					return err
 				}
-				out := a.io.Stdout
+				out, who := a.io.Stdout, waivedWho(snap, id)
 				switch {
 				case revoke:
-					fmt.Fprintf(out, "revoked the waiver of %s for %s\n", rule, id)
+					fmt.Fprintf(out, "revoked the waiver of %s for %s\n", rule, who)
 				case expiry.IsZero():
-					fmt.Fprintf(out, "waived %s for %s, no expiry (by %s)\n", rule, id, rec.By)
+					fmt.Fprintf(out, "waived %s for %s, no expiry (by %s)\n", rule, who, safe.Text(rec.By))
 				default:
-					fmt.Fprintf(out, "waived %s for %s until %s (by %s)\n", rule, id, untilText(expiry), rec.By)
+					fmt.Fprintf(out, "waived %s for %s until %s (by %s)\n", rule, who, untilText(expiry), safe.Text(rec.By))
 				}
 				return nil
 			})
@@ -102,6 +103,22 @@ func (a *app) newWaiveCmd() *cobra.Command {
 	cmd.RegisterFlagCompletionFunc("rule", a.completeRules)
 	cmd.RegisterFlagCompletionFunc("asset", a.completeAssets)
 	return cmd
+}
+
+// waivedWho names the asset a waiver is for as people know it, its label
+// (a name or address) with its id: "PLC-1 (mac:00:1b:1b:01:02:03)".
+func waivedWho(snap store.Snapshot, id model.AssetID) string {
+	if id == "*" {
+		return "every asset (*)"
+	}
+	for i := range snap.Assets {
+		if a := &snap.Assets[i]; a.ID == id {
+			if l := a.Label(); l != string(id) {
+				return safe.Text(l) + " (" + string(id) + ")"
+			}
+		}
+	}
+	return string(id)
 }
 
 // untilText writes a waiver's expiry as people gave it: an expiry at local
