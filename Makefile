@@ -58,9 +58,9 @@ test-short: ## quick unit tests only
 bench-go: ## go test benchmarks (decoder, pipeline, store, UI), allocations included
 	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 ./scan/... ./assets/... ./ui/...
 
-bench: build ## scale table: otscope read (whole process), assets json, audit, TUI keypress p99 + idle CPU in tmux, tshark on generated 300-30,000-asset plants
+bench: build ## scale table: otscope read (whole process), assets json, audit, TUI keypress p99 + idle CPU in tmux, tshark on generated 300-30,000-asset plants; BENCHLIVE=50000 (root) adds live capture with the TUI open
 	$(GO) run ./scan/internal/benchcmp -otscope ./$(BIN) -assets $(or $(BENCHASSETS),300,3000,10000,30000) \
-	  -packets $(or $(BENCHPACKETS),2000000) -dir $(or $(BENCHDIR),/tmp/otscope-bench)
+	  -packets $(or $(BENCHPACKETS),2000000) -dir $(or $(BENCHDIR),/tmp/otscope-bench) -live $(or $(BENCHLIVE),0)
 
 fuzz: ## run each fuzz target for FUZZTIME (default 10s)
 	@set -e; for pkg in $$($(GO) list ./...); do \
