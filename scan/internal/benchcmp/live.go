@@ -31,10 +31,7 @@ func liveBench(bin, path string, common []string, rate int, seconds time.Duratio
 	if os.Geteuid() != 0 {
 		return result{}, errors.New("needs root (a network namespace and a raw socket)")
 	}
-	frames, err := loadFrames(path, int(float64(rate)*seconds.Seconds()))
-	if err != nil {
-		return result{}, err
-	}
+	n := int(float64(rate) * seconds.Seconds())
 	ns := "otscope-bench-" + strconv.Itoa(os.Getpid())
 	ip := func(args ...string) error {
 		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
@@ -78,7 +75,7 @@ func liveBench(bin, path string, common []string, rate int, seconds time.Duratio
 		time.Sleep(100 * time.Millisecond)
 	}
 	c0 := procCPU(pid)
-	sendTime, err := sendFrames(ns, "otsb", frames, rate)
+	sendTime, err := sendFrames(ns, "otsb", path, n, rate)
 	if err != nil {
 		return result{}, err
 	}
@@ -105,9 +102,9 @@ func liveBench(bin, path string, common []string, rate int, seconds time.Duratio
 	if m := liveDrops.FindStringSubmatch(screen); m != nil {
 		drops = m[1] + " kernel, " + m[2] + " queue"
 	}
-	name := fmt.Sprintf("otscope ui -i: %d frames sent at %d/s, %s received, drops %s", len(frames), rate, got, drops)
+	name := fmt.Sprintf("otscope ui -i: %d frames sent at %d/s, %s received, drops %s", n, rate, got, drops)
 	cpu := c1 - c0
-	return result{name: name, wall: sendTime, cpu: cpu, rssMB: procPeakRSS(pid), packets: len(frames)}, nil
+	return result{name: name, wall: sendTime, cpu: cpu, rssMB: procPeakRSS(pid), packets: n}, nil
 }
 
 var (
@@ -115,35 +112,17 @@ var (
 	liveDrops   = regexp.MustCompile(`kernel ([\d,]+) · (?:⚠ )?queue ([\d,]+)`)
 )
 
-// loadFrames reads up to n frames of a capture into memory (the sender
-// must not wait on the disk).
-func loadFrames(path string, n int) ([][]byte, error) {
+// sendFrames writes the first n frames of the capture at path on iface
+// inside namespace ns from an AF_PACKET socket, at rate frames per second
+// (catching up every millisecond), and returns how long it took. Frames
+// are read as they are sent: this program stays small, so the peak RSS
+// Linux reports for the children it starts later stays theirs.
+func sendFrames(ns, iface, path string, n, rate int) (time.Duration, error) {
 	src, err := capture.OpenFile(path, capture.Options{})
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
 	defer src.Close()
-	frames := make([][]byte, 0, n)
-	for len(frames) < n {
-		data, _, err := src.ZeroCopyReadPacketData()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		frames = append(frames, append([]byte(nil), data...))
-	}
-	if len(frames) < n {
-		return nil, fmt.Errorf("%s: %d frames, want %d (generate more -packets)", path, len(frames), n)
-	}
-	return frames, nil
-}
-
-// sendFrames writes frames on iface inside namespace ns from an AF_PACKET
-// socket at rate frames per second, catching up every millisecond, and
-// returns how long it took.
-func sendFrames(ns, iface string, frames [][]byte, rate int) (time.Duration, error) {
 	type done struct {
 		d   time.Duration
 		err error
@@ -172,11 +151,18 @@ func sendFrames(ns, iface string, frames [][]byte, rate int) (time.Duration, err
 			defer unix.Close(fd)
 			addr := &unix.SockaddrLinklayer{Ifindex: ifi.Index, Halen: 6}
 			start := time.Now()
-			for i := 0; i < len(frames); {
-				due := min(len(frames), int(time.Since(start).Seconds()*float64(rate))+1)
+			for i := 0; i < n; {
+				due := min(n, int(time.Since(start).Seconds()*float64(rate))+1)
 				for ; i < due; i++ {
+					frame, _, err := src.ZeroCopyReadPacketData()
+					if errors.Is(err, io.EOF) {
+						return 0, fmt.Errorf("%s: %d frames, want %d (generate more -packets)", path, i, n)
+					}
+					if err != nil {
+						return 0, err
+					}
 					for {
-						err := unix.Sendto(fd, frames[i], 0, addr)
+						err := unix.Sendto(fd, frame, 0, addr)
 						if err == unix.ENOBUFS || err == unix.EAGAIN {
 							continue
 						}
