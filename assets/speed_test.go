@@ -118,17 +118,31 @@ func runRead(tb testing.TB, n, packets int) speed {
 	return s
 }
 
+// speedAttempts is how many reads testSpeed takes at most. CPU time is not
+// the machine's own when another process shares its caches and memory bus
+// (beside a CPU-heavy job a read cost up to 1.7 times its usual CPU), so
+// the floor holds for the best of a few reads: a regression fails them
+// all, a busy neighbour does not.
+const speedAttempts = 3
+
 func testSpeed(t *testing.T, n, packets int, floor float64) {
 	skipUnlessSpeed(t)
-	s := runRead(t, n, packets)
-	t.Logf("%d assets, %d packets: %.2f CPU-s, %.2f M packets per CPU-second, live heap %.1f MB (%.0f B per asset)",
-		s.assets, s.packets, s.cpu.Seconds(), s.perCPUSecond()/1e6, float64(s.heap)/(1<<20), float64(s.heap)/float64(s.assets))
-	if s.assets < n*9/10 {
-		t.Errorf("%d assets, want about %d", s.assets, n)
+	var best speed
+	for attempt := 1; attempt <= speedAttempts; attempt++ {
+		s := runRead(t, n, packets)
+		t.Logf("read %d: %d assets, %d packets: %.2f CPU-s, %.2f M packets per CPU-second, live heap %.1f MB (%.0f B per asset)",
+			attempt, s.assets, s.packets, s.cpu.Seconds(), s.perCPUSecond()/1e6, float64(s.heap)/(1<<20), float64(s.heap)/float64(s.assets))
+		if s.assets < n*9/10 {
+			t.Fatalf("%d assets, want about %d", s.assets, n)
+		}
+		if attempt == 1 || s.perCPUSecond() > best.perCPUSecond() {
+			best = s
+		}
+		if best.perCPUSecond() >= floor {
+			return
+		}
 	}
-	if s.perCPUSecond() < floor {
-		t.Errorf("%.2f M packets per CPU-second, want at least %.2f M", s.perCPUSecond()/1e6, floor/1e6)
-	}
+	t.Errorf("%.2f M packets per CPU-second at best of %d reads, want at least %.2f M", best.perCPUSecond()/1e6, speedAttempts, floor/1e6)
 }
 
 // TestSpeedSmallPlant: at least 1.5 M packets per CPU-second on a 300-asset plant.
