@@ -178,6 +178,10 @@ type SessionInfo struct {
 // inventory, so that steady capture does not produce garbage per batch.
 var obsPool sync.Pool // of *[]Observation
 
+// MaxRecycled is the largest observation slice RecycleObservations keeps:
+// 8,192 observations, about 5 MB.
+const MaxRecycled = 8192
+
 // NewObservations returns an empty observation slice, recycled when one is
 // available (nil otherwise: append grows it).
 func NewObservations() []Observation {
@@ -187,14 +191,16 @@ func NewObservations() []Observation {
 	return nil
 }
 
-// RecycleObservations hands back a batch's slice once nothing refers to its
-// elements any more (the consumer copied what it keeps). Very large slices
-// are dropped rather than pinned.
+// RecycleObservations hands back a batch's slice, at the length it came
+// with, once nothing refers to its elements any more (the consumer copied
+// what it keeps). Slices above MaxRecycled observations (the first batches
+// of a large plant, where everything is new) are dropped rather than
+// pinned.
 func RecycleObservations(s []Observation) {
-	if cap(s) == 0 || cap(s) > 1<<16 {
+	if cap(s) == 0 || cap(s) > MaxRecycled {
 		return
 	}
-	clear(s[:cap(s)])
+	clear(s) // past len it is zero already: append writes only below len
 	s = s[:0]
 	obsPool.Put(&s)
 }

@@ -18,15 +18,25 @@ type IngestOptions struct {
 	// Pace replays a capture at capture-time speed times Pace (1 = real
 	// time, 10 = ten times faster); 0 reads as fast as possible.
 	Pace float64
-	// FlushPackets and FlushEvery bound how long observations wait before
-	// they are handed downstream. Defaults 8192 packets and 100 ms.
+	// FlushPackets and FlushEvery bound how long observations of something
+	// new (a host, flow, fact or service) wait before they are handed
+	// downstream. Defaults 8192 packets and 100 ms.
 	FlushPackets int
 	FlushEvery   time.Duration
+	// CountersEvery bounds how long the counters of known hosts and flows
+	// (packets, bytes, last seen) wait (decode.Decoder.FlushNew). Default
+	// 500 ms: the session hands counters to the TUI once a second and to
+	// the store less often still.
+	CountersEvery time.Duration
 	// Progress, when set, is called after every flush with the counters.
 	Progress func(model.CaptureStats)
 	// Decoder options (origin and liveness are taken from the source).
 	Decode decode.Options
 }
+
+// flushPart bounds the counters one batch carries (decode.Decoder.FlushPart):
+// with what is new, a batch fits the slices model.RecycleObservations keeps.
+const flushPart = model.MaxRecycled / 2
 
 // liveQueueWait bounds how long a live read waits for the consumer before
 // it drops a batch: about what the capture ring (16 blocks of 512 KiB)
@@ -47,6 +57,9 @@ func Ingest(ctx context.Context, src capture.Source, out chan<- model.Batch, o I
 	if o.FlushEvery <= 0 {
 		o.FlushEvery = 100 * time.Millisecond
 	}
+	if o.CountersEvery <= 0 {
+		o.CountersEvery = 500 * time.Millisecond
+	}
 	do := o.Decode
 	do.Origin = src.Name()
 	do.Live = src.Live()
@@ -58,21 +71,22 @@ func Ingest(ctx context.Context, src capture.Source, out chan<- model.Batch, o I
 		errs       []error
 		n          int
 		lastFlush  = time.Now()
+		lastCount  = lastFlush
 		paceStart  time.Time
 		firstStamp time.Time
 		queueDrops uint64
 	)
-	send := func(final bool) bool {
-		b := dec.Flush()
+	// put hands one batch downstream; last marks the final one.
+	put := func(b model.Batch, last bool) bool {
 		b.Stats.KernelDrops = src.Stats().KernelDrops
 		b.Stats.QueueDrops = queueDrops
-		if final {
+		if last {
 			b.Stats.Done = true
 			if err := errors.Join(errs...); err != nil {
 				b.Stats.Err = err.Error()
 			}
 		}
-		if src.Live() && !final {
+		if src.Live() && !last {
 			select {
 			case out <- b:
 			default:
@@ -84,6 +98,7 @@ func Ingest(ctx context.Context, src capture.Source, out chan<- model.Batch, o I
 				case out <- b:
 				case <-t.C:
 					queueDrops += uint64(n)
+					n = 0 // the packets are counted once, whatever part is lost
 				case <-ctx.Done():
 					t.Stop()
 					return false
@@ -99,6 +114,21 @@ func Ingest(ctx context.Context, src capture.Source, out chan<- model.Batch, o I
 		}
 		if o.Progress != nil {
 			o.Progress(b.Stats)
+		}
+		return true
+	}
+	send := func(final bool) bool {
+		if final || time.Since(lastCount) >= o.CountersEvery {
+			for done := false; !done; {
+				var b model.Batch
+				b, done = dec.FlushPart(flushPart)
+				if !put(b, final && done) {
+					return false
+				}
+			}
+			lastCount = time.Now()
+		} else if !put(dec.FlushNew(), false) {
+			return false
 		}
 		n = 0
 		lastFlush = time.Now()

@@ -61,7 +61,9 @@ type Decoder struct {
 	fi         frameInfo // the current frame
 	onceSet    map[onceKey]struct{}
 	hosts      map[hostKey]*hostState
-	dirtyHosts []*hostState
+	freshHosts []*hostState     // not reported yet, or new layer-2 protocols
+	dirtyHosts []*hostState     // reported, with counters since
+	hostsDone  int              // dirtyHosts[:hostsDone] reported by this counters flush
 	claims     map[claimKey]int // claims in d.obs since the last flush: their index
 	flows      flowTable
 	services   map[serviceKey]struct{}

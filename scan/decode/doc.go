@@ -7,7 +7,10 @@
 //	       hosts   (MAC, IP, VLAN) -> counters, first/last seen
 //	       flows   5-tuple table with idle eviction -> conversations, services
 //	       slow path for rare frames: ARP, LLDP, CDP, DHCPv4, DNS/mDNS, NetBIOS
-//	  -> Decoder.Flush() model.Batch        every few thousand packets or 100 ms
+//	  -> Decoder.FlushNew() model.Batch     every few thousand packets or 100 ms:
+//	                                        what is new (hosts, flows, facts, services)
+//	  -> Decoder.Flush() model.Batch        every 500 ms: the counters of known
+//	                                        hosts and flows too
 //
 // In steady state (known hosts, known flows) Decode allocates nothing: decoded
 // addresses are copied into netip.Addr and model.MAC values, tables are keyed

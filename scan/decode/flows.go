@@ -17,7 +17,7 @@ type flowKey struct {
 	vlan   uint16
 }
 
-// flowState is one flow's bookkeeping: 64 bytes, plus about 50 for its map
+// flowState is one flow's bookkeeping: 72 bytes, plus about 50 for its map
 // slot. The key lives only in the map and in the dirty list.
 type flowState struct {
 	host     [2]*hostState // sender state of side a and b, checked before use
@@ -25,8 +25,8 @@ type flowState struct {
 	last     int64
 	app      *appState // per-flow state of the application parser, or nil
 	parser   uint8     // index into parsers (0: none), chosen when the flow starts
-	packets  uint32    // since the last flush (a flush comes every few thousand packets)
-	bytes    uint32
+	packets  uint32    // since the last counters flush (Flush, at most every second or so)
+	bytes    uint64
 	server   int8 // 0: a serves, 1: b serves, -1: unknown
 	strong   bool // server known from the handshake
 	sent     [2]bool
@@ -43,7 +43,9 @@ type tcpFlags struct{ syn, ack, fin, rst bool }
 // flowTable holds the live flows of one decoder.
 type flowTable struct {
 	m         map[flowKey]*flowState
-	dirty     []flowKey
+	fresh     []flowKey // flows not reported yet
+	dirty     []flowKey // reported flows with counters since
+	done      int       // dirty[:done] reported by this counters flush
 	idle      time.Duration
 	max       int
 	lastSweep time.Time
@@ -117,23 +119,44 @@ func (t *flowTable) update(d *Decoder, fi *frameInfo, src, dst netip.Addr, sp, d
 	}
 	f.sent[side] = true
 	f.packets++
-	f.bytes += uint32(fi.length)
+	f.bytes += uint64(fi.length)
 	f.last = now
 	if !f.dirty {
 		f.dirty = true
-		t.dirty = append(t.dirty, k)
+		if f.reported {
+			t.dirty = append(t.dirty, k)
+		} else {
+			t.fresh = append(t.fresh, k)
+		}
 	}
 	return f, side
 }
 
-// flush emits one conversation observation per flow that saw traffic.
-func (t *flowTable) flush(d *Decoder) {
-	for i := range t.dirty {
-		if f := t.m[t.dirty[i]]; f != nil {
-			t.emit(d, &t.dirty[i], f)
+// flushFresh emits one conversation observation per flow not reported yet.
+func (t *flowTable) flushFresh(d *Decoder) {
+	for i := range t.fresh {
+		if f := t.m[t.fresh[i]]; f != nil {
+			t.emit(d, &t.fresh[i], f)
 		}
 	}
-	t.dirty = t.dirty[:0]
+	t.fresh = t.fresh[:0]
+}
+
+// flushCounters emits one conversation observation per flow that saw
+// traffic since its last report, at most budget of them (0: no limit), and
+// reports whether none is left.
+func (t *flowTable) flushCounters(d *Decoder, budget int) bool {
+	for emitted := 0; t.done < len(t.dirty); t.done++ {
+		if budget > 0 && emitted >= budget {
+			return false
+		}
+		if f := t.m[t.dirty[t.done]]; f != nil && f.dirty {
+			t.emit(d, &t.dirty[t.done], f)
+			emitted++
+		}
+	}
+	t.dirty, t.done = t.dirty[:0], 0
+	return true
 }
 
 func (t *flowTable) emit(d *Decoder, k *flowKey, f *flowState) {
@@ -171,7 +194,7 @@ func (t *flowTable) emit(d *Decoder, k *flowKey, f *flowState) {
 		Subject:    model.Endpoint{MAC: unicastOrZero(cm), IP: ca, VLAN: k.vlan},
 		Peer:       model.Endpoint{MAC: unicastOrZero(sm), IP: sa, VLAN: k.vlan},
 		Packets:    uint64(f.packets),
-		Bytes:      uint64(f.bytes),
+		Bytes:      f.bytes,
 		Flows:      flows,
 		First:      time.Unix(0, f.first).UTC(),
 		Last:       time.Unix(0, f.last).UTC(),

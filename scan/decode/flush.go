@@ -1,29 +1,88 @@
 package decode
 
 import (
+	"slices"
 	"time"
 
 	"otscope/model"
 )
 
-// Pending reports how many observations wait for the next Flush.
-func (d *Decoder) Pending() int { return len(d.obs) + len(d.dirtyHosts) + len(d.flows.dirty) }
+// Pending reports how many observations and dirty hosts and flows wait for
+// the next Flush.
+func (d *Decoder) Pending() int {
+	return len(d.obs) + len(d.freshHosts) + len(d.dirtyHosts) + len(d.flows.fresh) + len(d.flows.dirty)
+}
 
-// Flush hands over everything learnt since the last Flush. The returned
-// batch is owned by the caller.
+// Flush hands over everything learnt since the last flush, counters
+// included, in one batch. The returned batch is owned by the caller.
 func (d *Decoder) Flush() model.Batch {
-	d.flushHosts()
-	d.trimHosts()
+	b, _ := d.flush(true, 0)
+	return b
+}
+
+// FlushPart is Flush in parts: each batch carries what FlushNew would and
+// the counters of at most limit hosts and flows (0: all); done reports that
+// none are left. On a plant of 10,000 busy hosts a counters flush is tens
+// of thousands of observations; parts keep them from all being in memory
+// at once. The decoder may decode more between parts: a host or flow
+// reported by a part that sends again is queued again.
+func (d *Decoder) FlushPart(limit int) (b model.Batch, done bool) { return d.flush(true, limit) }
+
+// FlushNew hands over what is new since the last flush: facts, services,
+// claims, and the hosts, layer-2 protocols and conversations not reported
+// before. The counters of known hosts and flows (packets, bytes, last seen)
+// go on adding up until the next Flush. On a large plant nearly every
+// packet belongs to a known host and flow, so reporting their counters
+// every few thousand packets would cost about one observation per packet;
+// with FlushNew between Flushes that cost follows the clock, not the
+// packet count, while anything new still goes at once.
+func (d *Decoder) FlushNew() model.Batch {
+	b, _ := d.flush(false, 0)
+	return b
+}
+
+func (d *Decoder) flush(counters bool, limit int) (model.Batch, bool) {
+	// a flood of senders empties the table, which only a full flush can
+	counters = counters || len(d.hosts) > maxHosts
+	// one growth for the whole flush (a host with new layer-2 protocols
+	// adds more, rarely), not a copy at every doubling
+	n := len(d.freshHosts) + len(d.flows.fresh)
+	if counters {
+		c := len(d.dirtyHosts) - d.hostsDone + len(d.flows.dirty) - d.flows.done
+		if limit > 0 {
+			c = min(c, limit)
+		}
+		n += c
+	}
+	d.obs = slices.Grow(d.obs, n)
+	d.flushFreshHosts()
+	d.flows.flushFresh(d)
 	clear(d.claims)
-	d.flows.flush(d)
+	done := true
+	if counters {
+		emitted, hostsDone := d.flushHostCounters(limit)
+		done = hostsDone
+		if done {
+			budget := 0
+			if limit > 0 {
+				budget = limit - emitted
+				done = budget > 0 && d.flows.flushCounters(d, budget)
+			} else {
+				d.flows.flushCounters(d, 0)
+			}
+		}
+		if done {
+			d.trimHosts()
+		}
+	}
 	b := model.Batch{Obs: d.obs, Stats: d.Stats()}
 	d.obs = model.NewObservations() // the batch owns the old array; the consumer recycles it
 	if d.obs == nil {
 		// none recycled yet: start at the last batch's size rather than
 		// growing (and copying) from nothing
-		d.obs = make([]model.Observation, 0, min(max(len(b.Obs), 64), 1<<16))
+		d.obs = make([]model.Observation, 0, min(max(len(b.Obs), 64), model.MaxRecycled))
 	}
-	return b
+	return b, done
 }
 
 // Stats returns the decoder's counters.

@@ -22,7 +22,8 @@ type hostState struct {
 	l2             uint32 // protocol bits already reported
 	newL2          uint32 // protocol bits to report at the next flush
 	reported       bool   // the host itself was reported at least once
-	dirty          bool
+	fresh          bool   // in Decoder.freshHosts: to report at the next flush
+	dirty          bool   // in Decoder.dirtyHosts: counters to report at the next Flush
 }
 
 // usableIP reports whether a source address can identify a host.
@@ -58,9 +59,19 @@ func (d *Decoder) count(h *hostState, fi *frameInfo) {
 	h.packets++
 	h.bytes += uint64(fi.length)
 	h.last = d.now
-	if !h.dirty {
+	if !h.reported {
+		d.freshen(h)
+	} else if !h.dirty {
 		h.dirty = true
 		d.dirtyHosts = append(d.dirtyHosts, h)
+	}
+}
+
+// freshen queues h for the next flush, counters or not.
+func (d *Decoder) freshen(h *hostState) {
+	if !h.fresh {
+		h.fresh = true
+		d.freshHosts = append(d.freshHosts, h)
 	}
 }
 
@@ -74,39 +85,67 @@ func (d *Decoder) sightMAC(fi *frameInfo, proto uint8) {
 	if h.l2&bit == 0 {
 		h.l2 |= bit
 		h.newL2 |= bit
+		d.freshen(h)
 	}
 }
 
-// flushHosts emits one host observation per dirty host.
-func (d *Decoder) flushHosts() {
-	for _, h := range d.dirtyHosts {
-		o := model.Observation{
-			Kind:    model.ObsHost,
-			Subject: model.Endpoint{MAC: h.key.mac, IP: h.key.ip, VLAN: h.key.vlan},
-			Packets: h.packets,
-			Bytes:   h.bytes,
-			First:   h.first,
-			Last:    h.last,
-			Source:  d.source("", h.key.ip),
-		}
-		d.obs = append(d.obs, o)
-		for bits := h.newL2; bits != 0; bits &= bits - 1 {
-			p := trailingZeros(bits)
-			d.obs = append(d.obs, model.Observation{
-				Kind:     model.ObsHost,
-				Subject:  o.Subject,
-				First:    h.last,
-				Last:     h.last,
-				Protocol: l2ProtoNames[p],
-				Source:   d.source(l2ProtoNames[p], netip.Addr{}),
-			})
-		}
-		h.newL2 = 0
-		h.packets, h.bytes = 0, 0
-		h.reported = true
-		h.dirty = false
+// flushFreshHosts emits one host observation per host not reported yet or
+// with new layer-2 protocols.
+func (d *Decoder) flushFreshHosts() {
+	for _, h := range d.freshHosts {
+		h.fresh = false
+		d.emitHost(h)
 	}
-	d.dirtyHosts = d.dirtyHosts[:0]
+	clear(d.freshHosts)
+	d.freshHosts = d.freshHosts[:0]
+}
+
+// flushHostCounters emits one host observation per host that sent since its
+// last report, at most budget of them (0: no limit), and reports whether
+// none is left. A host reported here that sends again is queued again.
+func (d *Decoder) flushHostCounters(budget int) (emitted int, done bool) {
+	for d.hostsDone < len(d.dirtyHosts) {
+		if budget > 0 && emitted >= budget {
+			return emitted, false
+		}
+		h := d.dirtyHosts[d.hostsDone]
+		d.hostsDone++
+		h.dirty = false
+		if h.packets > 0 { // not reported already as a fresh host
+			d.emitHost(h)
+			emitted++
+		}
+	}
+	clear(d.dirtyHosts)
+	d.dirtyHosts, d.hostsDone = d.dirtyHosts[:0], 0
+	return emitted, true
+}
+
+func (d *Decoder) emitHost(h *hostState) {
+	o := model.Observation{
+		Kind:    model.ObsHost,
+		Subject: model.Endpoint{MAC: h.key.mac, IP: h.key.ip, VLAN: h.key.vlan},
+		Packets: h.packets,
+		Bytes:   h.bytes,
+		First:   h.first,
+		Last:    h.last,
+		Source:  d.source("", h.key.ip),
+	}
+	d.obs = append(d.obs, o)
+	for bits := h.newL2; bits != 0; bits &= bits - 1 {
+		p := trailingZeros(bits)
+		d.obs = append(d.obs, model.Observation{
+			Kind:     model.ObsHost,
+			Subject:  o.Subject,
+			First:    h.last,
+			Last:     h.last,
+			Protocol: l2ProtoNames[p],
+			Source:   d.source(l2ProtoNames[p], netip.Addr{}),
+		})
+	}
+	h.newL2 = 0
+	h.packets, h.bytes = 0, 0
+	h.reported = true
 }
 
 func trailingZeros(v uint32) int {
@@ -125,7 +164,8 @@ func trailingZeros(v uint32) int {
 const maxHosts = 1 << 16
 
 // trimHosts empties the host table when it holds more than maxHosts
-// senders; it runs after flushHosts, when no sender is dirty.
+// senders; it runs after the last part of a counters flush, when no sender
+// is queued.
 func (d *Decoder) trimHosts() {
 	if len(d.hosts) > maxHosts {
 		clear(d.hosts)
