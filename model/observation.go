@@ -2,7 +2,6 @@ package model
 
 import (
 	"net/netip"
-	"sync"
 	"time"
 )
 
@@ -174,33 +173,42 @@ type SessionInfo struct {
 	Sources       []string  `json:"sources"`
 }
 
-// obsPool recycles observation slices between a packet source and the
-// inventory, so that steady capture does not produce garbage per batch.
-var obsPool sync.Pool // of *[]Observation
+// BatchObservations is the capacity of the observation slices batches are
+// built in: about 1.3 MB. A decoder hands over the counters of a large
+// plant in parts that fit (scan.Ingest), so steady capture reuses a few
+// slices of this size.
+const BatchObservations = 2048
 
-// MaxRecycled is the largest observation slice RecycleObservations keeps:
-// 8,192 observations, about 5 MB.
-const MaxRecycled = 8192
+// freeObservations holds the slices handed back: a bounded list, not a
+// sync.Pool, which every garbage collection would empty (at 10,000 assets
+// a collection comes every few batches, and each empty pool cost a fresh
+// 1.3 MB slice). At most 4 wait, the batches a source and a session keep
+// in flight.
+var freeObservations = make(chan []Observation, 4)
 
-// NewObservations returns an empty observation slice, recycled when one is
-// available (nil otherwise: append grows it).
+// NewObservations returns an empty slice of at least BatchObservations
+// capacity, a recycled one when one is free.
 func NewObservations() []Observation {
-	if p, ok := obsPool.Get().(*[]Observation); ok {
-		return (*p)[:0]
+	select {
+	case s := <-freeObservations:
+		return s
+	default:
+		return make([]Observation, 0, BatchObservations)
 	}
-	return nil
 }
 
 // RecycleObservations hands back a batch's slice, at the length it came
 // with, once nothing refers to its elements any more (the consumer copied
-// what it keeps). Slices above MaxRecycled observations (the first batches
-// of a large plant, where everything is new) are dropped rather than
-// pinned.
+// what it keeps). A slice that grew past twice BatchObservations (the first
+// batches of a large plant, where everything is new) is dropped rather
+// than kept, and so is one when the free list is full.
 func RecycleObservations(s []Observation) {
-	if cap(s) == 0 || cap(s) > MaxRecycled {
+	if cap(s) < BatchObservations || cap(s) > 2*BatchObservations {
 		return
 	}
 	clear(s) // past len it is zero already: append writes only below len
-	s = s[:0]
-	obsPool.Put(&s)
+	select {
+	case freeObservations <- s[:0]:
+	default:
+	}
 }

@@ -35,8 +35,8 @@ type IngestOptions struct {
 }
 
 // flushPart bounds the counters one batch carries (decode.Decoder.FlushPart):
-// with what is new, a batch fits the slices model.RecycleObservations keeps.
-const flushPart = model.MaxRecycled / 2
+// with what is new, a batch fits the slices model.NewObservations makes.
+const flushPart = model.BatchObservations / 2
 
 // liveQueueWait bounds how long a live read waits for the consumer before
 // it drops a batch: about what the capture ring (16 blocks of 512 KiB)

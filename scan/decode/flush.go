@@ -77,11 +77,6 @@ func (d *Decoder) flush(counters bool, limit int) (model.Batch, bool) {
 	}
 	b := model.Batch{Obs: d.obs, Stats: d.Stats()}
 	d.obs = model.NewObservations() // the batch owns the old array; the consumer recycles it
-	if d.obs == nil {
-		// none recycled yet: start at the last batch's size rather than
-		// growing (and copying) from nothing
-		d.obs = make([]model.Observation, 0, min(max(len(b.Obs), 64), model.MaxRecycled))
-	}
 	return b, done
 }
 
