@@ -7,6 +7,12 @@ LDFLAGS   := -s -w -X main.version=$(VERSION)
 BENCHFILE ?= /tmp/otscope-bench.pcap
 BENCHPKTS ?= 1000000
 FUZZTIME  ?= 10s
+# make bench: plant sizes, packets per plant, where the plants are cached,
+# and the live-capture rate (0: no live row; it needs root)
+BENCHASSETS  ?= 300,3000,10000,30000
+BENCHPACKETS ?= 2000000
+BENCHDIR     ?= /tmp/otscope-bench
+BENCHLIVE    ?= 0
 
 .PHONY: help build run test test-short speed peers itest bench bench-go fuzz lint fmt vet oui clean
 
@@ -59,8 +65,8 @@ bench-go: ## go test benchmarks (decoder, pipeline, store, UI), allocations incl
 	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 ./scan/... ./assets/... ./ui/...
 
 bench: build ## scale table: otscope read (whole process), assets json, audit, TUI keypress p99 + idle CPU in tmux, tshark on generated 300-30,000-asset plants; BENCHLIVE=50000 (root) adds live capture with the TUI open
-	$(GO) run ./scan/internal/benchcmp -otscope ./$(BIN) -assets $(or $(BENCHASSETS),300,3000,10000,30000) \
-	  -packets $(or $(BENCHPACKETS),2000000) -dir $(or $(BENCHDIR),/tmp/otscope-bench) -live $(or $(BENCHLIVE),0)
+	$(GO) run ./scan/internal/benchcmp -otscope ./$(BIN) -assets $(BENCHASSETS) \
+	  -packets $(BENCHPACKETS) -dir $(BENCHDIR) -live $(BENCHLIVE)
 
 fuzz: ## run each fuzz target for FUZZTIME (default 10s)
 	@set -e; for pkg in $$($(GO) list ./...); do \
