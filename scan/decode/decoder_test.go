@@ -74,11 +74,18 @@ func find(obs []model.Observation, kind model.ObsKind, pred func(model.Observati
 	return out
 }
 
+// modbusHandshake returns the HMI's SYN to the PLC's Modbus port, the
+// PLC's SYN/ACK and the HMI's ACK.
+func modbusHandshake(t testing.TB) (syn, synack, ack []byte) {
+	syn = frame(t, eth(macHMI, macPLC, layers.EthernetTypeIPv4), ip4(ipHMI, ipPLC, layers.IPProtocolTCP), tcpSeg(49152, 502, true, false))
+	synack = frame(t, eth(macPLC, macHMI, layers.EthernetTypeIPv4), ip4(ipPLC, ipHMI, layers.IPProtocolTCP), tcpSeg(502, 49152, true, true))
+	ack = frame(t, eth(macHMI, macPLC, layers.EthernetTypeIPv4), ip4(ipHMI, ipPLC, layers.IPProtocolTCP), tcpSeg(49152, 502, false, true))
+	return syn, synack, ack
+}
+
 func TestHandshakeMakesServiceAndConversation(t *testing.T) {
 	d := New(Options{Origin: "unit"})
-	syn := frame(t, eth(macHMI, macPLC, layers.EthernetTypeIPv4), ip4(ipHMI, ipPLC, layers.IPProtocolTCP), tcpSeg(49152, 502, true, false))
-	synack := frame(t, eth(macPLC, macHMI, layers.EthernetTypeIPv4), ip4(ipPLC, ipHMI, layers.IPProtocolTCP), tcpSeg(502, 49152, true, true))
-	ack := frame(t, eth(macHMI, macPLC, layers.EthernetTypeIPv4), ip4(ipHMI, ipPLC, layers.IPProtocolTCP), tcpSeg(49152, 502, false, true))
+	syn, synack, ack := modbusHandshake(t)
 	feed(d, syn, synack, ack)
 	b := d.Flush()
 	svc := find(b.Obs, model.ObsService, nil)

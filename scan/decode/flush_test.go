@@ -29,9 +29,7 @@ func sums(obs []model.Observation) (hostPkts, convPkts, flows uint64) {
 // then reports every packet exactly once.
 func TestFlushNewKeepsCountersForFlush(t *testing.T) {
 	d := New(Options{Origin: "unit"})
-	syn := frame(t, eth(macHMI, macPLC, layers.EthernetTypeIPv4), ip4(ipHMI, ipPLC, layers.IPProtocolTCP), tcpSeg(49152, 502, true, false))
-	synack := frame(t, eth(macPLC, macHMI, layers.EthernetTypeIPv4), ip4(ipPLC, ipHMI, layers.IPProtocolTCP), tcpSeg(502, 49152, true, true))
-	ack := frame(t, eth(macHMI, macPLC, layers.EthernetTypeIPv4), ip4(ipHMI, ipPLC, layers.IPProtocolTCP), tcpSeg(49152, 502, false, true))
+	syn, synack, ack := modbusHandshake(t)
 	feed(d, syn, synack, ack)
 	b := d.FlushNew()
 	h, c, f := sums(b.Obs)
