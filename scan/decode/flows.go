@@ -143,20 +143,20 @@ func (t *flowTable) flushFresh(d *Decoder) {
 }
 
 // flushCounters emits one conversation observation per flow that saw
-// traffic since its last report, at most budget of them (0: no limit), and
-// reports whether none is left.
-func (t *flowTable) flushCounters(d *Decoder, budget int) bool {
-	for emitted := 0; t.done < len(t.dirty); t.done++ {
-		if budget > 0 && emitted >= budget {
-			return false
+// traffic since its last report, at most budget of them, and returns the
+// budget left and whether no flow is left.
+func (t *flowTable) flushCounters(d *Decoder, budget int) (int, bool) {
+	for ; t.done < len(t.dirty); t.done++ {
+		if budget == 0 {
+			return 0, false
 		}
 		if f := t.m[t.dirty[t.done]]; f != nil && f.dirty {
 			t.emit(d, &t.dirty[t.done], f)
-			emitted++
+			budget--
 		}
 	}
 	t.dirty, t.done = t.dirty[:0], 0
-	return true
+	return budget, true
 }
 
 func (t *flowTable) emit(d *Decoder, k *flowKey, f *flowState) {

@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"math"
 	"slices"
 	"time"
 
@@ -44,15 +45,15 @@ func (d *Decoder) FlushNew() model.Batch {
 func (d *Decoder) flush(counters bool, limit int) (model.Batch, bool) {
 	// a flood of senders empties the table, which only a full flush can
 	counters = counters || len(d.hosts) > maxHosts
+	budget := limit // counter observations this batch may carry
+	if budget <= 0 {
+		budget = math.MaxInt
+	}
 	// one growth for the whole flush (a host with new layer-2 protocols
 	// adds more, rarely), not a copy at every doubling
 	n := len(d.freshHosts) + len(d.flows.fresh)
 	if counters {
-		c := len(d.dirtyHosts) - d.hostsDone + len(d.flows.dirty) - d.flows.done
-		if limit > 0 {
-			c = min(c, limit)
-		}
-		n += c
+		n += min(budget, len(d.dirtyHosts)-d.hostsDone+len(d.flows.dirty)-d.flows.done)
 	}
 	d.obs = slices.Grow(d.obs, n)
 	d.flushFreshHosts()
@@ -60,16 +61,9 @@ func (d *Decoder) flush(counters bool, limit int) (model.Batch, bool) {
 	clear(d.claims)
 	done := true
 	if counters {
-		emitted, hostsDone := d.flushHostCounters(limit)
-		done = hostsDone
+		budget, done = d.flushHostCounters(budget)
 		if done {
-			budget := 0
-			if limit > 0 {
-				budget = limit - emitted
-				done = budget > 0 && d.flows.flushCounters(d, budget)
-			} else {
-				d.flows.flushCounters(d, 0)
-			}
+			_, done = d.flows.flushCounters(d, budget)
 		}
 		if done {
 			d.trimHosts()

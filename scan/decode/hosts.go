@@ -101,24 +101,24 @@ func (d *Decoder) flushFreshHosts() {
 }
 
 // flushHostCounters emits one host observation per host that sent since its
-// last report, at most budget of them (0: no limit), and reports whether
-// none is left. A host reported here that sends again is queued again.
-func (d *Decoder) flushHostCounters(budget int) (emitted int, done bool) {
-	for d.hostsDone < len(d.dirtyHosts) {
-		if budget > 0 && emitted >= budget {
-			return emitted, false
+// last report, at most budget of them, and returns the budget left and
+// whether no host is left. A host reported here that sends again is queued
+// again.
+func (d *Decoder) flushHostCounters(budget int) (int, bool) {
+	for ; d.hostsDone < len(d.dirtyHosts); d.hostsDone++ {
+		if budget == 0 {
+			return 0, false
 		}
 		h := d.dirtyHosts[d.hostsDone]
-		d.hostsDone++
 		h.dirty = false
 		if h.packets > 0 { // not reported already as a fresh host
 			d.emitHost(h)
-			emitted++
+			budget--
 		}
 	}
 	clear(d.dirtyHosts)
 	d.dirtyHosts, d.hostsDone = d.dirtyHosts[:0], 0
-	return emitted, true
+	return budget, true
 }
 
 func (d *Decoder) emitHost(h *hostState) {
