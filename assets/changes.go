@@ -20,31 +20,53 @@ func (inv *Inventory) ContentChanges(c Consumer) model.Update { return inv.chang
 // changes collects c's marks: content always, counters when counters is
 // set. deep copies the assets' slices (for another goroutine); otherwise the
 // copies share them and are valid only until the inventory changes again
-// (for a synchronous store write).
+// (for a synchronous store write), and an asset whose only change is its
+// counters goes in Counters, not Assets (the store writes a small record).
 func (inv *Inventory) changes(c Consumer, counters, deep bool) model.Update {
 	var u model.Update
 	n := len(inv.dirtyAssets)
-	if counters {
+	if counters && deep {
 		n += len(inv.warmAssets)
 	}
 	u.Assets = make([]model.Asset, 0, n)
+	full := func(a *model.Asset) {
+		if deep {
+			u.Assets = append(u.Assets, a.Clone())
+		} else {
+			u.Assets = append(u.Assets, *a)
+		}
+	}
 	asset := func(id model.AssetID) {
 		if a := inv.assets[id]; a != nil {
 			inv.inferRoles(a)
-			if deep {
-				u.Assets = append(u.Assets, a.Clone())
-			} else {
-				u.Assets = append(u.Assets, *a)
-			}
+			full(a)
 		}
 	}
-	takeBoth(inv.dirtyAssets, inv.warmAssets, c, counters, asset)
+	warm := asset
+	if !deep {
+		warm = func(id model.AssetID) {
+			a := inv.assets[id]
+			if a == nil {
+				return
+			}
+			inv.inferRoles(a)
+			if who, ok := inv.dirtyAssets[id]; ok && who&c != 0 {
+				// its roles changed just now: its content goes too
+				unmark(inv.dirtyAssets, id, who, c)
+				full(a)
+				return
+			}
+			u.Counters = append(u.Counters, a.Counters())
+		}
+	}
+	takeBoth(inv.dirtyAssets, inv.warmAssets, c, counters, asset, warm)
 	take(inv.removed, c, func(id model.AssetID) { u.Removed = append(u.Removed, id) })
-	takeBoth(inv.dirtyConvs, inv.warmConvs, c, counters, func(k convKey) {
+	conv := func(k convKey) {
 		if cv := inv.convs[k]; cv != nil {
 			u.Conversations = append(u.Conversations, *cv)
 		}
-	})
+	}
+	takeBoth(inv.dirtyConvs, inv.warmConvs, c, counters, conv, conv)
 	take(inv.dirtyStats, c, func(k string) { u.Stats = append(u.Stats, inv.stats[k]) })
 	slices.SortFunc(u.Assets, func(a, b model.Asset) int { return strings.Compare(string(a.ID), string(b.ID)) })
 	return u
@@ -78,20 +100,20 @@ func take[K comparable](marks map[K]Consumer, c Consumer, fn func(K)) {
 	}
 }
 
-// takeBoth takes consumer c's content marks (dirty) and, with counters, its
-// counter marks (warm), calling fn once per key: a key taken for its content
-// is no longer warm for c.
-func takeBoth[K comparable](dirty, warm map[K]Consumer, c Consumer, counters bool, fn func(K)) {
+// takeBoth takes consumer c's content marks (dirty), calling full, and,
+// with counters, its counter marks (warm), calling warm, once per key: a
+// key taken for its content is no longer warm for c.
+func takeBoth[K comparable](dirty, warm map[K]Consumer, c Consumer, counters bool, full, warmFn func(K)) {
 	take(dirty, c, func(k K) {
 		if counters {
 			if who, ok := warm[k]; ok {
 				unmark(warm, k, who, c)
 			}
 		}
-		fn(k)
+		full(k)
 	})
 	if counters {
-		take(warm, c, fn)
+		take(warm, c, warmFn)
 	}
 }
 

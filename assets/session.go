@@ -299,19 +299,25 @@ func (s *Session) persist() {
 	// The copies share the assets' slices: Save and track run here, before
 	// the inventory changes again, and keep nothing.
 	u := s.inv.changes(ForStore, counters, false)
-	changed := make([]*model.Asset, len(u.Assets))
+	changed := make([]*model.Asset, 0, len(u.Assets)+len(u.Counters))
 	for i := range u.Assets {
-		changed[i] = &u.Assets[i]
+		changed = append(changed, &u.Assets[i])
+	}
+	for i := range u.Counters {
+		if a := s.inv.assets[u.Counters[i].ID]; a != nil {
+			changed = append(changed, a)
+		}
 	}
 	s.track(changed)
 	if s.store == nil {
 		return
 	}
-	if len(u.Assets)+len(u.Removed)+len(u.Conversations)+len(u.Stats) == 0 {
+	if len(u.Assets)+len(u.Counters)+len(u.Removed)+len(u.Conversations)+len(u.Stats) == 0 {
 		return
 	}
 	err := s.store.Save(s.name, store.Flush{
-		Assets: u.Assets, Removed: u.Removed, Conversations: u.Conversations, Stats: u.Stats, Time: time.Now(),
+		Assets: u.Assets, Counters: u.Counters, Removed: u.Removed, Conversations: u.Conversations, Stats: u.Stats,
+		Time: time.Now(),
 	})
 	if err != nil {
 		s.mu.Lock()
@@ -441,6 +447,9 @@ func (s *Session) Inventory() *Inventory { return s.inv }
 func (inv *Inventory) remark(u model.Update) {
 	for _, a := range u.Assets {
 		inv.dirtyAssets[a.ID] |= ForStore
+	}
+	for _, c := range u.Counters {
+		inv.warmAssets[c.ID] |= ForStore
 	}
 	for _, id := range u.Removed {
 		inv.removed[id] |= ForStore

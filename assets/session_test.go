@@ -78,6 +78,58 @@ func TestSessionPersistsAndNotifies(t *testing.T) {
 	}
 }
 
+// recordingStore passes saves to a store and hands each flush to a
+// channel.
+type recordingStore struct {
+	*store.Store
+	flushes chan store.Flush
+}
+
+func (r *recordingStore) Save(name string, f store.Flush) error {
+	err := r.Store.Save(name, f)
+	r.flushes <- f
+	return err
+}
+
+// TestSessionSavesCountersApart: an asset whose only change since its last
+// save is its traffic goes to the store as counters, not as the whole
+// asset, and loads back with them.
+func TestSessionSavesCountersApart(t *testing.T) {
+	rec := &recordingStore{Store: memSession(t), flushes: make(chan store.Flush, 100)}
+	sess := NewSession("s", rec, store.Snapshot{}, SessionOptions{FlushEvery: 10 * time.Millisecond})
+	done := make(chan error, 1)
+	go func() { done <- sess.Run(context.Background()) }()
+	plc := model.MACAssetID(macPLC)
+	sess.Ingest() <- model.Batch{Obs: []model.Observation{host(macPLC, "10.10.1.10")}}
+	for f := range rec.flushes {
+		if len(f.Assets) == 1 && f.Assets[0].ID == plc {
+			break
+		}
+	}
+	later := host(macPLC, "10.10.1.10")
+	later.Packets, later.Last = 4, t0.Add(time.Minute)
+	sess.Ingest() <- model.Batch{Obs: []model.Observation{later}}
+	sess.Close()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	close(rec.flushes)
+	var last store.Flush
+	for f := range rec.flushes {
+		last = f
+	}
+	if len(last.Assets) != 0 || len(last.Counters) != 1 || last.Counters[0].ID != plc || last.Counters[0].Packets != 5 {
+		t.Fatalf("final flush: assets %+v, counters %+v; want only the PLC's counters, 5 packets", last.Assets, last.Counters)
+	}
+	snap, err := rec.Load("s")
+	if err != nil || len(snap.Assets) != 1 {
+		t.Fatalf("Load: %d assets, %v", len(snap.Assets), err)
+	}
+	if a := snap.Assets[0]; a.Packets != 5 || !a.LastSeen.Equal(t0.Add(time.Minute)) {
+		t.Errorf("loaded PLC: %d packets, last seen %v; want 5, %v", a.Packets, a.LastSeen, t0.Add(time.Minute))
+	}
+}
+
 type failingStore struct{ calls int }
 
 func (f *failingStore) Save(string, store.Flush) error {

@@ -154,7 +154,11 @@ type Batch struct {
 // Update is what the inventory hands to its watchers (the TUI): the assets and
 // conversations changed since the last update, as copies, plus counters.
 type Update struct {
-	Assets        []Asset
+	Assets []Asset
+	// Counters are the assets whose only change is their counters and
+	// times, for a consumer that asked for them apart (the store); for
+	// others such assets are in Assets.
+	Counters      []AssetCounters
 	Removed       []AssetID
 	Conversations []Conversation
 	Stats         []CaptureStats

@@ -135,12 +135,7 @@ func (h *handle) loadMeta() error {
 		}
 		m.Created, m.Updated, m.Site, m.Sensor = dm.Created, dm.Updated, dm.Site, dm.Sensor
 		count := func(kind byte) (n int) {
-			p := kindPrefix(kind)
-			it := txn.NewIterator(badger.IteratorOptions{Prefix: p})
-			defer it.Close()
-			for it.Seek(p); it.ValidForPrefix(p); it.Next() {
-				n++
-			}
+			eachKey(txn, kind, func([]byte) { n++ })
 			return n
 		}
 		m.Assets, m.Conversations = count(kindAsset), count(kindConv)

@@ -19,6 +19,11 @@ import (
 type Flush struct {
 	// Assets are upserted by ID.
 	Assets []model.Asset
+	// Counters are the counters of stored assets whose only change is
+	// their traffic (packets, bytes, times), upserted by ID in place of the
+	// whole asset; Load applies them to the stored asset. An asset in
+	// Assets replaces its stored counters.
+	Counters []model.AssetCounters
 	// Removed are asset IDs to delete. They are applied before Assets, so an
 	// ID in both lists ends up stored.
 	Removed []model.AssetID
@@ -36,7 +41,7 @@ type Flush struct {
 
 // size estimates the bytes a flush writes.
 func (f *Flush) size() int64 {
-	return int64(len(f.Assets))*2048 + int64(len(f.Conversations))*256 + int64(len(f.Stats)+len(f.Removed))*256
+	return int64(len(f.Assets))*2048 + int64(len(f.Conversations)+len(f.Counters))*256 + int64(len(f.Stats)+len(f.Removed))*256
 }
 
 // Save writes f to the named session, which must exist (EnsureSession), and
@@ -105,9 +110,14 @@ func (h *handle) write(meta *dbMeta, f *Flush) (d delta, err error) {
 	if h.known == nil {
 		h.known = map[string]struct{}{}
 	}
-	// Keys learnt or deleted by this batch reach h.known only once it has
-	// committed.
+	counters, err := h.counterKeys()
+	if err != nil {
+		return d, err
+	}
+	// Keys learnt or deleted by this batch, and counter records written
+	// or deleted, reach h.known and h.counters only once it has committed.
 	var learnt, forgot [][]byte
+	var countersSet, countersGone []string
 	defer func() {
 		if err != nil {
 			return
@@ -118,7 +128,21 @@ func (h *handle) write(meta *dbMeta, f *Flush) (d delta, err error) {
 		for _, k := range forgot {
 			delete(h.known, string(k))
 		}
+		for _, id := range countersGone { // in the batch's order
+			delete(counters, id)
+		}
+		for _, id := range countersSet {
+			counters[id] = struct{}{}
+		}
 	}()
+	// dropCounters deletes the counter record of asset id, if it has one.
+	dropCounters := func(id model.AssetID) error {
+		if _, ok := counters[string(id)]; !ok {
+			return nil
+		}
+		countersGone = append(countersGone, string(id))
+		return b.delete(recordKey(kindCounters, string(id)))
+	}
 	exists := func(k []byte) (bool, error) {
 		if _, ok := h.known[string(k)]; ok {
 			return true, nil
@@ -142,6 +166,9 @@ func (h *handle) write(meta *dbMeta, f *Flush) (d delta, err error) {
 			}
 			forgot = append(forgot, k)
 		}
+		if err := dropCounters(id); err != nil {
+			return d, err
+		}
 	}
 	for i := range f.Assets {
 		k := recordKey(kindAsset, string(f.Assets[i].ID))
@@ -156,6 +183,16 @@ func (h *handle) write(meta *dbMeta, f *Flush) (d delta, err error) {
 			d.assets++
 			learnt = append(learnt, k)
 		}
+		if err := dropCounters(f.Assets[i].ID); err != nil {
+			return d, err
+		}
+	}
+	for i := range f.Counters {
+		id := string(f.Counters[i].ID)
+		if err := b.set(recordKey(kindCounters, id), encodeCounters(&f.Counters[i])); err != nil {
+			return d, fmt.Errorf("asset %s counters: %w", id, err)
+		}
+		countersSet = append(countersSet, id)
 	}
 	for i := range f.Conversations {
 		k := recordKey(kindConv, f.Conversations[i].Key())
@@ -251,6 +288,27 @@ func put(b *batch, key []byte, v any) error {
 	return b.set(key, enc)
 }
 
+// widen applies the counter records in vals to assets (sorted by ID, as
+// the keys are) and returns how many could not be decoded. A record whose
+// asset is not stored (a crash between deleting the asset and its
+// counters) is dropped.
+func widen(assets []model.Asset, vals [][]byte) (bad int) {
+	for _, v := range vals {
+		c, err := decodeCounters(v)
+		if err != nil {
+			bad++
+			continue
+		}
+		i, ok := slices.BinarySearchFunc(assets, c.ID, func(a model.Asset, id model.AssetID) int {
+			return strings.Compare(string(a.ID), string(id))
+		})
+		if ok {
+			assets[i].Widen(&c)
+		}
+	}
+	return bad
+}
+
 // Snapshot is the stored content of one session.
 //
 // Values come back as they were saved, with two exceptions that JSON
@@ -290,6 +348,7 @@ func (s *Store) Load(session string) (Snapshot, error) {
 	var (
 		oldPackets            uint64
 		assetVals, convVals   [][]byte
+		counterVals           [][]byte
 		statVals, oldStatVals [][]byte
 		dm                    dbMeta
 	)
@@ -323,6 +382,8 @@ func (s *Store) Load(session string) (Snapshot, error) {
 				dst = &statVals
 			case kindOldStats:
 				dst = &oldStatVals
+			case kindCounters:
+				dst = &counterVals
 			default:
 				// Every key of this kind sorts before kind, 1.
 				it.Seek([]byte{kind, 1})
@@ -357,6 +418,7 @@ func (s *Store) Load(session string) (Snapshot, error) {
 	slices.SortStableFunc(snap.Assets, func(a, b model.Asset) int { return strings.Compare(string(a.ID), string(b.ID)) })
 	slices.SortStableFunc(snap.Conversations, func(a, b model.Conversation) int { return strings.Compare(a.Key(), b.Key()) })
 	slices.SortStableFunc(snap.Stats, func(a, b model.CaptureStats) int { return strings.Compare(a.Source, b.Source) })
+	snap.Skipped += widen(snap.Assets, counterVals)
 	h.metaMu.Lock()
 	loaded := h.metaLoaded
 	h.metaMu.Unlock()

@@ -1,0 +1,213 @@
+package store
+
+import (
+	"encoding/binary"
+	"errors"
+	"math"
+	"time"
+
+	badger "github.com/dgraph-io/badger/v4"
+
+	"otscope/model"
+)
+
+// Counter records (kind kindCounters, keyed by asset ID) hold an asset's
+// model.AssetCounters written after its last full record: a save of an
+// asset whose only change is its traffic writes some tens of bytes instead
+// of its whole JSON. Writing the full record deletes the counter record;
+// Load widens each asset with its counter record (model.Asset.Widen), so a
+// counter record left behind by a crash between the two is harmless.
+//
+// The value is binary: countersVersion, then uvarints and length-prefixed
+// strings (see appendCounters). It is read only by decodeCounters, which
+// checks every length against what is left.
+
+// countersVersion is the first byte of a counter record's value.
+const countersVersion = 1
+
+var errCounters = errors.New("malformed counter record")
+
+// encodeCounters returns c's value.
+func encodeCounters(c *model.AssetCounters) []byte {
+	n := 48 + len(c.ID)
+	for i := range c.Services {
+		n += 24 + len(c.Services[i].Transport)
+	}
+	for i := range c.Facts {
+		n += 24 + len(c.Facts[i].Field) + len(c.Facts[i].Value)
+	}
+	b := make([]byte, 0, n)
+	b = append(b, countersVersion)
+	b = appendString(b, string(c.ID))
+	b = binary.AppendUvarint(b, c.Packets)
+	b = binary.AppendUvarint(b, c.Bytes)
+	b = appendTime(b, c.FirstSeen)
+	b = appendTime(b, c.LastSeen)
+	b = binary.AppendUvarint(b, uint64(len(c.Services)))
+	for i := range c.Services {
+		s := &c.Services[i]
+		b = appendString(b, s.Transport)
+		b = binary.AppendUvarint(b, uint64(s.Port))
+		ip, _ := s.IP.MarshalBinary() // never fails
+		b = appendString(b, string(ip))
+		b = appendTime(b, s.LastSeen)
+	}
+	b = binary.AppendUvarint(b, uint64(len(c.Facts)))
+	for i := range c.Facts {
+		f := &c.Facts[i]
+		b = appendString(b, f.Field)
+		b = appendString(b, f.Value)
+		b = binary.AppendUvarint(b, f.Count)
+		b = appendTime(b, f.LastSeen)
+	}
+	return b
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// appendTime writes 0 for the zero time, else 1, the Unix seconds and the
+// nanoseconds: the instant, in UTC (as JSON keeps a UTC time).
+func appendTime(b []byte, t time.Time) []byte {
+	if t.IsZero() {
+		return append(b, 0)
+	}
+	b = append(b, 1)
+	b = binary.AppendVarint(b, t.Unix())
+	return binary.AppendUvarint(b, uint64(t.Nanosecond()))
+}
+
+// decodeCounters parses a value written by encodeCounters.
+func decodeCounters(b []byte) (model.AssetCounters, error) {
+	var c model.AssetCounters
+	if len(b) == 0 || b[0] != countersVersion {
+		return c, errValueVersion
+	}
+	r := reader{b: b[1:]}
+	c.ID = model.AssetID(r.string())
+	c.Packets = r.uvarint()
+	c.Bytes = r.uvarint()
+	c.FirstSeen = r.time()
+	c.LastSeen = r.time()
+	c.Services = readList(&r, func(s *model.ServiceSeen) {
+		s.Transport = r.string()
+		s.Port = uint16(r.max(r.uvarint(), math.MaxUint16))
+		if err := s.IP.UnmarshalBinary([]byte(r.string())); err != nil {
+			r.fail()
+		}
+		s.LastSeen = r.time()
+	})
+	c.Facts = readList(&r, func(f *model.FactSeen) {
+		f.Field = r.string()
+		f.Value = r.string()
+		f.Count = r.uvarint()
+		f.LastSeen = r.time()
+	})
+	if r.bad || len(r.b) != 0 {
+		return model.AssetCounters{}, errCounters
+	}
+	return c, nil
+}
+
+// readList reads a count and that many elements with read. An element
+// takes at least 4 bytes: a count beyond what is left is damage, not a
+// reason to allocate.
+func readList[T any](r *reader, read func(*T)) []T {
+	n := r.count(4)
+	if n == 0 {
+		return nil
+	}
+	out := make([]T, n)
+	for i := range out {
+		read(&out[i])
+	}
+	return out
+}
+
+// reader reads a counter record; after the first error it reads zeros and
+// bad stays set.
+type reader struct {
+	b   []byte
+	bad bool
+}
+
+func (r *reader) fail() { r.bad, r.b = true, nil }
+
+func (r *reader) uvarint() uint64 {
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.fail()
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+// varint reads what binary.AppendVarint wrote (zig-zag over a uvarint).
+func (r *reader) varint() int64 {
+	u := r.uvarint()
+	return int64(u>>1) ^ -int64(u&1)
+}
+
+// max returns v, failing when it is over limit.
+func (r *reader) max(v, limit uint64) uint64 {
+	if v > limit {
+		r.fail()
+		return 0
+	}
+	return v
+}
+
+// count reads an element count, failing when fewer than size bytes per
+// element are left.
+func (r *reader) count(size int) int {
+	n := r.uvarint()
+	return int(r.max(n, uint64(len(r.b)/size)))
+}
+
+func (r *reader) string() string {
+	n := r.uvarint()
+	n = r.max(n, uint64(len(r.b)))
+	s := string(r.b[:n])
+	r.b = r.b[n:]
+	return s
+}
+
+func (r *reader) time() time.Time {
+	if len(r.b) == 0 {
+		r.fail()
+		return time.Time{}
+	}
+	flag := r.b[0]
+	r.b = r.b[1:]
+	switch flag {
+	case 0:
+		return time.Time{}
+	case 1:
+		sec := r.varint()
+		ns := r.max(r.uvarint(), 999_999_999)
+		return time.Unix(sec, int64(ns)).UTC()
+	}
+	r.fail()
+	return time.Time{}
+}
+
+// counterKeys returns the IDs of the session's counter records, read once
+// per writing handle and kept current by write. The caller holds h.wmu.
+func (h *handle) counterKeys() (map[string]struct{}, error) {
+	if h.counters != nil {
+		return h.counters, nil
+	}
+	m := map[string]struct{}{}
+	err := h.view(func(txn *badger.Txn) error {
+		eachKey(txn, kindCounters, func(id []byte) { m[string(id)] = struct{}{} })
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	h.counters = m
+	return m, nil
+}
