@@ -271,11 +271,11 @@ func bareLoop(path string) (result, error) {
 	return result{name: "bare pcapgo zero-copy loop", packets: n, wall: wall, cpu: cpu, rssMB: float64(ru1.Maxrss) / 1024}, nil
 }
 
-// timed runs a command, keeping its standard output, and reports its wall
-// time, CPU time and peak RSS.
+// timed runs a command, keeping the start of its standard output, and
+// reports its wall time, CPU time and peak RSS.
 func timed(name string, packets int, bin string, args ...string) (result, error) {
 	cmd := exec.Command(bin, args...)
-	var out bytes.Buffer
+	out := head{max: 64 << 10}
 	cmd.Stdout = &out
 	cmd.Stderr = os.Stderr
 	start := time.Now()
@@ -287,5 +287,23 @@ func timed(name string, packets int, bin string, args ...string) (result, error)
 	}
 	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	cpu := time.Duration(ru.Utime.Nano()) + time.Duration(ru.Stime.Nano())
-	return result{name: name, packets: packets, wall: wall, cpu: cpu, rssMB: float64(ru.Maxrss) / 1024, out: out.Bytes()}, nil
+	return result{name: name, packets: packets, wall: wall, cpu: cpu, rssMB: float64(ru.Maxrss) / 1024, out: out.buf.Bytes()}, nil
+}
+
+// head keeps the first max bytes written to it and drops the rest. The
+// output of tshark and of the JSON export is tens of megabytes: kept whole,
+// it would grow this process, and Linux reports the peak RSS of every later
+// child as at least this process's at fork.
+// (Not an embedded bytes.Buffer: io.Copy would call its ReadFrom, which
+// reads everything.)
+type head struct {
+	buf bytes.Buffer
+	max int
+}
+
+func (h *head) Write(p []byte) (int, error) {
+	if room := h.max - h.buf.Len(); room > 0 {
+		h.buf.Write(p[:min(room, len(p))])
+	}
+	return len(p), nil
 }
