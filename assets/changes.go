@@ -20,8 +20,9 @@ func (inv *Inventory) ContentChanges(c Consumer) model.Update { return inv.chang
 // changes collects c's marks: content always, counters when counters is
 // set. deep copies the assets' slices (for another goroutine); otherwise the
 // copies share them and are valid only until the inventory changes again
-// (for a synchronous store write), and an asset whose only change is its
-// counters goes in Counters, not Assets (the store writes a small record).
+// (for a synchronous store write), and an asset or conversation whose only
+// change is its counters goes in AssetCounters or ConversationCounters
+// (the store writes a small record).
 func (inv *Inventory) changes(c Consumer, counters, deep bool) model.Update {
 	var u model.Update
 	n := len(inv.dirtyAssets)
@@ -56,7 +57,7 @@ func (inv *Inventory) changes(c Consumer, counters, deep bool) model.Update {
 				full(a)
 				return
 			}
-			u.Counters = append(u.Counters, a.Counters())
+			u.AssetCounters = append(u.AssetCounters, a.Counters())
 		}
 	}
 	takeBoth(inv.dirtyAssets, inv.warmAssets, c, counters, asset, warm)
@@ -66,7 +67,15 @@ func (inv *Inventory) changes(c Consumer, counters, deep bool) model.Update {
 			u.Conversations = append(u.Conversations, *cv)
 		}
 	}
-	takeBoth(inv.dirtyConvs, inv.warmConvs, c, counters, conv, conv)
+	warmConv := conv
+	if !deep {
+		warmConv = func(k convKey) {
+			if cv := inv.convs[k]; cv != nil {
+				u.ConversationCounters = append(u.ConversationCounters, cv.Counters())
+			}
+		}
+	}
+	takeBoth(inv.dirtyConvs, inv.warmConvs, c, counters, conv, warmConv)
 	take(inv.dirtyStats, c, func(k string) { u.Stats = append(u.Stats, inv.stats[k]) })
 	slices.SortFunc(u.Assets, func(a, b model.Asset) int { return strings.Compare(string(a.ID), string(b.ID)) })
 	return u

@@ -299,12 +299,12 @@ func (s *Session) persist() {
 	// The copies share the assets' slices: Save and track run here, before
 	// the inventory changes again, and keep nothing.
 	u := s.inv.changes(ForStore, counters, false)
-	changed := make([]*model.Asset, 0, len(u.Assets)+len(u.Counters))
+	changed := make([]*model.Asset, 0, len(u.Assets)+len(u.AssetCounters))
 	for i := range u.Assets {
 		changed = append(changed, &u.Assets[i])
 	}
-	for i := range u.Counters {
-		if a := s.inv.assets[u.Counters[i].ID]; a != nil {
+	for i := range u.AssetCounters {
+		if a := s.inv.assets[u.AssetCounters[i].ID]; a != nil {
 			changed = append(changed, a)
 		}
 	}
@@ -312,12 +312,12 @@ func (s *Session) persist() {
 	if s.store == nil {
 		return
 	}
-	if len(u.Assets)+len(u.Counters)+len(u.Removed)+len(u.Conversations)+len(u.Stats) == 0 {
+	if len(u.Assets)+len(u.AssetCounters)+len(u.Removed)+len(u.Conversations)+len(u.ConversationCounters)+len(u.Stats) == 0 {
 		return
 	}
 	err := s.store.Save(s.name, store.Flush{
-		Assets: u.Assets, Counters: u.Counters, Removed: u.Removed, Conversations: u.Conversations, Stats: u.Stats,
-		Time: time.Now(),
+		Assets: u.Assets, AssetCounters: u.AssetCounters, Removed: u.Removed,
+		Conversations: u.Conversations, ConversationCounters: u.ConversationCounters, Stats: u.Stats, Time: time.Now(),
 	})
 	if err != nil {
 		s.mu.Lock()
@@ -448,8 +448,21 @@ func (inv *Inventory) remark(u model.Update) {
 	for _, a := range u.Assets {
 		inv.dirtyAssets[a.ID] |= ForStore
 	}
-	for _, c := range u.Counters {
+	for _, c := range u.AssetCounters {
 		inv.warmAssets[c.ID] |= ForStore
+	}
+	if len(u.ConversationCounters) > 0 {
+		// a failed save only: conversations are keyed by value here, by Key
+		// in counters
+		failed := make(map[string]bool, len(u.ConversationCounters))
+		for _, c := range u.ConversationCounters {
+			failed[c.Key] = true
+		}
+		for k, cv := range inv.convs {
+			if failed[cv.Key()] {
+				inv.warmConvs[k] |= ForStore
+			}
+		}
 	}
 	for _, id := range u.Removed {
 		inv.removed[id] |= ForStore

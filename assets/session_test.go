@@ -100,15 +100,18 @@ func TestSessionSavesCountersApart(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- sess.Run(context.Background()) }()
 	plc := model.MACAssetID(macPLC)
-	sess.Ingest() <- model.Batch{Obs: []model.Observation{host(macPLC, "10.10.1.10")}}
+	poll := conv(macHMI, macPLC, "10.10.1.20", "10.10.1.10", 502, "modbus")
+	sess.Ingest() <- model.Batch{Obs: []model.Observation{host(macPLC, "10.10.1.10"), host(macHMI, "10.10.1.20"), poll}}
 	for f := range rec.flushes {
-		if len(f.Assets) == 1 && f.Assets[0].ID == plc {
+		if len(f.Assets) == 2 && len(f.Conversations) == 1 {
 			break
 		}
 	}
 	later := host(macPLC, "10.10.1.10")
 	later.Packets, later.Last = 4, t0.Add(time.Minute)
-	sess.Ingest() <- model.Batch{Obs: []model.Observation{later}}
+	first := poll.Packets
+	poll.Packets, poll.Last = 6, t0.Add(time.Minute)
+	sess.Ingest() <- model.Batch{Obs: []model.Observation{later, poll}}
 	sess.Close()
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -118,15 +121,23 @@ func TestSessionSavesCountersApart(t *testing.T) {
 	for f := range rec.flushes {
 		last = f
 	}
-	if len(last.Assets) != 0 || len(last.Counters) != 1 || last.Counters[0].ID != plc || last.Counters[0].Packets != 5 {
-		t.Fatalf("final flush: assets %+v, counters %+v; want only the PLC's counters, 5 packets", last.Assets, last.Counters)
+	if len(last.Assets) != 0 || len(last.AssetCounters) != 1 || last.AssetCounters[0].ID != plc || last.AssetCounters[0].Packets != 5 {
+		t.Fatalf("final flush: assets %+v, counters %+v; want only the PLC's counters, 5 packets", last.Assets, last.AssetCounters)
+	}
+	if len(last.Conversations) != 0 || len(last.ConversationCounters) != 1 {
+		t.Fatalf("final flush: conversations %+v, counters %+v; want only the poll's counters", last.Conversations, last.ConversationCounters)
 	}
 	snap, err := rec.Load("s")
-	if err != nil || len(snap.Assets) != 1 {
-		t.Fatalf("Load: %d assets, %v", len(snap.Assets), err)
+	if err != nil || len(snap.Assets) != 2 || len(snap.Conversations) != 1 {
+		t.Fatalf("Load: %d assets, %d conversations, %v", len(snap.Assets), len(snap.Conversations), err)
 	}
-	if a := snap.Assets[0]; a.Packets != 5 || !a.LastSeen.Equal(t0.Add(time.Minute)) {
-		t.Errorf("loaded PLC: %d packets, last seen %v; want 5, %v", a.Packets, a.LastSeen, t0.Add(time.Minute))
+	for _, a := range snap.Assets {
+		if a.ID == plc && (a.Packets != 5 || !a.LastSeen.Equal(t0.Add(time.Minute))) {
+			t.Errorf("loaded PLC: %d packets, last seen %v; want 5, %v", a.Packets, a.LastSeen, t0.Add(time.Minute))
+		}
+	}
+	if c := snap.Conversations[0]; c.Packets != first+6 || !c.LastSeen.Equal(poll.Last) {
+		t.Errorf("loaded poll: %d packets, last seen %v; want %d, %v", c.Packets, c.LastSeen, first+6, poll.Last)
 	}
 }
 

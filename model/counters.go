@@ -96,3 +96,39 @@ func later(a, b time.Time) time.Time {
 	}
 	return a
 }
+
+// ConversationCounters is the part of a known conversation that its
+// traffic keeps changing: packets, bytes, flows, first and last seen, and
+// the assets at its ends (an address can move to another asset without
+// the conversation changing otherwise). Key is the conversation's Key.
+type ConversationCounters struct {
+	Key                 string
+	Client, Server      AssetID
+	Packets, Bytes      uint64
+	Flows               uint64
+	FirstSeen, LastSeen time.Time
+}
+
+// Counters returns c's counters.
+func (c *Conversation) Counters() ConversationCounters {
+	return ConversationCounters{Key: c.Key(), Client: c.Client, Server: c.Server, Packets: c.Packets, Bytes: c.Bytes,
+		Flows: c.Flows, FirstSeen: c.FirstSeen, LastSeen: c.LastSeen}
+}
+
+// Widen applies k to c as Asset.Widen does; the ends are k's only when k
+// was seen later than c (an older k leaves them as they are). k of another
+// conversation is ignored.
+func (c *Conversation) Widen(k *ConversationCounters) {
+	if k.Key != c.Key() {
+		return
+	}
+	if k.LastSeen.After(c.LastSeen) {
+		c.Client, c.Server, c.LastSeen = k.Client, k.Server, k.LastSeen
+	}
+	c.Packets = max(c.Packets, k.Packets)
+	c.Bytes = max(c.Bytes, k.Bytes)
+	c.Flows = max(c.Flows, k.Flows)
+	if !k.FirstSeen.IsZero() && (c.FirstSeen.IsZero() || k.FirstSeen.Before(c.FirstSeen)) {
+		c.FirstSeen = k.FirstSeen
+	}
+}

@@ -48,3 +48,29 @@ func TestWiden(t *testing.T) {
 		t.Errorf("older, foreign or stray counters changed the asset:\ngot  %+v\nwant %+v", got, now)
 	}
 }
+
+func TestWidenConversation(t *testing.T) {
+	t0 := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
+	stored := Conversation{Client: "ip:10.0.0.9", Server: "ip:10.0.0.5", ClientIP: netip.MustParseAddr("10.0.0.9"),
+		ServerIP: netip.MustParseAddr("10.0.0.5"), Transport: "tcp", Port: 502, Protocol: "modbus",
+		Packets: 10, Bytes: 900, Flows: 1, FirstSeen: t0, LastSeen: t0.Add(time.Minute)}
+	now := stored
+	now.Server, now.Packets, now.Bytes, now.Flows, now.LastSeen = "mac:00:0e:8c:01:02:03", 40, 3600, 3, t0.Add(time.Hour)
+	k := now.Counters()
+	got := stored
+	got.Widen(&k)
+	got.Widen(&k)
+	if got != now {
+		t.Fatalf("widened (twice):\ngot  %+v\nwant %+v", got, now)
+	}
+	old := stored.Counters()
+	old.Server = "ip:10.0.0.77" // an older record's end does not win
+	other := k
+	other.Key = "x"
+	got = now
+	got.Widen(&old)
+	got.Widen(&other)
+	if got != now {
+		t.Errorf("older or foreign counters changed the conversation:\ngot  %+v\nwant %+v", got, now)
+	}
+}

@@ -155,13 +155,15 @@ type Batch struct {
 // conversations changed since the last update, as copies, plus counters.
 type Update struct {
 	Assets []Asset
-	// Counters are the assets whose only change is their counters and
-	// times, for a consumer that asked for them apart (the store); for
-	// others such assets are in Assets.
-	Counters      []AssetCounters
-	Removed       []AssetID
-	Conversations []Conversation
-	Stats         []CaptureStats
+	// AssetCounters and ConversationCounters are the assets and
+	// conversations whose only change is their counters and times, for a
+	// consumer that asked for them apart (the store); for others they are
+	// in Assets and Conversations.
+	AssetCounters        []AssetCounters
+	ConversationCounters []ConversationCounters
+	Removed              []AssetID
+	Conversations        []Conversation
+	Stats                []CaptureStats
 	// Reset means: forget what you hold, this update is a full snapshot.
 	Reset bool
 }

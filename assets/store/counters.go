@@ -11,12 +11,14 @@ import (
 	"otscope/model"
 )
 
-// Counter records (kind kindCounters, keyed by asset ID) hold an asset's
-// model.AssetCounters written after its last full record: a save of an
-// asset whose only change is its traffic writes some tens of bytes instead
-// of its whole JSON. Writing the full record deletes the counter record;
-// Load widens each asset with its counter record (model.Asset.Widen), so a
-// counter record left behind by a crash between the two is harmless.
+// Counter records (kind kindCounters keyed by asset ID, kindConvCounters
+// by conversation key) hold an asset's model.AssetCounters or a
+// conversation's model.ConversationCounters written after its last full
+// record: a save of an asset or conversation whose only change is its
+// traffic writes some tens of bytes instead of its whole JSON. Writing the
+// full record deletes the counter record; Load widens each record with its
+// counters (model.Asset.Widen, model.Conversation.Widen), so a counter
+// record left behind by a crash between the two is harmless.
 //
 // The value is binary: countersVersion, then uvarints and length-prefixed
 // strings (see appendCounters). It is read only by decodeCounters, which
@@ -63,6 +65,51 @@ func encodeCounters(c *model.AssetCounters) []byte {
 	return b
 }
 
+// encodeConvCounters returns c's value: countersVersion, the key, the
+// ends, the counters and the times.
+func encodeConvCounters(c *model.ConversationCounters) []byte {
+	b := make([]byte, 0, 48+len(c.Key)+len(c.Client)+len(c.Server))
+	b = append(b, countersVersion)
+	b = appendString(b, c.Key)
+	b = appendString(b, string(c.Client))
+	b = appendString(b, string(c.Server))
+	b = binary.AppendUvarint(b, c.Packets)
+	b = binary.AppendUvarint(b, c.Bytes)
+	b = binary.AppendUvarint(b, c.Flows)
+	b = appendTime(b, c.FirstSeen)
+	return appendTime(b, c.LastSeen)
+}
+
+// decodeConvCounters parses a value written by encodeConvCounters.
+func decodeConvCounters(b []byte) (model.ConversationCounters, error) {
+	return decodeRecord(b, func(r *reader, c *model.ConversationCounters) {
+		c.Key = r.string()
+		c.Client = model.AssetID(r.string())
+		c.Server = model.AssetID(r.string())
+		c.Packets = r.uvarint()
+		c.Bytes = r.uvarint()
+		c.Flows = r.uvarint()
+		c.FirstSeen = r.time()
+		c.LastSeen = r.time()
+	})
+}
+
+// decodeRecord checks a counter record's version, reads the rest with read
+// and fails unless read used every byte without error.
+func decodeRecord[T any](b []byte, read func(*reader, *T)) (T, error) {
+	var v T
+	if len(b) == 0 || b[0] != countersVersion {
+		return v, errValueVersion
+	}
+	r := reader{b: b[1:]}
+	read(&r, &v)
+	if r.bad || len(r.b) != 0 {
+		var zero T
+		return zero, errCounters
+	}
+	return v, nil
+}
+
 func appendString(b []byte, s string) []byte {
 	b = binary.AppendUvarint(b, uint64(len(s)))
 	return append(b, s...)
@@ -81,34 +128,27 @@ func appendTime(b []byte, t time.Time) []byte {
 
 // decodeCounters parses a value written by encodeCounters.
 func decodeCounters(b []byte) (model.AssetCounters, error) {
-	var c model.AssetCounters
-	if len(b) == 0 || b[0] != countersVersion {
-		return c, errValueVersion
-	}
-	r := reader{b: b[1:]}
-	c.ID = model.AssetID(r.string())
-	c.Packets = r.uvarint()
-	c.Bytes = r.uvarint()
-	c.FirstSeen = r.time()
-	c.LastSeen = r.time()
-	c.Services = readList(&r, func(s *model.ServiceSeen) {
-		s.Transport = r.string()
-		s.Port = uint16(r.max(r.uvarint(), math.MaxUint16))
-		if err := s.IP.UnmarshalBinary([]byte(r.string())); err != nil {
-			r.fail()
-		}
-		s.LastSeen = r.time()
+	return decodeRecord(b, func(r *reader, c *model.AssetCounters) {
+		c.ID = model.AssetID(r.string())
+		c.Packets = r.uvarint()
+		c.Bytes = r.uvarint()
+		c.FirstSeen = r.time()
+		c.LastSeen = r.time()
+		c.Services = readList(r, func(s *model.ServiceSeen) {
+			s.Transport = r.string()
+			s.Port = uint16(r.max(r.uvarint(), math.MaxUint16))
+			if err := s.IP.UnmarshalBinary([]byte(r.string())); err != nil {
+				r.fail()
+			}
+			s.LastSeen = r.time()
+		})
+		c.Facts = readList(r, func(f *model.FactSeen) {
+			f.Field = r.string()
+			f.Value = r.string()
+			f.Count = r.uvarint()
+			f.LastSeen = r.time()
+		})
 	})
-	c.Facts = readList(&r, func(f *model.FactSeen) {
-		f.Field = r.string()
-		f.Value = r.string()
-		f.Count = r.uvarint()
-		f.LastSeen = r.time()
-	})
-	if r.bad || len(r.b) != 0 {
-		return model.AssetCounters{}, errCounters
-	}
-	return c, nil
 }
 
 // readList reads a count and that many elements with read. An element
@@ -194,15 +234,18 @@ func (r *reader) time() time.Time {
 	return time.Time{}
 }
 
-// counterKeys returns the IDs of the session's counter records, read once
-// per writing handle and kept current by write. The caller holds h.wmu.
+// counterKeys returns the keys of the session's counter records (both
+// kinds), read once per writing handle and kept current by write. The
+// caller holds h.wmu.
 func (h *handle) counterKeys() (map[string]struct{}, error) {
 	if h.counters != nil {
 		return h.counters, nil
 	}
 	m := map[string]struct{}{}
 	err := h.view(func(txn *badger.Txn) error {
-		eachKey(txn, kindCounters, func(id []byte) { m[string(id)] = struct{}{} })
+		for _, kind := range []byte{kindCounters, kindConvCounters} {
+			eachKey(txn, kind, func(id []byte) { m[string(recordKey(kind, string(id)))] = struct{}{} })
+		}
 		return nil
 	})
 	if err != nil {

@@ -48,7 +48,7 @@ func TestCounterRecords(t *testing.T) {
 	mustSave(t, s, "s", Flush{Assets: []model.Asset{a, b}})
 
 	ca := laterCounters(a, time.Minute)
-	mustSave(t, s, "s", Flush{Counters: []model.AssetCounters{ca}})
+	mustSave(t, s, "s", Flush{AssetCounters: []model.AssetCounters{ca}})
 	snap := mustLoad(t, s, "s")
 	if want := widened(a, ca); !reflect.DeepEqual(snap.Assets[0], want) {
 		t.Fatalf("after a counters save:\ngot  %+v\nwant %+v", snap.Assets[0], want)
@@ -64,7 +64,7 @@ func TestCounterRecords(t *testing.T) {
 	}
 	// a second counters save replaces the first
 	ca2 := laterCounters(a, time.Hour)
-	mustSave(t, s, "s", Flush{Counters: []model.AssetCounters{ca2}})
+	mustSave(t, s, "s", Flush{AssetCounters: []model.AssetCounters{ca2}})
 	if got := mustLoad(t, s, "s").Assets[0]; got.LastSeen != a.LastSeen.Add(time.Hour) {
 		t.Errorf("LastSeen %v after the second counters save, want %v", got.LastSeen, a.LastSeen.Add(time.Hour))
 	}
@@ -78,7 +78,7 @@ func TestCounterRecords(t *testing.T) {
 	s = openDisk(t, dir)
 	a2 := a.Clone()
 	a2.Vendor = "Siemens AG, renamed"
-	mustSave(t, s, "s", Flush{Assets: []model.Asset{a2}, Counters: []model.AssetCounters{b.Counters()}})
+	mustSave(t, s, "s", Flush{Assets: []model.Asset{a2}, AssetCounters: []model.AssetCounters{b.Counters()}})
 	snap = mustLoad(t, s, "s")
 	if !reflect.DeepEqual(snap.Assets[0], a2) {
 		t.Fatalf("after a full save the counter record still applies:\ngot  %+v\nwant %+v", snap.Assets[0], a2)
@@ -92,6 +92,45 @@ func TestCounterRecords(t *testing.T) {
 	}
 	if snap = mustLoad(t, s, "s"); len(snap.Assets) != 1 || snap.Info.Assets != 1 {
 		t.Errorf("%d assets (Info %d) after removing b, want 1", len(snap.Assets), snap.Info.Assets)
+	}
+}
+
+// TestConversationCounterRecords: as TestCounterRecords for a
+// conversation; its ends follow the counters only when they were seen
+// later.
+func TestConversationCounterRecords(t *testing.T) {
+	s := openMem(t)
+	ensure(t, s, "s")
+	c := testConv("ip:10.20.0.5", "ip:10.20.0.7", 502)
+	mustSave(t, s, "s", Flush{Conversations: []model.Conversation{c}})
+	k := c.Counters()
+	k.Packets, k.Bytes, k.Flows = c.Packets+7, c.Bytes+700, c.Flows+1
+	k.Server, k.LastSeen = "mac:00:1b:1b:01:02:99", c.LastSeen.Add(time.Minute)
+	mustSave(t, s, "s", Flush{ConversationCounters: []model.ConversationCounters{k}})
+	want := c
+	want.Packets, want.Bytes, want.Flows, want.Server, want.LastSeen = k.Packets, k.Bytes, k.Flows, k.Server, k.LastSeen
+	got := mustLoad(t, s, "s").Conversations[0]
+	if !got.LastSeen.Equal(want.LastSeen) {
+		t.Fatalf("LastSeen %v, want %v", got.LastSeen, want.LastSeen)
+	}
+	got.LastSeen = want.LastSeen
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("after a counters save:\ngot  %+v\nwant %+v", got, want)
+	}
+	// counters seen earlier than the record move no end
+	old := c.Counters()
+	old.Server, old.LastSeen = "ip:10.20.0.99", c.LastSeen.Add(-time.Minute)
+	mustSave(t, s, "s", Flush{ConversationCounters: []model.ConversationCounters{old}})
+	if got := mustLoad(t, s, "s").Conversations[0]; got.Server != c.Server || got.Packets != c.Packets {
+		t.Errorf("older counters: server %s, %d packets; want the record's %s, %d", got.Server, got.Packets, c.Server, c.Packets)
+	}
+	// a whole write deletes them
+	mustSave(t, s, "s", Flush{Conversations: []model.Conversation{c}})
+	if n := countKind(t, s, "s", kindConvCounters); n != 0 {
+		t.Errorf("%d conversation counter records after a whole write, want 0", n)
+	}
+	if got := mustLoad(t, s, "s").Conversations; len(got) != 1 || !reflect.DeepEqual(got[0], c) {
+		t.Errorf("after a whole write: %+v, want %+v", got, c)
 	}
 }
 
@@ -131,16 +170,25 @@ func countKind(t *testing.T, s *Store, name string, kind byte) int {
 	return n
 }
 
-// FuzzCounters: decodeCounters never panics nor allocates more than its
-// input can hold, and what it accepts encodes back to a value it decodes
-// the same.
+// FuzzCounters: decodeCounters and decodeConvCounters never panic nor
+// allocate more than their input can hold, and what they accept encodes
+// back to a value they decode the same.
 func FuzzCounters(f *testing.F) {
 	a := testAsset("ip:10.20.0.7", 7)
 	c := laterCounters(a, time.Minute)
 	f.Add(encodeCounters(&c))
 	f.Add(encodeCounters(&model.AssetCounters{ID: "x"}))
 	f.Add([]byte{countersVersion, 1, 'x', 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f})
+	cv := testConv("ip:10.20.0.5", "ip:10.20.0.7", 502)
+	k := cv.Counters()
+	f.Add(encodeConvCounters(&k))
 	f.Fuzz(func(t *testing.T, b []byte) {
+		if k, err := decodeConvCounters(b); err == nil {
+			enc := encodeConvCounters(&k)
+			if k2, err := decodeConvCounters(enc); err != nil || !reflect.DeepEqual(k, k2) {
+				t.Fatalf("%x decodes to %+v, which encodes to %x, which decodes to %+v, %v", b, k, enc, k2, err)
+			}
+		}
 		c, err := decodeCounters(b)
 		if err != nil {
 			return

@@ -62,15 +62,16 @@
 //	a\x00<asset ID>      model.Asset
 //	A\x00<asset ID>      model.AssetCounters written since that asset's record
 //	c\x00<conv key>      model.Conversation (key: Conversation.Key())
+//	C\x00<conv key>      model.ConversationCounters written since that record
 //	t\x00<source>        model.CaptureStats of the latest run of a source
 //	T\x00<source>\x00<t> model.CaptureStats of an earlier run (t: its start)
 //	<j>\x00<seq>         journal j's record seq (8 bytes, big-endian)
 //
 // Each value is a version byte followed by JSON, except counter records:
-// binary (counters.go), tens of bytes where the asset's JSON is a
-// kilobyte or more. An asset whose only change is its traffic is saved as
-// one (Flush.Counters); saving the asset whole deletes it, and Load widens
-// each asset with its counter record. Journals (the scan log,
+// binary (counters.go), tens of bytes where an asset's JSON is a kilobyte
+// or more. An asset or conversation whose only change is its traffic is
+// saved as one (Flush.AssetCounters, Flush.ConversationCounters); saving
+// it whole deletes it, and Load widens each record with its counters. Journals (the scan log,
 // waivers, state history, capture runs, and any kind another package
 // declares with RegisterJournal) are append-only; AppendJournal and
 // ReadJournal are typed, ReadRawJournal and AppendRawJournal move records

@@ -79,7 +79,7 @@ type handle struct {
 	// does not look each one up again to count new records. Guarded by
 	// wmu: only writers use it.
 	known map[string]struct{}
-	// counters holds the IDs of the session's counter records (nil until
+	// counters holds the keys of the session's counter records (nil until
 	// the first write reads them; see counterKeys). Guarded by wmu.
 	counters map[string]struct{}
 

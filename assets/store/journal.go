@@ -34,7 +34,7 @@ var (
 )
 
 // reservedKinds are the key bytes of the session's own records.
-const reservedKinds = "mactTA"
+const reservedKinds = "mactTAC"
 
 // RegisterJournal declares a journal kind: key is its key byte (a printable
 // ASCII letter not used by another kind), name its stable name in bundles

@@ -19,6 +19,8 @@ const (
 	kindStats    = 't'
 	kindOldStats = 'T' // stats of earlier runs of a source, see Save
 	kindCounters = 'A' // an asset's counters written after its record, see counters.go
+	// a conversation's counters written after its record
+	kindConvCounters = 'C'
 )
 
 // valueVersion is the first byte of every JSON value this package writes.

@@ -19,16 +19,19 @@ import (
 type Flush struct {
 	// Assets are upserted by ID.
 	Assets []model.Asset
-	// Counters are the counters of stored assets whose only change is
+	// AssetCounters are the counters of stored assets whose only change is
 	// their traffic (packets, bytes, times), upserted by ID in place of the
 	// whole asset; Load applies them to the stored asset. An asset in
 	// Assets replaces its stored counters.
-	Counters []model.AssetCounters
+	AssetCounters []model.AssetCounters
 	// Removed are asset IDs to delete. They are applied before Assets, so an
 	// ID in both lists ends up stored.
 	Removed []model.AssetID
 	// Conversations are upserted by Conversation.Key().
 	Conversations []model.Conversation
+	// ConversationCounters are to conversations what AssetCounters are to
+	// assets.
+	ConversationCounters []model.ConversationCounters
 	// Stats are upserted by CaptureStats.Source. A record whose Started
 	// differs from the stored one of the same source is a new run of that
 	// source: the stored one is kept as an earlier run, and the session's
@@ -41,7 +44,7 @@ type Flush struct {
 
 // size estimates the bytes a flush writes.
 func (f *Flush) size() int64 {
-	return int64(len(f.Assets))*2048 + int64(len(f.Conversations)+len(f.Counters))*256 + int64(len(f.Stats)+len(f.Removed))*256
+	return int64(len(f.Assets))*2048 + int64(len(f.Conversations)+len(f.AssetCounters)+len(f.ConversationCounters))*256 + int64(len(f.Stats)+len(f.Removed))*256
 }
 
 // Save writes f to the named session, which must exist (EnsureSession), and
@@ -117,7 +120,7 @@ func (h *handle) write(meta *dbMeta, f *Flush) (d delta, err error) {
 	// Keys learnt or deleted by this batch, and counter records written
 	// or deleted, reach h.known and h.counters only once it has committed.
 	var learnt, forgot [][]byte
-	var countersSet, countersGone []string
+	var countersSet, countersGone []string // record keys
 	defer func() {
 		if err != nil {
 			return
@@ -128,20 +131,27 @@ func (h *handle) write(meta *dbMeta, f *Flush) (d delta, err error) {
 		for _, k := range forgot {
 			delete(h.known, string(k))
 		}
-		for _, id := range countersGone { // in the batch's order
-			delete(counters, id)
+		for _, k := range countersGone { // in the batch's order
+			delete(counters, k)
 		}
-		for _, id := range countersSet {
-			counters[id] = struct{}{}
+		for _, k := range countersSet {
+			counters[k] = struct{}{}
 		}
 	}()
-	// dropCounters deletes the counter record of asset id, if it has one.
-	dropCounters := func(id model.AssetID) error {
-		if _, ok := counters[string(id)]; !ok {
+	// dropCounters deletes the counter record of kind and id, if there is
+	// one; setCounters writes one.
+	dropCounters := func(kind byte, id string) error {
+		k := recordKey(kind, id)
+		if _, ok := counters[string(k)]; !ok {
 			return nil
 		}
-		countersGone = append(countersGone, string(id))
-		return b.delete(recordKey(kindCounters, string(id)))
+		countersGone = append(countersGone, string(k))
+		return b.delete(k)
+	}
+	setCounters := func(kind byte, id string, v []byte) error {
+		k := recordKey(kind, id)
+		countersSet = append(countersSet, string(k))
+		return b.set(k, v)
 	}
 	exists := func(k []byte) (bool, error) {
 		if _, ok := h.known[string(k)]; ok {
@@ -166,7 +176,7 @@ func (h *handle) write(meta *dbMeta, f *Flush) (d delta, err error) {
 			}
 			forgot = append(forgot, k)
 		}
-		if err := dropCounters(id); err != nil {
+		if err := dropCounters(kindCounters, string(id)); err != nil {
 			return d, err
 		}
 	}
@@ -183,29 +193,38 @@ func (h *handle) write(meta *dbMeta, f *Flush) (d delta, err error) {
 			d.assets++
 			learnt = append(learnt, k)
 		}
-		if err := dropCounters(f.Assets[i].ID); err != nil {
+		if err := dropCounters(kindCounters, string(f.Assets[i].ID)); err != nil {
 			return d, err
 		}
 	}
-	for i := range f.Counters {
-		id := string(f.Counters[i].ID)
-		if err := b.set(recordKey(kindCounters, id), encodeCounters(&f.Counters[i])); err != nil {
-			return d, fmt.Errorf("asset %s counters: %w", id, err)
+	for i := range f.AssetCounters {
+		c := &f.AssetCounters[i]
+		if err := setCounters(kindCounters, string(c.ID), encodeCounters(c)); err != nil {
+			return d, fmt.Errorf("asset %s counters: %w", c.ID, err)
 		}
-		countersSet = append(countersSet, id)
 	}
 	for i := range f.Conversations {
-		k := recordKey(kindConv, f.Conversations[i].Key())
+		key := f.Conversations[i].Key()
+		k := recordKey(kindConv, key)
 		ok, err := exists(k)
 		if err != nil {
 			return d, err
 		}
 		if err := put(b, k, &f.Conversations[i]); err != nil {
-			return d, fmt.Errorf("conversation %s: %w", f.Conversations[i].Key(), err)
+			return d, fmt.Errorf("conversation %s: %w", key, err)
 		}
 		if !ok {
 			d.convs++
 			learnt = append(learnt, k)
+		}
+		if err := dropCounters(kindConvCounters, key); err != nil {
+			return d, err
+		}
+	}
+	for i := range f.ConversationCounters {
+		c := &f.ConversationCounters[i]
+		if err := setCounters(kindConvCounters, c.Key, encodeConvCounters(c)); err != nil {
+			return d, fmt.Errorf("conversation %s counters: %w", c.Key, err)
 		}
 	}
 	for i := range f.Stats {
@@ -288,22 +307,27 @@ func put(b *batch, key []byte, v any) error {
 	return b.set(key, enc)
 }
 
-// widen applies the counter records in vals to assets (sorted by ID, as
-// the keys are) and returns how many could not be decoded. A record whose
-// asset is not stored (a crash between deleting the asset and its
-// counters) is dropped.
-func widen(assets []model.Asset, vals [][]byte) (bad int) {
+// widen applies the counter records in vals to recs (sorted by key, as
+// Load sorts them) and returns how many could not be decoded. A record
+// whose asset or conversation is not stored (a crash between deleting it
+// and its counters) is dropped.
+func widen[R, C any](recs []R, vals [][]byte, decode func([]byte) (C, error), key func(*R) string,
+	ckey func(*C) string, apply func(*R, *C)) (bad int) {
+	if len(vals) == 0 {
+		return 0
+	}
+	keys := make([]string, len(recs))
+	for i := range recs {
+		keys[i] = key(&recs[i])
+	}
 	for _, v := range vals {
-		c, err := decodeCounters(v)
+		c, err := decode(v)
 		if err != nil {
 			bad++
 			continue
 		}
-		i, ok := slices.BinarySearchFunc(assets, c.ID, func(a model.Asset, id model.AssetID) int {
-			return strings.Compare(string(a.ID), string(id))
-		})
-		if ok {
-			assets[i].Widen(&c)
+		if i, ok := slices.BinarySearch(keys, ckey(&c)); ok {
+			apply(&recs[i], &c)
 		}
 	}
 	return bad
@@ -349,6 +373,7 @@ func (s *Store) Load(session string) (Snapshot, error) {
 		oldPackets            uint64
 		assetVals, convVals   [][]byte
 		counterVals           [][]byte
+		convCounterVals       [][]byte
 		statVals, oldStatVals [][]byte
 		dm                    dbMeta
 	)
@@ -384,6 +409,8 @@ func (s *Store) Load(session string) (Snapshot, error) {
 				dst = &oldStatVals
 			case kindCounters:
 				dst = &counterVals
+			case kindConvCounters:
+				dst = &convCounterVals
 			default:
 				// Every key of this kind sorts before kind, 1.
 				it.Seek([]byte{kind, 1})
@@ -418,7 +445,10 @@ func (s *Store) Load(session string) (Snapshot, error) {
 	slices.SortStableFunc(snap.Assets, func(a, b model.Asset) int { return strings.Compare(string(a.ID), string(b.ID)) })
 	slices.SortStableFunc(snap.Conversations, func(a, b model.Conversation) int { return strings.Compare(a.Key(), b.Key()) })
 	slices.SortStableFunc(snap.Stats, func(a, b model.CaptureStats) int { return strings.Compare(a.Source, b.Source) })
-	snap.Skipped += widen(snap.Assets, counterVals)
+	snap.Skipped += widen(snap.Assets, counterVals, decodeCounters, func(a *model.Asset) string { return string(a.ID) },
+		func(c *model.AssetCounters) string { return string(c.ID) }, (*model.Asset).Widen)
+	snap.Skipped += widen(snap.Conversations, convCounterVals, decodeConvCounters, (*model.Conversation).Key,
+		func(c *model.ConversationCounters) string { return c.Key }, (*model.Conversation).Widen)
 	h.metaMu.Lock()
 	loaded := h.metaLoaded
 	h.metaMu.Unlock()
