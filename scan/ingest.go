@@ -20,7 +20,8 @@ type IngestOptions struct {
 	Pace float64
 	// FlushPackets and FlushEvery bound how long observations of something
 	// new (a host, flow, fact or service) wait before they are handed
-	// downstream. Defaults 8192 packets and 100 ms.
+	// downstream. Defaults 8192 packets and 100 ms; a batch is handed over
+	// sooner when it is full (decode.Decoder.Full).
 	FlushPackets int
 	FlushEvery   time.Duration
 	// CountersEvery bounds how long the counters of known hosts and flows
@@ -189,7 +190,7 @@ func Ingest(ctx context.Context, src capture.Source, out chan<- model.Batch, o I
 		}
 		dec.Decode(data, ci, src.LinkType(), src.Frame())
 		n++
-		if n >= o.FlushPackets || ((src.Live() || n&1023 == 0) && time.Since(lastFlush) >= o.FlushEvery) {
+		if n >= o.FlushPackets || dec.Full() || ((src.Live() || n&1023 == 0) && time.Since(lastFlush) >= o.FlushEvery) {
 			if !send(false) {
 				break
 			}

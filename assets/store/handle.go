@@ -27,11 +27,16 @@ import (
 // and every open session is its own database.
 const (
 	valueLogFileSize = 16 << 20
-	memTableSize     = 8 << 20
-	numMemtables     = 2
-	blockCacheSize   = 8 << 20
-	indexCacheSize   = 4 << 20
-	numCompactors    = 2
+	// Badger's builder takes about three times memTableSize while it
+	// turns a full memtable into a table; with 4 MiB rather than 8 a
+	// 10,000-asset read peaks about 10 MB lower.
+	memTableSize = 4 << 20
+	// valueThreshold must fit Badger's largest batch, 15% of a memtable.
+	valueThreshold = 256 << 10
+	numMemtables   = 2
+	blockCacheSize = 8 << 20
+	indexCacheSize = 4 << 20
+	numCompactors  = 2
 )
 
 // dbDirName is the Badger directory inside a session directory.
@@ -98,6 +103,7 @@ func (s *Store) badgerOptions(dir string, readOnly bool) badger.Options {
 		WithLogger(newBadgerLogger(s.logger, s.opts.Verbose)).
 		WithValueLogFileSize(valueLogFileSize).
 		WithMemTableSize(memTableSize).
+		WithValueThreshold(valueThreshold).
 		WithNumMemtables(numMemtables).
 		WithBlockCacheSize(blockCacheSize).
 		WithIndexCacheSize(indexCacheSize).
