@@ -109,3 +109,39 @@ func TestFlushPartBoundsBatches(t *testing.T) {
 		t.Errorf("Pending after the last part = %d, want 0", d.Pending())
 	}
 }
+
+// TestFullBatchFitsItsSlice: when every host and flow is new, Full says so
+// before the batch outgrows its slice, and a counters part leaves room for
+// what is new: neither copies its slice to grow it.
+func TestFullBatchFitsItsSlice(t *testing.T) {
+	d := New(Options{Origin: "unit"})
+	host := func(i int) []byte {
+		mac := net.HardwareAddr{0x00, 0x0e, 0x8c, 1, byte(i >> 8), byte(i)}
+		ip := net.IP{10, 10, byte(2 + i/250), byte(1 + i%250)}
+		return frame(t, eth(mac, macPLC, layers.EthernetTypeIPv4), ip4(ip, ipPLC, layers.IPProtocolTCP), tcpSeg(49152, 502, false, true))
+	}
+	n := 0
+	for ; !d.Full(); n++ {
+		if n > 4*model.BatchObservations {
+			t.Fatalf("Full never true after %d new hosts", n)
+		}
+		feed(d, host(n))
+	}
+	b := d.FlushNew()
+	if cap(b.Obs) > model.BatchObservations {
+		t.Fatalf("full batch after %d new hosts: %d observations in a slice of %d, want a slice of at most %d",
+			n, len(b.Obs), cap(b.Obs), model.BatchObservations)
+	}
+	// every host again (counters), and as many new ones as fit
+	for i := range n {
+		feed(d, host(i))
+	}
+	for i := n; !d.Full(); i++ {
+		feed(d, host(i))
+	}
+	b, _ = d.FlushPart(model.BatchObservations / 2)
+	if cap(b.Obs) > model.BatchObservations || len(b.Obs) <= n/2 {
+		t.Errorf("counters part: %d observations in a slice of %d, want more than %d (new hosts and counters) in a slice of at most %d",
+			len(b.Obs), cap(b.Obs), n/2, model.BatchObservations)
+	}
+}
