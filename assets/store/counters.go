@@ -20,9 +20,10 @@ import (
 // counters (model.Asset.Widen, model.Conversation.Widen), so a counter
 // record left behind by a crash between the two is harmless.
 //
-// The value is binary: countersVersion, then uvarints and length-prefixed
-// strings (see appendCounters). It is read only by decodeCounters, which
-// checks every length against what is left.
+// The value is binary: countersVersion, then uvarints, length-prefixed
+// strings and times (encodeCounters, encodeConvCounters). It is read only
+// by decodeCounters and decodeConvCounters, which check every length
+// against what is left (decodeRecord, reader).
 
 // countersVersion is the first byte of a counter record's value.
 const countersVersion = 1

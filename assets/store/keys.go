@@ -70,7 +70,7 @@ func splitKey(key []byte) (kind byte, id string, ok bool) {
 // encodeValue returns the version byte followed by the JSON of v, the bytes
 // of encoding/json.Marshal (FuzzDecodersAgree checks it), encoded into a
 // reused buffer and copied out once: a read of a 10,000-asset plant encodes
-// every asset and conversation at least twice. (The faster encoder of
+// every asset and conversation when it is new. (The faster encoder of
 // github.com/segmentio/encoding/json, which decodes, ignores the model's
 // omitzero tags: its bytes would differ.)
 func encodeValue(v any) ([]byte, error) {
