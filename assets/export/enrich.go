@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"otscope/assets/advisory"
@@ -146,37 +148,67 @@ func assetViolationJSON(id model.AssetID, v *policy.Violation) any {
 }
 
 // RecordsJSON writes enriched assets as one JSON array.
+//
+// The bytes are those of encoding the slice whole with two-space indent.
+// Records are encoded a window at a time, the window's chunks on all
+// cores, and written in order: a 10,000-asset session's 24 MB document
+// never sits in memory whole. Record.MarshalJSON's output is valid and
+// HTML-escaped already, so it is indented once rather than compacted again
+// by an Encoder.
 func RecordsJSON(w io.Writer, recs []Record) error {
 	if len(recs) == 0 {
 		_, err := io.WriteString(w, "[]\n")
 		return err
 	}
-	// One record at a time through a reused buffer: the same bytes as
-	// encoding the slice whole, without holding (and re-indenting) the whole
-	// document in memory.
-	// Record.MarshalJSON's output is valid and HTML-escaped already, so it
-	// is indented once rather than compacted again by an Encoder.
+	const chunk = 64
+	workers := min(runtime.GOMAXPROCS(0), (len(recs)+chunk-1)/chunk)
+	bufs := make([]bytes.Buffer, workers)
+	errs := make([]error, workers)
 	bw := bufio.NewWriterSize(w, 64<<10)
-	var buf bytes.Buffer
 	bw.WriteString("[\n")
+	for start := 0; start < len(recs); start += workers * chunk {
+		var wg sync.WaitGroup
+		for k := range workers {
+			lo := start + k*chunk
+			hi := min(lo+chunk, len(recs))
+			if lo >= hi {
+				bufs[k].Reset()
+				continue
+			}
+			wg.Go(func() { errs[k] = indentRecords(&bufs[k], recs[lo:hi], hi == len(recs)) })
+		}
+		wg.Wait()
+		for k := range bufs {
+			if errs[k] != nil {
+				return errs[k]
+			}
+			bw.Write(bufs[k].Bytes())
+		}
+	}
+	bw.WriteString("]\n")
+	return bw.Flush()
+}
+
+// indentRecords writes recs to buf as array elements, each followed by a
+// comma unless last holds the array's final record.
+func indentRecords(buf *bytes.Buffer, recs []Record, last bool) error {
+	buf.Reset()
 	for i := range recs {
 		b, err := recs[i].MarshalJSON()
 		if err != nil {
 			return err
 		}
-		buf.Reset()
-		if err := json.Indent(&buf, b, "  ", "  "); err != nil {
+		buf.WriteString("  ")
+		if err := json.Indent(buf, b, "  ", "  "); err != nil {
 			return err
 		}
-		bw.WriteString("  ")
-		bw.Write(buf.Bytes())
-		if i < len(recs)-1 {
-			bw.WriteString(",\n")
+		if last && i == len(recs)-1 {
+			buf.WriteString("\n")
 		} else {
-			bw.WriteString("\n]\n")
+			buf.WriteString(",\n")
 		}
 	}
-	return bw.Flush()
+	return nil
 }
 
 // Lifecycle writes the lifecycle view of assets: one row per asset (and per

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -174,13 +175,20 @@ func TestEnrichViolations(t *testing.T) {
 	}
 }
 
-// RecordsJSON streams one record at a time; its bytes are those of encoding
-// the whole slice as one indented document (what it wrote before), for no
-// records, one, and several.
+// RecordsJSON encodes a window of records at a time on all cores; its bytes
+// are those of encoding the whole slice as one indented document, for no
+// records, one, several, and enough for several windows of chunks (with
+// the last chunk short, and with it full).
 func TestRecordsJSONStreamsTheSameDocument(t *testing.T) {
 	as := fixture()
 	all := Records(as, nil)
-	for _, recs := range [][]Record{nil, all[:1], all} {
+	var many []Record
+	for i := 0; len(many) < 1000; i++ {
+		r := all[i%len(all)]
+		r.ID = model.AssetID(fmt.Sprintf("%s-%d", r.ID, i))
+		many = append(many, r)
+	}
+	for _, recs := range [][]Record{nil, all[:1], all, many[:128], many[:129], many[:997], many} {
 		var got, want bytes.Buffer
 		if err := RecordsJSON(&got, recs); err != nil {
 			t.Fatal(err)
