@@ -24,10 +24,12 @@ import (
 // generated plant and fail below the project's floors, in packets per
 // CPU-second of the process. They run only when OTSCOPE_SPEED=1 is set and
 // never under the race detector or -short. `make speed` (the CI's non-race
-// step) runs the small plant's; the 10,000-asset floor runs by hand
-// (OTSCOPE_SPEED=1 go test -run '^TestSpeed' -v ./assets/): its first
-// million packets, where every asset is new, read at 0.49-0.58 M packets
-// per CPU-second on the idle machine, too close to the floor for CI.
+// step) runs both: the 300-asset plant against 1.5 M, and the 10,000-asset
+// plant against 0.5 M over 2 million packets, the size of the scale
+// table's plants (`make bench`). The first million alone, where every
+// asset is new, read at 0.49-0.63 M on the idle machine, too close to the
+// floor for a shared CI machine; the whole two million read at 0.80-1.08 M
+// (the lower figure with the other packages' speed tests beside it).
 
 // demoAssets is how many assets the demo plant yields without a fleet.
 const demoAssets = 47
@@ -150,5 +152,6 @@ func testSpeed(t *testing.T, n, packets int, floor float64) {
 // TestSpeedSmallPlant: at least 1.5 M packets per CPU-second on a 300-asset plant.
 func TestSpeedSmallPlant(t *testing.T) { testSpeed(t, 300, 1_000_000, 1.5e6) }
 
-// TestSpeedLargePlant: at least 0.5 M packets per CPU-second at 10,000 assets.
-func TestSpeedLargePlant(t *testing.T) { testSpeed(t, 10_000, 1_000_000, 0.5e6) }
+// TestSpeedLargePlant: at least 0.5 M packets per CPU-second at 10,000
+// assets, over the scale table's 2 million packets.
+func TestSpeedLargePlant(t *testing.T) { testSpeed(t, 10_000, 2_000_000, 0.5e6) }
