@@ -375,16 +375,28 @@ func (inv *Inventory) addFact(a *model.Asset, f model.Fact) bool {
 	if f.Value == "" {
 		return false
 	}
+	if f.Count == 0 {
+		f.Count = 1
+	}
+	if f.LastSeen.IsZero() {
+		f.LastSeen = f.Source.Time
+	}
 	for i := range a.Facts {
 		e := &a.Facts[i]
 		if e.Field == f.Field && e.Value == f.Value {
-			e.Count += max(f.Count, 1)
+			if e.Source.Kind == model.Derived && f.Source.Kind == model.Passive {
+				// A frame is better provenance than a derivation, and the
+				// fact becomes the frame's whole (its explanation, count,
+				// time and place): what it is then does not depend on
+				// whether a role was inferred before the frame came.
+				a.Facts = slices.Delete(a.Facts, i, i+1)
+				a.Facts = insertFact(a.Facts, f)
+				derive(a)
+				return true
+			}
+			e.Count += f.Count
 			if f.LastSeen.After(e.LastSeen) {
 				e.LastSeen = f.LastSeen
-			}
-			if e.Source.Kind != model.Passive && f.Source.Kind == model.Passive && e.Source.Kind == model.Derived {
-				e.Source = f.Source // a frame is better provenance than a derivation
-				return true
 			}
 			return false
 		}
@@ -392,15 +404,24 @@ func (inv *Inventory) addFact(a *model.Asset, f model.Fact) bool {
 	if len(a.Facts) >= maxFactsPerAsset {
 		return false
 	}
-	if f.Count == 0 {
-		f.Count = 1
-	}
-	if f.LastSeen.IsZero() {
-		f.LastSeen = f.Source.Time
-	}
-	a.Facts = appendFact(a.Facts, f)
+	a.Facts = insertFact(a.Facts, f)
 	derive(a)
 	return true
+}
+
+// insertFact adds f before the inferred roles, which stand last (see
+// inferRoles).
+func insertFact(facts []model.Fact, f model.Fact) []model.Fact {
+	at := len(facts)
+	for at > 0 && inferredRole(&facts[at-1]) {
+		at--
+	}
+	facts = appendFact(facts, f)
+	if at < len(facts)-1 {
+		copy(facts[at+1:], facts[at:len(facts)-1])
+		facts[at] = f
+	}
+	return facts
 }
 
 // appendFact grows the facts list one element at a time up to eight, then

@@ -82,8 +82,19 @@ func (inv *Inventory) noteClient(client, server model.AssetID, proto string) {
 // inferRoles replaces the asset's behavioural role facts with the current
 // inference.
 func (inv *Inventory) inferRoles(a *model.Asset) {
+	proven := map[string]bool{}
+	for _, f := range a.Facts {
+		if f.Field == model.FieldRole && !inferredRole(&f) {
+			proven[f.Value] = true
+		}
+	}
 	var want [][2]string // role, reason
 	add := func(role, reason string) {
+		if proven[role] {
+			// the asset's own traffic says it already: a second fact of
+			// the same field and value would be a duplicate
+			return
+		}
 		for i := range want {
 			if want[i][0] == role {
 				want[i][1] += "; " + reason
@@ -91,12 +102,6 @@ func (inv *Inventory) inferRoles(a *model.Asset) {
 			}
 		}
 		want = append(want, [2]string{role, reason})
-	}
-	proven := map[string]bool{}
-	for _, f := range a.Facts {
-		if f.Field == model.FieldRole && !(f.Source.Kind == model.Derived && f.Source.Origin == roleSource) {
-			proven[f.Value] = true
-		}
 	}
 	hasProven := false
 	for r := range proven {
@@ -171,34 +176,55 @@ func (inv *Inventory) inferRoles(a *model.Asset) {
 	if os := a.Fact(model.FieldOS); strings.Contains(strings.ToLower(os), "windows") && len(want) == 0 && len(proven) == 0 {
 		add(model.RoleWindowsHost, "reports "+os)
 	}
-	// replace the previous inference
+	// Replace the previous inference. The inferred roles stand last, in the
+	// order of want: where they stand does not depend on when they were
+	// first inferred (addFact puts what frames say before them). An
+	// inferred role speaks of the asset's traffic from its first packet to
+	// its last, so those are its times: the inference runs whenever a
+	// consumer takes the asset's changes, at moments the clock picks, and
+	// what it leaves must be the same whenever that was. The last-seen
+	// time moves on like a counter; a new role, reason or order, or an
+	// earlier first packet (a merge), is a change of content.
+	var buf [4]model.Fact
+	before := buf[:0]
 	kept := a.Facts[:0]
-	changed := false
+	moved := false // an inferred role stood before a fact of frames (an older session)
 	for _, f := range a.Facts {
-		if f.Field == model.FieldRole && f.Source.Kind == model.Derived && f.Source.Origin == roleSource {
-			i := slices.IndexFunc(want, func(w [2]string) bool { return w[0] == f.Value })
-			if i < 0 {
-				changed = true
-				continue
-			}
-			if f.Detail != want[i][1] {
-				f.Detail, changed = want[i][1], true
-			}
-			want = slices.Delete(want, i, i+1)
+		if inferredRole(&f) {
+			before = append(before, f)
+			continue
 		}
+		moved = moved || len(before) > 0
 		kept = append(kept, f)
 	}
 	a.Facts = kept
-	for _, w := range want {
-		a.Facts = appendFact(a.Facts, model.Fact{
-			Field: model.FieldRole, Value: w[0], Detail: w[1], Count: 1, LastSeen: a.LastSeen,
-			Source: model.Source{Kind: model.Derived, Protocol: "roles", Origin: roleSource, Time: a.LastSeen},
-		})
-		changed = true
+	changed := moved || len(before) != len(want)
+	for i, w := range want {
+		j := slices.IndexFunc(before, func(f model.Fact) bool { return f.Value == w[0] })
+		var f model.Fact
+		if j >= 0 {
+			f = before[j]
+		} else {
+			f = model.Fact{Field: model.FieldRole, Value: w[0], Count: 1,
+				Source: model.Source{Kind: model.Derived, Protocol: "roles", Origin: roleSource}}
+		}
+		if j != i || f.Detail != w[1] || !f.Source.Time.Equal(a.FirstSeen) {
+			changed = true
+		}
+		f.Detail, f.Source.Time = w[1], a.FirstSeen
+		if a.LastSeen.After(f.LastSeen) {
+			f.LastSeen = a.LastSeen
+		}
+		a.Facts = appendFact(a.Facts, f)
 	}
 	if changed {
 		derive(a)
 	}
+}
+
+// inferredRole reports whether f is a role inferRoles inferred.
+func inferredRole(f *model.Fact) bool {
+	return f.Field == model.FieldRole && f.Source.Kind == model.Derived && f.Source.Origin == roleSource
 }
 
 func firstN(s []string, n int) []string {

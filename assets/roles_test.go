@@ -2,8 +2,10 @@ package assets
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"testing"
+	"time"
 
 	"otscope/model"
 )
@@ -123,5 +125,99 @@ func TestRoleCIPCommunicationsAdapter(t *testing.T) {
 	// no identity: answering EtherNet/IP still suggests a controller
 	if roles, _ := roleOf(t, inv, model.MACAssetID(plc)); !slices.Contains(roles, model.RolePLC) {
 		t.Errorf("controller without identity roles = %v", roles)
+	}
+}
+
+// Roles are inferred when a consumer takes an asset's changes, and when that
+// happens is a matter of the clock (the session's 500 ms flush, the UI's
+// 100 ms notify). The inventory it leaves must not depend on it: the same
+// observations give the same assets whether changes were taken after every
+// one or only at the end. Here a PLC is first a PLC by behaviour (it answers
+// Modbus) and later by its own CIP identity, an HMI polls it, and time goes
+// on between them.
+func TestRolesDoNotDependOnWhenChangesAreTaken(t *testing.T) {
+	at := func(o model.Observation, s int) model.Observation {
+		ts := t0.Add(time.Duration(s) * time.Second)
+		o.First, o.Last = ts, ts
+		if o.Fact.Field != "" {
+			o.Fact.Source.Time, o.Fact.LastSeen = ts, ts
+		}
+		if o.Kind == model.ObsService {
+			o.Service.FirstSeen, o.Service.LastSeen = ts, ts
+		}
+		return o
+	}
+	proven := fact(macPLC, "10.10.1.10", model.FieldRole, model.RolePLC, 40)
+	proven.Fact.Source.Protocol = "enip"
+	proven.Fact.Detail = "CIP identity device type 14 (Programmable Logic Controller)"
+	opc := fact(macPLC, "10.10.1.10", model.FieldRole, model.RoleOPCServer, 2)
+	opc.Fact.Source.Protocol = "opcua"
+	seq := []model.Observation{
+		at(host(macPLC, "10.10.1.10"), 0),
+		at(service(macPLC, "10.10.1.10", 502, "modbus"), 1),
+		at(opc, 1),
+		at(service(macPLC, "10.10.1.10", 4840, "opcua"), 1),
+		at(host(macHMI, "10.10.1.20"), 2),
+		at(conv(macHMI, macPLC, "10.10.1.20", "10.10.1.10", 502, "modbus"), 3),
+		at(host(macPLC, "10.10.1.10"), 10),
+		at(conv(macHMI, macPLC, "10.10.1.20", "10.10.1.10", 502, "modbus"), 15),
+		at(host(macHMI, "10.10.1.20"), 16),
+		at(proven, 20),
+		at(proven, 25),
+		at(host(macPLC, "10.10.1.10"), 30),
+	}
+	read := func(every bool) []model.Asset {
+		inv := NewInventory(vendor)
+		inv.SetConsumers(ForStore)
+		for _, o := range seq {
+			apply(inv, o)
+			if every {
+				inv.changes(ForStore, true, false)
+			}
+		}
+		inv.changes(ForStore, true, false)
+		return inv.Assets()
+	}
+	often, once := read(true), read(false)
+	if !reflect.DeepEqual(often, once) {
+		for i := range often {
+			if !reflect.DeepEqual(often[i], once[i]) {
+				t.Errorf("%s differs:\nchanges taken after every observation: %+v\nonly at the end: %+v",
+					often[i].ID, often[i].Facts, once[i].Facts)
+			}
+		}
+	}
+	// and what it leaves is what was observed: the PLC's role is its CIP
+	// identity's, counted twice (the inference it replaced counts nothing),
+	// and its OPC UA server role the one its OPC UA traffic said, not a
+	// second fact of the same value inferred from its port (counter records
+	// widen the first fact of a field and value, so a duplicate's times
+	// would be those of whichever save last wrote the asset whole)
+	for _, a := range once {
+		seen := map[[2]string]bool{}
+		for _, f := range a.Facts {
+			if k := [2]string{f.Field, f.Value}; seen[k] {
+				t.Errorf("%s has two %s facts %q", a.ID, f.Field, f.Value)
+			} else {
+				seen[k] = true
+			}
+			if f.Field != model.FieldRole {
+				continue
+			}
+			switch {
+			case a.ID == model.MACAssetID(macPLC) && f.Value == model.RoleOPCServer:
+				if f.Source.Protocol != "opcua" {
+					t.Errorf("PLC OPC UA role fact = %+v, want the OPC UA traffic's", f)
+				}
+			case a.ID == model.MACAssetID(macPLC):
+				if f.Source.Kind != model.Passive || f.Detail != proven.Fact.Detail || f.Count != 2 {
+					t.Errorf("PLC role fact = %+v, want the CIP identity's, count 2", f)
+				}
+			case a.ID == model.MACAssetID(macHMI):
+				if f.Value != model.RoleHMI || !f.Source.Time.Equal(t0.Add(2*time.Second)) || !f.LastSeen.Equal(t0.Add(16*time.Second)) {
+					t.Errorf("HMI role fact = %+v, want hmi from its first to its last packet", f)
+				}
+			}
+		}
 	}
 }
