@@ -37,9 +37,21 @@ func (inv *Inventory) changes(c Consumer, counters, deep bool) model.Update {
 			u.Assets = append(u.Assets, *a)
 		}
 	}
+	// Roles are inferred as the asset is taken. Where that changes its
+	// content, c takes it whole, and the other consumers (which may have
+	// taken the asset already) have it marked again once the marks are
+	// taken: a mark set while they are being taken would be lost.
+	var reinferred []model.AssetID
+	infer := func(a *model.Asset) bool {
+		if inv.inferRoles(a) {
+			reinferred = append(reinferred, a.ID)
+			return true
+		}
+		return false
+	}
 	asset := func(id model.AssetID) {
 		if a := inv.assets[id]; a != nil {
-			inv.inferRoles(a)
+			infer(a)
 			full(a)
 		}
 	}
@@ -50,10 +62,7 @@ func (inv *Inventory) changes(c Consumer, counters, deep bool) model.Update {
 			if a == nil {
 				return
 			}
-			inv.inferRoles(a)
-			if who, ok := inv.dirtyAssets[id]; ok && who&c != 0 {
-				// its roles changed just now: its content goes too
-				unmark(inv.dirtyAssets, id, who, c)
+			if infer(a) {
 				full(a)
 				return
 			}
@@ -61,6 +70,11 @@ func (inv *Inventory) changes(c Consumer, counters, deep bool) model.Update {
 		}
 	}
 	takeBoth(inv.dirtyAssets, inv.warmAssets, c, counters, asset, warm)
+	if others := inv.want &^ c; others != 0 {
+		for _, id := range reinferred {
+			inv.dirtyAssets[id] |= others
+		}
+	}
 	take(inv.removed, c, func(id model.AssetID) { u.Removed = append(u.Removed, id) })
 	conv := func(k convKey) {
 		if cv := inv.convs[k]; cv != nil {

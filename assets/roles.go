@@ -80,8 +80,8 @@ func (inv *Inventory) noteClient(client, server model.AssetID, proto string) {
 }
 
 // inferRoles replaces the asset's behavioural role facts with the current
-// inference.
-func (inv *Inventory) inferRoles(a *model.Asset) {
+// inference and reports whether its content changed (more than a time).
+func (inv *Inventory) inferRoles(a *model.Asset) bool {
 	proven := map[string]bool{}
 	for _, f := range a.Facts {
 		if f.Field == model.FieldRole && !inferredRole(&f) {
@@ -220,6 +220,7 @@ func (inv *Inventory) inferRoles(a *model.Asset) {
 	if changed {
 		derive(a)
 	}
+	return changed
 }
 
 // inferredRole reports whether f is a role inferRoles inferred.

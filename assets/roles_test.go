@@ -165,18 +165,33 @@ func TestRolesDoNotDependOnWhenChangesAreTaken(t *testing.T) {
 		at(proven, 20),
 		at(proven, 25),
 		at(host(macPLC, "10.10.1.10"), 30),
+		// a second capture file with an earlier packet: the HMI's first
+		// packet, and so its inferred role's source time, goes back
+		at(host(macHMI, "10.10.1.20"), -5),
 	}
 	read := func(every bool) []model.Asset {
 		inv := NewInventory(vendor)
-		inv.SetConsumers(ForStore)
+		inv.SetConsumers(ForStore | ForUI)
+		stored := map[model.AssetID]model.Asset{}
+		save := func() {
+			inv.Changes(ForUI) // the UI takes first, and roles change as it does
+			keep(stored, inv.changes(ForStore, true, false))
+		}
 		for _, o := range seq {
 			apply(inv, o)
 			if every {
-				inv.changes(ForStore, true, false)
+				save()
 			}
 		}
-		inv.changes(ForStore, true, false)
-		return inv.Assets()
+		save()
+		all := inv.Assets()
+		// what the store was given is what the inventory holds
+		for _, a := range all {
+			if s := stored[a.ID]; !reflect.DeepEqual(s, a) {
+				t.Errorf("changes taken after every observation %v: %s stored as\n%+v\nheld as\n%+v", every, a.ID, s.Facts, a.Facts)
+			}
+		}
+		return all
 	}
 	often, once := read(true), read(false)
 	if !reflect.DeepEqual(often, once) {
@@ -214,10 +229,28 @@ func TestRolesDoNotDependOnWhenChangesAreTaken(t *testing.T) {
 					t.Errorf("PLC role fact = %+v, want the CIP identity's, count 2", f)
 				}
 			case a.ID == model.MACAssetID(macHMI):
-				if f.Value != model.RoleHMI || !f.Source.Time.Equal(t0.Add(2*time.Second)) || !f.LastSeen.Equal(t0.Add(16*time.Second)) {
+				if f.Value != model.RoleHMI || !f.Source.Time.Equal(t0.Add(-5*time.Second)) || !f.LastSeen.Equal(t0.Add(16*time.Second)) {
 					t.Errorf("HMI role fact = %+v, want hmi from its first to its last packet", f)
 				}
 			}
 		}
+	}
+}
+
+// keep applies u as the store does: whole assets replace what is stored,
+// counter records widen it.
+func keep(stored map[model.AssetID]model.Asset, u model.Update) {
+	for i := range u.Assets {
+		stored[u.Assets[i].ID] = u.Assets[i].Clone()
+	}
+	for i := range u.AssetCounters {
+		c := &u.AssetCounters[i]
+		if a, ok := stored[c.ID]; ok {
+			a.Widen(c)
+			stored[c.ID] = a
+		}
+	}
+	for _, id := range u.Removed {
+		delete(stored, id)
 	}
 }
