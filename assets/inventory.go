@@ -386,11 +386,17 @@ func (inv *Inventory) addFact(a *model.Asset, f model.Fact) bool {
 		if e.Field == f.Field && e.Value == f.Value {
 			if e.Source.Kind == model.Derived && f.Source.Kind == model.Passive {
 				// A frame is better provenance than a derivation, and the
-				// fact becomes the frame's whole (its explanation, count,
-				// time and place): what it is then does not depend on
-				// whether a role was inferred before the frame came.
-				a.Facts = slices.Delete(a.Facts, i, i+1)
-				a.Facts = insertFact(a.Facts, f)
+				// fact becomes the frame's whole (its explanation, count
+				// and time). An inferred role also leaves its place for
+				// the one a new fact takes: what the fact is then does not
+				// depend on whether a role was inferred before the frame
+				// came.
+				if inferredRole(e) {
+					a.Facts = slices.Delete(a.Facts, i, i+1)
+					a.Facts = insertFact(a.Facts, f)
+				} else {
+					*e = f
+				}
 				derive(a)
 				return true
 			}

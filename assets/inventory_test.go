@@ -122,6 +122,35 @@ func TestConflictingFactsAreKept(t *testing.T) {
 	}
 }
 
+// The vendor a MAC's OUI names is a derivation; when the device itself says
+// the same, the fact becomes the frame's whole, in the derivation's place:
+// its source, explanation and count (the derivation counts no observation),
+// and the asset's vendor is worked out again at once (the device's own
+// statements rank first, the earliest of them first).
+func TestFrameReplacesDerivedFact(t *testing.T) {
+	inv := NewInventory(vendor)
+	snmp := fact(macPLC, "10.10.1.10", model.FieldVendor, "SIEMENS AG", 3)
+	snmp.Fact.Source.Protocol = "snmp"
+	pn := fact(macPLC, "10.10.1.10", model.FieldVendor, "Siemens", 88)
+	pn.Fact.Source.Protocol, pn.Fact.Detail = "pn-cm", "PROFINET vendor id 42"
+	apply(inv, host(macPLC, "10.10.1.10"), snmp)
+	if a, _ := inv.Asset(model.MACAssetID(macPLC)); a.Vendor != "SIEMENS AG" {
+		t.Fatalf("asset vendor = %q before pn-cm speaks", a.Vendor)
+	}
+	apply(inv, pn, pn)
+	a, _ := inv.Asset(model.MACAssetID(macPLC))
+	if len(a.Facts) != 2 {
+		t.Fatalf("facts = %+v", a.Facts)
+	}
+	f := a.Facts[0]
+	if f.Value != "Siemens" || f.Source.Kind != model.Passive || f.Source.Frame != 88 || f.Detail != pn.Fact.Detail || f.Count != 2 {
+		t.Errorf("vendor fact = %+v, want pn-cm's in the first place, count 2", f)
+	}
+	if a.Vendor != "Siemens" {
+		t.Errorf("asset vendor = %q, want pn-cm's, which stands first", a.Vendor)
+	}
+}
+
 func TestFactForUnknownAddressWaits(t *testing.T) {
 	inv := NewInventory(nil)
 	dns := model.Observation{Kind: model.ObsFact, Subject: model.Endpoint{IP: ip("10.10.1.10")},
