@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"otscope/model"
+	"otscope/scan/testenv"
 )
 
 // TestScanBadInput: wrong flags and unsafe scopes are refused with one clear
@@ -57,7 +58,7 @@ func TestScanBadInput(t *testing.T) {
 func TestScanLoopbackHTTP(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.2:0")
 	if err != nil {
-		t.Skipf("127.0.0.2 not usable here: %v", err)
+		testenv.Skipf(t, "127.0.0.2 not usable here: %v", err)
 	}
 	var hits []string
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

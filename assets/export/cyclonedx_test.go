@@ -14,6 +14,7 @@ import (
 
 	"otscope/assets/bundle/bundletest"
 	"otscope/assets/export"
+	"otscope/scan/testenv"
 )
 
 // cdxSchema compiles the official CycloneDX JSON schema of version v from
@@ -29,7 +30,7 @@ func cdxSchema(t *testing.T, v string) *jsonschema.Schema {
 			if f == "cryptography-defs.schema.json" {
 				continue
 			}
-			t.Skipf("CycloneDX schema: %v", err)
+			testenv.Skipf(t, "CycloneDX schema: %v", err)
 		}
 		doc, err := jsonschema.UnmarshalJSON(fh)
 		fh.Close()

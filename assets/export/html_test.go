@@ -14,6 +14,7 @@ import (
 	"golang.org/x/net/html"
 
 	"otscope/assets/export"
+	"otscope/scan/testenv"
 )
 
 func renderHTML(t testing.TB) (string, *export.Report) {
@@ -130,7 +131,7 @@ func TestHTMLReport(t *testing.T) {
 func TestHTMLInChromium(t *testing.T) {
 	bin, err := exec.LookPath("chromium")
 	if err != nil {
-		t.Skip("chromium is not installed")
+		testenv.Skip(t, "chromium is not installed")
 	}
 	out, rep := renderHTML(t)
 	// A test script, run after the report's own: filter on a string only

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"otscope/model"
+	"otscope/scan/testenv"
 )
 
 // Regression tests for issue 13 (items 2, 3, 4, 5, 12, 14, 18). Each
@@ -330,11 +331,11 @@ func TestRunsAccumulateAndFilesAreRecognised(t *testing.T) {
 func mountTmpfs(t *testing.T, size string) string {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		t.Skip("mounting a tmpfs needs root")
+		testenv.Skip(t, "mounting a tmpfs needs root")
 	}
 	dir := t.TempDir()
 	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size+",mode=0700", "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a tmpfs: %v %s", err, out)
+		testenv.Skipf(t, "cannot mount a tmpfs: %v %s", err, out)
 	}
 	t.Cleanup(func() {
 		if out, err := exec.Command("umount", "-l", dir).CombinedOutput(); err != nil {
@@ -356,7 +357,7 @@ func TestReadOnlyMedia(t *testing.T) {
 		t.Fatal(err)
 	}
 	if out, err := exec.Command("mount", "-o", "remount,ro", dir).CombinedOutput(); err != nil {
-		t.Skipf("cannot remount read-only: %v %s", err, out)
+		testenv.Skipf(t, "cannot remount read-only: %v %s", err, out)
 	}
 	for _, ro := range []bool{true, false} {
 		s, err := Open(Options{Dir: root, ReadOnly: ro})

@@ -329,17 +329,17 @@ func TestICSSimsOnTheWire(t *testing.T) {
 	const addr = "127.0.0.34"
 	enip, err := sim.ListenENIP(addr+":44818", sim.DefaultENIP())
 	if err != nil {
-		t.Skipf("port 44818: %v", err)
+		testenv.Skipf(t, "port 44818 (another test process holds it?): %v", err)
 	}
 	defer enip.Close()
 	dnp3, err := sim.ListenDNP3(addr+":20000", sim.DNP3Outstation{Address: 10})
 	if err != nil {
-		t.Skipf("port 20000: %v", err)
+		testenv.Skipf(t, "port 20000 (another test process holds it?): %v", err)
 	}
 	defer dnp3.Close()
 	iec, err := sim.ListenIEC104(addr + ":2404")
 	if err != nil {
-		t.Skipf("port 2404: %v", err)
+		testenv.Skipf(t, "port 2404 (another test process holds it?): %v", err)
 	}
 	defer iec.Close()
 	// UDP ListIdentity, ListServices, Register, SendRRData, UnRegister,
