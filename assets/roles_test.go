@@ -172,10 +172,12 @@ func TestRolesDoNotDependOnWhenChangesAreTaken(t *testing.T) {
 	read := func(every bool) []model.Asset {
 		inv := NewInventory(vendor)
 		inv.SetConsumers(ForStore | ForUI)
-		stored := map[model.AssetID]model.Asset{}
+		st := memSession(t)
 		save := func() {
 			inv.Changes(ForUI) // the UI takes first, and roles change as it does
-			keep(stored, inv.changes(ForStore, true, false))
+			if err := st.Save("s", storeFlush(inv.changes(ForStore, true, false), t0)); err != nil {
+				t.Fatal(err)
+			}
 		}
 		for _, o := range seq {
 			apply(inv, o)
@@ -185,7 +187,15 @@ func TestRolesDoNotDependOnWhenChangesAreTaken(t *testing.T) {
 		}
 		save()
 		all := inv.Assets()
-		// what the store was given is what the inventory holds
+		// what the store holds is what the inventory holds
+		snap, err := st.Load("s")
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored := map[model.AssetID]model.Asset{}
+		for _, a := range snap.Assets {
+			stored[a.ID] = a
+		}
 		for _, a := range all {
 			if s := stored[a.ID]; !reflect.DeepEqual(s, a) {
 				t.Errorf("changes taken after every observation %v: %s stored as\n%+v\nheld as\n%+v", every, a.ID, s.Facts, a.Facts)
@@ -234,23 +244,5 @@ func TestRolesDoNotDependOnWhenChangesAreTaken(t *testing.T) {
 				}
 			}
 		}
-	}
-}
-
-// keep applies u as the store does: whole assets replace what is stored,
-// counter records widen it.
-func keep(stored map[model.AssetID]model.Asset, u model.Update) {
-	for i := range u.Assets {
-		stored[u.Assets[i].ID] = u.Assets[i].Clone()
-	}
-	for i := range u.AssetCounters {
-		c := &u.AssetCounters[i]
-		if a, ok := stored[c.ID]; ok {
-			a.Widen(c)
-			stored[c.ID] = a
-		}
-	}
-	for _, id := range u.Removed {
-		delete(stored, id)
 	}
 }

@@ -315,10 +315,7 @@ func (s *Session) persist() {
 	if len(u.Assets)+len(u.AssetCounters)+len(u.Removed)+len(u.Conversations)+len(u.ConversationCounters)+len(u.Stats) == 0 {
 		return
 	}
-	err := s.store.Save(s.name, store.Flush{
-		Assets: u.Assets, AssetCounters: u.AssetCounters, Removed: u.Removed,
-		Conversations: u.Conversations, ConversationCounters: u.ConversationCounters, Stats: u.Stats, Time: time.Now(),
-	})
+	err := s.store.Save(s.name, storeFlush(u, time.Now()))
 	if err != nil {
 		s.mu.Lock()
 		if s.saveErr == nil {
@@ -327,6 +324,14 @@ func (s *Session) persist() {
 		s.mu.Unlock()
 		// keep the changes for the next attempt
 		s.inv.remark(u)
+	}
+}
+
+// storeFlush is the store's share of u, written at t.
+func storeFlush(u model.Update, t time.Time) store.Flush {
+	return store.Flush{
+		Assets: u.Assets, AssetCounters: u.AssetCounters, Removed: u.Removed,
+		Conversations: u.Conversations, ConversationCounters: u.ConversationCounters, Stats: u.Stats, Time: t,
 	}
 }
 
