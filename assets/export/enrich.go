@@ -6,13 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"otscope/assets/advisory"
+	"otscope/assets/internal/par"
 	"otscope/assets/lifecycle"
 	"otscope/assets/policy"
 	"otscope/assets/review"
@@ -161,29 +160,17 @@ func RecordsJSON(w io.Writer, recs []Record) error {
 		return err
 	}
 	const chunk = 64
-	workers := min(runtime.GOMAXPROCS(0), (len(recs)+chunk-1)/chunk)
-	bufs := make([]bytes.Buffer, workers)
-	errs := make([]error, workers)
+	bufs := make([]bytes.Buffer, par.Slots(len(recs), chunk))
 	bw := bufio.NewWriterSize(w, 64<<10)
 	bw.WriteString("[\n")
-	for start := 0; start < len(recs); start += workers * chunk {
-		var wg sync.WaitGroup
-		for k := range workers {
-			lo := start + k*chunk
-			hi := min(lo+chunk, len(recs))
-			if lo >= hi {
-				bufs[k].Reset()
-				continue
-			}
-			wg.Go(func() { errs[k] = indentRecords(&bufs[k], recs[lo:hi], hi == len(recs)) })
-		}
-		wg.Wait()
-		for k := range bufs {
-			if errs[k] != nil {
-				return errs[k]
-			}
-			bw.Write(bufs[k].Bytes())
-		}
+	err := par.Windows(len(recs), chunk, func(slot, lo, hi int) error {
+		return indentRecords(&bufs[slot], recs[lo:hi], hi == len(recs))
+	}, func(slot, _, _ int) error {
+		_, err := bw.Write(bufs[slot].Bytes())
+		return err
+	})
+	if err != nil {
+		return err
 	}
 	bw.WriteString("]\n")
 	return bw.Flush()

@@ -11,6 +11,7 @@ import (
 
 	badger "github.com/dgraph-io/badger/v4"
 
+	"otscope/assets/internal/par"
 	"otscope/model"
 )
 
@@ -180,22 +181,27 @@ func (h *handle) write(meta *dbMeta, f *Flush) (d delta, err error) {
 			return d, err
 		}
 	}
-	for i := range f.Assets {
-		k := recordKey(kindAsset, string(f.Assets[i].ID))
+	err = encodeEach(len(f.Assets), func(i int) any { return &f.Assets[i] }, func(i int, enc []byte, err error) error {
+		id := string(f.Assets[i].ID)
+		if err != nil {
+			return fmt.Errorf("asset %s: %w", id, err)
+		}
+		k := recordKey(kindAsset, id)
 		ok, err := exists(k)
 		if err != nil {
-			return d, err
+			return err
 		}
-		if err := put(b, k, &f.Assets[i]); err != nil {
-			return d, fmt.Errorf("asset %s: %w", f.Assets[i].ID, err)
+		if err := b.set(k, enc); err != nil {
+			return fmt.Errorf("asset %s: %w", id, err)
 		}
 		if !ok {
 			d.assets++
 			learnt = append(learnt, k)
 		}
-		if err := dropCounters(kindCounters, string(f.Assets[i].ID)); err != nil {
-			return d, err
-		}
+		return dropCounters(kindCounters, id)
+	})
+	if err != nil {
+		return d, err
 	}
 	for i := range f.AssetCounters {
 		c := &f.AssetCounters[i]
@@ -203,23 +209,27 @@ func (h *handle) write(meta *dbMeta, f *Flush) (d delta, err error) {
 			return d, fmt.Errorf("asset %s counters: %w", c.ID, err)
 		}
 	}
-	for i := range f.Conversations {
+	err = encodeEach(len(f.Conversations), func(i int) any { return &f.Conversations[i] }, func(i int, enc []byte, err error) error {
 		key := f.Conversations[i].Key()
+		if err != nil {
+			return fmt.Errorf("conversation %s: %w", key, err)
+		}
 		k := recordKey(kindConv, key)
 		ok, err := exists(k)
 		if err != nil {
-			return d, err
+			return err
 		}
-		if err := put(b, k, &f.Conversations[i]); err != nil {
-			return d, fmt.Errorf("conversation %s: %w", key, err)
+		if err := b.set(k, enc); err != nil {
+			return fmt.Errorf("conversation %s: %w", key, err)
 		}
 		if !ok {
 			d.convs++
 			learnt = append(learnt, k)
 		}
-		if err := dropCounters(kindConvCounters, key); err != nil {
-			return d, err
-		}
+		return dropCounters(kindConvCounters, key)
+	})
+	if err != nil {
+		return d, err
 	}
 	for i := range f.ConversationCounters {
 		c := &f.ConversationCounters[i]
@@ -296,6 +306,37 @@ func decodeAll[T any](vals [][]byte) ([]T, int) {
 	}
 	clear(out[len(kept):])
 	return kept, n
+}
+
+// encodeEach encodes the n values value(i) on all cores, a window of 64
+// records per core at a time (a flush of a large plant's new assets is tens
+// of megabytes of JSON, which the store should neither hold at once nor
+// encode on one core while the session waits), and hands each to use in
+// order, with its encoding error if any.
+func encodeEach(n int, value func(i int) any, use func(i int, enc []byte, err error) error) error {
+	const chunk = 64
+	encs := make([][]encoded, par.Slots(n, chunk))
+	return par.Windows(n, chunk, func(slot, lo, hi int) error {
+		encs[slot] = encs[slot][:0]
+		for i := lo; i < hi; i++ {
+			enc, err := encodeValue(value(i))
+			encs[slot] = append(encs[slot], encoded{enc, err})
+		}
+		return nil
+	}, func(slot, lo, _ int) error {
+		for j, e := range encs[slot] {
+			if err := use(lo+j, e.b, e.err); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// encoded is one value's encoding or the error encoding it.
+type encoded struct {
+	b   []byte
+	err error
 }
 
 // put encodes v and adds it to b under key.
