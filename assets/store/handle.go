@@ -37,6 +37,14 @@ const (
 	blockCacheSize = 8 << 20
 	indexCacheSize = 4 << 20
 	numCompactors  = 2
+	// level0Tables is how many tables level 0 holds before Badger's
+	// compactors merge it into level 1, and level0Stall how many stall
+	// writes until they have (Badger's defaults are 5 and 15). Each
+	// writer's close adds a table, and a read of a 10,000-asset plant
+	// writes six: with 5, the next writer to open the session (the TUI)
+	// would merge them while it starts.
+	level0Tables = 10
+	level0Stall  = 20
 )
 
 // dbDirName is the Badger directory inside a session directory.
@@ -108,6 +116,8 @@ func (s *Store) badgerOptions(dir string, readOnly bool) badger.Options {
 		WithBlockCacheSize(blockCacheSize).
 		WithIndexCacheSize(indexCacheSize).
 		WithNumCompactors(numCompactors).
+		WithNumLevelZeroTables(level0Tables).
+		WithNumLevelZeroTablesStall(level0Stall).
 		WithCompression(options.Snappy).
 		// Flipped or missing bytes are an error, never silently fewer
 		// records (issue 13, item 4): inspect has verified every table

@@ -309,8 +309,8 @@ func decodeAll[T any](vals [][]byte) ([]T, int) {
 }
 
 // encodeEach encodes the n values value(i) on all cores, a window of 64
-// records per core at a time (a flush of a large plant's new assets is tens
-// of megabytes of JSON, which the store should neither hold at once nor
+// records per core at a time (the first flush of a 10,000-asset read is
+// about 16 MB of JSON, which the store should neither hold at once nor
 // encode on one core while the session waits), and hands each to use in
 // order, with its encoding error if any.
 func encodeEach(n int, value func(i int) any, use func(i int, enc []byte, err error) error) error {
