@@ -129,12 +129,11 @@ func (s *Store) badgerOptions(dir string, readOnly bool) badger.Options {
 		WithMetricsEnabled(false).
 		// A writer does not merge its level-0 tables when it closes. That
 		// merge cost a read of a 10,000-asset plant about 0.3 of its 2.5
-		// CPU-s, at every close, to spare a later open the tables level 0
-		// still holds: fewer than 5 (NumLevelZeroTables; a memtable is 4
-		// MiB) unless Badger's compactors fell behind, as they merge it in
-		// the background once it holds 5. A read saves each asset whole
-		// about once, then as counter records, so those tables hold few
-		// stale versions.
+		// CPU-s, at every close, to spare a later load the tables level 0
+		// still holds: fewer than level0Tables (a memtable is 4 MiB), as
+		// Badger's compactors merge them in the background once there are
+		// that many. A read saves each asset whole about once, then as
+		// counter records, so those tables hold few stale versions.
 		WithCompactL0OnClose(false)
 }
 
