@@ -519,3 +519,55 @@ func BenchmarkOpenLoad10k(b *testing.B) {
 		}
 	}
 }
+
+// TestCountsAfterReopen checks the counts of a session written, closed and
+// written again: a writer takes the keys its open scanned as the session's
+// whole, so a stored record rewritten must not count as new, a new one
+// must, and a removed one must leave the count, whether it was stored
+// before the open or written since.
+func TestCountsAfterReopen(t *testing.T) {
+	dir := t.TempDir()
+	s := openDisk(t, dir)
+	ensure(t, s, "r")
+	var f Flush
+	for i := range 10 {
+		f.Assets = append(f.Assets, testAsset(fmt.Sprintf("a%02d", i), uint64(i)))
+		f.Conversations = append(f.Conversations, testConv("cli", "srv", uint16(1000+i)))
+	}
+	mustSave(t, s, "r", f)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = openDisk(t, dir)
+	var g Flush
+	for i := 5; i < 15; i++ { // 5 stored, 5 new
+		g.Assets = append(g.Assets, testAsset(fmt.Sprintf("a%02d", i), uint64(i)))
+		g.Conversations = append(g.Conversations, testConv("cli", "srv", uint16(1000+i)))
+	}
+	mustSave(t, s, "r", g)
+	// one stored before the open, one written since, one never stored
+	mustSave(t, s, "r", Flush{Removed: []model.AssetID{"a01", "a12", "zz"}})
+	want := func(s *Store, stage string) {
+		t.Helper()
+		info, err := s.Session("r")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Assets != 13 || info.Conversations != 15 {
+			t.Errorf("%s: %d assets, %d conversations; want 13 and 15", stage, info.Assets, info.Conversations)
+		}
+	}
+	want(s, "after the writes")
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = openDisk(t, dir)
+	want(s, "counted again at open")
+	snap, err := s.Load("r")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(snap.Assets) != 13 || len(snap.Conversations) != 15 {
+		t.Errorf("loaded %d assets, %d conversations; want 13 and 15", len(snap.Assets), len(snap.Conversations))
+	}
+}

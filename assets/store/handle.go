@@ -92,6 +92,11 @@ type handle struct {
 	// does not look each one up again to count new records. Guarded by
 	// wmu: only writers use it.
 	known map[string]struct{}
+	// complete says known holds every asset and conversation key in the
+	// database (loadMeta scans them when a writer opens), so a key missing
+	// from it is new without a lookup. A failed write clears it: part of
+	// its batch may have committed. Guarded by wmu.
+	complete bool
 	// counters holds the keys of the session's counter records (nil until
 	// the first write reads them; see counterKeys). Guarded by wmu.
 	counters map[string]struct{}

@@ -125,9 +125,15 @@ func readDBMeta(txn *badger.Txn) (m dbMeta, found bool, err error) {
 
 // loadMeta computes the session's Meta from its database (one key scan;
 // values are read only for stats and runs) and, when open for writing,
-// rewrites the metadata file.
+// rewrites the metadata file and keeps the asset and conversation keys it
+// scanned as the writer's known keys (the caller holds h.wmu, or has not
+// shared h yet).
 func (h *handle) loadMeta() error {
 	m := Meta{SessionInfo: model.SessionInfo{Name: h.name}}
+	var known map[string]struct{}
+	if !h.readOnly {
+		known = map[string]struct{}{}
+	}
 	err := h.view(func(txn *badger.Txn) error {
 		dm, _, err := readDBMeta(txn)
 		if err != nil {
@@ -135,7 +141,13 @@ func (h *handle) loadMeta() error {
 		}
 		m.Created, m.Updated, m.Site, m.Sensor = dm.Created, dm.Updated, dm.Site, dm.Sensor
 		count := func(kind byte) (n int) {
-			eachKey(txn, kind, func([]byte) { n++ })
+			p := string(kindPrefix(kind))
+			eachKey(txn, kind, func(id []byte) {
+				n++
+				if known != nil {
+					known[p+string(id)] = struct{}{}
+				}
+			})
 			return n
 		}
 		m.Assets, m.Conversations = count(kindAsset), count(kindConv)
@@ -158,6 +170,9 @@ func (h *handle) loadMeta() error {
 	})
 	if err != nil {
 		return h.readErr("read session meta", err)
+	}
+	if known != nil {
+		h.known, h.complete = known, true
 	}
 	return h.setMeta(m)
 }

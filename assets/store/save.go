@@ -124,6 +124,7 @@ func (h *handle) write(meta *dbMeta, f *Flush) (d delta, err error) {
 	var countersSet, countersGone []string // record keys
 	defer func() {
 		if err != nil {
+			h.complete = false // part of the batch may have committed
 			return
 		}
 		for _, k := range learnt {
@@ -155,8 +156,8 @@ func (h *handle) write(meta *dbMeta, f *Flush) (d delta, err error) {
 		return b.set(k, v)
 	}
 	exists := func(k []byte) (bool, error) {
-		if _, ok := h.known[string(k)]; ok {
-			return true, nil
+		if _, ok := h.known[string(k)]; ok || h.complete {
+			return ok, nil
 		}
 		_, err := b.txn.Get(k)
 		if errors.Is(err, badger.ErrKeyNotFound) {
