@@ -571,3 +571,37 @@ func TestCountsAfterReopen(t *testing.T) {
 		t.Errorf("loaded %d assets, %d conversations; want 13 and 15", len(snap.Assets), len(snap.Conversations))
 	}
 }
+
+// TestShortWritersKeepLevelZeroSmall opens a session for writing, writes a
+// little and closes it, many times over, as commands that write and exit
+// do. Each close adds a level-0 table and Badger's compactors never get to
+// run in so short a life: without the merge at close of a session that
+// opened with level0MergeAtClose tables, they piled up (30 after 30 small
+// reads), each one more for every later open to check and load to read.
+func TestShortWritersKeepLevelZeroSmall(t *testing.T) {
+	dir := t.TempDir()
+	most := 0
+	for i := range 3 * level0MergeAtClose {
+		s := openDisk(t, dir)
+		ensure(t, s, "w")
+		mustSave(t, s, "w", Flush{Assets: []model.Asset{testAsset(fmt.Sprintf("a%02d", i), uint64(i))}})
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		_, level0, err := inspect(filepath.Join(dir, "w", dbDirName), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		most = max(most, level0)
+	}
+	if most > level0MergeAtClose {
+		t.Errorf("level 0 reached %d tables; a writer that opens with %d merges them when it closes", most, level0MergeAtClose)
+	}
+	if most == 0 {
+		t.Error("no level-0 table after any close: the test no longer sees what a short writer leaves")
+	}
+	s := openDisk(t, dir)
+	if info, err := s.Session("w"); err != nil || info.Assets != 3*level0MergeAtClose {
+		t.Errorf("Session = %+v, %v; want %d assets", info, err, 3*level0MergeAtClose)
+	}
+}

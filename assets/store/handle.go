@@ -45,6 +45,16 @@ const (
 	// would merge them while it starts.
 	level0Tables = 10
 	level0Stall  = 20
+	// level0MergeAtClose is how many level-0 tables a session must hold
+	// when a writer opens it for that writer to merge level 0 when it
+	// closes. Badger's compactors wait up to a second before their first
+	// pass, so commands that write a little and exit (a small read, a
+	// waiver, a walkdown edit) never merge: without this their tables
+	// would pile up, each one more for every later open to check and every
+	// load to read. A large read into a new or merged session does not pay
+	// for the merge (about 0.3 of its 2.5 CPU-s at 10,000 assets); the next
+	// writer to close does.
+	level0MergeAtClose = 4
 )
 
 // dbDirName is the Badger directory inside a session directory.
@@ -132,13 +142,10 @@ func (s *Store) badgerOptions(dir string, readOnly bool) badger.Options {
 		WithVerifyValueChecksum(true).
 		WithDetectConflicts(false). // one writer per session: the store serialises them
 		WithMetricsEnabled(false).
-		// A writer does not merge its level-0 tables when it closes. That
-		// merge cost a read of a 10,000-asset plant about 0.3 of its 2.5
-		// CPU-s, at every close, to spare a later load the tables level 0
-		// still holds: fewer than level0Tables (a memtable is 4 MiB), as
-		// Badger's compactors merge them in the background once there are
-		// that many. A read saves each asset whole about once, then as
-		// counter records, so those tables hold few stale versions.
+		// A writer merges level 0 when it closes only if the session held
+		// level0MergeAtClose tables when it opened (openDisk): merging at
+		// every close cost a read of a 10,000-asset plant about 0.3 of its
+		// 2.5 CPU-s.
 		WithCompactL0OnClose(false)
 }
 
@@ -182,7 +189,7 @@ func (h *handle) openDisk(m mode) error {
 	s, name := h.s, h.name
 	h.dir = filepath.Join(s.root, name)
 	dbDir := filepath.Join(h.dir, dbDirName)
-	st, err := inspect(dbDir, &s.verified)
+	st, level0, err := inspect(dbDir, &s.verified)
 	if err != nil {
 		return damagedErr(name, h.dir, err)
 	}
@@ -203,7 +210,7 @@ func (h *handle) openDisk(m mode) error {
 	if err := mkdirPrivate(dbDir); err != nil {
 		return fmt.Errorf("create session %q: %w", name, err)
 	}
-	db, err := openBadger(s.badgerOptions(dbDir, false))
+	db, err := openBadger(s.badgerOptions(dbDir, false).WithCompactL0OnClose(level0 >= level0MergeAtClose))
 	if err != nil {
 		return h.openErr(dbDir, st == dirDatabase, err)
 	}
@@ -411,13 +418,14 @@ const (
 //
 // A table this store has verified before is not decompressed and checked
 // again while its file is the same (see verifiedTables); vt may be nil.
-func inspect(dir string, vt *verifiedTables) (dirState, error) {
+// level0 is how many of the tables are in level 0.
+func inspect(dir string, vt *verifiedTables) (st dirState, level0 int, err error) {
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
-		return dirMissing, nil
+		return dirMissing, 0, nil
 	}
 	if err != nil {
-		return dirMissing, err
+		return dirMissing, 0, err
 	}
 	var (
 		hasManifest bool
@@ -433,11 +441,11 @@ func inspect(dir string, vt *verifiedTables) (dirState, error) {
 		case strings.HasSuffix(name, ".sst"):
 			var id uint64
 			if _, err := fmt.Sscanf(name, "%06d.sst", &id); err != nil {
-				return dirMissing, fmt.Errorf("unexpected table file %s", name)
+				return dirMissing, 0, fmt.Errorf("unexpected table file %s", name)
 			}
 			fi, err := e.Info()
 			if err != nil {
-				return dirMissing, err
+				return dirMissing, 0, err
 			}
 			tables[id] = fi.Size()
 			infos[id] = fi
@@ -448,21 +456,21 @@ func inspect(dir string, vt *verifiedTables) (dirState, error) {
 	}
 	if !hasManifest {
 		if len(data) > 0 {
-			return dirMissing, fmt.Errorf("MANIFEST is missing beside %d data files", len(data))
+			return dirMissing, 0, fmt.Errorf("MANIFEST is missing beside %d data files", len(data))
 		}
 		if len(entries) > 0 {
-			return dirMissing, fmt.Errorf("%s holds files but no database", dir)
+			return dirMissing, 0, fmt.Errorf("%s holds files but no database", dir)
 		}
-		return dirMissing, nil
+		return dirMissing, 0, nil
 	}
 	f, err := os.Open(filepath.Join(dir, "MANIFEST"))
 	if err != nil {
-		return dirMissing, err
+		return dirMissing, 0, err
 	}
 	defer f.Close()
 	mf, _, err := replayManifest(f)
 	if err != nil {
-		return dirMissing, fmt.Errorf("MANIFEST is unreadable: %w", err)
+		return dirMissing, 0, fmt.Errorf("MANIFEST is unreadable: %w", err)
 	}
 	var unnamed, missing, empty int
 	for id := range tables {
@@ -481,11 +489,11 @@ func inspect(dir string, vt *verifiedTables) (dirState, error) {
 	}
 	switch {
 	case unnamed > 0:
-		return dirMissing, fmt.Errorf("MANIFEST does not name %d of %d table files (truncated or replaced)", unnamed, len(tables))
+		return dirMissing, 0, fmt.Errorf("MANIFEST does not name %d of %d table files (truncated or replaced)", unnamed, len(tables))
 	case missing > 0:
-		return dirMissing, fmt.Errorf("%d table files named by MANIFEST are missing", missing)
+		return dirMissing, 0, fmt.Errorf("%d table files named by MANIFEST are missing", missing)
 	case empty > 0:
-		return dirMissing, fmt.Errorf("%d table files are empty", empty)
+		return dirMissing, 0, fmt.Errorf("%d table files are empty", empty)
 	}
 	// Badger skips a table whose checksum fails ("Ignoring table") and
 	// panics in its own goroutine on a truncated one: check every table
@@ -506,10 +514,15 @@ func inspect(dir string, vt *verifiedTables) (dirState, error) {
 	wg.Wait()
 	for _, err := range errs {
 		if err != nil {
-			return dirMissing, err
+			return dirMissing, 0, err
 		}
 	}
-	return dirDatabase, nil
+	for _, t := range mf.Tables {
+		if t.Level == 0 {
+			level0++
+		}
+	}
+	return dirDatabase, level0, nil
 }
 
 // verifyTable opens a table file read-only with Badger's table reader and

@@ -249,7 +249,7 @@ func (s *Store) buildMigration(m migration) error {
 // openLegacy opens the old database without changing it: read-only, or a
 // private copy when it was not closed cleanly.
 func (s *Store) openLegacy(src string) (*badger.DB, func(), error) {
-	if _, err := inspect(src, nil); err != nil {
+	if _, _, err := inspect(src, nil); err != nil {
 		return nil, nil, fmt.Errorf("%w: %v; otscope left it untouched", ErrCorrupt, err)
 	}
 	o := s.badgerOptions(src, true)
