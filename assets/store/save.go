@@ -182,26 +182,32 @@ func (h *handle) write(meta *dbMeta, f *Flush) (d delta, err error) {
 			return d, err
 		}
 	}
-	err = encodeEach(len(f.Assets), func(i int) any { return &f.Assets[i] }, func(i int, enc []byte, err error) error {
-		id := string(f.Assets[i].ID)
-		if err != nil {
-			return fmt.Errorf("asset %s: %w", id, err)
-		}
-		k := recordKey(kindAsset, id)
-		ok, err := exists(k)
-		if err != nil {
-			return err
-		}
-		if err := b.set(k, enc); err != nil {
-			return fmt.Errorf("asset %s: %w", id, err)
-		}
-		if !ok {
-			d.assets++
-			learnt = append(learnt, k)
-		}
-		return dropCounters(kindCounters, id)
-	})
-	if err != nil {
+	// upsert writes n records of kind (what names them in errors), encoded
+	// on all cores, counting the new ones in *count and dropping their
+	// counter records of counterKind: the whole record carries its counters.
+	upsert := func(what string, kind, counterKind byte, n int, idOf func(i int) string, value func(i int) any, count *int) error {
+		return encodeEach(n, value, func(i int, enc []byte, err error) error {
+			id := idOf(i)
+			if err != nil {
+				return fmt.Errorf("%s %s: %w", what, id, err)
+			}
+			k := recordKey(kind, id)
+			ok, err := exists(k)
+			if err != nil {
+				return err
+			}
+			if err := b.set(k, enc); err != nil {
+				return fmt.Errorf("%s %s: %w", what, id, err)
+			}
+			if !ok {
+				*count++
+				learnt = append(learnt, k)
+			}
+			return dropCounters(counterKind, id)
+		})
+	}
+	if err := upsert("asset", kindAsset, kindCounters, len(f.Assets),
+		func(i int) string { return string(f.Assets[i].ID) }, func(i int) any { return &f.Assets[i] }, &d.assets); err != nil {
 		return d, err
 	}
 	for i := range f.AssetCounters {
@@ -210,26 +216,8 @@ func (h *handle) write(meta *dbMeta, f *Flush) (d delta, err error) {
 			return d, fmt.Errorf("asset %s counters: %w", c.ID, err)
 		}
 	}
-	err = encodeEach(len(f.Conversations), func(i int) any { return &f.Conversations[i] }, func(i int, enc []byte, err error) error {
-		key := f.Conversations[i].Key()
-		if err != nil {
-			return fmt.Errorf("conversation %s: %w", key, err)
-		}
-		k := recordKey(kindConv, key)
-		ok, err := exists(k)
-		if err != nil {
-			return err
-		}
-		if err := b.set(k, enc); err != nil {
-			return fmt.Errorf("conversation %s: %w", key, err)
-		}
-		if !ok {
-			d.convs++
-			learnt = append(learnt, k)
-		}
-		return dropCounters(kindConvCounters, key)
-	})
-	if err != nil {
+	if err := upsert("conversation", kindConv, kindConvCounters, len(f.Conversations),
+		func(i int) string { return f.Conversations[i].Key() }, func(i int) any { return &f.Conversations[i] }, &d.convs); err != nil {
 		return d, err
 	}
 	for i := range f.ConversationCounters {
