@@ -11,7 +11,7 @@ import (
 // FuzzDecodersAgree checks that the decoder the store reads values with
 // (UnmarshalJSON) and encoding/json agree on any input: both accept it
 // and give the same value, or both refuse it; and that the encoder the
-// store writes values with (encodeValue) gives the bytes of
+// store writes JSON values with (encodeJSON) gives the bytes of
 // encoding/json.Marshal for every value decoded, and for an asset and a
 // conversation whose strings are the raw input (invalid UTF-8, control
 // characters and HTML included, as hostile traffic would name a device).
@@ -19,7 +19,7 @@ import (
 func FuzzDecodersAgree(f *testing.F) {
 	seeds := []any{testAsset("ip:10.20.0.7", 7), testConv("ip:10.20.0.5", "ip:10.20.0.7", 502), testStats("plant.pcap", 9)}
 	for _, v := range seeds {
-		b, err := encodeValue(v)
+		b, err := encodeJSON(v)
 		if err != nil {
 			f.Fatal(err)
 		}
@@ -47,17 +47,17 @@ func FuzzDecodersAgree(f *testing.F) {
 	})
 }
 
-// sameBytes fails unless encodeValue writes v as encoding/json.Marshal
+// sameBytes fails unless encodeJSON writes v as encoding/json.Marshal
 // does, after the version byte.
 func sameBytes(t *testing.T, v any) {
 	t.Helper()
 	want, errStd := json.Marshal(v)
-	got, err := encodeValue(v)
+	got, err := encodeJSON(v)
 	if (errStd == nil) != (err == nil) {
-		t.Fatalf("%T: encoding/json.Marshal says %v, encodeValue %v", v, errStd, err)
+		t.Fatalf("%T: encoding/json.Marshal says %v, encodeJSON %v", v, errStd, err)
 	}
 	if err == nil && (got[0] != valueVersion || string(got[1:]) != string(want)) {
-		t.Fatalf("%T encoded differently:\nencoding/json %s\nencodeValue   %s", v, want, got[1:])
+		t.Fatalf("%T encoded differently:\nencoding/json %s\nencodeJSON    %s", v, want, got[1:])
 	}
 }
 

@@ -67,9 +67,12 @@
 //	T\x00<source>\x00<t> model.CaptureStats of an earlier run (t: its start)
 //	<j>\x00<seq>         journal j's record seq (8 bytes, big-endian)
 //
-// Each value is a version byte followed by JSON, except counter records:
-// binary (counters.go), tens of bytes where an asset's JSON is a kilobyte
-// or more. An asset or conversation whose only change is its traffic is
+// Each value starts with a version byte. Assets and conversations are
+// binary records (record.go: about a third of their JSON, and several
+// times faster to write and read); sessions written before hold them as
+// JSON, which is still read. Counter records are binary too (counters.go),
+// tens of bytes. Everything else (meta, statistics, journals) is JSON. An
+// asset or conversation whose only change is its traffic is
 // saved as one (Flush.AssetCounters, Flush.ConversationCounters); saving
 // it whole deletes it, and Load widens each record with its counters. Journals (the scan log,
 // waivers, state history, capture runs, and any kind another package

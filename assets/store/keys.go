@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"otscope/model"
 	"sync"
 
 	badger "github.com/dgraph-io/badger/v4"
@@ -67,13 +68,33 @@ func splitKey(key []byte) (kind byte, id string, ok bool) {
 	return key[0], string(key[2:]), true
 }
 
-// encodeValue returns the version byte followed by the JSON of v, the bytes
-// of encoding/json.Marshal (FuzzDecodersAgree checks it), encoded into a
-// reused buffer and copied out once: a read of a 10,000-asset plant encodes
-// every asset and conversation when it is new. (The faster encoder of
-// github.com/segmentio/encoding/json, which decodes, ignores the model's
-// omitzero tags: its bytes would differ.)
+// encodeValue returns the stored form of v: the binary record of an asset
+// or a conversation (record.go), the JSON of anything else (encodeJSON).
+// Each is encoded into a reused buffer and copied out once: a read of a
+// 10,000-asset plant encodes every asset and conversation when it is new.
 func encodeValue(v any) ([]byte, error) {
+	switch r := v.(type) {
+	case *model.Asset:
+		return encodeRecord(r, appendAsset), nil
+	case *model.Conversation:
+		return encodeRecord(r, appendConversation), nil
+	}
+	return encodeJSON(v)
+}
+
+// encodeRecord appends r's record to a reused buffer and returns a copy.
+func encodeRecord[R any](r *R, appendRec func([]byte, *R) []byte) []byte {
+	e := encoders.Get().(*valueEncoder)
+	defer encoders.Put(e)
+	e.rec = appendRec(e.rec[:0], r)
+	return bytes.Clone(e.rec)
+}
+
+// encodeJSON returns valueVersion followed by the JSON of v, the bytes of
+// encoding/json.Marshal (FuzzDecodersAgree checks it). (The faster encoder
+// of github.com/segmentio/encoding/json, which decodes, ignores the model's
+// omitzero tags: its bytes would differ.)
+func encodeJSON(v any) ([]byte, error) {
 	e := encoders.Get().(*valueEncoder)
 	defer encoders.Put(e)
 	e.buf.Reset()
@@ -84,10 +105,12 @@ func encodeValue(v any) ([]byte, error) {
 	return bytes.Clone(bytes.TrimSuffix(e.buf.Bytes(), []byte("\n"))), nil
 }
 
-// valueEncoder is a json.Encoder with the buffer it writes to.
+// valueEncoder is a json.Encoder with the buffer it writes to, and a
+// buffer for binary records.
 type valueEncoder struct {
 	buf bytes.Buffer
 	enc *json.Encoder
+	rec []byte
 }
 
 var encoders = sync.Pool{New: func() any {
@@ -103,8 +126,18 @@ func encodeRaw(j []byte) []byte {
 	return append(b, j...)
 }
 
-// decodeValue parses a value written by encodeValue into v.
+// decodeValue parses a value written by encodeValue into v: a binary
+// record into an asset or a conversation, JSON into any value (sessions
+// written before records were binary hold JSON assets and conversations).
 func decodeValue(b []byte, v any) error {
+	if len(b) > 0 && b[0] == recordVersion {
+		switch r := v.(type) {
+		case *model.Asset:
+			return decodeAsset(b, r)
+		case *model.Conversation:
+			return decodeConversation(b, r)
+		}
+	}
 	if len(b) == 0 || b[0] != valueVersion {
 		return errValueVersion
 	}
