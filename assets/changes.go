@@ -30,6 +30,9 @@ func (inv *Inventory) changes(c Consumer, counters, deep bool) model.Update {
 		n += len(inv.warmAssets)
 	}
 	u.Assets = make([]model.Asset, 0, n)
+	if counters && !deep {
+		u.AssetCounters = make([]model.AssetCounters, 0, len(inv.warmAssets))
+	}
 	full := func(a *model.Asset) {
 		if deep {
 			u.Assets = append(u.Assets, a.Clone())
@@ -88,6 +91,14 @@ func (inv *Inventory) changes(c Consumer, counters, deep bool) model.Update {
 				u.ConversationCounters = append(u.ConversationCounters, cv.Counters())
 			}
 		}
+	}
+	nc := len(inv.dirtyConvs)
+	if counters && deep {
+		nc += len(inv.warmConvs)
+	}
+	u.Conversations = make([]model.Conversation, 0, nc)
+	if counters && !deep {
+		u.ConversationCounters = make([]model.ConversationCounters, 0, len(inv.warmConvs))
 	}
 	takeBoth(inv.dirtyConvs, inv.warmConvs, c, counters, conv, warmConv)
 	take(inv.dirtyStats, c, func(k string) { u.Stats = append(u.Stats, inv.stats[k]) })

@@ -142,15 +142,15 @@ func lastSeq(txn *badger.Txn, j Journal) uint64 {
 // AppendJournal adds records to the end of the session's journal j and
 // syncs before it returns. The session must exist.
 func AppendJournal[T any](s *Store, session string, j Journal, records ...T) error {
-	raw := make([]json.RawMessage, len(records))
+	vals := make([][]byte, len(records))
 	for i := range records {
-		b, err := json.Marshal(records[i])
+		v, err := encodeJSON(records[i])
 		if err != nil {
 			return fmt.Errorf("append to %v of session %q: record %d: %w", j, session, i+1, err)
 		}
-		raw[i] = b
+		vals[i] = v
 	}
-	return s.AppendRawJournal(session, j, raw...)
+	return s.appendValues(session, j, vals)
 }
 
 // Append is AppendJournal as a method, for interfaces (a generic function
@@ -163,6 +163,19 @@ func (s *Store) Append(session string, j Journal, records ...any) error {
 // AppendRawJournal adds records given as JSON (one value each) to the end
 // of the session's journal j, as a bundle import does.
 func (s *Store) AppendRawJournal(session string, j Journal, records ...json.RawMessage) error {
+	vals := make([][]byte, len(records))
+	for i, r := range records {
+		if !json.Valid(r) {
+			return fmt.Errorf("append to %v of session %q: record %d is not JSON", j, session, i+1)
+		}
+		vals[i] = encodeRaw(r)
+	}
+	return s.appendValues(session, j, vals)
+}
+
+// appendValues adds stored values (a version byte and JSON each) to the
+// end of the session's journal j.
+func (s *Store) appendValues(session string, j Journal, vals [][]byte) error {
 	if !j.valid() {
 		return fmt.Errorf("append to session %q: unknown %v", session, j)
 	}
@@ -171,7 +184,7 @@ func (s *Store) AppendRawJournal(session string, j Journal, records ...json.RawM
 		return err
 	}
 	defer end()
-	if err := h.checkSpace(approxSize(records)); err != nil {
+	if err := h.checkSpace(approxSize(vals)); err != nil {
 		return err
 	}
 	err = func() error {
@@ -184,12 +197,9 @@ func (s *Store) AppendRawJournal(session string, j Journal, records ...json.RawM
 		}); err != nil {
 			return err
 		}
-		for _, r := range records {
-			if !json.Valid(r) {
-				return fmt.Errorf("record %d is not JSON", seq+1)
-			}
+		for _, v := range vals {
 			seq++
-			if err := b.set(journalKey(j, seq), encodeRaw(r)); err != nil {
+			if err := b.set(journalKey(j, seq), v); err != nil {
 				return err
 			}
 		}
@@ -201,7 +211,7 @@ func (s *Store) AppendRawJournal(session string, j Journal, records ...json.RawM
 	return h.sync()
 }
 
-func approxSize(recs []json.RawMessage) int64 {
+func approxSize(recs [][]byte) int64 {
 	var n int64
 	for _, r := range recs {
 		n += int64(len(r)) + 16
