@@ -82,7 +82,11 @@ func deriveIdentity(a *model.Asset) {
 		len(ids.ModbusUnitIDs)+len(ids.DNP3Addresses)+len(ids.IEC104CommonAddresses) == 0 {
 		a.ProtocolIDs = nil
 	} else {
-		a.ProtocolIDs = &ids
+		// a fresh copy only here: most assets (IT hosts) have no protocol
+		// IDs, and derive runs at every fact an asset gains
+		p := new(model.ProtocolIDs)
+		*p = ids
+		a.ProtocolIDs = p
 	}
 	a.Modules = a.Modules[:0]
 	for i := range a.Facts {
