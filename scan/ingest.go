@@ -44,6 +44,18 @@ const flushPart = model.BatchObservations / 2
 // holds of small frames at 50,000 packets per second.
 const liveQueueWait = time.Second
 
+// busy reports that a file read would wait to hand over a batch: the
+// consumer (a session writing a large save) has every slot of out taken.
+// Ingest then goes on decoding until what is new fills a batch
+// (decode.Decoder.Full): the counters of known hosts and flows add up in the
+// decoder's tables, so decoding ahead holds no more memory than the batch
+// being built, and the decoder and the session each keep a core busy rather
+// than take turns. out has one producer per source, so a slot seen free
+// stays free until this source sends.
+func busy(src capture.Source, out chan<- model.Batch) bool {
+	return !src.Live() && cap(out) > 0 && len(out) == cap(out)
+}
+
 // Ingest reads src to its end (or until ctx is done), decoding every frame
 // and sending batches to out. File reads block on a full channel (back-
 // pressure); live reads wait up to liveQueueWait for room, while the
@@ -118,13 +130,21 @@ func Ingest(ctx context.Context, src capture.Source, out chan<- model.Batch, o I
 		}
 		return true
 	}
+	// partial says a counters flush was handed over in part and the rest
+	// follows with the next send (the session was busy; see busy).
+	var partial bool
 	send := func(final bool) bool {
-		if final || time.Since(lastCount) >= o.CountersEvery {
+		if final || partial || time.Since(lastCount) >= o.CountersEvery {
 			for done := false; !done; {
 				var b model.Batch
 				b, done = dec.FlushPart(flushPart)
 				if !put(b, final && done) {
 					return false
+				}
+				if partial = !done && !final && busy(src, out); partial {
+					n = 0
+					lastFlush = time.Now()
+					return true
 				}
 			}
 			lastCount = time.Now()
@@ -191,6 +211,9 @@ func Ingest(ctx context.Context, src capture.Source, out chan<- model.Batch, o I
 		dec.Decode(data, ci, src.LinkType(), src.Frame())
 		n++
 		if n >= o.FlushPackets || dec.Full() || ((src.Live() || n&1023 == 0) && time.Since(lastFlush) >= o.FlushEvery) {
+			if busy(src, out) && !dec.Full() {
+				continue
+			}
 			if !send(false) {
 				break
 			}

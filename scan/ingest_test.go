@@ -4,6 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"maps"
+	"slices"
+	"strconv"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -12,6 +16,7 @@ import (
 
 	"otscope/model"
 	"otscope/scan/capture"
+	"otscope/scan/plant"
 	"otscope/scan/plant/planttest"
 )
 
@@ -145,5 +150,107 @@ func TestIngestLiveWaitsForASlowConsumer(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// countingSource counts the frames read from it.
+type countingSource struct {
+	capture.Source
+	n atomic.Int64
+}
+
+func (c *countingSource) ZeroCopyReadPacketData() ([]byte, gopacket.CaptureInfo, error) {
+	data, ci, err := c.Source.ZeroCopyReadPacketData()
+	if err == nil {
+		c.n.Add(1)
+	}
+	return data, ci, err
+}
+
+// sums adds up the packets each host and conversation observation reports.
+func sums(batches []model.Batch) map[string]uint64 {
+	out := map[string]uint64{}
+	for _, b := range batches {
+		for _, o := range b.Obs {
+			switch o.Kind {
+			case model.ObsHost:
+				out["host "+o.Subject.MAC.String()+" "+o.Subject.IP.String()] += o.Packets
+			case model.ObsConversation:
+				out["conv "+o.Subject.IP.String()+">"+o.Peer.IP.String()+" "+o.Transport+strconv.Itoa(int(o.Port))] += o.Packets
+			}
+		}
+	}
+	return out
+}
+
+// A file read whose consumer has every slot taken (a session writing a large
+// save) goes on decoding rather than wait, and what it hands over once the
+// consumer is back adds up to the same counters as a read that never waited,
+// a counters flush cut short included.
+func TestIngestDecodesAheadOfABusyConsumer(t *testing.T) {
+	// more hosts and flows than one counters part carries (flushPart)
+	var buf bytes.Buffer
+	if _, err := plant.WritePcap(&buf, plant.Options{Seed: 1, MaxPackets: 60_000, Fleet: 1500}); err != nil {
+		t.Fatal(err)
+	}
+	raw := buf.Bytes()
+	var total int64 // frames in the capture, from the read that never waits
+	read := func(stall bool) ([]model.Batch, model.CaptureStats) {
+		src, err := capture.OpenReader("plant.pcap", bytes.NewReader(raw), capture.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs := &countingSource{Source: src}
+		out := make(chan model.Batch, 2)
+		type result struct {
+			st  model.CaptureStats
+			err error
+		}
+		done := make(chan result, 1)
+		go func() {
+			st, err := Ingest(context.Background(), cs, out, IngestOptions{FlushPackets: 5000, CountersEvery: time.Nanosecond})
+			close(out)
+			done <- result{st, err}
+		}()
+		var batches []model.Batch
+		take := func(b model.Batch) {
+			b.Obs = slices.Clone(b.Obs)
+			batches = append(batches, b)
+		}
+		if stall {
+			// take batches until part of the capture is read, then none
+			// until the decoder has read all of it
+			for b := range out {
+				take(b)
+				if cs.n.Load() > total/4 {
+					break
+				}
+			}
+			at := cs.n.Load()
+			for deadline := time.Now().Add(30 * time.Second); cs.n.Load() < total; time.Sleep(time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatalf("the decoder waited behind a busy consumer: it read %d of the %d frames after %d",
+						cs.n.Load()-at, total-at, at)
+				}
+			}
+		}
+		for b := range out {
+			take(b)
+		}
+		r := <-done
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		return batches, r.st
+	}
+	free, stFree := read(false)
+	total = int64(stFree.Packets)
+	busy, stBusy := read(true)
+	if stBusy.Packets != stFree.Packets || stBusy.Packets == 0 {
+		t.Fatalf("read %d packets with a busy consumer, %d without", stBusy.Packets, stFree.Packets)
+	}
+	want, got := sums(free), sums(busy)
+	if len(want) == 0 || !maps.Equal(want, got) {
+		t.Fatalf("counters differ with a busy consumer:\nwithout %v\nwith    %v", want, got)
 	}
 }
