@@ -130,21 +130,20 @@ func Ingest(ctx context.Context, src capture.Source, out chan<- model.Batch, o I
 		}
 		return true
 	}
-	// partial says a counters flush was handed over in part and the rest
-	// follows with the next send (the session was busy; see busy).
-	var partial bool
 	send := func(final bool) bool {
-		if final || partial || time.Since(lastCount) >= o.CountersEvery {
+		if final || time.Since(lastCount) >= o.CountersEvery {
 			for done := false; !done; {
 				var b model.Batch
 				b, done = dec.FlushPart(flushPart)
 				if !put(b, final && done) {
 					return false
 				}
-				if partial = !done && !final && busy(src, out); partial {
-					n = 0
-					lastFlush = time.Now()
-					return true
+				if !done && !final && busy(src, out) {
+					// The rest waits for the next counters flush, adding up
+					// in the decoder's tables. (Handing it over in more
+					// parts while the decoder reads ahead would report the
+					// flows it meets again in between twice.)
+					break
 				}
 			}
 			lastCount = time.Now()
