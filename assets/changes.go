@@ -25,14 +25,7 @@ func (inv *Inventory) ContentChanges(c Consumer) model.Update { return inv.chang
 // (the store writes a small record).
 func (inv *Inventory) changes(c Consumer, counters, deep bool) model.Update {
 	var u model.Update
-	n := len(inv.dirtyAssets)
-	if counters && deep {
-		n += len(inv.warmAssets)
-	}
-	u.Assets = make([]model.Asset, 0, n)
-	if counters && !deep {
-		u.AssetCounters = make([]model.AssetCounters, 0, len(inv.warmAssets))
-	}
+	u.Assets, u.AssetCounters = sized[model.Asset, model.AssetCounters](inv.dirtyAssets, inv.warmAssets, counters, deep)
 	full := func(a *model.Asset) {
 		if deep {
 			u.Assets = append(u.Assets, a.Clone())
@@ -92,18 +85,26 @@ func (inv *Inventory) changes(c Consumer, counters, deep bool) model.Update {
 			}
 		}
 	}
-	nc := len(inv.dirtyConvs)
-	if counters && deep {
-		nc += len(inv.warmConvs)
-	}
-	u.Conversations = make([]model.Conversation, 0, nc)
-	if counters && !deep {
-		u.ConversationCounters = make([]model.ConversationCounters, 0, len(inv.warmConvs))
-	}
+	u.Conversations, u.ConversationCounters = sized[model.Conversation, model.ConversationCounters](
+		inv.dirtyConvs, inv.warmConvs, counters, deep)
 	takeBoth(inv.dirtyConvs, inv.warmConvs, c, counters, conv, warmConv)
 	take(inv.dirtyStats, c, func(k string) { u.Stats = append(u.Stats, inv.stats[k]) })
 	slices.SortFunc(u.Assets, func(a, b model.Asset) int { return strings.Compare(string(a.ID), string(b.ID)) })
 	return u
+}
+
+// sized returns empty slices with room for what changes takes from dirty
+// and warm: whole records, and counter records where a store write takes
+// them (counters, not deep).
+func sized[R, C any, K comparable](dirty, warm map[K]Consumer, counters, deep bool) (whole []R, counts []C) {
+	n := len(dirty)
+	if counters && deep {
+		n += len(warm)
+	}
+	if counters && !deep {
+		counts = make([]C, 0, len(warm))
+	}
+	return make([]R, 0, n), counts
 }
 
 // unmark clears consumer c's mark of k (marked for who).

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"math"
-	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
 
@@ -20,10 +19,10 @@ import (
 // counters (model.Asset.Widen, model.Conversation.Widen), so a counter
 // record left behind by a crash between the two is harmless.
 //
-// The value is binary: countersVersion, then uvarints, length-prefixed
-// strings and times (encodeCounters, encodeConvCounters). It is read only
-// by decodeCounters and decodeConvCounters, which check every length
-// against what is left (decodeRecord, reader).
+// The value is binary: countersVersion, then the primitives of binary.go
+// (encodeCounters, encodeConvCounters). It is read only by decodeCounters
+// and decodeConvCounters, which check every length against what is left
+// (decodeRecord, reader).
 
 // countersVersion is the first byte of a counter record's value.
 const countersVersion = 1
@@ -51,8 +50,7 @@ func encodeCounters(c *model.AssetCounters) []byte {
 		s := &c.Services[i]
 		b = appendString(b, s.Transport)
 		b = binary.AppendUvarint(b, uint64(s.Port))
-		ip, _ := s.IP.MarshalBinary() // never fails
-		b = appendString(b, string(ip))
+		b = appendAddr(b, s.IP)
 		b = appendTime(b, s.LastSeen)
 	}
 	b = binary.AppendUvarint(b, uint64(len(c.Facts)))
@@ -74,11 +72,7 @@ func encodeConvCounters(c *model.ConversationCounters) []byte {
 	b = appendString(b, c.Key)
 	b = appendString(b, string(c.Client))
 	b = appendString(b, string(c.Server))
-	b = binary.AppendUvarint(b, c.Packets)
-	b = binary.AppendUvarint(b, c.Bytes)
-	b = binary.AppendUvarint(b, c.Flows)
-	b = appendTime(b, c.FirstSeen)
-	return appendTime(b, c.LastSeen)
+	return appendTraffic(b, c.Packets, c.Bytes, c.Flows, c.FirstSeen, c.LastSeen)
 }
 
 // decodeConvCounters parses a value written by encodeConvCounters.
@@ -87,11 +81,7 @@ func decodeConvCounters(b []byte) (model.ConversationCounters, error) {
 		c.Key = r.string()
 		c.Client = model.AssetID(r.string())
 		c.Server = model.AssetID(r.string())
-		c.Packets = r.uvarint()
-		c.Bytes = r.uvarint()
-		c.Flows = r.uvarint()
-		c.FirstSeen = r.time()
-		c.LastSeen = r.time()
+		r.traffic(&c.Packets, &c.Bytes, &c.Flows, &c.FirstSeen, &c.LastSeen)
 	})
 }
 
@@ -102,29 +92,13 @@ func decodeRecord[T any](b []byte, read func(*reader, *T)) (T, error) {
 	if len(b) == 0 || b[0] != countersVersion {
 		return v, errValueVersion
 	}
-	r := reader{b: b[1:]}
-	read(&r, &v)
-	if r.bad || len(r.b) != 0 {
+	r := newReader(b[1:])
+	read(r, &v)
+	if !r.done() {
 		var zero T
 		return zero, errCounters
 	}
 	return v, nil
-}
-
-func appendString(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
-}
-
-// appendTime writes 0 for the zero time, else 1, the Unix seconds and the
-// nanoseconds: the instant, in UTC (as JSON keeps a UTC time).
-func appendTime(b []byte, t time.Time) []byte {
-	if t.IsZero() {
-		return append(b, 0)
-	}
-	b = append(b, 1)
-	b = binary.AppendVarint(b, t.Unix())
-	return binary.AppendUvarint(b, uint64(t.Nanosecond()))
 }
 
 // decodeCounters parses a value written by encodeCounters.
@@ -138,9 +112,7 @@ func decodeCounters(b []byte) (model.AssetCounters, error) {
 		c.Services = readList(r, func(s *model.ServiceSeen) {
 			s.Transport = r.string()
 			s.Port = uint16(r.max(r.uvarint(), math.MaxUint16))
-			if err := s.IP.UnmarshalBinary([]byte(r.string())); err != nil {
-				r.fail()
-			}
+			s.IP = r.addr()
 			s.LastSeen = r.time()
 		})
 		c.Facts = readList(r, func(f *model.FactSeen) {
@@ -165,74 +137,6 @@ func readList[T any](r *reader, read func(*T)) []T {
 		read(&out[i])
 	}
 	return out
-}
-
-// reader reads a counter record; after the first error it reads zeros and
-// bad stays set.
-type reader struct {
-	b   []byte
-	bad bool
-}
-
-func (r *reader) fail() { r.bad, r.b = true, nil }
-
-func (r *reader) uvarint() uint64 {
-	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
-		r.fail()
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
-
-// varint reads what binary.AppendVarint wrote (zig-zag over a uvarint).
-func (r *reader) varint() int64 {
-	u := r.uvarint()
-	return int64(u>>1) ^ -int64(u&1)
-}
-
-// max returns v, failing when it is over limit.
-func (r *reader) max(v, limit uint64) uint64 {
-	if v > limit {
-		r.fail()
-		return 0
-	}
-	return v
-}
-
-// count reads an element count, failing when fewer than size bytes per
-// element are left.
-func (r *reader) count(size int) int {
-	n := r.uvarint()
-	return int(r.max(n, uint64(len(r.b)/size)))
-}
-
-func (r *reader) string() string {
-	n := r.uvarint()
-	n = r.max(n, uint64(len(r.b)))
-	s := string(r.b[:n])
-	r.b = r.b[n:]
-	return s
-}
-
-func (r *reader) time() time.Time {
-	if len(r.b) == 0 {
-		r.fail()
-		return time.Time{}
-	}
-	flag := r.b[0]
-	r.b = r.b[1:]
-	switch flag {
-	case 0:
-		return time.Time{}
-	case 1:
-		sec := r.varint()
-		ns := r.max(r.uvarint(), 999_999_999)
-		return time.Unix(sec, int64(ns)).UTC()
-	}
-	r.fail()
-	return time.Time{}
 }
 
 // counterKeys returns the keys of the session's counter records (both
