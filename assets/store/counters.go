@@ -14,7 +14,7 @@ import (
 // by conversation key) hold an asset's model.AssetCounters or a
 // conversation's model.ConversationCounters written after its last full
 // record: a save of an asset or conversation whose only change is its
-// traffic writes some tens of bytes instead of its whole JSON. Writing the
+// traffic writes some tens of bytes instead of its whole record. Writing the
 // full record deletes the counter record; Load widens each record with its
 // counters (model.Asset.Widen, model.Conversation.Widen), so a counter
 // record left behind by a crash between the two is harmless.

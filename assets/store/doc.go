@@ -71,14 +71,15 @@
 // binary records (record.go: about a third of their JSON, and several
 // times faster to write and read); sessions written before hold them as
 // JSON, which is still read. Counter records are binary too (counters.go),
-// tens of bytes. Everything else (meta, statistics, journals) is JSON. An
-// asset or conversation whose only change is its traffic is
-// saved as one (Flush.AssetCounters, Flush.ConversationCounters); saving
-// it whole deletes it, and Load widens each record with its counters. Journals (the scan log,
-// waivers, state history, capture runs, and any kind another package
-// declares with RegisterJournal) are append-only; AppendJournal and
-// ReadJournal are typed, ReadRawJournal and AppendRawJournal move records
-// of any kind (bundles).
+// tens of bytes; both are written and read with the primitives of
+// binary.go. Everything else (meta, statistics, journals) is JSON. An
+// asset or conversation whose only change is its traffic is saved as a
+// counter record (Flush.AssetCounters, Flush.ConversationCounters); saving
+// it whole deletes that, and Load widens each record with its counters.
+// Journals (the scan log, waivers, state history, capture runs, and any
+// kind another package declares with RegisterJournal) are append-only;
+// AppendJournal and ReadJournal are typed, ReadRawJournal and
+// AppendRawJournal move records of any kind (bundles).
 //
 // Re-ingest. IdentifyFile names a capture file by content; BeginRun and
 // FinishRun record a run of a source in the Runs journal; FileRead tells
