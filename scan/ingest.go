@@ -50,8 +50,8 @@ const liveQueueWait = time.Second
 // (decode.Decoder.Full): the counters of known hosts and flows add up in the
 // decoder's tables, so decoding ahead holds no more memory than the batch
 // being built, and the decoder and the session each keep a core busy rather
-// than take turns. out has one producer per source, so a slot seen free
-// stays free until this source sends.
+// than take turns. (Where several sources share out, a slot seen free may
+// be taken first by another; the send then waits, as every send did.)
 func busy(src capture.Source, out chan<- model.Batch) bool {
 	return !src.Live() && cap(out) > 0 && len(out) == cap(out)
 }

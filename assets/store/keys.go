@@ -5,10 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"otscope/model"
 	"sync"
 
 	badger "github.com/dgraph-io/badger/v4"
+
+	"otscope/model"
 )
 
 // Record kinds inside a session database: the first byte of a key, followed
