@@ -208,6 +208,21 @@ func (r *reader) time() time.Time {
 	return t.In(time.FixedZone("", int(off)))
 }
 
+// readValue checks a binary value's version byte and reads the rest with
+// read: errValueVersion for another version, malformed unless read used
+// every byte without error.
+func readValue(b []byte, version byte, malformed error, read func(*reader)) error {
+	if len(b) == 0 || b[0] != version {
+		return errValueVersion
+	}
+	r := newReader(b[1:])
+	read(r)
+	if !r.done() {
+		return malformed
+	}
+	return nil
+}
+
 // done fails unless every byte was read.
 func (r *reader) done() bool {
 	if r.i != len(r.s) {

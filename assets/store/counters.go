@@ -85,18 +85,12 @@ func decodeConvCounters(b []byte) (model.ConversationCounters, error) {
 	})
 }
 
-// decodeRecord checks a counter record's version, reads the rest with read
-// and fails unless read used every byte without error.
+// decodeRecord reads a counter record's value with read (readValue).
 func decodeRecord[T any](b []byte, read func(*reader, *T)) (T, error) {
 	var v T
-	if len(b) == 0 || b[0] != countersVersion {
-		return v, errValueVersion
-	}
-	r := newReader(b[1:])
-	read(r, &v)
-	if !r.done() {
+	if err := readValue(b, countersVersion, errCounters, func(r *reader) { read(r, &v) }); err != nil {
 		var zero T
-		return zero, errCounters
+		return zero, err
 	}
 	return v, nil
 }

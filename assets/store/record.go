@@ -208,16 +208,10 @@ func (r *reader) strs() []string {
 	return ss
 }
 
-// readRecord checks a record's version, reads the rest with read and fails
-// unless read used every byte without error.
+// readRecord reads an asset or conversation record with read (readValue).
 func readRecord(b []byte, read func(*reader)) error {
-	if len(b) == 0 || b[0] != recordVersion {
-		return fmt.Errorf("decode value: %w", errValueVersion)
-	}
-	r := newReader(b[1:])
-	read(r)
-	if !r.done() {
-		return fmt.Errorf("decode value: %w", errRecord)
+	if err := readValue(b, recordVersion, errRecord, read); err != nil {
+		return fmt.Errorf("decode value: %w", err)
 	}
 	return nil
 }

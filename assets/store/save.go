@@ -299,7 +299,7 @@ func decodeAll[T any](vals [][]byte) ([]T, int) {
 
 // encodeEach encodes the n values value(i) on all cores, a window of 64
 // records per core at a time (the first flush of a 10,000-asset read is
-// about 16 MB of JSON, which the store should neither hold at once nor
+// about 5 MB of records, which the store should neither hold at once nor
 // encode on one core while the session waits), and hands each to use in
 // order, with its encoding error if any.
 func encodeEach(n int, value func(i int) any, use func(i int, enc []byte, err error) error) error {
@@ -365,10 +365,11 @@ func widen[R, C any](recs []R, vals [][]byte, decode func([]byte) (C, error), ke
 
 // Snapshot is the stored content of one session.
 //
-// Values come back as they were saved, with two exceptions that JSON
-// imposes on time.Time: the monotonic clock reading is dropped, and a
-// location other than UTC or Local comes back as a fixed zone with the same
-// offset (the instant is always the same). Times in UTC round-trip exactly.
+// Values come back as they were saved, with two exceptions that the stored
+// forms (JSON, and binary records, which keep the same) impose on
+// time.Time: the monotonic clock reading is dropped, and a location other
+// than UTC or Local comes back as a fixed zone with the same offset (the
+// instant is always the same). Times in UTC round-trip exactly.
 type Snapshot struct {
 	// Info has the session's times and the counts of what was loaded
 	// (Packets counts every run, Sources the latest run of each source).
@@ -407,8 +408,9 @@ func (s *Store) Load(session string) (Snapshot, error) {
 		statVals, oldStatVals [][]byte
 		dm                    dbMeta
 	)
-	// Copy the values out in one pass, then decode them on every core:
-	// decoding JSON is most of the time a 10,000-asset session takes. The
+	// Copy the values out in one pass, then decode them on every core (with
+	// JSON values, decoding was most of the time a 10,000-asset session
+	// took to open). The
 	// pass skips the records of other kinds (meta, journals: ReadJournal)
 	// by seeking past them, so their blocks are neither read nor
 	// decompressed; keys of no kind are counted in Skipped.
